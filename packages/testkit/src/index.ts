@@ -1,0 +1,2 @@
+export * from './tracking/index.js';
+export * from './artifacts/index.js';

@@ -1,0 +1,42 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+// Tests run against each package's TypeScript sources: every `@mlstore/<name>` import resolves to
+// `packages/<name>/src/index.ts`, so `vitest` needs no prior build (the build is still checked by
+// `turbo run build`). Every folder under packages/ and apps/ with a src/ is one vitest project.
+const root = import.meta.dirname;
+const dirs = (parent: string) =>
+  existsSync(join(root, parent))
+    ? readdirSync(join(root, parent), { withFileTypes: true })
+        .filter((d) => d.isDirectory() && existsSync(join(root, parent, d.name, 'package.json')))
+        .map((d) => d.name)
+    : [];
+
+const alias = Object.fromEntries(
+  dirs('packages').map((name) => [`@mlstore/${name}`, resolve(root, 'packages', name, 'src/index.ts')]),
+);
+
+const projectFor = (parent: string, name: string) => ({
+  resolve: { alias },
+  test: {
+    name: parent === 'packages' ? name : `${parent}/${name}`,
+    root: join(root, parent, name),
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+  },
+});
+
+export default defineConfig({
+  test: {
+    projects: [
+      ...dirs('packages').map((n) => projectFor('packages', n)),
+      ...dirs('apps').map((n) => projectFor('apps', n)),
+      {
+        resolve: { alias },
+        test: { name: 'cross-package', root: join(root, 'test'), include: ['**/*.test.ts'], testTimeout: 60_000, hookTimeout: 600_000 },
+      },
+    ],
+  },
+});
