@@ -3,7 +3,7 @@ import type { AbstractStore, TrackingStoreCapabilities } from '@mlstore/core';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 
 /** Creates a store for one group of cases. Called once per group; the kit closes it after the group. */
-export type TrackingStoreFactory = () => AbstractStore | Promise<AbstractStore>;
+export type TrackingKitStoreFactory = () => AbstractStore | Promise<AbstractStore>;
 
 export interface TrackingKitOptions {
   /**
@@ -31,7 +31,7 @@ export interface TrackingKitContext {
  */
 export function defineGroup(
   path: string,
-  factory: TrackingStoreFactory,
+  factory: TrackingKitStoreFactory,
   options: TrackingKitOptions,
   usedSkips: Set<string>,
   body: (ctx: TrackingKitContext) => void,

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect } from 'vitest';
 import { trackingCaseGroups } from './cases/index.js';
-import { defineGroup, type TrackingKitOptions, type TrackingStoreFactory } from './context.js';
+import { defineGroup, type TrackingKitOptions, type TrackingKitStoreFactory } from './context.js';
 
 
 /**
@@ -11,7 +11,7 @@ import { defineGroup, type TrackingKitOptions, type TrackingStoreFactory } from 
  * @param factory makes a store; it is called once per case group and the store is closed after it.
  * @param options opt-outs by case name, each with a written reason.
  */
-export function describeTrackingStore(name: string, factory: TrackingStoreFactory, options: TrackingKitOptions = {}): void {
+export function describeTrackingStore(name: string, factory: TrackingKitStoreFactory, options: TrackingKitOptions = {}): void {
   describe(`tracking store conformance: ${name}`, () => {
     const usedSkips = new Set<string>();
     for (const group of trackingCaseGroups) {

@@ -1,3 +1,3 @@
-export type { TrackingKitContext, TrackingKitOptions, TrackingStoreFactory } from './context.js';
+export type { TrackingKitContext, TrackingKitOptions, TrackingKitStoreFactory } from './context.js';
 export { describeTrackingStore } from './describe-tracking-store.js';
 export type { TrackingCaseGroup } from './cases/group.js';
