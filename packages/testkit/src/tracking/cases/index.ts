@@ -1,4 +1,25 @@
+import { experimentsGroup } from './experiments.js';
 import type { TrackingCaseGroup } from './group.js';
+import { inputsOutputsGroup } from './inputs-outputs.js';
+import { lifecycleGroup } from './lifecycle.js';
+import { logBatchGroup } from './log-batch.js';
+import { loggedModelsGroup } from './logged-models.js';
+import { metricHistoryGroup } from './metric-history.js';
+import { metricsGroup } from './metrics.js';
+import { paramsTagsGroup } from './params-tags.js';
+import { runsGroup } from './runs.js';
+import { validationGroup } from './validation.js';
 
 /** Every group of the tracking kit, in run order. */
-export const trackingCaseGroups: TrackingCaseGroup[] = [];
+export const trackingCaseGroups: TrackingCaseGroup[] = [
+  experimentsGroup,
+  runsGroup,
+  lifecycleGroup,
+  paramsTagsGroup,
+  metricsGroup,
+  validationGroup,
+  logBatchGroup,
+  metricHistoryGroup,
+  inputsOutputsGroup,
+  loggedModelsGroup,
+];
