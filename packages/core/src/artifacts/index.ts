@@ -1,1 +1,3 @@
-export {};
+export * from './artifact-repository.js';
+export * from './artifact-path.js';
+export * from './base-artifact-repository.js';
