@@ -1,1 +1,3 @@
-export {};
+export { MemoryTrackingStore } from './memory-tracking-store.js';
+export type { MemoryTrackingStoreOptions } from './memory-tracking-store.js';
+export { generateRandomName } from './memory-helpers.js';

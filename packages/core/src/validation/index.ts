@@ -1,1 +1,9 @@
-export {};
+export * from './limits.js';
+export {
+  posixNormpath,
+  invalidValueMessage,
+  missingValueMessage,
+  exceedsMaximumLengthMessage,
+  validateKeyName,
+} from './key-rules.js';
+export * from './validators.js';

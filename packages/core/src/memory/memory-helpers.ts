@@ -1,0 +1,72 @@
+import { randomInt } from 'node:crypto';
+import { isAbsolute, resolve } from 'node:path';
+import type { Metric } from '../entities.js';
+
+// Our own word lists (MLflow uses `<predicate>-<noun>-<int 0..1000>`, at most 20 characters).
+const ADJECTIVES = [
+  'able', 'bold', 'brave', 'bright', 'calm', 'casual', 'clever', 'crisp', 'dapper', 'eager',
+  'fair', 'gentle', 'glad', 'grand', 'happy', 'honest', 'jolly', 'keen', 'kind', 'lively',
+  'loud', 'lucky', 'merry', 'mighty', 'neat', 'nimble', 'polite', 'proud', 'quick', 'quiet',
+  'rare', 'rich', 'shy', 'silent', 'smart', 'sunny', 'swift', 'tidy', 'vast', 'wise',
+];
+const NOUNS = [
+  'ant', 'bass', 'bat', 'bear', 'bird', 'cat', 'cod', 'colt', 'crab', 'crow',
+  'deer', 'doe', 'dove', 'duck', 'eel', 'elk', 'finch', 'fish', 'fox', 'frog',
+  'goat', 'gull', 'hare', 'hawk', 'hen', 'horse', 'lark', 'lion', 'mole', 'moth',
+  'mouse', 'newt', 'owl', 'ox', 'ram', 'seal', 'shrew', 'snail', 'toad', 'wolf',
+];
+
+function pick(list: readonly string[]): string {
+  return list[randomInt(list.length)] as string;
+}
+
+/** Random `adjective-noun-N` name (N in 0..1000), ≤ `maxLength` characters like MLflow's name_utils. */
+export function generateRandomName(maxLength = 20): string {
+  for (let i = 0; i < 10; i++) {
+    const name = `${pick(ADJECTIVES)}-${pick(NOUNS)}-${randomInt(1001)}`;
+    if (name.length <= maxLength) return name;
+  }
+  return `${pick(ADJECTIVES)}-${pick(NOUNS)}-${randomInt(1001)}`.slice(0, maxLength);
+}
+
+/** MLflow's `resolve_uri_if_local`: a relative local path becomes absolute; URIs are kept. */
+export function resolveUriIfLocal(uri: string): string {
+  if (/^[a-zA-Z][\w+.-]*:/.test(uri) || isAbsolute(uri)) return uri;
+  return resolve(uri);
+}
+
+/** MLflow's `append_to_uri_path` for our purposes: join with exactly one `/`. */
+export function appendToUriPath(base: string, ...parts: string[]): string {
+  let out = base;
+  for (const part of parts) {
+    out = out.endsWith('/') ? out + part.replace(/^\/+/, '') : `${out}/${part.replace(/^\/+/, '')}`;
+  }
+  return out;
+}
+
+/** SQL stores NaN as 0 (+ is_nan flag): NaN competes as 0 in comparisons. */
+function sqlValue(v: number): number {
+  return Number.isNaN(v) ? 0 : v;
+}
+
+/** SQL's latest-metric rule: `a` replaces `b` when (step, timestamp, value) is strictly greater. */
+export function isMoreRecent(a: Metric, b: Metric): boolean {
+  if (a.step !== b.step) return a.step > b.step;
+  if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
+  return sqlValue(a.value) > sqlValue(b.value);
+}
+
+/** SQL metric history order: timestamp, step, value (NaN as 0). */
+export function compareMetricHistory(a: Metric, b: Metric): number {
+  return a.timestamp - b.timestamp || a.step - b.step || sqlValue(a.value) - sqlValue(b.value);
+}
+
+/** Identity of a metric row (SQL primary key minus run id). */
+export function metricIdentity(m: Metric): string {
+  return JSON.stringify([m.key, m.timestamp, m.step, Number.isNaN(m.value) ? 'nan' : m.value]);
+}
+
+/** Deep copy so callers never share mutable state with the store. */
+export function clone<T>(value: T): T {
+  return structuredClone(value);
+}
