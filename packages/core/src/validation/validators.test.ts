@@ -89,7 +89,12 @@ describe('validateMetric', () => {
 });
 
 describe('length limits and truncation', () => {
-  it('rejects long param values unless truncation is on', () => {
+  it('truncates long param values by default (MLflow 3.18 defaults the env var to true)', () => {
+    delete process.env['MLFLOW_TRUNCATE_LONG_VALUES'];
+    expect(truncateOrValidateParamValue('x'.repeat(7000))).toHaveLength(6000);
+  });
+  it('rejects long param values when truncation is off', () => {
+    process.env['MLFLOW_TRUNCATE_LONG_VALUES'] = 'false';
     expectInvalid(() => truncateOrValidateParamValue('x'.repeat(6001)), "'Param value' exceeds the maximum length of 6000 characters");
     expect(truncateOrValidateParamValue('x'.repeat(6000))).toHaveLength(6000);
     for (const on of ['true', 'TRUE', '1']) {
@@ -100,6 +105,7 @@ describe('length limits and truncation', () => {
     expectInvalid(() => truncateOrValidateParamValue('x'.repeat(6001)));
   });
   it('truncates run tag values at 8000, never keys', () => {
+    process.env['MLFLOW_TRUNCATE_LONG_VALUES'] = 'false';
     expectInvalid(() => truncateOrValidateTag({ key: 'k', value: 'x'.repeat(8001) }, 'tags[0]'), "'tags[0].value' exceeds");
     process.env['MLFLOW_TRUNCATE_LONG_VALUES'] = 'true';
     expect(truncateOrValidateTag({ key: 'k', value: 'x'.repeat(9000) }).value).toHaveLength(8000);

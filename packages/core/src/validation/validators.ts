@@ -11,13 +11,14 @@ import {
 } from './key-rules.js';
 import * as L from './limits.js';
 
-/** True when env `MLFLOW_TRUNCATE_LONG_VALUES` is set to true/1 (read at call time). */
+/** Whether `MLFLOW_TRUNCATE_LONG_VALUES` is on (read at call time; MLflow 3.18 defaults it to true). */
 export function truncateLongValuesEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
   const raw = env['MLFLOW_TRUNCATE_LONG_VALUES'];
-  if (raw === undefined) return false;
+  // MLflow 3.18 declares this variable with a default of True: unset means "truncate".
+  if (raw === undefined) return true;
   const v = raw.trim().toLowerCase();
   if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0' || v === '') return false;
+  if (v === 'false' || v === '0') return false;
   throw MlflowError.invalidParameter(
     `MLFLOW_TRUNCATE_LONG_VALUES value must be one of ['true', 'false', '1', '0'] (case-insensitive), but got ${raw}`,
   );
@@ -197,8 +198,8 @@ export function validateBatchData(
 
 /** Experiment name: non-empty string ≤500. @throws INVALID_PARAMETER_VALUE */
 export function validateExperimentName(name: unknown): asserts name is string {
-  if (name === undefined || name === null || name === '') {
-    throw MlflowError.invalidParameter(`Invalid experiment name: '${name === undefined || name === null ? 'None' : ''}'`);
+  if (name === undefined || name === null || (typeof name === 'string' && name.trim() === '')) {
+    throw MlflowError.invalidParameter(`Invalid experiment name: '${name === undefined || name === null ? 'None' : name}'`);
   }
   if (typeof name !== 'string') {
     throw MlflowError.invalidParameter(`Invalid experiment name: ${String(name)}. Expects a string.`);
