@@ -1,10 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isMlflowError } from '../errors.js';
-import * as search from '../search/index.js';
 import { MemoryTrackingStore } from './memory-tracking-store.js';
 
-// Search/pagination helpers come from a sibling module; skip the cases using them until it exists.
-const searchReady = typeof (search as Record<string, unknown>)['paginate'] === 'function';
 
 async function expectCode(p: Promise<unknown>, code: string, message?: string | RegExp): Promise<void> {
   try {
@@ -139,9 +136,10 @@ describe('MemoryTrackingStore runs', () => {
     expect(run.data.tags.find((t) => t.key === 't')).toBeUndefined();
   });
 
-  it('truncates long tag values when MLFLOW_TRUNCATE_LONG_VALUES=true', async () => {
+  it('truncates long tag values unless MLFLOW_TRUNCATE_LONG_VALUES=false', async () => {
     const s = new MemoryTrackingStore();
     const { info } = await s.createRun({});
+    process.env['MLFLOW_TRUNCATE_LONG_VALUES'] = 'false';
     await expectCode(s.setTag(info.run_id, { key: 't', value: 'x'.repeat(8001) }), 'INVALID_PARAMETER_VALUE');
     process.env['MLFLOW_TRUNCATE_LONG_VALUES'] = 'true';
     await s.setTag(info.run_id, { key: 't', value: 'x'.repeat(8001) });
@@ -166,7 +164,7 @@ describe('MemoryTrackingStore runs', () => {
     expect(hist.items[0]?.run_id).toBe(info.run_id);
   });
 
-  it.skipIf(!searchReady)('paginates metric history with SQL tokens', async () => {
+  it('paginates metric history with SQL tokens', async () => {
     const s = new MemoryTrackingStore();
     const { info } = await s.createRun({});
     for (let i = 0; i < 5; i++) await s.logMetric(info.run_id, { key: 'm', value: i, timestamp: i, step: i });
@@ -252,7 +250,7 @@ describe('MemoryTrackingStore inputs and logged models', () => {
   });
 });
 
-describe.skipIf(!searchReady)('MemoryTrackingStore search', () => {
+describe('MemoryTrackingStore search', () => {
   it('search_runs emits a token whenever the page is full', async () => {
     const s = new MemoryTrackingStore();
     for (let i = 0; i < 2; i++) await s.createRun({ startTime: i });

@@ -1,0 +1,25 @@
+/** Entity types of MLflow's search language (aliases such as `metrics`, `params`, `attr` are normalised). */
+export type SearchEntityType = 'metric' | 'parameter' | 'tag' | 'attribute' | 'dataset';
+
+/** Comparators, upper-cased. */
+export type SearchComparator = '=' | '!=' | '>' | '>=' | '<' | '<=' | 'LIKE' | 'ILIKE' | 'IN' | 'NOT IN' | 'IS NULL' | 'IS NOT NULL';
+
+/** One `<entity>.<key> <comparator> <value>` clause; a filter is the AND of its clauses. */
+export interface SearchComparison {
+  type: SearchEntityType;
+  key: string;
+  comparator: SearchComparator;
+  /** A number for metrics and numeric attributes, a string list for IN / NOT IN, null for IS [NOT] NULL. */
+  value: string | number | string[] | null;
+}
+
+/** One parsed `order_by` clause. */
+export interface OrderByClause {
+  type: SearchEntityType;
+  key: string;
+  ascending: boolean;
+}
+
+/** MLflow's default and maximum `max_results` for run and experiment searches. */
+export const SEARCH_MAX_RESULTS_DEFAULT = 1000;
+export const SEARCH_MAX_RESULTS_THRESHOLD = 50000;
