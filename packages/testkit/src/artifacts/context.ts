@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ArtifactRepository, ArtifactRepositoryCapabilities } from '@mlstore/core';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { declareCase } from '../shared/declare-case.js';
 
 /** Makes the repository under test; called once per kit run. */
 export type ArtifactKitRepositoryFactory = () => ArtifactRepository | Promise<ArtifactRepository>;
@@ -67,23 +68,18 @@ export function defineArtifactGroup(
       },
       p: (rel = '') => [run.prefix, slug, rel].filter(Boolean).join('/'),
       options,
-      it: (name, fn, gate, timeoutMs) => {
-        const full = `${group} > ${name}`;
-        const reason = options.skip?.[full];
-        if (reason !== undefined) {
-          usedSkips.add(full);
-          it.skip(`${name} [skipped: ${reason}]`, () => {});
-          return;
-        }
-        it(name, async (testCtx) => {
-          const why = gate && run.repo ? gate(run.repo.capabilities) : undefined;
-          if (why) {
-            testCtx.skip(why);
-            return;
-          }
-          await fn();
-        }, timeoutMs);
-      },
+      it: (name, fn, gate, timeoutMs) =>
+        declareCase(
+          {
+            fullName: `${group} > ${name}`,
+            title: name,
+            skip: options.skip,
+            usedSkips,
+            gate: () => (gate && run.repo ? gate(run.repo.capabilities) : undefined),
+            timeoutMs,
+          },
+          fn,
+        ),
     };
     body(ctx);
   });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AbstractStore, TrackingStoreCapabilities } from '@mlstore/core';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { declareCase } from '../shared/declare-case.js';
 
 /** Creates a store for one group of cases. Called once per group; the kit closes it after the group. */
 export type TrackingKitStoreFactory = () => AbstractStore | Promise<AbstractStore>;
@@ -46,23 +47,20 @@ export function defineGroup(
     afterAll(async () => {
       await current?.close();
     });
-    const gated = (name: string, fn: () => Promise<void> | void, requires: (keyof TrackingStoreCapabilities)[] = []) => {
-      const full = `${path} > ${name}`;
-      const reason = options.skip?.[full];
-      if (reason !== undefined) {
-        usedSkips.add(full);
-        it.skip(`${name} [skipped: ${reason}]`, () => {});
-        return;
-      }
-      it(name, async (testCtx) => {
-        const missing = requires.filter((c) => !capabilities?.[c]);
-        if (missing.length > 0) {
-          testCtx.skip(`store lacks capability ${missing.join(', ')}`);
-          return;
-        }
-        await fn();
-      });
-    };
+    const gated = (name: string, fn: () => Promise<void> | void, requires: (keyof TrackingStoreCapabilities)[] = []) =>
+      declareCase(
+        {
+          fullName: `${path} > ${name}`,
+          title: name,
+          skip: options.skip,
+          usedSkips,
+          gate: () => {
+            const missing = requires.filter((c) => !capabilities?.[c]);
+            return missing.length > 0 ? `store lacks capability ${missing.join(', ')}` : undefined;
+          },
+        },
+        fn,
+      );
     const ctx: TrackingKitContext = {
       store: () => {
         if (!current) throw new Error('the store is only available inside cases and hooks');
