@@ -64,8 +64,8 @@ describe('compareRuns', () => {
   it('defaults to start_time DESC then run_id ASC', () => expect(order([])).toEqual(['a', 'd', 'b', 'c']));
   it('puts missing metrics last ascending', () => expect(order(['metrics.acc ASC'])).toEqual(['d', 'a', 'b', 'c']));
   it('puts missing metrics last descending', () => expect(order(['metrics.acc DESC'])).toEqual(['b', 'a', 'd', 'c']));
-  it.each([true, false])('puts NaN with missing values last (ascending=%s)', (asc) => {
-    const rows = [run('n', 5, { m: { x: NaN } }), run('one', 4, { m: { x: 1 } }), run('none', 3), run('two', 2, { m: { x: 2 } })];
+  it.each([true, false])('puts NaN after values and before missing ones (ascending=%s)', (asc) => {
+    const rows = [run('n', 5, { m: { x: NaN } }), run('one', 4, { m: { x: 1 } }), run('none', 9), run('two', 2, { m: { x: 2 } })];
     const sorted = rows.sort(compareRuns(parseRunOrderBy([`metrics.x ${asc ? 'ASC' : 'DESC'}`]))).map((r) => r.info.run_id);
     expect(sorted).toEqual(asc ? ['one', 'two', 'n', 'none'] : ['two', 'one', 'n', 'none']);
   });

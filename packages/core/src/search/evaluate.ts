@@ -103,15 +103,21 @@ export function runMatches(run: Run, filter: readonly SearchComparison[]): boole
   });
 }
 
+/** 0 for a number or string, 1 for NaN, 2 for a missing value: MLflow sorts them in that order. */
+function missingRank(v: Scalar): number {
+  if (v === undefined || v === null) return 2;
+  return typeof v === 'number' && Number.isNaN(v) ? 1 : 0;
+}
+
 /**
- * Orders two values with MLflow's rule: missing values and NaN always last, whatever the direction.
- * Returns negative when `a` comes first.
+ * Orders two values with MLflow's rule: in both directions, values first, then NaN, then missing
+ * values. Returns negative when `a` comes first.
  */
 export function compareNullsLast(a: Scalar, b: Scalar, ascending: boolean): number {
-  const aMissing = a === undefined || a === null || (typeof a === 'number' && Number.isNaN(a));
-  const bMissing = b === undefined || b === null || (typeof b === 'number' && Number.isNaN(b));
-  if (aMissing || bMissing) return aMissing === bMissing ? 0 : aMissing ? 1 : -1;
-  const order = a < b ? -1 : a > b ? 1 : 0;
+  const ra = missingRank(a);
+  const rb = missingRank(b);
+  if (ra !== 0 || rb !== 0) return ra - rb;
+  const order = (a as string | number) < (b as string | number) ? -1 : (a as string | number) > (b as string | number) ? 1 : 0;
   return ascending ? order : -order;
 }
 

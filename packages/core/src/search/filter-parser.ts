@@ -14,7 +14,8 @@ const COMPARISON_OPS = new Set(['=', '!=', '>', '>=', '<', '<=']);
 
 /**
  * Parses `a <op> v AND b IN ('x', 'y') AND c IS NOT NULL …` into raw clauses. Only AND joins
- * clauses (no OR, NOT or parentheses), as in MLflow 3.18.
+ * clauses (no OR, NOT or parentheses), as in MLflow 3.18; like MLflow, leading, trailing or
+ * repeated ANDs are ignored.
  *
  * @throws MlflowError INVALID_PARAMETER_VALUE for anything else.
  */
@@ -29,6 +30,7 @@ export function parseClauses(filter: string): RawClause[] {
       .join(' ');
     throw MlflowError.invalidParameter(`Invalid clause(s) in filter string: '${text}'`);
   };
+  while (tokens[i]?.kind === 'keyword' && tokens[i]?.text === 'AND') i++;
   while (i < tokens.length) {
     const start = i;
     const ident = tokens[i];
@@ -74,10 +76,8 @@ export function parseClauses(filter: string): RawClause[] {
       return invalid(start);
     }
     clauses.push({ identifier: (ident as Token).text, comparator, value });
-    if (i < tokens.length) {
-      if (tokens[i]?.text !== 'AND' || i + 1 >= tokens.length) invalid(i);
-      i++;
-    }
+    // MLflow (through sqlparse) ignores stray ANDs and accepts clauses side by side; so do we.
+    while (tokens[i]?.kind === 'keyword' && tokens[i]?.text === 'AND') i++;
   }
   return clauses;
 }

@@ -74,6 +74,11 @@ describe('parseRunFilter: valid filters', () => {
     ["params.p = '日本語'", [c('parameter', 'p', '=', '日本語')]],
     ["params.`日本` = 'x'", [c('parameter', '日本', '=', 'x')]],
     ['metrics.m > -0', [c('metric', 'm', '>', -0)]],
+    // sqlparse quirks MLflow accepts: stray ANDs and clauses side by side.
+    ['metrics.m > 1 AND', [c('metric', 'm', '>', 1)]],
+    ['AND metrics.m > 1', [c('metric', 'm', '>', 1)]],
+    ['metrics.m > 1 AND AND metrics.n > 2', [c('metric', 'm', '>', 1), c('metric', 'n', '>', 2)]],
+    ['metrics.m > 1 metrics.n > 2', [c('metric', 'm', '>', 1), c('metric', 'n', '>', 2)]],
   ])('%s', (filter, expected) => {
     expect(parseRunFilter(filter)).toEqual(expected);
   });
@@ -100,9 +105,6 @@ describe('parseRunFilter: invalid filters', () => {
     "attributes.status IN ('a')",
     "tags.t = 'unterminated",
     'tags.t = "unterminated',
-    'metrics.m > 1 AND',
-    'AND metrics.m > 1',
-    'metrics.m > 1 AND AND metrics.n > 1',
     'metrics.m >',
     '= 1',
     "attributes.unknown = 'x'",
@@ -122,7 +124,6 @@ describe('parseRunFilter: invalid filters', () => {
     "datasets.unknown = 'x'",
     'datasets.name = 1',
     "datasets.name > 'a'",
-    'metrics.m > 1 metrics.n > 2',
     "params.p = 'a' 'b'",
     'metrics.m > 1;',
     'metrics.m > 1 -- comment',
@@ -132,7 +133,6 @@ describe('parseRunFilter: invalid filters', () => {
     'metrics.m > 1e',
     'metrics.m > --1',
     'metrics.m > 1.2.3',
-    "params.p = 'a' AND",
     'params',
     "'x' = params.p",
     '1 = 1',

@@ -8,6 +8,9 @@ import { metricHistoryGroup } from './metric-history.js';
 import { metricsGroup } from './metrics.js';
 import { paramsTagsGroup } from './params-tags.js';
 import { runsGroup } from './runs.js';
+import { searchExperimentsGroup } from './search-experiments.js';
+import { searchRunsErrorsGroup } from './search-runs-errors.js';
+import { searchRunsGroup } from './search-runs.js';
 import { validationGroup } from './validation.js';
 
 /** Every group of the tracking kit, in run order. */
@@ -22,4 +25,7 @@ export const trackingCaseGroups: TrackingCaseGroup[] = [
   metricHistoryGroup,
   inputsOutputsGroup,
   loggedModelsGroup,
+  searchRunsGroup,
+  searchRunsErrorsGroup,
+  searchExperimentsGroup,
 ];
