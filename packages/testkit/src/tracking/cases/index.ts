@@ -8,6 +8,7 @@ import { metricHistoryGroup } from './metric-history.js';
 import { metricsGroup } from './metrics.js';
 import { paramsTagsGroup } from './params-tags.js';
 import { runsGroup } from './runs.js';
+import { searchDatasetsModelsGroup } from './search-datasets-models.js';
 import { searchExperimentsGroup } from './search-experiments.js';
 import { searchRunsErrorsGroup } from './search-runs-errors.js';
 import { searchRunsGroup } from './search-runs.js';
@@ -28,4 +29,5 @@ export const trackingCaseGroups: TrackingCaseGroup[] = [
   searchRunsGroup,
   searchRunsErrorsGroup,
   searchExperimentsGroup,
+  searchDatasetsModelsGroup,
 ];
