@@ -15,7 +15,13 @@ import {
   type PagedList,
 } from '../entities.js';
 import { MlflowError } from '../errors.js';
-import { compareLoggedModels, loggedModelMatches, paginate, parseLoggedModelFilter } from '../search/index.js';
+import {
+  compareLoggedModels,
+  decodeLoggedModelPageToken,
+  encodeLoggedModelPageToken,
+  loggedModelMatches,
+  parseLoggedModelFilter,
+} from '../search/index.js';
 import { parseExperimentId, validateLoggedModelName, validateMaxResults, validateTagName } from '../validation/index.js';
 import { appendToUriPath, clone, generateRandomName } from './memory-helpers.js';
 import type { MemoryState, ModelRecord, RunRecord } from './memory-state.js';
@@ -192,8 +198,11 @@ export class MemoryModelStore {
       .map((r) => r.model)
       .filter((m) => loggedModelMatches(m, filter, request.datasets))
       .sort(compareLoggedModels(request.orderBy));
-    const page = paginate(rows, maxResults, request.pageToken);
-    return { ...page, items: page.items.map(clone) };
+    // MLflow binds logged-model tokens to the query they were made for.
+    const offset = decodeLoggedModelPageToken(request.pageToken, request);
+    const items = rows.slice(offset, offset + maxResults).map(clone);
+    const end = offset + maxResults;
+    return end < rows.length ? { items, nextPageToken: encodeLoggedModelPageToken(request, end) } : { items };
   }
 }
 

@@ -95,6 +95,15 @@ export const searchDatasetsModelsGroup: TrackingCaseGroup = {
       }
       expect(seen).toEqual(['m-c', 'm-b', 'm-a']);
     });
+    it('search_logged_models refuses a page token made for another query', async () => {
+      const { exp } = await models();
+      const first = await ctx.store().searchLoggedModels({ experimentIds: [exp], maxResults: 1 });
+      expect(first.nextPageToken).toBeDefined();
+      await expectMlflowError(
+        ctx.store().searchLoggedModels({ experimentIds: [exp], maxResults: 1, filterString: "name = 'm-a'", pageToken: first.nextPageToken }),
+        'INVALID_PARAMETER_VALUE',
+      );
+    });
     it('search_logged_models refuses an invalid filter', async () => {
       const { exp } = await models();
       await expectMlflowError(ctx.store().searchLoggedModels({ experimentIds: [exp], filterString: "name = 'a' OR name = 'b'" }), 'INVALID_PARAMETER_VALUE');
