@@ -1,7 +1,7 @@
-export { SchemeRegistry, type LazyFactory, type RegisterOptions } from './scheme-registry.js';
+export { SchemeRegistry, type LazyFactory, type RegisterOptions, type SchemeFactory } from './scheme-registry.js';
 export {
-  ArtifactRepositoryRegistry,
-  TrackingStoreRegistry,
+  type ArtifactRepositoryRegistry,
+  type TrackingStoreRegistry,
   createArtifactRepositoryRegistry,
   createTrackingStoreRegistry,
   type ArtifactRepositoryFactory,

@@ -14,25 +14,11 @@ export interface TrackingStoreOptions {
 export type TrackingStoreFactory = (uri: string, options: TrackingStoreOptions) => AbstractStore | Promise<AbstractStore>;
 
 /** Scheme → tracking store, resolved like MLflow's `TrackingStoreRegistry`. */
-export class TrackingStoreRegistry extends SchemeRegistry<TrackingStoreFactory> {
-  constructor() {
-    super('tracking store');
-  }
-
-  /**
-   * Creates the store for `uri` with the factory of its scheme.
-   *
-   * @throws MlflowError INVALID_PARAMETER_VALUE for an unknown scheme or a missing package.
-   */
-  async resolve(uri: string, options: TrackingStoreOptions = {}): Promise<AbstractStore> {
-    const factory = await this.factoryFor(uri);
-    return factory(uri, options);
-  }
-}
+export type TrackingStoreRegistry = SchemeRegistry<TrackingStoreOptions, AbstractStore>;
 
 /** A new, empty tracking-store registry. Adapters add themselves with their `register…` function. */
 export function createTrackingStoreRegistry(): TrackingStoreRegistry {
-  return new TrackingStoreRegistry();
+  return new SchemeRegistry('tracking store');
 }
 
 /** What an artifact-repository factory receives besides the URI. */
@@ -43,29 +29,12 @@ export interface ArtifactRepositoryOptions {
 }
 
 /** Builds an artifact repository for a URI such as `s3://bucket/path` or `./mlartifacts`. */
-export type ArtifactRepositoryFactory = (
-  uri: string,
-  options: ArtifactRepositoryOptions,
-) => ArtifactRepository | Promise<ArtifactRepository>;
+export type ArtifactRepositoryFactory = (uri: string, options: ArtifactRepositoryOptions) => ArtifactRepository | Promise<ArtifactRepository>;
 
 /** Scheme → artifact repository, resolved like MLflow's `ArtifactRepositoryRegistry`. */
-export class ArtifactRepositoryRegistry extends SchemeRegistry<ArtifactRepositoryFactory> {
-  constructor() {
-    super('artifact repository');
-  }
-
-  /**
-   * Creates the repository for `uri` with the factory of its scheme.
-   *
-   * @throws MlflowError INVALID_PARAMETER_VALUE for an unknown scheme or a missing package.
-   */
-  async resolve(uri: string, options: ArtifactRepositoryOptions = {}): Promise<ArtifactRepository> {
-    const factory = await this.factoryFor(uri);
-    return factory(uri, options);
-  }
-}
+export type ArtifactRepositoryRegistry = SchemeRegistry<ArtifactRepositoryOptions, ArtifactRepository>;
 
 /** A new, empty artifact-repository registry. Adapters add themselves with their `register…` function. */
 export function createArtifactRepositoryRegistry(): ArtifactRepositoryRegistry {
-  return new ArtifactRepositoryRegistry();
+  return new SchemeRegistry('artifact repository');
 }

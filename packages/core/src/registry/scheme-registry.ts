@@ -14,12 +14,15 @@ export interface RegisterOptions {
   aliases?: readonly string[];
 }
 
+/** Builds what a registry resolves (a store, a repository) from a URI and options. */
+export type SchemeFactory<O, R> = (uri: string, options: O) => R | Promise<R>;
+
 /**
- * A scheme → factory table shared by the tracking-store and artifact-repository registries.
- * Entries may be eager (a factory) or lazy (loaded on first use, so heavy SDKs are imported only
- * when their scheme is used).
+ * A scheme → factory table: the tracking-store and artifact-repository registries are two
+ * instances. Entries may be eager (a factory) or lazy (loaded on first use, so heavy SDKs are
+ * imported only when their scheme is used).
  */
-export class SchemeRegistry<F> {
+export class SchemeRegistry<O, R, F extends SchemeFactory<O, R> = SchemeFactory<O, R>> {
   private readonly entries = new Map<string, { factory?: F; lazy?: LazyFactory<F> }>();
 
   /** @param kind shown in errors, e.g. `"tracking store"`. */
@@ -35,6 +38,16 @@ export class SchemeRegistry<F> {
   registerLazy(scheme: string, lazy: LazyFactory<F>, options: RegisterOptions = {}): this {
     for (const s of [scheme, ...(options.aliases ?? [])]) this.entries.set(s.toLowerCase(), { lazy });
     return this;
+  }
+
+  /**
+   * Creates the store or repository for `uri` with the factory of its scheme.
+   *
+   * @throws MlflowError INVALID_PARAMETER_VALUE for an unknown scheme or a missing package.
+   */
+  async resolve(uri: string, options?: O): Promise<R> {
+    const factory = await this.factoryFor(uri);
+    return factory(uri, options ?? ({} as O));
   }
 
   /** The registered schemes, sorted (the plain-path scheme shows as `''`). */
