@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs MLflow 3.18.0 (our compatibility target) into a venv, idempotently, and prints the venv path.
+#
+# The reachable PyPI has the `mlflow==3.18.0` wheel but not `mlflow-skinny==3.18.0` nor
+# `mlflow-tracing==3.18.0` (their newest there is 3.17.2), so a plain `pip install mlflow==3.18.0`
+# fails to resolve. The full `mlflow` wheel carries the whole `mlflow` package, so we install
+# 3.17.2 for its dependency set, remove the three 3.17.2 distributions, and add the 3.18.0 wheel
+# without dependencies. `mlflow --version` then reports 3.18.0.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../../.." && pwd)
+venv="${MLSTORE_MLFLOW_VENV:-$root/.services/mlflow-venv}"
+want=3.18.0
+have=$("$venv/bin/python" -c 'import mlflow; print(mlflow.__version__)' 2>/dev/null || true)
+if [ "$have" != "$want" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "mlflow==3.17.2" >&2
+  "$venv/bin/pip" uninstall -q -y mlflow mlflow-skinny mlflow-tracing >&2
+  "$venv/bin/pip" install -q --disable-pip-version-check --no-deps "mlflow==$want" >&2
+  have=$("$venv/bin/python" -c 'import mlflow; print(mlflow.__version__)')
+  [ "$have" = "$want" ] || { echo "installed mlflow $have, expected $want" >&2; exit 1; }
+fi
+echo "$venv"
