@@ -1,5 +1,5 @@
 import { MlflowError } from '../errors.js';
-import type { SearchComparator, SearchComparison, SearchEntityType } from './ast.js';
+import type { SearchComparator, SearchEntityType } from './ast.js';
 import { tokenize, type Token } from './tokenizer.js';
 
 /** A clause as the grammar sees it, before entity-specific checks. */
@@ -162,4 +162,3 @@ export function checkComparator(comparator: SearchComparator, allowed: ReadonlyS
   }
 }
 
-export type { SearchComparison };
