@@ -13,7 +13,8 @@ want=3.18.0
 have=$("$venv/bin/python" -c 'import mlflow; print(mlflow.__version__)' 2>/dev/null || true)
 if [ "$have" != "$want" ]; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check "mlflow==3.17.2" >&2
+  # Drivers for the server dialects come along: psycopg (PostgreSQL) and PyMySQL (MySQL/MariaDB).
+  "$venv/bin/pip" install -q --disable-pip-version-check "mlflow==3.17.2" "psycopg[binary]" pymysql >&2
   "$venv/bin/pip" uninstall -q -y mlflow mlflow-skinny mlflow-tracing >&2
   "$venv/bin/pip" install -q --disable-pip-version-check --no-deps "mlflow==$want" >&2
   have=$("$venv/bin/python" -c 'import mlflow; print(mlflow.__version__)')
