@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# MariaDB from Debian's packages as a plain process on 127.0.0.1, for the SQL store tests.
+# Idempotent: `start` installs it if missing, initialises a data dir under .services/mariadb once,
+# starts mariadbd if it is not running and waits until it answers; `stop` shuts it down;
+# `url` prints the connection URI (database `mlstore`, user `mlstore`, password `mlstore`).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../../.." && pwd)
+dir="$root/.services/mariadb"
+port="${MLSTORE_MYSQL_PORT:-53306}"
+sock="$dir/mysqld.sock"
+
+install() {
+  if [ ! -x /usr/sbin/mariadbd ]; then
+    apt-get update -qq >/dev/null
+    # policy-rc.d keeps the package from starting its own server on 3306.
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server mariadb-client >/dev/null
+    rm -f /usr/sbin/policy-rc.d
+  fi
+}
+
+ready() { mariadb-admin --socket="$sock" -u root ping >/dev/null 2>&1; }
+
+start() {
+  install
+  mkdir -p "$dir"
+  chown mysql:mysql "$dir"
+  if [ ! -d "$dir/data/mysql" ]; then
+    mariadb-install-db --user=mysql --datadir="$dir/data" --auth-root-authentication-method=socket >/dev/null
+  fi
+  if ! ready; then
+    # Detached, with every stream closed, so callers piping our output are not held open.
+    setsid /usr/sbin/mariadbd --user=mysql --datadir="$dir/data" --socket="$sock" \
+      --bind-address=127.0.0.1 --port="$port" --pid-file="$dir/mysqld.pid" --log-error="$dir/server.log" \
+      --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci --innodb-flush-log-at-trx-commit=2 \
+      --max-connections=300 </dev/null >/dev/null 2>&1 &
+  fi
+  for _ in $(seq 1 60); do ready && break; sleep 1; done
+  ready || { echo "mariadb did not become ready; see $dir/server.log" >&2; exit 1; }
+  mariadb --socket="$sock" -u root -e "CREATE DATABASE IF NOT EXISTS mlstore; \
+    CREATE USER IF NOT EXISTS 'mlstore'@'127.0.0.1' IDENTIFIED BY 'mlstore'; \
+    GRANT ALL PRIVILEGES ON *.* TO 'mlstore'@'127.0.0.1'; FLUSH PRIVILEGES;"
+  echo "mariadb ready: $(url)"
+}
+
+stop() {
+  if ready; then mariadb-admin --socket="$sock" -u root shutdown; fi
+}
+
+url() { echo "mysql://mlstore:mlstore@127.0.0.1:$port/mlstore"; }
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) ready && echo running || { echo stopped; exit 1; } ;;
+  url) url ;;
+  *) echo "usage: $0 start|stop|status|url" >&2; exit 2 ;;
+esac
