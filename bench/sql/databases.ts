@@ -1,0 +1,124 @@
+// Fresh databases for each side, their URIs in each side's dialect, and a fingerprint of the
+// search data set so the orchestrator can prove both sides searched the same rows.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface SideDatabase {
+  /** URI our SqlTrackingStore opens. */
+  ours: string;
+  /** SQLAlchemy URI for MLflow's SqlAlchemyStore (driver spelled out where MLflow needs one). */
+  mlflow: string;
+  /** Human-readable location for the report. */
+  label: string;
+}
+
+export interface Databases {
+  backend: 'sqlite' | 'postgresql';
+  dir: string;
+  mlflow: SideDatabase;
+  ours: SideDatabase;
+  drop(): Promise<void>;
+}
+
+/**
+ * Creates one empty database per side: two files in a temp directory for SQLite, or two new
+ * databases on the server of `uri` for PostgreSQL (`postgresql://user@host:port/anydb`).
+ */
+export async function createDatabases(uri: string | undefined): Promise<Databases> {
+  const dir = mkdtempSync(join(tmpdir(), 'mlstore-bench-'));
+  if (!uri || uri.startsWith('sqlite')) {
+    const file = (side: string) => join(dir, `${side}.db`);
+    const side = (name: string): SideDatabase => ({ ours: `sqlite:///${file(name)}`, mlflow: `sqlite:///${file(name)}`, label: file(name) });
+    return { backend: 'sqlite', dir, mlflow: side('mlflow'), ours: side('ours'), drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  if (!/^postgres(ql)?(\+\w+)?:\/\//.test(uri)) throw new Error(`--uri: only sqlite and postgresql are supported, got ${redact(uri)}`);
+  const server = new URL(uri.replace(/^postgres(ql)?(\+\w+)?:/, 'postgresql:'));
+  const stamp = `${Date.now().toString(36)}_${process.pid}`;
+  const names = { mlflow: `mlstore_bench_mlflow_${stamp}`, ours: `mlstore_bench_ours_${stamp}` };
+  await withPg(server.href, async (client) => {
+    for (const name of Object.values(names)) await client.query(`CREATE DATABASE ${name}`);
+  });
+  const side = (name: string): SideDatabase => {
+    const u = new URL(server.href);
+    u.pathname = `/${name}`;
+    return { ours: u.href, mlflow: u.href.replace(/^postgresql:/, 'postgresql+psycopg:'), label: redact(u.href) };
+  };
+  return {
+    backend: 'postgresql',
+    dir,
+    mlflow: side(names.mlflow),
+    ours: side(names.ours),
+    drop: async () => {
+      rmSync(dir, { recursive: true, force: true });
+      await withPg(server.href, async (client) => {
+        for (const name of Object.values(names)) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      });
+    },
+  };
+}
+
+/** Row counts and value sums of the `bench-search` experiment: equal on both sides or the comparison is void. */
+export interface Fingerprint {
+  runs: number;
+  tags: number;
+  params: number;
+  metrics: number;
+  latestMetrics: number;
+  metricValueSum: number;
+  startTimeSum: number;
+  /** SQLite only: the journal mode the file was left in. */
+  journalMode?: string;
+  sqliteVersion?: string;
+}
+
+const FINGERPRINT_SQL = `
+  WITH r AS (SELECT run_uuid, start_time FROM runs WHERE experiment_id =
+             (SELECT experiment_id FROM experiments WHERE name = 'bench-search'))
+  SELECT (SELECT COUNT(*) FROM r) AS runs,
+         (SELECT COUNT(*) FROM tags WHERE run_uuid IN (SELECT run_uuid FROM r)) AS tags,
+         (SELECT COUNT(*) FROM params WHERE run_uuid IN (SELECT run_uuid FROM r)) AS params,
+         (SELECT COUNT(*) FROM metrics WHERE run_uuid IN (SELECT run_uuid FROM r)) AS metrics,
+         (SELECT COUNT(*) FROM latest_metrics WHERE run_uuid IN (SELECT run_uuid FROM r)) AS latest_metrics,
+         (SELECT SUM(value) FROM metrics WHERE run_uuid IN (SELECT run_uuid FROM r)) AS metric_value_sum,
+         (SELECT SUM(start_time) FROM r) AS start_time_sum`;
+
+type Row = Record<string, string | number | null>;
+const toFingerprint = (row: Row): Fingerprint => ({
+  runs: Number(row.runs),
+  tags: Number(row.tags),
+  params: Number(row.params),
+  metrics: Number(row.metrics),
+  latestMetrics: Number(row.latest_metrics),
+  metricValueSum: Math.round(Number(row.metric_value_sum) * 1e6) / 1e6,
+  startTimeSum: Number(row.start_time_sum),
+});
+
+export async function fingerprint(dbs: Databases, side: SideDatabase): Promise<Fingerprint> {
+  if (dbs.backend === 'sqlite') {
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(side.label, { readonly: true });
+    try {
+      const fp = toFingerprint(db.prepare(FINGERPRINT_SQL).get() as Row);
+      fp.journalMode = String(db.pragma('journal_mode', { simple: true }));
+      fp.sqliteVersion = String((db.prepare('SELECT sqlite_version() AS v').get() as Row).v);
+      return fp;
+    } finally {
+      db.close();
+    }
+  }
+  return withPg(side.ours, async (client) => toFingerprint((await client.query(FINGERPRINT_SQL)).rows[0] as Row));
+}
+
+async function withPg<T>(uri: string, fn: (client: import('pg').Client) => Promise<T>): Promise<T> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: uri });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export const redact = (uri: string) => uri.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
