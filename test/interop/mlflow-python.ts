@@ -1,0 +1,173 @@
+/**
+ * The real MLflow 3.18.0 for the interop tests: finding its venv (installed by
+ * test/services/mlflow.sh), running the helper scripts next to this file, and running
+ * `mlflow server` on a free 127.0.0.1 port. Every child process is bounded in time.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+
+export const MLFLOW_VERSION = '3.18.0';
+const repoRoot = resolve(import.meta.dirname, '../..');
+const scriptsDir = import.meta.dirname;
+
+/** The venv test/services/lib/mlflow-venv.sh installs (env `MLSTORE_MLFLOW_VENV` overrides it). */
+export const mlflowVenv = process.env.MLSTORE_MLFLOW_VENV ?? join(repoRoot, '.services', 'mlflow-venv');
+
+/** Keeps MLflow offline and quiet: no telemetry, no retries that would hide a failure. */
+const mlflowEnv: NodeJS.ProcessEnv = {
+  MLFLOW_DISABLE_TELEMETRY: 'true',
+  DO_NOT_TRACK: 'true',
+  MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0',
+  MLFLOW_HTTP_REQUEST_TIMEOUT: '60',
+  PYTHONUNBUFFERED: '1',
+  PYTHONIOENCODING: 'utf-8',
+};
+
+/** Why the venv cannot be used, or null when `mlflow` imports and reports 3.18.0. */
+export function mlflowVenvProblem(): string | null {
+  const python = join(mlflowVenv, 'bin', 'python');
+  if (!existsSync(python)) return `no MLflow venv at ${mlflowVenv} (run: bash test/services/mlflow.sh start)`;
+  const probe = spawnSync(python, ['-c', 'import mlflow; print(mlflow.__version__)'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, ...mlflowEnv },
+  });
+  const version = probe.stdout?.trim();
+  if (probe.status !== 0 || version !== MLFLOW_VERSION) {
+    return `the venv at ${mlflowVenv} does not provide mlflow ${MLFLOW_VERSION} (got '${version ?? ''}', ${probe.stderr?.trim().split('\n').at(-1) ?? probe.error?.message ?? ''})`;
+  }
+  return null;
+}
+
+function tail(text: string, lines = 30): string {
+  return text.trim().split('\n').slice(-lines).join('\n');
+}
+
+/**
+ * Runs `<venv>/bin/python test/interop/<script> ...args` in `cwd` and returns its stdout; rejects
+ * with the exit code and the end of stderr, or after `timeoutMs` (the process is killed).
+ */
+export function runPythonScript(script: string, args: string[], opts: { cwd: string; timeoutMs: number }): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(join(mlflowVenv, 'bin', 'python'), [join(scriptsDir, script), ...args], {
+      cwd: opts.cwd,
+      env: { ...process.env, ...mlflowEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${script} timed out after ${opts.timeoutMs} ms\n${tail(Buffer.concat(err).toString('utf8'))}`));
+    }, opts.timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolvePromise(Buffer.concat(out).toString('utf8'));
+      else reject(new Error(`${script} ${args.join(' ')} exited with ${code}\n${tail(Buffer.concat(err).toString('utf8'))}`));
+    });
+  });
+}
+
+/** A port that was free on 127.0.0.1 a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePromise(port));
+    });
+  });
+}
+
+export interface MlflowServer {
+  url: string;
+  /** Stops the server and its workers (the whole process group); idempotent. */
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+async function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.pid === undefined || exited(child)) return;
+  const done = new Promise<void>((r) => child.once('exit', () => r()));
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, sig); // negative pid: the group `detached` gave it
+    } catch {
+      // already gone
+    }
+  };
+  signal('SIGTERM');
+  const stopped = await Promise.race([done.then(() => true), sleep(10_000).then(() => false)]);
+  if (!stopped) {
+    signal('SIGKILL');
+    await Promise.race([done, sleep(5_000)]);
+  }
+  // uvicorn workers share the group; make sure none outlives the parent.
+  signal('SIGKILL');
+}
+
+/**
+ * Starts `mlflow server` (uvicorn, one worker, job execution off) on `backendStoreUri` and waits
+ * until GET /health answers; rejects with the server's log when it exits or is not up in time.
+ */
+export async function startMlflowServer(
+  backendStoreUri: string,
+  opts: { cwd: string; artifactsDestination: string; timeoutMs?: number },
+): Promise<MlflowServer> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    join(mlflowVenv, 'bin', 'mlflow'),
+    [
+      'server',
+      '--backend-store-uri', backendStoreUri,
+      '--artifacts-destination', opts.artifactsDestination,
+      '--host', '127.0.0.1',
+      '--port', String(port),
+      '--workers', '1',
+    ],
+    {
+      cwd: opts.cwd,
+      detached: true,
+      // Job execution would start a huey consumer and a job store; reading tracking data needs neither.
+      env: { ...process.env, ...mlflowEnv, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let log = '';
+  const append = (b: Buffer) => {
+    log = (log + b.toString('utf8')).slice(-20_000);
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  const server: MlflowServer = { url, stop: () => stopGroup(child) };
+
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  while (Date.now() < deadline) {
+    if (exited(child)) throw new Error(`mlflow server exited with ${child.exitCode ?? child.signalCode}\n${tail(log)}`);
+    try {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) return server;
+    } catch {
+      // not listening yet
+    }
+    await sleep(300);
+  }
+  await server.stop();
+  throw new Error(`mlflow server did not answer ${url}/health in time\n${tail(log)}`);
+}
