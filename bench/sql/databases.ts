@@ -14,16 +14,20 @@ export interface SideDatabase {
 }
 
 export interface Databases {
-  backend: 'sqlite' | 'postgresql';
+  backend: 'sqlite' | 'postgresql' | 'mysql';
   dir: string;
   mlflow: SideDatabase;
   ours: SideDatabase;
   drop(): Promise<void>;
 }
 
+/** SQLAlchemy driver MLflow's venv has for each server dialect (test/services/lib/mlflow-venv.sh). */
+const MLFLOW_DRIVER = { postgresql: 'postgresql+psycopg', mysql: 'mysql+pymysql' } as const;
+
 /**
  * Creates one empty database per side: two files in a temp directory for SQLite, or two new
- * databases on the server of `uri` for PostgreSQL (`postgresql://user@host:port/anydb`).
+ * databases on the server of `uri` (`postgresql://user@host:port/anydb`, `mysql://user:pw@host:port/anydb`;
+ * the user needs CREATE DATABASE), dropped again by `drop()`.
  */
 export async function createDatabases(uri: string | undefined): Promise<Databases> {
   const dir = mkdtempSync(join(tmpdir(), 'mlstore-bench-'));
@@ -32,27 +36,29 @@ export async function createDatabases(uri: string | undefined): Promise<Database
     const side = (name: string): SideDatabase => ({ ours: `sqlite:///${file(name)}`, mlflow: `sqlite:///${file(name)}`, label: file(name) });
     return { backend: 'sqlite', dir, mlflow: side('mlflow'), ours: side('ours'), drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
-  if (!/^postgres(ql)?(\+\w+)?:\/\//.test(uri)) throw new Error(`--uri: only sqlite and postgresql are supported, got ${redact(uri)}`);
-  const server = new URL(uri.replace(/^postgres(ql)?(\+\w+)?:/, 'postgresql:'));
+  const scheme = /^(postgres(?:ql)?|mysql|mariadb)(\+\w+)?:\/\//.exec(uri)?.[1];
+  if (!scheme) throw new Error(`--uri: only sqlite, postgresql and mysql are supported, got ${redact(uri)}`);
+  const backend = scheme.startsWith('postgres') ? 'postgresql' : 'mysql';
+  const server = new URL(uri.replace(/^[\w+]+:/, `${backend}:`));
   const stamp = `${Date.now().toString(36)}_${process.pid}`;
   const names = { mlflow: `mlstore_bench_mlflow_${stamp}`, ours: `mlstore_bench_ours_${stamp}` };
-  await withPg(server.href, async (client) => {
-    for (const name of Object.values(names)) await client.query(`CREATE DATABASE ${name}`);
+  await withServer(backend, server.href, async (sql) => {
+    for (const name of Object.values(names)) await sql(`CREATE DATABASE ${name}`);
   });
   const side = (name: string): SideDatabase => {
     const u = new URL(server.href);
     u.pathname = `/${name}`;
-    return { ours: u.href, mlflow: u.href.replace(/^postgresql:/, 'postgresql+psycopg:'), label: redact(u.href) };
+    return { ours: u.href, mlflow: u.href.replace(/^\w+:/, `${MLFLOW_DRIVER[backend]}:`), label: redact(u.href) };
   };
   return {
-    backend: 'postgresql',
+    backend,
     dir,
     mlflow: side(names.mlflow),
     ours: side(names.ours),
     drop: async () => {
       rmSync(dir, { recursive: true, force: true });
-      await withPg(server.href, async (client) => {
-        for (const name of Object.values(names)) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await withServer(backend, server.href, async (sql) => {
+        for (const name of Object.values(names)) await sql(`DROP DATABASE IF EXISTS ${name}${backend === 'postgresql' ? ' WITH (FORCE)' : ''}`);
       });
     },
   };
@@ -107,17 +113,30 @@ export async function fingerprint(dbs: Databases, side: SideDatabase): Promise<F
       db.close();
     }
   }
-  return withPg(side.ours, async (client) => toFingerprint((await client.query(FINGERPRINT_SQL)).rows[0] as Row));
+  const rows = await withServer(dbs.backend, side.ours, (sql) => sql(FINGERPRINT_SQL));
+  return toFingerprint(rows[0]!);
 }
 
-async function withPg<T>(uri: string, fn: (client: import('pg').Client) => Promise<T>): Promise<T> {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: uri });
-  await client.connect();
+type Sql = (text: string) => Promise<Row[]>;
+
+/** One connection to a PostgreSQL or MySQL server (the drivers our store uses), closed after `fn`. */
+async function withServer<T>(backend: 'postgresql' | 'mysql', uri: string, fn: (sql: Sql) => Promise<T>): Promise<T> {
+  if (backend === 'postgresql') {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: uri });
+    await client.connect();
+    try {
+      return await fn(async (text) => (await client.query(text)).rows as Row[]);
+    } finally {
+      await client.end();
+    }
+  }
+  const mysql = await import('mysql2/promise');
+  const conn = await mysql.createConnection(uri);
   try {
-    return await fn(client);
+    return await fn(async (text) => (await conn.query(text))[0] as Row[]);
   } finally {
-    await client.end();
+    await conn.end();
   }
 }
 
