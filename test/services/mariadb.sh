@@ -4,7 +4,7 @@
 # starts mariadbd if it is not running and waits until it answers; `stop` shuts it down;
 # `url` prints the connection URI (database `mlstore`, user `mlstore`, password `mlstore`).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../../.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 dir="$root/.services/mariadb"
 port="${MLSTORE_MYSQL_PORT:-53306}"
 sock="$dir/mysqld.sock"

@@ -4,7 +4,7 @@
 # starts it if it is not running and waits until it accepts connections; `stop` stops it;
 # `url` prints the connection URI (database `mlstore`, user `postgres`, trust auth on loopback).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../../.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 dir="$root/.services/postgres"
 port="${MLSTORE_PG_PORT:-55432}"
 

@@ -1,3 +1,3 @@
 export { MemoryTrackingStore } from './memory-tracking-store.js';
 export type { MemoryTrackingStoreOptions } from './memory-tracking-store.js';
-export { generateRandomName } from './memory-helpers.js';
+export { generateRandomName, resolveUriIfLocal } from './memory-helpers.js';

@@ -1,10 +1,7 @@
--- MLflow tracking schema created by mlflow 3.18.0 on MariaDB 10.11 (mariadb-dump --no-data --skip-comments)
--- alembic_version: f4a9b2c7d1e6
-
 CREATE TABLE `alembic_version` (
   `version_num` varchar(32) NOT NULL,
   PRIMARY KEY (`version_num`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `assessments` (
   `assessment_id` varchar(50) NOT NULL,
   `trace_id` varchar(50) NOT NULL,
@@ -35,7 +32,7 @@ CREATE TABLE `assessments` (
   KEY `idx_assessments_exp_trace_ts_name` (`experiment_id`,`trace_timestamp_ms`,`name`),
   KEY `idx_assessments_exp_name_valid` (`experiment_id`,`name`,`valid`),
   CONSTRAINT `fk_assessments_trace_id` FOREIGN KEY (`trace_id`) REFERENCES `trace_info` (`request_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `budget_policies` (
   `budget_policy_id` varchar(36) NOT NULL,
   `budget_unit` varchar(32) NOT NULL,
@@ -53,7 +50,7 @@ CREATE TABLE `budget_policies` (
   PRIMARY KEY (`budget_policy_id`),
   KEY `idx_budget_policies_workspace` (`workspace`),
   KEY `idx_budget_policies_target_value` (`target_value`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `datasets` (
   `dataset_uuid` varchar(36) NOT NULL,
   `experiment_id` int(11) NOT NULL,
@@ -64,10 +61,10 @@ CREATE TABLE `datasets` (
   `dataset_schema` mediumtext DEFAULT NULL,
   `dataset_profile` mediumtext DEFAULT NULL,
   PRIMARY KEY (`experiment_id`,`name`,`digest`),
-  KEY `index_datasets_experiment_id_dataset_source_type` (`experiment_id`,`dataset_source_type`),
   KEY `index_datasets_dataset_uuid` (`dataset_uuid`),
+  KEY `index_datasets_experiment_id_dataset_source_type` (`experiment_id`,`dataset_source_type`),
   CONSTRAINT `fk_datasets_experiment_id_experiments` FOREIGN KEY (`experiment_id`) REFERENCES `experiments` (`experiment_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `endpoint_bindings` (
   `endpoint_id` varchar(36) NOT NULL,
   `resource_type` varchar(50) NOT NULL,
@@ -79,7 +76,7 @@ CREATE TABLE `endpoint_bindings` (
   `display_name` varchar(255) DEFAULT NULL,
   PRIMARY KEY (`endpoint_id`,`resource_type`,`resource_id`),
   CONSTRAINT `fk_endpoint_bindings_endpoint_id` FOREIGN KEY (`endpoint_id`) REFERENCES `endpoints` (`endpoint_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `endpoint_model_mappings` (
   `mapping_id` varchar(36) NOT NULL,
   `endpoint_id` varchar(36) NOT NULL,
@@ -95,7 +92,7 @@ CREATE TABLE `endpoint_model_mappings` (
   KEY `index_endpoint_model_mappings_model_definition_id` (`model_definition_id`),
   CONSTRAINT `fk_endpoint_model_mappings_endpoint_id` FOREIGN KEY (`endpoint_id`) REFERENCES `endpoints` (`endpoint_id`) ON DELETE CASCADE,
   CONSTRAINT `fk_endpoint_model_mappings_model_definition_id` FOREIGN KEY (`model_definition_id`) REFERENCES `model_definitions` (`model_definition_id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `endpoint_tags` (
   `key` varchar(250) NOT NULL,
   `value` varchar(5000) DEFAULT NULL,
@@ -103,7 +100,7 @@ CREATE TABLE `endpoint_tags` (
   PRIMARY KEY (`key`,`endpoint_id`),
   KEY `index_endpoint_tags_endpoint_id` (`endpoint_id`),
   CONSTRAINT `fk_endpoint_tags_endpoint_id` FOREIGN KEY (`endpoint_id`) REFERENCES `endpoints` (`endpoint_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `endpoints` (
   `endpoint_id` varchar(36) NOT NULL,
   `name` varchar(255) DEFAULT NULL,
@@ -121,7 +118,7 @@ CREATE TABLE `endpoints` (
   KEY `fk_endpoints_experiment_id` (`experiment_id`),
   KEY `idx_endpoints_workspace` (`workspace`),
   CONSTRAINT `fk_endpoints_experiment_id` FOREIGN KEY (`experiment_id`) REFERENCES `experiments` (`experiment_id`) ON DELETE SET NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `entity_associations` (
   `association_id` varchar(36) NOT NULL,
   `source_type` varchar(36) NOT NULL,
@@ -132,7 +129,7 @@ CREATE TABLE `entity_associations` (
   PRIMARY KEY (`source_type`,`source_id`,`destination_type`,`destination_id`),
   KEY `index_entity_associations_association_id` (`association_id`),
   KEY `index_entity_associations_reverse_lookup` (`destination_type`,`destination_id`,`source_type`,`source_id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `evaluation_dataset_records` (
   `dataset_record_id` varchar(36) NOT NULL,
   `dataset_id` varchar(36) NOT NULL,
@@ -152,7 +149,7 @@ CREATE TABLE `evaluation_dataset_records` (
   UNIQUE KEY `unique_dataset_input` (`dataset_id`,`input_hash`),
   KEY `index_evaluation_dataset_records_dataset_id` (`dataset_id`),
   CONSTRAINT `fk_evaluation_dataset_records_dataset_id` FOREIGN KEY (`dataset_id`) REFERENCES `evaluation_datasets` (`dataset_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `evaluation_dataset_tags` (
   `dataset_id` varchar(36) NOT NULL,
   `key` varchar(255) NOT NULL,
@@ -160,7 +157,7 @@ CREATE TABLE `evaluation_dataset_tags` (
   PRIMARY KEY (`dataset_id`,`key`),
   KEY `index_evaluation_dataset_tags_dataset_id` (`dataset_id`),
   CONSTRAINT `fk_evaluation_dataset_tags_dataset_id` FOREIGN KEY (`dataset_id`) REFERENCES `evaluation_datasets` (`dataset_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `evaluation_datasets` (
   `dataset_id` varchar(36) NOT NULL,
   `name` varchar(255) NOT NULL,
@@ -176,7 +173,7 @@ CREATE TABLE `evaluation_datasets` (
   KEY `index_evaluation_datasets_name` (`name`),
   KEY `index_evaluation_datasets_created_time` (`created_time`),
   KEY `idx_evaluation_datasets_workspace` (`workspace`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `experiment_tags` (
   `key` varchar(250) NOT NULL,
   `value` mediumtext DEFAULT NULL,
@@ -184,7 +181,7 @@ CREATE TABLE `experiment_tags` (
   PRIMARY KEY (`key`,`experiment_id`),
   KEY `experiment_id` (`experiment_id`),
   CONSTRAINT `experiment_tags_ibfk_1` FOREIGN KEY (`experiment_id`) REFERENCES `experiments` (`experiment_id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `experiments` (
   `experiment_id` int(11) NOT NULL AUTO_INCREMENT,
   `name` varchar(256) NOT NULL,
@@ -198,7 +195,7 @@ CREATE TABLE `experiments` (
   KEY `idx_experiments_workspace` (`workspace`),
   KEY `idx_experiments_workspace_creation_time` (`workspace`,`creation_time`),
   CONSTRAINT `experiments_lifecycle_stage` CHECK (`lifecycle_stage` in ('active','deleted'))
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `guardrail_configs` (
   `endpoint_id` varchar(36) NOT NULL,
   `guardrail_id` varchar(36) NOT NULL,
@@ -211,7 +208,7 @@ CREATE TABLE `guardrail_configs` (
   KEY `idx_guardrail_configs_guardrail_id` (`guardrail_id`),
   CONSTRAINT `fk_guardrail_configs_endpoint_id` FOREIGN KEY (`endpoint_id`) REFERENCES `endpoints` (`endpoint_id`) ON DELETE CASCADE,
   CONSTRAINT `fk_guardrail_configs_guardrail_id` FOREIGN KEY (`guardrail_id`) REFERENCES `guardrails` (`guardrail_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `guardrails` (
   `guardrail_id` varchar(36) NOT NULL,
   `name` varchar(255) NOT NULL,
@@ -231,13 +228,13 @@ CREATE TABLE `guardrails` (
   KEY `idx_guardrails_scorer` (`scorer_id`,`scorer_version`),
   CONSTRAINT `fk_guardrails_action_endpoint_id` FOREIGN KEY (`action_endpoint_id`) REFERENCES `endpoints` (`endpoint_id`) ON DELETE SET NULL,
   CONSTRAINT `fk_guardrails_scorer_version` FOREIGN KEY (`scorer_id`, `scorer_version`) REFERENCES `scorer_versions` (`scorer_id`, `scorer_version`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `input_tags` (
   `input_uuid` varchar(36) NOT NULL,
   `name` varchar(255) NOT NULL,
   `value` varchar(500) NOT NULL,
   PRIMARY KEY (`input_uuid`,`name`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `inputs` (
   `input_uuid` varchar(36) NOT NULL,
   `source_type` varchar(36) NOT NULL,
@@ -248,7 +245,7 @@ CREATE TABLE `inputs` (
   PRIMARY KEY (`source_type`,`source_id`,`destination_type`,`destination_id`),
   KEY `index_inputs_input_uuid` (`input_uuid`),
   KEY `index_inputs_destination_type_destination_id_source_type` (`destination_type`,`destination_id`,`source_type`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `issue_categories` (
   `issue_id` varchar(36) NOT NULL,
   `category_hash` varchar(64) NOT NULL,
@@ -256,7 +253,7 @@ CREATE TABLE `issue_categories` (
   PRIMARY KEY (`issue_id`,`category_hash`),
   KEY `index_issue_categories_hash` (`category_hash`),
   CONSTRAINT `fk_issue_categories_issue_id` FOREIGN KEY (`issue_id`) REFERENCES `issues` (`issue_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `issues` (
   `issue_id` varchar(36) NOT NULL,
   `experiment_id` int(11) NOT NULL,
@@ -281,7 +278,7 @@ CREATE TABLE `issues` (
   KEY `index_issues_experiment_updated` (`experiment_id`,`last_updated_timestamp`),
   CONSTRAINT `fk_issues_experiment_id` FOREIGN KEY (`experiment_id`) REFERENCES `experiments` (`experiment_id`) ON DELETE CASCADE,
   CONSTRAINT `fk_issues_source_run_id` FOREIGN KEY (`source_run_id`) REFERENCES `runs` (`run_uuid`) ON DELETE SET NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `job_locks` (
   `lock_key` varchar(255) NOT NULL,
   `job_id` varchar(36) NOT NULL,
@@ -289,7 +286,7 @@ CREATE TABLE `job_locks` (
   PRIMARY KEY (`lock_key`),
   KEY `index_job_locks_job_id` (`job_id`),
   CONSTRAINT `fk_job_locks_job_id` FOREIGN KEY (`job_id`) REFERENCES `jobs` (`id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `jobs` (
   `id` varchar(36) NOT NULL,
   `creation_time` bigint(20) NOT NULL,
@@ -314,7 +311,7 @@ CREATE TABLE `jobs` (
   PRIMARY KEY (`id`),
   KEY `index_jobs_name_status_creation_time` (`job_name`,`workspace`,`status`,`creation_time`),
   KEY `index_jobs_status_lease_expires_at` (`status`,`lease_expires_at`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `label_schemas` (
   `schema_id` varchar(36) NOT NULL,
   `experiment_id` int(11) NOT NULL,
@@ -332,7 +329,7 @@ CREATE TABLE `label_schemas` (
   UNIQUE KEY `uq_label_schemas_exp_name` (`experiment_id`,`name`),
   KEY `index_label_schemas_experiment_id` (`experiment_id`),
   CONSTRAINT `fk_label_schemas_experiment_id` FOREIGN KEY (`experiment_id`) REFERENCES `experiments` (`experiment_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `latest_metrics` (
   `key` varchar(250) NOT NULL,
   `value` double NOT NULL,
@@ -344,7 +341,7 @@ CREATE TABLE `latest_metrics` (
   KEY `index_latest_metrics_run_uuid` (`run_uuid`),
   CONSTRAINT `latest_metrics_ibfk_1` FOREIGN KEY (`run_uuid`) REFERENCES `runs` (`run_uuid`),
   CONSTRAINT `CONSTRAINT_1` CHECK (`is_nan` in (0,1))
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `logged_model_metrics` (
   `model_id` varchar(36) NOT NULL,
   `metric_name` varchar(500) NOT NULL,
@@ -363,7 +360,7 @@ CREATE TABLE `logged_model_metrics` (
   CONSTRAINT `fk_logged_model_metrics_experiment_id` FOREIGN KEY (`experiment_id`) REFERENCES `experiments` (`experiment_id`),
   CONSTRAINT `fk_logged_model_metrics_model_id` FOREIGN KEY (`model_id`) REFERENCES `logged_models` (`model_id`) ON DELETE CASCADE,
   CONSTRAINT `fk_logged_model_metrics_run_id` FOREIGN KEY (`run_id`) REFERENCES `runs` (`run_uuid`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `logged_model_params` (
   `model_id` varchar(36) NOT NULL,
   `experiment_id` int(11) NOT NULL,
@@ -373,7 +370,7 @@ CREATE TABLE `logged_model_params` (
   KEY `fk_logged_model_params_experiment_id` (`experiment_id`),
   CONSTRAINT `fk_logged_model_params_experiment_id` FOREIGN KEY (`experiment_id`) REFERENCES `experiments` (`experiment_id`),
   CONSTRAINT `fk_logged_model_params_model_id` FOREIGN KEY (`model_id`) REFERENCES `logged_models` (`model_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `logged_model_tags` (
   `model_id` varchar(36) NOT NULL,
   `experiment_id` int(11) NOT NULL,
@@ -383,7 +380,7 @@ CREATE TABLE `logged_model_tags` (
   KEY `fk_logged_model_tags_experiment_id` (`experiment_id`),
   CONSTRAINT `fk_logged_model_tags_experiment_id` FOREIGN KEY (`experiment_id`) REFERENCES `experiments` (`experiment_id`),
   CONSTRAINT `fk_logged_model_tags_model_id` FOREIGN KEY (`model_id`) REFERENCES `logged_models` (`model_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `logged_models` (
   `model_id` varchar(36) NOT NULL,
   `experiment_id` int(11) NOT NULL,
@@ -400,7 +397,7 @@ CREATE TABLE `logged_models` (
   KEY `fk_logged_models_experiment_id` (`experiment_id`),
   CONSTRAINT `fk_logged_models_experiment_id` FOREIGN KEY (`experiment_id`) REFERENCES `experiments` (`experiment_id`) ON DELETE CASCADE,
   CONSTRAINT `logged_models_lifecycle_stage_check` CHECK (`lifecycle_stage` in ('active','deleted'))
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `mcp_access_endpoints` (
   `id` varchar(36) NOT NULL,
   `workspace` varchar(63) NOT NULL DEFAULT 'default',
@@ -418,7 +415,7 @@ CREATE TABLE `mcp_access_endpoints` (
   KEY `ix_mcp_access_endpoints_alias` (`workspace`,`server_name`,`server_alias`),
   KEY `ix_mcp_access_endpoints_version` (`workspace`,`server_name`,`server_version`),
   CONSTRAINT `mcp_access_endpoints_server_fkey` FOREIGN KEY (`workspace`, `server_name`) REFERENCES `mcp_servers` (`workspace`, `name`) ON DELETE CASCADE ON UPDATE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `mcp_server_aliases` (
   `workspace` varchar(63) NOT NULL DEFAULT 'default',
   `name` varchar(256) NOT NULL,
@@ -426,7 +423,7 @@ CREATE TABLE `mcp_server_aliases` (
   `version` varchar(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   PRIMARY KEY (`workspace`,`name`,`alias`),
   CONSTRAINT `mcp_server_aliases_server_fkey` FOREIGN KEY (`workspace`, `name`) REFERENCES `mcp_servers` (`workspace`, `name`) ON DELETE CASCADE ON UPDATE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `mcp_server_tags` (
   `workspace` varchar(63) NOT NULL DEFAULT 'default',
   `name` varchar(256) NOT NULL,
@@ -434,7 +431,7 @@ CREATE TABLE `mcp_server_tags` (
   `value` varchar(5000) DEFAULT NULL,
   PRIMARY KEY (`workspace`,`name`,`key`),
   CONSTRAINT `mcp_server_tags_server_fkey` FOREIGN KEY (`workspace`, `name`) REFERENCES `mcp_servers` (`workspace`, `name`) ON DELETE CASCADE ON UPDATE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `mcp_server_version_tags` (
   `workspace` varchar(63) NOT NULL DEFAULT 'default',
   `name` varchar(256) NOT NULL,
@@ -443,7 +440,7 @@ CREATE TABLE `mcp_server_version_tags` (
   `value` varchar(5000) DEFAULT NULL,
   PRIMARY KEY (`workspace`,`name`,`version`,`key`),
   CONSTRAINT `mcp_server_version_tags_version_fkey` FOREIGN KEY (`workspace`, `name`, `version`) REFERENCES `mcp_server_versions` (`workspace`, `name`, `version`) ON DELETE CASCADE ON UPDATE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `mcp_server_versions` (
   `workspace` varchar(63) NOT NULL DEFAULT 'default',
   `name` varchar(256) NOT NULL,
@@ -464,7 +461,7 @@ CREATE TABLE `mcp_server_versions` (
   PRIMARY KEY (`workspace`,`name`,`version`),
   KEY `idx_mcp_server_versions_latest` (`workspace`,`name`,`status`,`version_major` DESC,`version_minor` DESC,`version_patch` DESC),
   CONSTRAINT `mcp_server_versions_server_fkey` FOREIGN KEY (`workspace`, `name`) REFERENCES `mcp_servers` (`workspace`, `name`) ON DELETE CASCADE ON UPDATE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `mcp_servers` (
   `workspace` varchar(63) NOT NULL DEFAULT 'default',
   `name` varchar(256) NOT NULL,
@@ -476,7 +473,7 @@ CREATE TABLE `mcp_servers` (
   `created_at` bigint(20) NOT NULL,
   `last_updated_at` bigint(20) NOT NULL,
   PRIMARY KEY (`workspace`,`name`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `metrics` (
   `key` varchar(250) NOT NULL,
   `value` double NOT NULL,
@@ -490,7 +487,7 @@ CREATE TABLE `metrics` (
   CONSTRAINT `metrics_ibfk_1` FOREIGN KEY (`run_uuid`) REFERENCES `runs` (`run_uuid`),
   CONSTRAINT `CONSTRAINT_1` CHECK (`is_nan` in (0,1)),
   CONSTRAINT `CONSTRAINT_2` CHECK (`is_nan` in (0,1))
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `model_definitions` (
   `model_definition_id` varchar(36) NOT NULL,
   `name` varchar(255) NOT NULL,
@@ -508,7 +505,7 @@ CREATE TABLE `model_definitions` (
   KEY `index_model_definitions_provider` (`provider`),
   KEY `idx_model_definitions_workspace` (`workspace`),
   CONSTRAINT `fk_model_definitions_secret_id` FOREIGN KEY (`secret_id`) REFERENCES `secrets` (`secret_id`) ON DELETE SET NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `model_version_tags` (
   `key` varchar(250) NOT NULL,
   `value` text DEFAULT NULL,
@@ -519,7 +516,7 @@ CREATE TABLE `model_version_tags` (
   KEY `name` (`name`,`version`),
   KEY `idx_model_version_tags_workspace_name_version` (`workspace`,`name`,`version`),
   CONSTRAINT `fk_model_version_tags_model_versions` FOREIGN KEY (`workspace`, `name`, `version`) REFERENCES `model_versions` (`workspace`, `name`, `version`) ON UPDATE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `model_versions` (
   `name` varchar(256) NOT NULL,
   `version` int(11) NOT NULL,
@@ -537,7 +534,7 @@ CREATE TABLE `model_versions` (
   `workspace` varchar(63) NOT NULL DEFAULT 'default',
   PRIMARY KEY (`workspace`,`name`,`version`),
   CONSTRAINT `fk_model_versions_registered_models` FOREIGN KEY (`workspace`, `name`) REFERENCES `registered_models` (`workspace`, `name`) ON UPDATE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `online_scoring_configs` (
   `online_scoring_config_id` varchar(36) NOT NULL,
   `scorer_id` varchar(36) NOT NULL,
@@ -549,7 +546,7 @@ CREATE TABLE `online_scoring_configs` (
   KEY `fk_online_scoring_configs_experiment_id` (`experiment_id`),
   CONSTRAINT `fk_online_scoring_configs_experiment_id` FOREIGN KEY (`experiment_id`) REFERENCES `experiments` (`experiment_id`),
   CONSTRAINT `fk_online_scoring_configs_scorer_id` FOREIGN KEY (`scorer_id`) REFERENCES `scorers` (`scorer_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `params` (
   `key` varchar(250) NOT NULL,
   `value` varchar(8000) NOT NULL,
@@ -557,7 +554,7 @@ CREATE TABLE `params` (
   PRIMARY KEY (`key`,`run_uuid`),
   KEY `index_params_run_uuid` (`run_uuid`),
   CONSTRAINT `params_ibfk_1` FOREIGN KEY (`run_uuid`) REFERENCES `runs` (`run_uuid`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `registered_model_aliases` (
   `alias` varchar(256) NOT NULL,
   `version` int(11) NOT NULL,
@@ -565,7 +562,7 @@ CREATE TABLE `registered_model_aliases` (
   `workspace` varchar(63) NOT NULL DEFAULT 'default',
   PRIMARY KEY (`workspace`,`name`,`alias`),
   CONSTRAINT `fk_registered_model_aliases_registered_models` FOREIGN KEY (`workspace`, `name`) REFERENCES `registered_models` (`workspace`, `name`) ON DELETE CASCADE ON UPDATE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `registered_model_tags` (
   `key` varchar(250) NOT NULL,
   `value` varchar(5000) DEFAULT NULL,
@@ -575,7 +572,7 @@ CREATE TABLE `registered_model_tags` (
   KEY `name` (`name`),
   KEY `idx_registered_model_tags_workspace_name` (`workspace`,`name`),
   CONSTRAINT `fk_registered_model_tags_registered_models` FOREIGN KEY (`workspace`, `name`) REFERENCES `registered_models` (`workspace`, `name`) ON UPDATE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `registered_models` (
   `name` varchar(256) NOT NULL,
   `creation_time` bigint(20) DEFAULT NULL,
@@ -584,7 +581,7 @@ CREATE TABLE `registered_models` (
   `workspace` varchar(63) NOT NULL DEFAULT 'default',
   PRIMARY KEY (`workspace`,`name`),
   KEY `idx_registered_models_workspace` (`workspace`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `review_queue_items` (
   `queue_id` varchar(36) NOT NULL,
   `item_type` varchar(16) NOT NULL,
@@ -598,21 +595,21 @@ CREATE TABLE `review_queue_items` (
   KEY `index_review_queue_items_queue_id_status` (`queue_id`,`status`),
   KEY `index_review_queue_items_item_id` (`item_id`),
   CONSTRAINT `fk_review_queue_items_queue_id` FOREIGN KEY (`queue_id`) REFERENCES `review_queues` (`queue_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `review_queue_label_schemas` (
   `queue_id` varchar(36) NOT NULL,
   `schema_id` varchar(36) NOT NULL,
   PRIMARY KEY (`queue_id`,`schema_id`),
   KEY `index_review_queue_label_schemas_schema_id` (`schema_id`),
   CONSTRAINT `fk_review_queue_label_schemas_queue_id` FOREIGN KEY (`queue_id`) REFERENCES `review_queues` (`queue_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `review_queue_users` (
   `queue_id` varchar(36) NOT NULL,
   `user_id` varchar(250) NOT NULL,
   PRIMARY KEY (`queue_id`,`user_id`),
   KEY `index_review_queue_users_user_id` (`user_id`),
   CONSTRAINT `fk_review_queue_users_queue_id` FOREIGN KEY (`queue_id`) REFERENCES `review_queues` (`queue_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `review_queues` (
   `queue_id` varchar(36) NOT NULL,
   `experiment_id` int(11) NOT NULL,
@@ -626,7 +623,7 @@ CREATE TABLE `review_queues` (
   UNIQUE KEY `uq_review_queues_experiment_name_key` (`experiment_id`,`name_key`),
   KEY `index_review_queues_experiment_id` (`experiment_id`),
   CONSTRAINT `fk_review_queues_experiment_id` FOREIGN KEY (`experiment_id`) REFERENCES `experiments` (`experiment_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `runs` (
   `run_uuid` varchar(32) NOT NULL,
   `name` varchar(250) DEFAULT NULL,
@@ -648,13 +645,13 @@ CREATE TABLE `runs` (
   CONSTRAINT `source_type` CHECK (`source_type` in ('NOTEBOOK','JOB','LOCAL','UNKNOWN','PROJECT')),
   CONSTRAINT `runs_lifecycle_stage` CHECK (`lifecycle_stage` in ('active','deleted')),
   CONSTRAINT `CONSTRAINT_1` CHECK (`status` in ('SCHEDULED','FAILED','FINISHED','RUNNING','KILLED'))
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `scheduler_leases` (
   `lease_key` varchar(255) NOT NULL,
   `acquired_at` bigint(20) NOT NULL,
   `ttl_seconds` int(11) NOT NULL,
   PRIMARY KEY (`lease_key`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `scorer_versions` (
   `scorer_id` varchar(36) NOT NULL,
   `scorer_version` int(11) NOT NULL,
@@ -663,7 +660,7 @@ CREATE TABLE `scorer_versions` (
   PRIMARY KEY (`scorer_id`,`scorer_version`),
   KEY `index_scorer_versions_scorer_id` (`scorer_id`),
   CONSTRAINT `fk_scorer_versions_scorer_id` FOREIGN KEY (`scorer_id`) REFERENCES `scorers` (`scorer_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `scorers` (
   `experiment_id` int(11) NOT NULL,
   `scorer_name` varchar(256) NOT NULL,
@@ -671,7 +668,7 @@ CREATE TABLE `scorers` (
   PRIMARY KEY (`scorer_id`),
   UNIQUE KEY `index_scorers_experiment_id_scorer_name` (`experiment_id`,`scorer_name`),
   CONSTRAINT `fk_scorers_experiment_id` FOREIGN KEY (`experiment_id`) REFERENCES `experiments` (`experiment_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `secrets` (
   `secret_id` varchar(36) NOT NULL,
   `secret_name` varchar(255) NOT NULL,
@@ -690,8 +687,8 @@ CREATE TABLE `secrets` (
   PRIMARY KEY (`secret_id`),
   UNIQUE KEY `uq_secrets_workspace_secret_name` (`workspace`,`secret_name`),
   KEY `idx_secrets_workspace` (`workspace`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
-DELIMITER ;;
+) ENGINE=InnoDB;
+CREATE TRIGGER prevent_secrets_aad_mutation
 BEFORE UPDATE ON secrets
 FOR EACH ROW
 BEGIN
@@ -700,8 +697,7 @@ BEGIN
         SET MESSAGE_TEXT = 'secret_id and secret_name are immutable (used as AAD in encryption)';
     END IF;
 END 
-*/;;
-DELIMITER ;
+;
 CREATE TABLE `skill_aliases` (
   `workspace` varchar(63) NOT NULL DEFAULT 'default',
   `organization` varchar(64) NOT NULL DEFAULT '',
@@ -710,7 +706,7 @@ CREATE TABLE `skill_aliases` (
   `version` int(11) NOT NULL,
   PRIMARY KEY (`workspace`,`organization`,`name`,`alias`),
   CONSTRAINT `skill_aliases_skill_fkey` FOREIGN KEY (`workspace`, `organization`, `name`) REFERENCES `skills` (`workspace`, `organization`, `name`) ON DELETE CASCADE ON UPDATE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `skill_tags` (
   `workspace` varchar(63) NOT NULL DEFAULT 'default',
   `organization` varchar(64) NOT NULL DEFAULT '',
@@ -719,7 +715,7 @@ CREATE TABLE `skill_tags` (
   `value` mediumtext DEFAULT NULL,
   PRIMARY KEY (`workspace`,`organization`,`name`,`key`),
   CONSTRAINT `skill_tags_skill_fkey` FOREIGN KEY (`workspace`, `organization`, `name`) REFERENCES `skills` (`workspace`, `organization`, `name`) ON DELETE CASCADE ON UPDATE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `skill_version_tags` (
   `workspace` varchar(63) NOT NULL DEFAULT 'default',
   `organization` varchar(64) NOT NULL DEFAULT '',
@@ -729,7 +725,7 @@ CREATE TABLE `skill_version_tags` (
   `value` mediumtext DEFAULT NULL,
   PRIMARY KEY (`workspace`,`organization`,`name`,`version`,`key`),
   CONSTRAINT `skill_version_tags_version_fkey` FOREIGN KEY (`workspace`, `organization`, `name`, `version`) REFERENCES `skill_versions` (`workspace`, `organization`, `name`, `version`) ON DELETE CASCADE ON UPDATE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `skill_versions` (
   `workspace` varchar(63) NOT NULL DEFAULT 'default',
   `organization` varchar(64) NOT NULL DEFAULT '',
@@ -749,7 +745,7 @@ CREATE TABLE `skill_versions` (
   KEY `ix_skill_versions_latest_lookup` (`workspace`,`organization`,`name`,`status`,`version`),
   KEY `ix_skill_versions_digest` (`workspace`,`organization`,`name`,`digest`),
   CONSTRAINT `skill_versions_skill_fkey` FOREIGN KEY (`workspace`, `organization`, `name`) REFERENCES `skills` (`workspace`, `organization`, `name`) ON DELETE CASCADE ON UPDATE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `skills` (
   `workspace` varchar(63) NOT NULL DEFAULT 'default',
   `organization` varchar(64) NOT NULL DEFAULT '',
@@ -762,7 +758,7 @@ CREATE TABLE `skills` (
   `created_at` bigint(20) NOT NULL,
   `last_updated_at` bigint(20) NOT NULL,
   PRIMARY KEY (`workspace`,`organization`,`name`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `span_metrics` (
   `trace_id` varchar(50) NOT NULL,
   `span_id` varchar(50) NOT NULL,
@@ -771,7 +767,7 @@ CREATE TABLE `span_metrics` (
   PRIMARY KEY (`trace_id`,`span_id`,`key`),
   KEY `index_span_metrics_trace_id_span_id` (`trace_id`,`span_id`),
   CONSTRAINT `fk_span_metrics_span` FOREIGN KEY (`trace_id`, `span_id`) REFERENCES `spans` (`trace_id`, `span_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `spans` (
   `trace_id` varchar(50) NOT NULL,
   `experiment_id` int(11) NOT NULL,
@@ -798,7 +794,7 @@ CREATE TABLE `spans` (
   KEY `idx_spans_cost_exp_time_cover` (`experiment_id`,`start_time_unix_nano`),
   CONSTRAINT `fk_spans_experiment_id` FOREIGN KEY (`experiment_id`) REFERENCES `experiments` (`experiment_id`),
   CONSTRAINT `fk_spans_trace_id` FOREIGN KEY (`trace_id`) REFERENCES `trace_info` (`request_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `sql_assessment_daily_rollups` (
   `id` bigint(20) NOT NULL AUTO_INCREMENT,
   `experiment_id` int(11) NOT NULL,
@@ -811,7 +807,7 @@ CREATE TABLE `sql_assessment_daily_rollups` (
   `max_value` double DEFAULT NULL,
   PRIMARY KEY (`id`),
   KEY `idx_assessment_rollups_lookup` (`experiment_id`,`rollup_day`,`metric_name`,`grouping_set`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `sql_span_cost_daily_rollups` (
   `id` bigint(20) NOT NULL AUTO_INCREMENT,
   `experiment_id` int(11) NOT NULL,
@@ -826,7 +822,7 @@ CREATE TABLE `sql_span_cost_daily_rollups` (
   `max_value` double DEFAULT NULL,
   PRIMARY KEY (`id`),
   KEY `idx_span_cost_rollups_lookup` (`experiment_id`,`rollup_day`,`metric_name`,`grouping_set`,`model_name`(64),`model_provider`(64))
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `sql_trace_metric_daily_rollups` (
   `id` bigint(20) NOT NULL AUTO_INCREMENT,
   `experiment_id` int(11) NOT NULL,
@@ -843,13 +839,13 @@ CREATE TABLE `sql_trace_metric_daily_rollups` (
   `p99_value` double DEFAULT NULL,
   PRIMARY KEY (`id`),
   KEY `idx_trace_rollups_lookup` (`experiment_id`,`rollup_day`,`metric_name`,`grouping_set`,`trace_status`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `sql_trace_rollup_rebuild_queue` (
   `experiment_id` int(11) NOT NULL,
   `rollup_day` date NOT NULL,
   `rollup_family` varchar(50) NOT NULL,
   PRIMARY KEY (`experiment_id`,`rollup_day`,`rollup_family`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `tags` (
   `key` varchar(250) NOT NULL,
   `value` varchar(8000) DEFAULT NULL,
@@ -857,7 +853,7 @@ CREATE TABLE `tags` (
   PRIMARY KEY (`key`,`run_uuid`),
   KEY `index_tags_run_uuid` (`run_uuid`),
   CONSTRAINT `tags_ibfk_1` FOREIGN KEY (`run_uuid`) REFERENCES `runs` (`run_uuid`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `trace_info` (
   `request_id` varchar(50) NOT NULL,
   `experiment_id` int(11) NOT NULL,
@@ -884,7 +880,7 @@ CREATE TABLE `trace_info` (
   KEY `index_trace_info_timestamp_ms_request_id` (`timestamp_ms`,`request_id`),
   KEY `index_trace_info_experiment_id_session_id` (`experiment_id`,`session_id`),
   CONSTRAINT `fk_trace_info_experiment_id` FOREIGN KEY (`experiment_id`) REFERENCES `experiments` (`experiment_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `trace_metrics` (
   `request_id` varchar(50) NOT NULL,
   `key` varchar(250) NOT NULL,
@@ -892,7 +888,7 @@ CREATE TABLE `trace_metrics` (
   PRIMARY KEY (`request_id`,`key`),
   KEY `index_trace_metrics_request_id` (`request_id`),
   CONSTRAINT `fk_trace_metrics_request_id` FOREIGN KEY (`request_id`) REFERENCES `trace_info` (`request_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `trace_request_metadata` (
   `key` varchar(250) NOT NULL,
   `value` varchar(8000) DEFAULT NULL,
@@ -900,7 +896,7 @@ CREATE TABLE `trace_request_metadata` (
   PRIMARY KEY (`key`,`request_id`),
   KEY `index_trace_request_metadata_request_id` (`request_id`),
   CONSTRAINT `fk_trace_request_metadata_request_id` FOREIGN KEY (`request_id`) REFERENCES `trace_info` (`request_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `trace_tags` (
   `key` varchar(250) NOT NULL,
   `value` varchar(8000) DEFAULT NULL,
@@ -908,7 +904,7 @@ CREATE TABLE `trace_tags` (
   PRIMARY KEY (`key`,`request_id`),
   KEY `index_trace_tags_request_id` (`request_id`),
   CONSTRAINT `fk_trace_tags_request_id` FOREIGN KEY (`request_id`) REFERENCES `trace_info` (`request_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `webhook_events` (
   `webhook_id` varchar(256) NOT NULL,
   `entity` varchar(50) NOT NULL,
@@ -918,7 +914,7 @@ CREATE TABLE `webhook_events` (
   KEY `idx_webhook_events_action` (`action`),
   KEY `idx_webhook_events_entity_action` (`entity`,`action`),
   CONSTRAINT `webhook_events_ibfk_1` FOREIGN KEY (`webhook_id`) REFERENCES `webhooks` (`webhook_id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `webhooks` (
   `webhook_id` varchar(256) NOT NULL,
   `name` varchar(256) NOT NULL,
@@ -934,7 +930,7 @@ CREATE TABLE `webhooks` (
   KEY `idx_webhooks_status` (`status`),
   KEY `idx_webhooks_name` (`name`),
   KEY `idx_webhooks_workspace` (`workspace`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB;
 CREATE TABLE `workspaces` (
   `name` varchar(63) NOT NULL,
   `description` text DEFAULT NULL,
@@ -942,5 +938,4 @@ CREATE TABLE `workspaces` (
   `trace_archival_location` text DEFAULT NULL,
   `trace_archival_retention` varchar(32) DEFAULT NULL,
   PRIMARY KEY (`name`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
-
+) ENGINE=InnoDB;

@@ -1,7 +1,3 @@
--- MLflow tracking schema created by mlflow 3.18.0 on PostgreSQL 15 (pg_dump --schema-only --no-owner)
--- alembic_version: f4a9b2c7d1e6
-
-\restrict McSdCpsMySlKnfNNcu3zTURvQn7kRepudYobBT0gMys9FL0DOVGb2haPVok1qu4
 
 CREATE FUNCTION public.prevent_secrets_aad_mutation() RETURNS trigger
     LANGUAGE plpgsql
@@ -1409,6 +1405,4 @@ ALTER TABLE ONLY public.tags
 
 ALTER TABLE ONLY public.webhook_events
     ADD CONSTRAINT webhook_events_webhook_id_fkey FOREIGN KEY (webhook_id) REFERENCES public.webhooks(webhook_id) ON DELETE CASCADE;
-
-\unrestrict McSdCpsMySlKnfNNcu3zTURvQn7kRepudYobBT0gMys9FL0DOVGb2haPVok1qu4
 

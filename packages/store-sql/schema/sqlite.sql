@@ -1,12 +1,3 @@
--- MLflow tracking schema created by mlflow 3.18.0
--- alembic_version: f4a9b2c7d1e6
-CREATE TRIGGER prevent_secrets_aad_mutation
-BEFORE UPDATE ON secrets
-FOR EACH ROW
-WHEN OLD.secret_id != NEW.secret_id OR OLD.secret_name != NEW.secret_name
-BEGIN
-    SELECT RAISE(ABORT, 'secret_id and secret_name are immutable (used as AAD in encryption)');
-END;
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
 	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
@@ -891,3 +882,10 @@ CREATE INDEX ix_mcp_access_endpoints_version ON mcp_access_endpoints (workspace,
 CREATE INDEX ix_skill_versions_digest ON skill_versions (workspace, organization, name, digest);
 CREATE INDEX ix_skill_versions_latest_lookup ON skill_versions (workspace, organization, name, status, version);
 CREATE UNIQUE INDEX unique_endpoint_model_linkage_mapping ON endpoint_model_mappings (endpoint_id, model_definition_id, linkage_type);
+CREATE TRIGGER prevent_secrets_aad_mutation
+BEFORE UPDATE ON secrets
+FOR EACH ROW
+WHEN OLD.secret_id != NEW.secret_id OR OLD.secret_name != NEW.secret_name
+BEGIN
+    SELECT RAISE(ABORT, 'secret_id and secret_name are immutable (used as AAD in encryption)');
+END;

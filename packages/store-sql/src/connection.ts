@@ -1,0 +1,204 @@
+import { createRequire } from 'node:module';
+import {
+  CompiledQuery,
+  Kysely,
+  MysqlDialect,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+  type MysqlPool,
+  type SqliteDialectConfig,
+} from 'kysely';
+import { MlflowError } from '@mlstore/core';
+import type { Database } from './db-types.js';
+import type { SqlConnectionConfig, SqlDialectName } from './sql-uri.js';
+
+/** Connection-pool settings; defaults follow MLflow's env vars and SQLAlchemy's QueuePool. */
+export interface SqlPoolOptions {
+  /** Connections kept open. Env `MLFLOW_SQLALCHEMYSTORE_POOL_SIZE`; default 5. */
+  size?: number;
+  /** Extra connections opened under load. Env `MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW`; default 10. */
+  maxOverflow?: number;
+  /** Seconds after which a connection is replaced. Env `MLFLOW_SQLALCHEMYSTORE_POOL_RECYCLE`; default never. */
+  recycleSeconds?: number;
+}
+
+/** An open database: the Kysely instance and its dialect. */
+export interface SqlDatabase {
+  db: Kysely<Database>;
+  dialect: SqlDialectName;
+  release(): Promise<void>;
+}
+
+function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n)) throw MlflowError.invalidParameter(`${name} must be an integer, got '${raw}'`);
+  return n;
+}
+
+/** Pool settings: explicit options win over MLflow's env vars, which win over defaults. */
+export function resolvePoolOptions(options: SqlPoolOptions = {}, env: NodeJS.ProcessEnv = process.env): Required<SqlPoolOptions> {
+  const size = options.size ?? envInt(env, 'MLFLOW_SQLALCHEMYSTORE_POOL_SIZE') ?? 5;
+  const maxOverflow = options.maxOverflow ?? envInt(env, 'MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW') ?? 10;
+  const recycleSeconds = options.recycleSeconds ?? envInt(env, 'MLFLOW_SQLALCHEMYSTORE_POOL_RECYCLE') ?? -1;
+  if (size < 1) throw MlflowError.invalidParameter(`The pool size must be at least 1, got ${size}`);
+  if (maxOverflow < 0) throw MlflowError.invalidParameter(`The pool overflow must not be negative, got ${maxOverflow}`);
+  return { size, maxOverflow, recycleSeconds };
+}
+
+const requireFromHere = createRequire(import.meta.url);
+
+async function importPeer<T>(name: string, dialect: string): Promise<T> {
+  try {
+    const mod = (await import(name)) as T & { default?: T };
+    return (mod.default ?? mod) as T;
+  } catch (cause) {
+    // A resolvable module that failed for another reason keeps its own error.
+    try {
+      requireFromHere.resolve(name);
+    } catch {
+      throw MlflowError.invalidParameter(
+        `@mlstore/store-sql: the ${dialect} dialect needs the '${name}' package. Install it: npm install ${name}`,
+        { cause },
+      );
+    }
+    throw cause;
+  }
+}
+
+/** SQLite transactions take the write lock up front (BEGIN IMMEDIATE) so writers queue on the busy timeout instead of failing on lock upgrade. */
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new (class extends SqliteDriver {
+      override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+        await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+      }
+    })(this.#config);
+  }
+}
+
+// One Kysely (hence one connection and one mutex) per SQLite file per process: two connections in
+// one thread would block each other on the busy timeout, since better-sqlite3 is synchronous.
+const sqliteShared = new Map<string, { db: Kysely<Database>; refs: number }>();
+
+async function openSqlite(filename: string): Promise<SqlDatabase> {
+  const memory = filename === ':memory:';
+  const shared = memory ? undefined : sqliteShared.get(filename);
+  if (shared) {
+    shared.refs++;
+    return { db: shared.db, dialect: 'sqlite', release: () => releaseSqlite(filename) };
+  }
+  const { default: BetterSqlite3 } = await import('better-sqlite3');
+  let handle;
+  try {
+    handle = new BetterSqlite3(filename);
+  } catch (cause) {
+    throw new MlflowError(`@mlstore/store-sql: cannot open SQLite database '${filename}': ${(cause as Error).message}`, 'TEMPORARILY_UNAVAILABLE', { cause });
+  }
+  handle.pragma('busy_timeout = 20000');
+  if (!memory) handle.pragma('journal_mode = WAL');
+  handle.pragma('synchronous = NORMAL');
+  handle.pragma('foreign_keys = ON');
+  handle.pragma('case_sensitive_like = ON');
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: handle }) });
+  if (memory) return { db, dialect: 'sqlite', release: () => db.destroy() };
+  sqliteShared.set(filename, { db, refs: 1 });
+  return { db, dialect: 'sqlite', release: () => releaseSqlite(filename) };
+}
+
+async function releaseSqlite(filename: string): Promise<void> {
+  const shared = sqliteShared.get(filename);
+  if (!shared) return;
+  if (--shared.refs > 0) return;
+  sqliteShared.delete(filename);
+  await shared.db.destroy();
+}
+
+interface PgModule {
+  Pool: new (config: Record<string, unknown>) => unknown;
+  types: { getTypeParser(oid: number, format?: string): (value: string) => unknown };
+}
+
+async function openPostgres(config: SqlConnectionConfig, pool: Required<SqlPoolOptions>): Promise<SqlDatabase> {
+  const pg = await importPeer<PgModule>('pg', 'postgresql');
+  const INT8 = 20;
+  const poolConfig: Record<string, unknown> = {
+    host: config.host ?? '127.0.0.1',
+    port: config.port ?? 5432,
+    user: config.user,
+    password: config.password,
+    database: config.database,
+    max: pool.size + pool.maxOverflow,
+    idleTimeoutMillis: 30_000,
+    // BIGINT columns hold millisecond timestamps and steps: JS numbers, not strings.
+    types: { getTypeParser: (oid: number, format?: string) => (oid === INT8 ? Number : pg.types.getTypeParser(oid, format)) },
+  };
+  if (pool.recycleSeconds > 0) poolConfig['maxLifetimeSeconds'] = pool.recycleSeconds;
+  if (config.query['sslmode'] && config.query['sslmode'] !== 'disable') poolConfig['ssl'] = { rejectUnauthorized: config.query['sslmode'] === 'verify-full' };
+  if (config.query['application_name']) poolConfig['application_name'] = config.query['application_name'];
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool(poolConfig) as never }) });
+  return { db, dialect: 'postgresql', release: () => db.destroy() };
+}
+
+interface Mysql2Module {
+  createPool(config: Record<string, unknown>): MysqlPool & { on?: unknown };
+}
+
+/** Wraps a mysql2 pool so connections older than `recycleSeconds` are replaced (mysql2 has no max lifetime). */
+function recyclingPool(pool: MysqlPool, recycleSeconds: number): MysqlPool {
+  if (recycleSeconds <= 0) return pool;
+  const born = new WeakMap<object, number>();
+  const get = (callback: Parameters<MysqlPool['getConnection']>[0]): void =>
+    pool.getConnection((error, connection) => {
+      if (error || !connection) return callback(error, connection);
+      const at = born.get(connection) ?? Date.now();
+      if (!born.has(connection)) born.set(connection, at);
+      if (Date.now() - at > recycleSeconds * 1000) {
+        (connection as unknown as { destroy(): void }).destroy();
+        return get(callback);
+      }
+      callback(error, connection);
+    });
+  return { getConnection: get, end: (cb) => pool.end(cb) };
+}
+
+async function openMysql(config: SqlConnectionConfig, pool: Required<SqlPoolOptions>): Promise<SqlDatabase> {
+  const mysql = await importPeer<Mysql2Module>('mysql2', 'mysql');
+  const raw = mysql.createPool({
+    host: config.host ?? '127.0.0.1',
+    port: config.port ?? 3306,
+    user: config.user,
+    password: config.password,
+    database: config.database,
+    connectionLimit: pool.size + pool.maxOverflow,
+    maxIdle: pool.size,
+    idleTimeout: 60_000,
+    supportBigNumbers: true,
+    charset: config.query['charset'] ?? 'utf8mb4',
+    // Timestamps are BIGINT; DATETIME columns are not used by the tracking tables.
+    dateStrings: true,
+  });
+  const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool: recyclingPool(raw, pool.recycleSeconds) }) });
+  return { db, dialect: 'mysql', release: () => db.destroy() };
+}
+
+/** Opens (or shares, for a SQLite file) a connection pool for the URI's dialect. */
+export function openDatabase(config: SqlConnectionConfig, pool: Required<SqlPoolOptions>): Promise<SqlDatabase> {
+  switch (config.dialect) {
+    case 'sqlite':
+      return openSqlite(config.filename ?? ':memory:');
+    case 'postgresql':
+      return openPostgres(config, pool);
+    case 'mysql':
+      return openMysql(config, pool);
+  }
+}

@@ -1,0 +1,152 @@
+import type { Generated, Selectable } from 'kysely';
+
+/** Column types of the MLflow tables the store reads and writes (MLflow 3.18.0 schema). */
+export interface ExperimentsTable {
+  experiment_id: Generated<number>;
+  name: string;
+  artifact_location: string | null;
+  lifecycle_stage: string | null;
+  creation_time: number | null;
+  last_update_time: number | null;
+  workspace: string;
+}
+
+/** An `experiments` row as read. */
+export type ExperimentRow = Selectable<ExperimentsTable>;
+
+export interface ExperimentTagsTable {
+  key: string;
+  value: string | null;
+  experiment_id: number;
+}
+
+export interface RunsTable {
+  run_uuid: string;
+  name: string | null;
+  source_type: string | null;
+  source_name: string | null;
+  entry_point_name: string | null;
+  user_id: string | null;
+  status: string | null;
+  start_time: number | null;
+  end_time: number | null;
+  source_version: string | null;
+  lifecycle_stage: string | null;
+  artifact_uri: string | null;
+  experiment_id: number | null;
+  deleted_time: number | null;
+}
+
+export interface MetricsTable {
+  key: string;
+  value: number;
+  timestamp: number;
+  run_uuid: string;
+  step: number;
+  is_nan: number | boolean;
+}
+
+export type LatestMetricsTable = MetricsTable;
+
+export interface KeyValueTable {
+  key: string;
+  value: string | null;
+  run_uuid: string;
+}
+
+export interface DatasetsTable {
+  dataset_uuid: string;
+  experiment_id: number;
+  name: string;
+  digest: string;
+  dataset_source_type: string;
+  dataset_source: string;
+  dataset_schema: string | null;
+  dataset_profile: string | null;
+}
+
+export interface InputsTable {
+  input_uuid: string;
+  source_type: string;
+  source_id: string;
+  destination_type: string;
+  destination_id: string;
+  step: number;
+}
+
+export interface InputTagsTable {
+  input_uuid: string;
+  name: string;
+  value: string;
+}
+
+export interface LoggedModelsTable {
+  model_id: string;
+  experiment_id: number;
+  name: string;
+  artifact_location: string;
+  creation_timestamp_ms: number;
+  last_updated_timestamp_ms: number;
+  status: number;
+  lifecycle_stage: string | null;
+  model_type: string | null;
+  source_run_id: string | null;
+  status_message: string | null;
+}
+
+export interface LoggedModelMetricsTable {
+  model_id: string;
+  metric_name: string;
+  metric_timestamp_ms: number;
+  metric_step: number;
+  metric_value: number | null;
+  experiment_id: number;
+  run_id: string;
+  dataset_uuid: string | null;
+  dataset_name: string | null;
+  dataset_digest: string | null;
+}
+
+export interface LoggedModelParamsTable {
+  model_id: string;
+  experiment_id: number;
+  param_key: string;
+  param_value: string;
+}
+
+export interface LoggedModelTagsTable {
+  model_id: string;
+  experiment_id: number;
+  tag_key: string;
+  tag_value: string;
+}
+
+export interface AlembicVersionTable {
+  version_num: string;
+}
+
+export interface WorkspacesTable {
+  name: string;
+  description: string | null;
+  default_artifact_root: string | null;
+}
+
+/** The part of MLflow's schema this store touches. */
+export interface Database {
+  alembic_version: AlembicVersionTable;
+  workspaces: WorkspacesTable;
+  experiments: ExperimentsTable;
+  experiment_tags: ExperimentTagsTable;
+  runs: RunsTable;
+  metrics: MetricsTable;
+  latest_metrics: LatestMetricsTable;
+  params: KeyValueTable & { value: string };
+  tags: KeyValueTable;
+  datasets: DatasetsTable;
+  inputs: InputsTable;
+  input_tags: InputTagsTable;
+  logged_models: LoggedModelsTable;
+  logged_model_metrics: LoggedModelMetricsTable;
+  logged_model_params: LoggedModelParamsTable;
+  logged_model_tags: LoggedModelTagsTable;
+}

@@ -1,0 +1,85 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql, type Kysely } from 'kysely';
+import { MlflowError, type Logger } from '@mlstore/core';
+import type { Database } from './db-types.js';
+import { isRetryableConflict, toMlflowError } from './errors.js';
+import type { SqlDialectName } from './sql-uri.js';
+
+/** What the store's parts share: the database, its dialect, the artifact root and the logger. */
+export interface SqlContext {
+  db: Kysely<Database>;
+  dialect: SqlDialectName;
+  artifactRoot: string;
+  logger: Logger;
+}
+
+const MAX_ATTEMPTS = 10;
+
+/**
+ * Runs `fn` in one transaction; deadlocks, serialization failures and busy SQLite files are
+ * retried with jittered backoff (the whole transaction again), so concurrent writers neither lose
+ * writes nor surface deadlocks. Driver errors become MlflowErrors.
+ */
+export async function inTransaction<T>(ctx: SqlContext, fn: (tx: Kysely<Database>) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ctx.db.transaction().execute(fn);
+    } catch (err) {
+      if (attempt < MAX_ATTEMPTS && isRetryableConflict(err)) {
+        await sleep(Math.random() * 10 * attempt);
+        continue;
+      }
+      throw toMlflowError(err);
+    }
+  }
+}
+
+/** Runs a read, mapping driver errors. */
+export async function reading<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toMlflowError(err);
+  }
+}
+
+/** `INSERT … ` that skips rows whose primary key exists. */
+export function insertIgnore<T extends keyof Database & string>(
+  tx: Kysely<Database>,
+  dialect: SqlDialectName,
+  table: T,
+  rows: readonly Record<string, unknown>[],
+  pk: readonly string[],
+) {
+  const q = tx.insertInto(table).values(rows as never);
+  if (dialect === 'mysql') return q.onDuplicateKeyUpdate({ [pk[0] as string]: sql.ref(pk[0] as string) } as never);
+  return q.onConflict((oc) => oc.columns(pk as never).doNothing());
+}
+
+/** `INSERT … ` that overwrites `update` columns of rows whose primary key exists. */
+export function upsert<T extends keyof Database & string>(
+  tx: Kysely<Database>,
+  dialect: SqlDialectName,
+  table: T,
+  rows: readonly Record<string, unknown>[],
+  pk: readonly string[],
+  update: readonly string[],
+) {
+  const q = tx.insertInto(table).values(rows as never);
+  if (dialect === 'mysql') {
+    return q.onDuplicateKeyUpdate(Object.fromEntries(update.map((c) => [c, sql`VALUES(${sql.ref(c)})`])) as never);
+  }
+  return q.onConflict((oc) => oc.columns(pk as never).doUpdateSet(Object.fromEntries(update.map((c) => [c, sql.ref(`excluded.${c}`)])) as never));
+}
+
+/** Splits `items` into chunks of `size` (bind-parameter limits). */
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Throws RESOURCE_DOES_NOT_EXIST when a run is absent, INVALID_PARAMETER_VALUE for a missing id. */
+export function missingRunId(): MlflowError {
+  return MlflowError.invalidParameter("Missing value for required parameter 'run_id'.");
+}

@@ -1,0 +1,302 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import {
+  LifecycleStage,
+  MlflowError,
+  type DatasetInput,
+  type Metric,
+  type Param,
+  type Run,
+  type RunInfo,
+  type RunStatus,
+  type RunTag,
+} from '@mlstore/core';
+import type { Database, RunsTable } from './db-types.js';
+import { sanitizeMetricValue, storedMetricValue } from './dialect-sql.js';
+import { chunks, insertIgnore, upsert, type SqlContext } from './sql-context.js';
+import type { SqlDialectName } from './sql-uri.js';
+
+export const RUN_NAME_TAG = 'mlflow.runName';
+
+/** A `runs` row as RunInfo. */
+export function toRunInfo(row: RunsTable): RunInfo {
+  const info: RunInfo = {
+    run_id: row.run_uuid,
+    run_uuid: row.run_uuid,
+    run_name: row.name ?? '',
+    experiment_id: String(row.experiment_id),
+    user_id: row.user_id ?? '',
+    status: (row.status ?? 'RUNNING') as RunStatus,
+    start_time: row.start_time === null ? 0 : Number(row.start_time),
+    artifact_uri: row.artifact_uri ?? '',
+    lifecycle_stage: (row.lifecycle_stage ?? LifecycleStage.ACTIVE) as RunInfo['lifecycle_stage'],
+  };
+  if (row.end_time !== null && row.end_time !== undefined) info.end_time = Number(row.end_time);
+  return info;
+}
+
+/** Full runs (info, latest metrics, params, tags, inputs, outputs) for `runs` rows, in their order. */
+export async function loadRuns(db: Kysely<Database>, rows: readonly RunsTable[]): Promise<Run[]> {
+  const runs = new Map<string, Run>();
+  for (const row of rows) {
+    runs.set(row.run_uuid, {
+      info: toRunInfo(row),
+      data: { metrics: [], params: [], tags: [] },
+      inputs: { dataset_inputs: [], model_inputs: [] },
+      outputs: { model_outputs: [] },
+    });
+  }
+  for (const ids of chunks([...runs.keys()], 500)) {
+    if (ids.length === 0) continue;
+    const [metrics, params, tags, datasetInputs, edges] = await Promise.all([
+      db.selectFrom('latest_metrics').selectAll().where('run_uuid', 'in', ids).orderBy('key').execute(),
+      db.selectFrom('params').selectAll().where('run_uuid', 'in', ids).orderBy('key').execute(),
+      db.selectFrom('tags').selectAll().where('run_uuid', 'in', ids).orderBy('key').execute(),
+      db
+        .selectFrom('inputs as i')
+        .innerJoin('datasets as d', 'd.dataset_uuid', 'i.source_id')
+        .select(['i.input_uuid', 'i.destination_id', 'd.name', 'd.digest', 'd.dataset_source_type', 'd.dataset_source', 'd.dataset_schema', 'd.dataset_profile'])
+        .where('i.source_type', '=', 'DATASET')
+        .where('i.destination_type', '=', 'RUN')
+        .where('i.destination_id', 'in', ids)
+        .orderBy('i.input_uuid')
+        .execute(),
+      db
+        .selectFrom('inputs')
+        .select(['source_type', 'source_id', 'destination_id', 'step'])
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('source_type', '=', 'RUN_INPUT'), eb('destination_type', '=', 'MODEL_INPUT')]),
+            eb.and([eb('source_type', '=', 'RUN_OUTPUT'), eb('destination_type', '=', 'MODEL_OUTPUT')]),
+          ]),
+        )
+        .where('source_id', 'in', ids)
+        .orderBy('destination_id')
+        .execute(),
+    ]);
+    for (const m of metrics) {
+      runs.get(m.run_uuid)?.data.metrics.push({ key: m.key, value: storedMetricValue(m.value, m.is_nan), timestamp: Number(m.timestamp), step: Number(m.step) });
+    }
+    for (const p of params) runs.get(p.run_uuid)?.data.params.push({ key: p.key, value: p.value ?? '' });
+    for (const t of tags) runs.get(t.run_uuid)?.data.tags.push({ key: t.key, value: t.value ?? '' });
+    const inputTags = datasetInputs.length
+      ? await db.selectFrom('input_tags').selectAll().where('input_uuid', 'in', datasetInputs.map((d) => d.input_uuid)).orderBy('name').execute()
+      : [];
+    for (const d of datasetInputs) {
+      const input: DatasetInput = {
+        dataset: { name: d.name, digest: d.digest, source_type: d.dataset_source_type, source: d.dataset_source },
+        tags: inputTags.filter((t) => t.input_uuid === d.input_uuid).map((t) => ({ key: t.name, value: t.value })),
+      };
+      if (d.dataset_schema !== null) input.dataset.schema = d.dataset_schema;
+      if (d.dataset_profile !== null) input.dataset.profile = d.dataset_profile;
+      runs.get(d.destination_id)?.inputs.dataset_inputs.push(input);
+    }
+    for (const e of edges) {
+      const run = runs.get(e.source_id);
+      if (!run) continue;
+      if (e.source_type === 'RUN_INPUT') run.inputs.model_inputs.push({ model_id: e.destination_id });
+      else run.outputs.model_outputs.push({ model_id: e.destination_id, step: Number(e.step) });
+    }
+  }
+  return [...runs.values()];
+}
+
+/** The run row, or RESOURCE_DOES_NOT_EXIST. */
+export async function requireRunRow(db: Kysely<Database>, runId: unknown): Promise<RunsTable> {
+  if (typeof runId !== 'string' || runId === '') throw MlflowError.invalidParameter("Missing value for required parameter 'run_id'.");
+  const row = await db.selectFrom('runs').selectAll().where('run_uuid', '=', runId).executeTakeFirst();
+  if (!row) throw MlflowError.notFound(`Run with id=${runId} not found`);
+  return row;
+}
+
+/** The run row of an active run (INVALID_PARAMETER_VALUE otherwise). */
+export async function requireActiveRunRow(db: Kysely<Database>, runId: unknown): Promise<RunsTable> {
+  const row = await requireRunRow(db, runId);
+  if (row.lifecycle_stage !== LifecycleStage.ACTIVE) {
+    throw MlflowError.invalidParameter(
+      `The run ${row.run_uuid} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`,
+    );
+  }
+  return row;
+}
+
+/** Writes params; a key logged before with another value aborts the transaction. */
+export async function writeParams(tx: Kysely<Database>, dialect: SqlDialectName, runId: string, params: readonly Param[]): Promise<void> {
+  if (params.length === 0) return;
+  const rows = params.map((p) => ({ key: p.key, value: p.value, run_uuid: runId }));
+  await insertIgnore(tx, dialect, 'params', rows, ['key', 'run_uuid']).execute();
+  const stored = await tx.selectFrom('params').select(['key', 'value']).where('run_uuid', '=', runId).where('key', 'in', params.map((p) => p.key)).execute();
+  const byKey = new Map(stored.map((s) => [s.key, s.value]));
+  const mismatched = params
+    .filter((p) => byKey.has(p.key) && byKey.get(p.key) !== p.value)
+    .map((p) => `{'key': '${p.key}', 'old_value': '${byKey.get(p.key) ?? ''}', 'new_value': '${p.value}'}`);
+  if (mismatched.length > 0) {
+    throw MlflowError.invalidParameter(
+      `Changing param values is not allowed. Params were already logged='[${mismatched.join(', ')}]' for run ID='${runId}'.`,
+    );
+  }
+}
+
+/** Upserts run tags; `mlflow.runName` also renames the run. */
+export async function writeTags(tx: Kysely<Database>, dialect: SqlDialectName, runId: string, tags: readonly RunTag[]): Promise<void> {
+  if (tags.length === 0) return;
+  const last = new Map(tags.map((t) => [t.key, t.value]));
+  const rows = [...last].map(([key, value]) => ({ key, value, run_uuid: runId }));
+  await upsert(tx, dialect, 'tags', rows, ['key', 'run_uuid'], ['value']).execute();
+  const runName = last.get(RUN_NAME_TAG);
+  if (runName !== undefined) await tx.updateTable('runs').set({ name: runName }).where('run_uuid', '=', runId).execute();
+}
+
+type MetricRow = {
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+  is_nan: number;
+  run_uuid: string;
+};
+
+/** (step, timestamp, value) of `a` strictly greater than of `b`: MLflow's "more recent" metric. */
+function newer(a: MetricRow, b: MetricRow): boolean {
+  if (a.step !== b.step) return a.step > b.step;
+  if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
+  return a.value > b.value;
+}
+
+/**
+ * Inserts metric rows (duplicates of stored rows are skipped, as the primary key makes them) and
+ * moves each key's `latest_metrics` row forward when a new value is more recent, in one atomic
+ * conditional upsert per batch (keys sorted so concurrent writers lock rows in the same order).
+ */
+export async function writeMetrics(tx: Kysely<Database>, dialect: SqlDialectName, runId: string, metrics: readonly Metric[]): Promise<void> {
+  if (metrics.length === 0) return;
+  const unique = new Map<string, MetricRow>();
+  for (const m of metrics) {
+    const { value, isNan } = sanitizeMetricValue(m.value);
+    const row: MetricRow = { key: m.key, value, timestamp: m.timestamp, step: m.step ?? 0, is_nan: isNan ? 1 : 0, run_uuid: runId };
+    unique.set(JSON.stringify([row.key, row.timestamp, row.step, row.value, row.is_nan]), row);
+  }
+  const rows = [...unique.values()];
+  for (const batch of chunks(rows, 500)) {
+    await insertIgnore(tx, dialect, 'metrics', batch, ['key', 'timestamp', 'step', 'run_uuid', 'value', 'is_nan']).execute();
+  }
+  const latest = new Map<string, MetricRow>();
+  for (const r of rows) {
+    const cur = latest.get(r.key);
+    if (!cur || newer(r, cur)) latest.set(r.key, r);
+  }
+  const candidates = [...latest.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const batch of chunks(candidates, 500)) {
+    const values = sql.join(batch.map((r) => sql`(${r.key}, ${r.value}, ${r.timestamp}, ${r.step}, ${r.is_nan}, ${r.run_uuid})`));
+    const insert = sql`INSERT INTO latest_metrics (${sql.ref('key')}, value, ${sql.ref('timestamp')}, step, is_nan, run_uuid) VALUES ${values}`;
+    if (dialect === 'mysql') {
+      // Assignments run left to right: the first decides once, on the old row, for all four.
+      await sql`${insert} ON DUPLICATE KEY UPDATE
+        step = IF(@mlstore_newer := (VALUES(step) > step OR (VALUES(step) = step AND (VALUES(${sql.ref('timestamp')}) > ${sql.ref('timestamp')} OR ${sql.ref('timestamp')} IS NULL OR (VALUES(${sql.ref('timestamp')}) = ${sql.ref('timestamp')} AND VALUES(value) > value)))), VALUES(step), step),
+        ${sql.ref('timestamp')} = IF(@mlstore_newer, VALUES(${sql.ref('timestamp')}), ${sql.ref('timestamp')}),
+        value = IF(@mlstore_newer, VALUES(value), value),
+        is_nan = IF(@mlstore_newer, VALUES(is_nan), is_nan)`.execute(tx);
+    } else {
+      await sql`${insert} ON CONFLICT (${sql.ref('key')}, run_uuid) DO UPDATE SET value = excluded.value, ${sql.ref('timestamp')} = excluded.${sql.ref('timestamp')}, step = excluded.step, is_nan = excluded.is_nan
+        WHERE excluded.step > latest_metrics.step
+           OR (excluded.step = latest_metrics.step AND (latest_metrics.${sql.ref('timestamp')} IS NULL OR excluded.${sql.ref('timestamp')} > latest_metrics.${sql.ref('timestamp')}))
+           OR (excluded.step = latest_metrics.step AND excluded.${sql.ref('timestamp')} = latest_metrics.${sql.ref('timestamp')} AND excluded.value > latest_metrics.value)`.execute(tx);
+    }
+  }
+}
+
+/** Copies metrics that carry a `model_id` of an existing logged model into `logged_model_metrics`. */
+export async function writeModelMetrics(tx: Kysely<Database>, dialect: SqlDialectName, run: RunsTable, metrics: readonly Metric[]): Promise<void> {
+  const withModel = metrics.filter((m) => m.model_id);
+  if (withModel.length === 0) return;
+  const ids = [...new Set(withModel.map((m) => m.model_id as string))];
+  const existing = new Set((await tx.selectFrom('logged_models').select('model_id').where('model_id', 'in', ids).execute()).map((r) => r.model_id));
+  const rows = withModel
+    .filter((m) => existing.has(m.model_id as string))
+    .map((m) => ({
+      model_id: m.model_id as string,
+      metric_name: m.key,
+      metric_timestamp_ms: m.timestamp,
+      metric_step: m.step ?? 0,
+      metric_value: sanitizeMetricValue(m.value).value,
+      experiment_id: Number(run.experiment_id),
+      run_id: run.run_uuid,
+      dataset_uuid: null,
+      dataset_name: m.dataset_name ?? null,
+      dataset_digest: m.dataset_digest ?? null,
+    }));
+  if (rows.length === 0) return;
+  await insertIgnore(tx, dialect, 'logged_model_metrics', rows, ['model_id', 'metric_name', 'metric_timestamp_ms', 'metric_step', 'run_id']).execute();
+}
+
+/** Logs dataset inputs (deduplicated per experiment and per run) and model inputs of a run. */
+export async function writeInputs(ctx: SqlContext, tx: Kysely<Database>, run: RunsTable, datasets: readonly DatasetInput[], models: readonly { model_id: string }[]): Promise<void> {
+  const experimentId = Number(run.experiment_id);
+  for (const input of datasets) {
+    const ds = input.dataset;
+    let found = await tx
+      .selectFrom('datasets')
+      .select('dataset_uuid')
+      .where('experiment_id', '=', experimentId)
+      .where('name', '=', ds.name)
+      .where('digest', '=', ds.digest)
+      .executeTakeFirst();
+    if (!found) {
+      const dataset_uuid = randomUUID().replaceAll('-', '');
+      await insertIgnore(tx, ctx.dialect, 'datasets', [{
+        dataset_uuid,
+        experiment_id: experimentId,
+        name: ds.name,
+        digest: ds.digest,
+        dataset_source_type: ds.source_type,
+        dataset_source: ds.source,
+        dataset_schema: ds.schema ?? null,
+        dataset_profile: ds.profile ?? null,
+      }], ['experiment_id', 'name', 'digest']).execute();
+      found = await tx.selectFrom('datasets').select('dataset_uuid').where('experiment_id', '=', experimentId).where('name', '=', ds.name).where('digest', '=', ds.digest).executeTakeFirstOrThrow();
+    }
+    const exists = await tx
+      .selectFrom('inputs')
+      .select('input_uuid')
+      .where('source_type', '=', 'DATASET')
+      .where('source_id', '=', found.dataset_uuid)
+      .where('destination_type', '=', 'RUN')
+      .where('destination_id', '=', run.run_uuid)
+      .executeTakeFirst();
+    if (exists) continue;
+    const input_uuid = randomUUID().replaceAll('-', '');
+    await tx.insertInto('inputs').values({ input_uuid, source_type: 'DATASET', source_id: found.dataset_uuid, destination_type: 'RUN', destination_id: run.run_uuid, step: 0 }).execute();
+    const tags = new Map((input.tags ?? []).map((t) => [t.key, t.value]));
+    if (tags.size > 0) {
+      await tx.insertInto('input_tags').values([...tags].map(([name, value]) => ({ input_uuid, name, value }))).execute();
+    }
+  }
+  await writeEdges(ctx, tx, 'RUN_INPUT', run.run_uuid, 'MODEL_INPUT', models.map((m) => ({ model_id: m.model_id, step: 0 })));
+}
+
+/** Run → model edges of `inputs` (RUN_INPUT → MODEL_INPUT, RUN_OUTPUT → MODEL_OUTPUT). */
+export async function writeEdges(
+  ctx: SqlContext,
+  tx: Kysely<Database>,
+  sourceType: string,
+  runId: string,
+  destinationType: string,
+  models: readonly { model_id: string; step: number }[],
+): Promise<void> {
+  for (const m of models) {
+    if (!m || typeof m.model_id !== 'string' || m.model_id === '') {
+      throw MlflowError.invalidParameter("Missing value for required parameter 'model_id'.");
+    }
+  }
+  const seen = new Map(models.map((m) => [m.model_id, m.step ?? 0]));
+  if (seen.size === 0) return;
+  const rows = [...seen].map(([model_id, step]) => ({
+    input_uuid: randomUUID().replaceAll('-', ''),
+    source_type: sourceType,
+    source_id: runId,
+    destination_type: destinationType,
+    destination_id: model_id,
+    step,
+  }));
+  await insertIgnore(tx, ctx.dialect, 'inputs', rows, ['source_type', 'source_id', 'destination_type', 'destination_id']).execute();
+}

@@ -1,0 +1,140 @@
+import { sql, type RawBuilder } from 'kysely';
+import { MlflowError, type OrderByClause, type SearchComparison } from '@mlstore/core';
+import { asText, compareSql, FALSE, TRUE } from './dialect-sql.js';
+import type { SqlDialectName } from './sql-uri.js';
+
+type Sql = RawBuilder<unknown>;
+
+const RUN_NAME_TAG = 'mlflow.runName';
+const DATASET_CONTEXT_TAG = 'mlflow.data.context';
+
+/** Run attribute → `runs` column (alias `r`). */
+const RUN_COLUMNS: Record<string, string> = {
+  run_id: 'run_uuid',
+  run_name: 'name',
+  status: 'status',
+  user_id: 'user_id',
+  start_time: 'start_time',
+  end_time: 'end_time',
+  artifact_uri: 'artifact_uri',
+};
+const NUMERIC_RUN_ATTRIBUTES = new Set(['start_time', 'end_time']);
+
+function runColumn(key: string): Sql {
+  const column = RUN_COLUMNS[key];
+  if (!column) throw MlflowError.invalidParameter(`Invalid attribute key '${key}'`);
+  return sql.ref(`r.${column}`);
+}
+
+/** One EXISTS over a key/value table of the run (params, tags). */
+function keyValueExists(dialect: SqlDialectName, table: 'params' | 'tags', c: SearchComparison): Sql {
+  const t = sql.table(table);
+  if (c.comparator === 'IS NULL' || c.comparator === 'IS NOT NULL') {
+    const exists = sql`EXISTS (SELECT 1 FROM ${t} kv WHERE kv.run_uuid = r.run_uuid AND ${compareSql(dialect, sql.ref('kv.key'), '=', c.key, true)})`;
+    return c.comparator === 'IS NULL' ? sql`NOT ${exists}` : exists;
+  }
+  return sql`EXISTS (SELECT 1 FROM ${t} kv WHERE kv.run_uuid = r.run_uuid AND ${compareSql(dialect, sql.ref('kv.key'), '=', c.key, true)} AND ${compareSql(dialect, sql.ref('kv.value'), c.comparator, c.value, true)})`;
+}
+
+/**
+ * WHERE conditions (over `runs r`) for a parsed run filter, as MLflow's SqlAlchemyStore builds
+ * them: attributes on the row (run_name through the `mlflow.runName` tag), metrics on
+ * `latest_metrics` (a NaN never satisfies a comparison except `!=`), params/tags/datasets as
+ * correlated EXISTS subqueries.
+ */
+export function runFilterSql(dialect: SqlDialectName, filter: readonly SearchComparison[]): Sql[] {
+  return filter.map((c) => {
+    switch (c.type) {
+      case 'attribute':
+        if (c.key === 'run_name') {
+          return keyValueExists(dialect, 'tags', { ...c, type: 'tag', key: RUN_NAME_TAG } as SearchComparison);
+        }
+        return compareSql(dialect, runColumn(c.key), c.comparator, c.value, !NUMERIC_RUN_ATTRIBUTES.has(c.key));
+      case 'metric': {
+        const valueCheck =
+          c.comparator === '!='
+            ? sql`(${compareSql(dialect, sql.ref('lm.value'), '!=', c.value, false)} OR lm.is_nan = ${TRUE})`
+            : sql`${compareSql(dialect, sql.ref('lm.value'), c.comparator, c.value, false)} AND lm.is_nan = ${FALSE}`;
+        return sql`EXISTS (SELECT 1 FROM latest_metrics lm WHERE lm.run_uuid = r.run_uuid AND ${compareSql(dialect, sql.ref('lm.key'), '=', c.key, true)} AND ${valueCheck})`;
+      }
+      case 'parameter':
+        return keyValueExists(dialect, 'params', c);
+      case 'tag':
+        return keyValueExists(dialect, 'tags', c);
+      case 'dataset': {
+        const base = sql`SELECT 1 FROM datasets d JOIN inputs i ON i.source_id = d.dataset_uuid AND i.source_type = 'DATASET'`;
+        if (c.key === 'context') {
+          return sql`EXISTS (${base} JOIN input_tags it ON it.input_uuid = i.input_uuid AND it.name = ${DATASET_CONTEXT_TAG} WHERE i.destination_type = 'RUN' AND i.destination_id = r.run_uuid AND ${compareSql(dialect, sql.ref('it.value'), c.comparator, c.value, true)})`;
+        }
+        return sql`EXISTS (${base} WHERE i.destination_type = 'RUN' AND i.destination_id = r.run_uuid AND ${compareSql(dialect, sql.ref(`d.${c.key}`), c.comparator, c.value, true)})`;
+      }
+    }
+  });
+}
+
+/** ORDER BY of search_runs: LEFT JOINs for metric/param/tag keys and the expressions, nulls (then NaN) last. */
+export function runOrderSql(dialect: SqlDialectName, orderBy: readonly OrderByClause[]): { joins: Sql[]; order: Sql[] } {
+  const joins: Sql[] = [];
+  const order: Sql[] = [];
+  const dir = (asc: boolean) => sql.raw(asc ? 'ASC' : 'DESC');
+  const text = (col: Sql) => (dialect === 'mysql' ? sql`BINARY ${col}` : col);
+  orderBy.forEach((o, i) => {
+    if (o.type === 'attribute') {
+      const col = runColumn(o.key);
+      order.push(sql`CASE WHEN ${col} IS NULL THEN 1 ELSE 0 END`, sql`${NUMERIC_RUN_ATTRIBUTES.has(o.key) ? col : text(col)} ${dir(o.ascending)}`);
+      return;
+    }
+    const alias = sql.raw(`o${i}`);
+    const table = sql.raw(o.type === 'metric' ? 'latest_metrics' : o.type === 'parameter' ? 'params' : 'tags');
+    joins.push(sql`LEFT JOIN ${table} ${alias} ON ${alias}.run_uuid = r.run_uuid AND ${sql.ref(`o${i}.key`)} = ${o.key}`);
+    const value = sql.ref(`o${i}.value`);
+    if (o.type === 'metric') {
+      order.push(sql`CASE WHEN ${value} IS NULL THEN 2 WHEN ${alias}.is_nan = ${TRUE} THEN 1 ELSE 0 END`, sql`${value} ${dir(o.ascending)}`);
+    } else {
+      order.push(sql`CASE WHEN ${value} IS NULL THEN 1 ELSE 0 END`, sql`${text(value)} ${dir(o.ascending)}`);
+    }
+  });
+  if (!orderBy.some((o) => o.type === 'attribute' && o.key === 'start_time')) {
+    order.push(sql`CASE WHEN r.start_time IS NULL THEN 1 ELSE 0 END`, sql`r.start_time DESC`);
+  }
+  order.push(sql`r.run_uuid ASC`);
+  return { joins, order };
+}
+
+const EXPERIMENT_COLUMNS = new Set(['name', 'experiment_id', 'creation_time', 'last_update_time']);
+
+/** WHERE conditions (over `experiments e`) for a parsed experiment filter. */
+export function experimentFilterSql(dialect: SqlDialectName, filter: readonly SearchComparison[]): Sql[] {
+  return filter.map((c) => {
+    if (c.type === 'tag') {
+      const keyEq = compareSql(dialect, sql.ref('et.key'), '=', c.key, true);
+      if (c.comparator === 'IS NULL' || c.comparator === 'IS NOT NULL') {
+        const exists = sql`EXISTS (SELECT 1 FROM experiment_tags et WHERE et.experiment_id = e.experiment_id AND ${keyEq})`;
+        return c.comparator === 'IS NULL' ? sql`NOT ${exists}` : exists;
+      }
+      return sql`EXISTS (SELECT 1 FROM experiment_tags et WHERE et.experiment_id = e.experiment_id AND ${keyEq} AND ${compareSql(dialect, sql.ref('et.value'), c.comparator, c.value, true)})`;
+    }
+    if (!EXPERIMENT_COLUMNS.has(c.key)) throw MlflowError.invalidParameter(`Invalid attribute key '${c.key}'`);
+    const col = sql.ref(`e.${c.key}`);
+    if (c.key === 'experiment_id') return compareSql(dialect, asText(dialect, col), c.comparator, c.value, true);
+    return compareSql(dialect, col, c.comparator, c.value, c.key === 'name');
+  });
+}
+
+/** ORDER BY of search_experiments: the clauses (default creation_time DESC, experiment_id ASC), then experiment_id DESC. */
+export function experimentOrderSql(dialect: SqlDialectName, orderBy: readonly OrderByClause[]): Sql[] {
+  const clauses: OrderByClause[] =
+    orderBy.length > 0
+      ? [...orderBy]
+      : [
+          { type: 'attribute', key: 'creation_time', ascending: false },
+          { type: 'attribute', key: 'experiment_id', ascending: true },
+        ];
+  if (!clauses.some((c) => c.key === 'experiment_id')) clauses.push({ type: 'attribute', key: 'experiment_id', ascending: false });
+  return clauses.flatMap((c) => {
+    if (!EXPERIMENT_COLUMNS.has(c.key)) throw MlflowError.invalidParameter(`Invalid order_by key '${c.key}'`);
+    const col = sql.ref(`e.${c.key}`);
+    const value = c.key === 'name' && dialect === 'mysql' ? sql`BINARY ${col}` : col;
+    return [sql`CASE WHEN ${col} IS NULL THEN 1 ELSE 0 END`, sql`${value} ${sql.raw(c.ascending ? 'ASC' : 'DESC')}`];
+  });
+}
