@@ -9,9 +9,10 @@
  *
  * The scenario (test/interop/scenario.ts) is replayed op for op by both writers; both readers dump
  * the same JSON shape (test/interop/store-dump.ts, test/interop/dump_via_client.py), and numbers are
- * compared exactly. Runs only in the integration profile or with MLSTORE_INTEROP=1.
+ * compared exactly. Runs only in the integration profile or with MLSTORE_INTEROP=1. With
+ * MLSTORE_INTEROP_DUMPS=<dir> the four dumps of each dialect are also written there (for debugging).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AbstractStore } from '@mlstore/core';
@@ -26,6 +27,15 @@ const enabled = process.env.MLSTORE_PROFILE === 'integration' || process.env.MLS
 const requireServices = process.env.MLSTORE_REQUIRE_SERVICES === '1';
 const PYTHON_TIMEOUT_MS = 240_000;
 const SETUP_TIMEOUT_MS = 480_000;
+const dumpsDir = process.env.MLSTORE_INTEROP_DUMPS;
+
+function keepDump(dialect: string, name: string, dump: Dump): Dump {
+  if (dumpsDir) {
+    mkdirSync(dumpsDir, { recursive: true });
+    writeFileSync(join(dumpsDir, `${dialect}-${name}.json`), `${JSON.stringify(dump, null, 1)}\n`);
+  }
+  return dump;
+}
 
 type DialectName = 'sqlite' | 'postgresql';
 
@@ -143,11 +153,12 @@ function compareDumps(get: () => { ours: Dump; mlflow: Dump }) {
 }
 
 /** What MLflow itself does with the special values of the scenario (asserted on MLflow's own dump). */
-function specialValueFacts(get: () => Dump) {
+function specialValueFacts(get: () => Dump, dialect: DialectName, writer: 'our store' | 'MLflow') {
+  const run = (name: string) => get().runs.find((r) => r.info.run_name === name)!;
+  const latest = (name: string, key: string) => run(name).metrics.find((m) => m.key === key)?.value;
+  const history = (name: string, key: string) => (run(name).histories[key] ?? []).map((m) => m.value);
+
   it('MLflow reports NaN as NaN and ±Infinity as ±1.7976931348623157e308 (what the SQL schema stores)', () => {
-    const dump = get();
-    const run = (name: string) => dump.runs.find((r) => r.info.run_name === name)!;
-    const latest = (name: string, key: string) => run(name).metrics.find((m) => m.key === key)?.value;
     expect(latest('resnet-diverged', 'loss')).toBe('NaN');
     expect(latest('resnet-exploding', 'loss')).toBe(SQL_MAX_DOUBLE);
     const grad = run('resnet-diverged').histories.grad_norm!;
@@ -155,6 +166,24 @@ function specialValueFacts(get: () => Dump) {
     expect(grad.find((m) => m.step === 59)?.value).toBe(-SQL_MAX_DOUBLE);
     expect(latest('resnet-diverged', 'grad_norm')).toBe(-SQL_MAX_DOUBLE);
   });
+
+  it('MLflow breaks (step, timestamp) ties on the stored value: NaN counts as 0, +Infinity as the max double', () => {
+    expect(latest('resnet-baseline', 'tie/nan_vs_neg')).toBe('NaN');
+    expect(latest('resnet-baseline', 'tie/nan_vs_pos')).toBe(0.5);
+    expect(latest('resnet-baseline', 'tie/inf_vs_big')).toBe(SQL_MAX_DOUBLE);
+    // get_metric_history orders by (timestamp, step, stored value).
+    expect(history('resnet-baseline', 'tie/nan_vs_neg')).toEqual([-1, 'NaN']);
+    expect(history('resnet-baseline', 'tie/nan_vs_pos')).toEqual(['NaN', 0.5]);
+    expect(history('resnet-baseline', 'tie/inf_vs_big')).toEqual([1e308, 1.5e308, SQL_MAX_DOUBLE]);
+  });
+
+  if (writer === 'MLflow') {
+    // SQLite keeps integral REAL values as integers on disk, so the sign of -0.0 is gone there;
+    // PostgreSQL's double precision keeps it.
+    it(`MLflow reads back a -0.0 it wrote as ${dialect === 'sqlite' ? '0 (SQLite)' : '-0 (PostgreSQL)'}`, () => {
+      expect(history('resnet-baseline', 'big_step')).toEqual([42, -42.5, dialect === 'sqlite' ? 0 : '-0']);
+    });
+  }
 }
 
 /**
@@ -222,7 +251,7 @@ for (const dialect of ['sqlite', 'postgresql'] as const) {
         const store = await openOurStore(db.ourUri, join(dir, 'artifacts-ours'));
         try {
           a.fill = await applyScenario(store, scenario);
-          a.ours = normalizeDump(await dumpStore(store, scenario.queries));
+          a.ours = keepDump(dialect, 'a-ours', normalizeDump(await dumpStore(store, scenario.queries)));
         } finally {
           await store.close();
         }
@@ -230,14 +259,14 @@ for (const dialect of ['sqlite', 'postgresql'] as const) {
         try {
           server = await startMlflowServer(db.mlflowUri, { cwd: dir, artifactsDestination: join(dir, 'mlartifacts') });
           const out = await runPythonScript('dump_via_client.py', [server.url, queriesPath], { cwd: dir, timeoutMs: PYTHON_TIMEOUT_MS });
-          a.mlflow = normalizeDump(JSON.parse(out) as Dump);
+          a.mlflow = keepDump(dialect, 'a-mlflow', normalizeDump(JSON.parse(out) as Dump));
         } finally {
           await server?.stop();
         }
       }, SETUP_TIMEOUT_MS);
 
       compareDumps(() => ({ ours: a.ours!, mlflow: a.mlflow! }));
-      specialValueFacts(() => a.mlflow!);
+      specialValueFacts(() => a.mlflow!, dialect, 'our store');
     });
 
     describe('(b) MlflowClient writes (SqlAlchemyStore on a fresh database), our store reads', () => {
@@ -247,17 +276,17 @@ for (const dialect of ['sqlite', 'postgresql'] as const) {
         const fillOut = await runPythonScript('fill_via_client.py', [db.mlflowUri, scenarioPath], { cwd: dir, timeoutMs: PYTHON_TIMEOUT_MS });
         b.fill = JSON.parse(fillOut) as FillResult;
         const out = await runPythonScript('dump_via_client.py', [db.mlflowUri, queriesPath], { cwd: dir, timeoutMs: PYTHON_TIMEOUT_MS });
-        b.mlflow = normalizeDump(JSON.parse(out) as Dump);
+        b.mlflow = keepDump(dialect, 'b-mlflow', normalizeDump(JSON.parse(out) as Dump));
         const store = await openOurStore(db.ourUri, join(dir, 'artifacts-ours'));
         try {
-          b.ours = normalizeDump(await dumpStore(store, scenario.queries));
+          b.ours = keepDump(dialect, 'b-ours', normalizeDump(await dumpStore(store, scenario.queries)));
         } finally {
           await store.close();
         }
       }, SETUP_TIMEOUT_MS);
 
       compareDumps(() => ({ ours: b.ours!, mlflow: b.mlflow! }));
-      specialValueFacts(() => b.mlflow!);
+      specialValueFacts(() => b.mlflow!, dialect, 'MLflow');
     });
 
     describe('(a) × (b): the same scenario, written by our store or by MLflow', () => {

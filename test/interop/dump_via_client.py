@@ -12,7 +12,8 @@ Usage: python dump_via_client.py <tracking_uri> <queries.json>
   experiment_searches  for each query: the experiment ids search_experiments returns, in order
 
 Nothing is sorted here (the TypeScript side normalises both dumps the same way). Doubles that JSON
-cannot carry are written as the strings "NaN", "Infinity", "-Infinity".
+cannot carry are written as the strings "NaN", "Infinity", "-Infinity", and -0.0 as "-0" (JavaScript's
+JSON.stringify writes -0 as 0, so the scenario and our dump spell it that way too).
 """
 
 import json
@@ -32,6 +33,8 @@ def encode_number(value):
         return "NaN"
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
+    if value == 0 and math.copysign(1.0, value) < 0:
+        return "-0"
     return value
 
 

@@ -5,7 +5,7 @@ Usage: python fill_via_client.py <tracking_uri> <scenario.json>
 With a database URI the client talks to SqlAlchemyStore directly, which creates MLflow's schema on
 a fresh database (all alembic migrations). Every op maps to one MlflowClient call, the same call
 `apply-scenario.ts` makes on our store. Numbers arrive as JSON numbers, or as the strings "NaN",
-"Infinity", "-Infinity" for the doubles JSON cannot carry; float() reads both.
+"Infinity", "-Infinity" and "-0" for the doubles JSON cannot carry; float() reads both.
 
 Output: {"experiments": {ref: experiment_id}, "runs": {ref: run_id}}
 """

@@ -4,11 +4,12 @@
  * searches both readers run (`store-dump.ts`, `dump_via_client.py`).
  *
  * It is built here once and handed to Python as JSON, so both sides log bit-identical doubles.
- * Non-finite numbers travel as the strings "NaN", "Infinity", "-Infinity" (see `encodeNumber`).
+ * Non-finite numbers travel as the strings "NaN", "Infinity", "-Infinity", and -0 as "-0" (see
+ * `encodeNumber`); the dumps spell them the same way.
  */
 
-/** A double as it travels in JSON: finite numbers as themselves, the rest as strings. */
-export type JsonNumber = number | 'NaN' | 'Infinity' | '-Infinity';
+/** A double as it travels in JSON: finite numbers as themselves, the rest (and -0) as strings. */
+export type JsonNumber = number | 'NaN' | 'Infinity' | '-Infinity' | '-0';
 
 export interface ScenarioKeyValue {
   key: string;
@@ -68,6 +69,7 @@ export function encodeNumber(value: number): JsonNumber {
   if (Number.isNaN(value)) return 'NaN';
   if (value === Infinity) return 'Infinity';
   if (value === -Infinity) return '-Infinity';
+  if (Object.is(value, -0)) return '-0'; // JSON.stringify(-0) is "0"
   return value;
 }
 
@@ -125,7 +127,7 @@ function runPlans(): RunPlan[] {
   // a metric logged with steps going backwards in time, and a step beyond 32 bits.
   {
     const s = at(0);
-    const metrics = [
+    const metrics: ScenarioMetric[] = [
       ...history('loss', s, 200, (k) => decay(k, 0.05)),
       ...history('acc', s, 200, (k) => rise(k, 0.6)),
       // Three more values at step 50 (later timestamps), then two values at one (step, timestamp).
@@ -143,6 +145,7 @@ function runPlans(): RunPlan[] {
       })),
       { key: 'big_step', value: 42, timestamp: s + 500_000, step: 2 ** 33 + 1 },
       { key: 'big_step', value: -42.5, timestamp: s + 500_001, step: 3 },
+      { key: 'big_step', value: encodeNumber(-0), timestamp: s + 500_002, step: 4 },
     ];
     plans.push({
       ref: 'baseline',
@@ -324,6 +327,32 @@ function buildOps(): ScenarioOp[] {
       ],
       params: [{ key: 'lr', value: '0.1' }],
       tags: [{ key: 'stage', value: 'baseline-final' }],
+    },
+    // Ties at one (step, timestamp) decide the latest value by value, where MLflow compares the
+    // stored value: NaN counts as 0 (so it beats -1 but loses to 0.5), +Infinity as the max double.
+    // The first batch sets a latest value, the second competes with it.
+    {
+      op: 'log_batch',
+      run: 'baseline',
+      metrics: [
+        { key: 'tie/nan_vs_neg', value: -1, timestamp: T0 + 600_000, step: 5 },
+        { key: 'tie/nan_vs_pos', value: 'NaN', timestamp: T0 + 600_000, step: 5 },
+      ],
+      params: [],
+      tags: [],
+    },
+    {
+      op: 'log_batch',
+      run: 'baseline',
+      metrics: [
+        { key: 'tie/nan_vs_neg', value: 'NaN', timestamp: T0 + 600_000, step: 5 },
+        { key: 'tie/nan_vs_pos', value: 0.5, timestamp: T0 + 600_000, step: 5 },
+        { key: 'tie/inf_vs_big', value: 1e308, timestamp: T0 + 600_000, step: 1 },
+        { key: 'tie/inf_vs_big', value: 'Infinity', timestamp: T0 + 600_000, step: 1 },
+        { key: 'tie/inf_vs_big', value: 1.5e308, timestamp: T0 + 600_000, step: 1 },
+      ],
+      params: [],
+      tags: [],
     },
     { op: 'delete_tag', run: 'running', key: 'to-remove' },
     { op: 'delete_run', run: 'deleted' },
