@@ -230,15 +230,21 @@ for (const dialect of ['sqlite', 'postgresql'] as const) {
 
   describe(title, () => {
     const scenario = buildScenario();
-    const dir = mkdtempSync(join(tmpdir(), `mlstore-interop-${dialect}-`));
-    const scenarioPath = join(dir, 'scenario.json');
-    const queriesPath = join(dir, 'queries.json');
-    writeFileSync(scenarioPath, JSON.stringify(scenario));
-    writeFileSync(queriesPath, JSON.stringify(scenario.queries));
+    // Created in a hook, not at collection, so a run that filters this suite out leaves nothing behind.
+    let dir = '';
+    let scenarioPath = '';
+    let queriesPath = '';
     const cleanups: (() => Promise<void>)[] = [];
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), `mlstore-interop-${dialect}-`));
+      scenarioPath = join(dir, 'scenario.json');
+      queriesPath = join(dir, 'queries.json');
+      writeFileSync(scenarioPath, JSON.stringify(scenario));
+      writeFileSync(queriesPath, JSON.stringify(scenario.queries));
+    });
     afterAll(async () => {
       for (const cleanup of cleanups.reverse()) await cleanup().catch((e: unknown) => console.warn(`[sql-interop] cleanup: ${String(e)}`));
-      rmSync(dir, { recursive: true, force: true });
+      if (dir) rmSync(dir, { recursive: true, force: true });
     }, 60_000);
 
     const a: { ours?: Dump; mlflow?: Dump; fill?: FillResult } = {};
