@@ -12,8 +12,9 @@ for (const file of process.argv.slice(2)) {
     passed += r.numPassedTests;
     failed += r.numFailedTests;
     skipped += r.numPendingTests + (r.numTodoTests ?? 0);
-    // A suite that failed to load counts as a failure even though no test in it failed.
-    failed += r.testResults.filter((t) => t.status === 'failed' && t.assertionResults.length === 0).length;
+    // A suite that failed to load, or whose hooks failed (vitest then reports its tests as
+    // skipped), counts as a failure even though no test in it failed.
+    failed += r.testResults.filter((t) => t.status === 'failed' && !t.assertionResults.some((a) => a.status === 'failed')).length;
   } catch (err) {
     process.stderr.write(`unreadable report ${file}: ${err.message}\n`);
     ok = false;

@@ -88,15 +88,9 @@ class ImmediateSqliteDialect extends SqliteDialect {
 
 // One Kysely (hence one connection and one mutex) per SQLite file per process: two connections in
 // one thread would block each other on the busy timeout, since better-sqlite3 is synchronous.
-const sqliteShared = new Map<string, { db: Kysely<Database>; refs: number }>();
+const sqliteShared = new Map<string, { db: Promise<Kysely<Database>>; refs: number }>();
 
-async function openSqlite(filename: string): Promise<SqlDatabase> {
-  const memory = filename === ':memory:';
-  const shared = memory ? undefined : sqliteShared.get(filename);
-  if (shared) {
-    shared.refs++;
-    return { db: shared.db, dialect: 'sqlite', release: () => releaseSqlite(filename) };
-  }
+async function createSqlite(filename: string): Promise<Kysely<Database>> {
   const { default: BetterSqlite3 } = await import('better-sqlite3');
   let handle;
   try {
@@ -105,14 +99,28 @@ async function openSqlite(filename: string): Promise<SqlDatabase> {
     throw new MlflowError(`@mlstore/store-sql: cannot open SQLite database '${filename}': ${(cause as Error).message}`, 'TEMPORARILY_UNAVAILABLE', { cause });
   }
   handle.pragma('busy_timeout = 20000');
-  if (!memory) handle.pragma('journal_mode = WAL');
+  if (filename !== ':memory:') handle.pragma('journal_mode = WAL');
   handle.pragma('synchronous = NORMAL');
   handle.pragma('foreign_keys = ON');
   handle.pragma('case_sensitive_like = ON');
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: handle }) });
-  if (memory) return { db, dialect: 'sqlite', release: () => db.destroy() };
-  sqliteShared.set(filename, { db, refs: 1 });
-  return { db, dialect: 'sqlite', release: () => releaseSqlite(filename) };
+  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: handle }) });
+}
+
+async function openSqlite(filename: string): Promise<SqlDatabase> {
+  if (filename === ':memory:') {
+    const db = await createSqlite(filename);
+    return { db, dialect: 'sqlite', release: () => db.destroy() };
+  }
+  // Registered before the first await, so concurrent opens of one file share one handle.
+  let shared = sqliteShared.get(filename);
+  if (shared) shared.refs++;
+  else sqliteShared.set(filename, (shared = { db: createSqlite(filename), refs: 1 }));
+  try {
+    return { db: await shared.db, dialect: 'sqlite', release: () => releaseSqlite(filename) };
+  } catch (err) {
+    await releaseSqlite(filename);
+    throw err;
+  }
 }
 
 async function releaseSqlite(filename: string): Promise<void> {
@@ -120,7 +128,8 @@ async function releaseSqlite(filename: string): Promise<void> {
   if (!shared) return;
   if (--shared.refs > 0) return;
   sqliteShared.delete(filename);
-  await shared.db.destroy();
+  const db = await shared.db.catch(() => undefined);
+  await db?.destroy();
 }
 
 interface PgModule {

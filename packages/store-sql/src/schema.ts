@@ -45,7 +45,13 @@ async function tableNames(db: Kysely<Database>): Promise<Set<string>> {
 async function createSchema(db: Kysely<Database>, dialect: SqlDialectName): Promise<void> {
   const ddl = await readDdl(dialect);
   if (dialect === 'mysql') {
-    for (const statement of splitMysqlStatements(ddl)) await sql.raw(statement).execute(db);
+    // MLflow's tables come in name order; foreign keys may point at tables created later.
+    await sql`SET FOREIGN_KEY_CHECKS = 0`.execute(db);
+    try {
+      for (const statement of splitMysqlStatements(ddl)) await sql.raw(statement).execute(db);
+    } finally {
+      await sql`SET FOREIGN_KEY_CHECKS = 1`.execute(db);
+    }
   } else if (dialect === 'sqlite') {
     // better-sqlite3 runs a multi-statement script through exec() only; split on statement ends.
     for (const statement of ddl.split(/;\n(?=CREATE )/)) await sql.raw(statement.replace(/;\s*$/, '')).execute(db);

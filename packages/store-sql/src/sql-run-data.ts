@@ -173,7 +173,9 @@ export async function writeMetrics(tx: Kysely<Database>, dialect: SqlDialectName
   const unique = new Map<string, MetricRow>();
   for (const m of metrics) {
     const { value, isNan } = sanitizeMetricValue(m.value);
-    const row: MetricRow = { key: m.key, value, timestamp: m.timestamp, step: m.step ?? 0, is_nan: isNan ? 1 : 0, run_uuid: runId };
+    // node-postgres sends numbers as text via toString(), which turns -0 into 0; MLflow keeps -0.
+    const wire = dialect === 'postgresql' && Object.is(value, -0) ? ('-0' as unknown as number) : value;
+    const row: MetricRow = { key: m.key, value: wire, timestamp: m.timestamp, step: m.step ?? 0, is_nan: isNan ? 1 : 0, run_uuid: runId };
     unique.set(JSON.stringify([row.key, row.timestamp, row.step, row.value, row.is_nan]), row);
   }
   const rows = [...unique.values()];

@@ -68,7 +68,8 @@ export function parseSqlUri(uri: string): SqlConnectionConfig {
   }
   let url: URL;
   try {
-    url = new URL(`${scheme}://${rest}`);
+    // An empty host (`user@/db?host=/socket`) is legal for libpq but not for WHATWG URLs.
+    url = new URL(`${scheme}://${rest.replace(/^([^/?]*@)(?=[/?]|$)/, "$1localhost")}`);
   } catch (cause) {
     throw MlflowError.invalidParameter(`Invalid database URI '${redacted}'`, { cause });
   }

@@ -40,9 +40,16 @@ export function defineGroup(
   describe(path, () => {
     let current: AbstractStore | undefined;
     let capabilities: TrackingStoreCapabilities | undefined;
+    let factoryError: unknown;
+    // A factory that throws must fail every case: vitest reports the cases of a suite whose
+    // beforeAll threw as skipped, which would hide a broken store.
     beforeAll(async () => {
-      current = await factory();
-      capabilities = current.capabilities;
+      try {
+        current = await factory();
+        capabilities = current.capabilities;
+      } catch (err) {
+        factoryError = err;
+      }
     });
     afterAll(async () => {
       await current?.close();
@@ -55,6 +62,7 @@ export function defineGroup(
           skip: options.skip,
           usedSkips,
           gate: () => {
+            if (factoryError !== undefined) return undefined;
             const missing = requires.filter((c) => !capabilities?.[c]);
             return missing.length > 0 ? `store lacks capability ${missing.join(', ')}` : undefined;
           },
@@ -63,6 +71,7 @@ export function defineGroup(
       );
     const ctx: TrackingKitContext = {
       store: () => {
+        if (factoryError !== undefined) throw new Error(`the store factory failed: ${String(factoryError)}`, { cause: factoryError });
         if (!current) throw new Error('the store is only available inside cases and hooks');
         return current;
       },
