@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Lets MLflow 3.18.0 create its tracking schema on SQLite, PostgreSQL and MariaDB, and writes the
-# DDL it made as executable scripts to packages/store-sql/schema/<dialect>.sql. @mlstore/store-sql
+# DDL it made as executable scripts to packages/store-sql/src/schema/<dialect>.sql. @mlstore/store-sql
 # runs these on an empty database, so its schema is MLflow's own, table for table.
 # Needs: test/services/lib/mlflow-venv.sh, test/services/postgres.sh and test/services/mariadb.sh.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-out="$root/packages/store-sql/schema"
+out="$root/packages/store-sql/src/schema"
 venv=$(bash "$root/test/services/lib/mlflow-venv.sh")
 py="$venv/bin/python"
 tmp=$(mktemp -d)

@@ -14,7 +14,7 @@ const CORE_TABLES = ['alembic_version', 'experiments', 'runs', 'tags', 'metrics'
 
 /** The DDL MLflow 3.18.0 itself emitted for the dialect (see scripts/mlflow-schema/dump-ddl.sh). */
 async function readDdl(dialect: SqlDialectName): Promise<string> {
-  return readFile(new URL(`../schema/${dialect}.sql`, import.meta.url), 'utf8');
+  return readFile(new URL(`./schema/${dialect}.sql`, import.meta.url), 'utf8');
 }
 
 /** MySQL scripts are run statement by statement; a trigger body ends at a line holding only `;`. */
