@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -56,10 +56,14 @@ function mlflowPython(): string {
   return join(venv, 'bin/python');
 }
 
+/** 1-minute load averages seen while each side ran: other processes on the machine skew both sides unevenly. */
+const loads: { side: string; start: number; end: number }[] = [];
+
 /** Runs one side as a child process; resolves with the JSON object it prints last on stdout. */
 function runSide(label: string, cmd: string, argv: string[]): Promise<SideResult> {
   const started = performance.now();
-  process.stderr.write(`[bench] ${label}: running…\n`);
+  const load0 = loadavg()[0]!;
+  process.stderr.write(`[bench] ${label}: running… (load average ${load0.toFixed(2)})\n`);
   return new Promise((ok, fail) => {
     const child = spawn(cmd, argv, { cwd: here, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } });
     let out = '';
@@ -73,10 +77,22 @@ function runSide(label: string, cmd: string, argv: string[]): Promise<SideResult
         fail(new Error(`${label} exited with ${code}:\n${err.split('\n').slice(-40).join('\n')}`));
         return;
       }
-      process.stderr.write(`[bench] ${label}: done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+      const load1 = loadavg()[0]!;
+      loads.push({ side: label, start: load0, end: load1 });
+      process.stderr.write(`[bench] ${label}: done in ${((performance.now() - started) / 1000).toFixed(1)} s (load average ${load1.toFixed(2)})\n`);
       ok(JSON.parse(last) as SideResult);
     });
   });
+}
+
+/** The commit measured, marked `+dirty` when packages/ has uncommitted changes. */
+function revision(): string {
+  try {
+    const git = (...a: string[]) => execFileSync('git', a, { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'packages') ? '+dirty' : ''}`;
+  } catch {
+    return 'unknown';
+  }
 }
 
 const machine = () => ({
@@ -84,6 +100,7 @@ const machine = () => ({
   memoryGiB: Math.round(totalmem() / 2 ** 30),
   kernel: release(),
   node: process.version,
+  revision: revision(),
 });
 
 async function main(): Promise<void> {
@@ -116,16 +133,20 @@ async function main(): Promise<void> {
     console.log(`\n## bench:sql — ${dbs.backend}${args.quick ? ' (quick)' : ''}, ${new Date().toISOString().slice(0, 10)}\n`);
     console.log(table(spec(''), ml, us));
     console.log('');
-    console.log(`- machine: ${m.cpu}, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}`);
+    console.log(`- machine: ${m.cpu}, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}; mlstore at ${m.revision}`);
     console.log(`- MLflow side: Python ${ml.env.python}, mlflow ${ml.env.mlflow}, SQLAlchemy ${ml.env.sqlalchemy}, driver ${ml.env.driver}` +
       (dbs.backend === 'sqlite' ? `, SQLite ${ml.env.sqliteVersion}, journal_mode=${ml.env.journalMode}, synchronous=${ml.env.synchronous}` : ''));
     console.log(`- mlstore side: Node ${us.env.node}, ${us.env.store}` +
       (dbs.backend === 'sqlite' && args.store !== 'memory' ? `, SQLite ${fpUs.sqliteVersion}, journal_mode=${fpUs.journalMode} (file)` : ''));
     console.log(`- ${args.store === 'memory' ? 'data sets not compared (memory store)' : fingerprintLine(fpMl, fpUs)}`);
     console.log(`- medians of ${profile.createRun.rounds} rounds (create_run, log_batch), ${profile.search.reps}/${profile.search.pageReps} queries/traversals, ${profile.history.reps} history calls; log_metric percentiles over ${profile.logMetric.calls} calls`);
+    // The bench itself keeps about one core busy; more than that means other work shared the CPUs.
+    const busy = loads.some((l) => Math.max(l.start, l.end) > cpus().length * 0.75);
+    const seen = loads.map((l) => `${l.side} ${l.start.toFixed(2)} → ${l.end.toFixed(2)}`).join('; ');
+    console.log(`- 1-min load average at start → end of each side: ${seen}${busy ? ' — WARNING: the machine was busy with other work; numbers are skewed' : ''}`);
     for (const n of [...ml.notes, ...us.notes]) console.log(`- note: ${n}`);
     if (args.json) {
-      writeFileSync(userPath(args.json), `${JSON.stringify({ spec: spec(''), backend: dbs.backend, machine: m, mlflow: ml, ours: us, fingerprint: { mlflow: fpMl, ours: fpUs } }, null, 2)}\n`);
+      writeFileSync(userPath(args.json), `${JSON.stringify({ spec: spec(''), backend: dbs.backend, machine: m, loads, mlflow: ml, ours: us, fingerprint: { mlflow: fpMl, ours: fpUs } }, null, 2)}\n`);
       process.stderr.write(`[bench] wrote ${args.json}\n`);
     }
   } finally {
