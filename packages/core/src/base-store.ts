@@ -30,6 +30,7 @@ import type {
   RunInfo,
   RunTag,
 } from './entities.js';
+import { LifecycleStage, ViewType } from './entities.js';
 import { MlflowError } from './errors.js';
 import {
   MAX_RESULTS_GET_METRIC_HISTORY_BULK_INTERVAL,
@@ -182,6 +183,18 @@ export function validateBulkIntervalRequest(request: MetricHistoryBulkIntervalRe
     throw MlflowError.invalidParameter('If either start step or end step are specified, both must be specified.');
   }
   return maxResults;
+}
+
+/**
+ * The lifecycle stages a view type covers (`ACTIVE_ONLY` by default).
+ * @throws INVALID_PARAMETER_VALUE for an unknown view type
+ */
+export function lifecycleStagesFor(viewType: ViewType | undefined): LifecycleStage[] {
+  const vt = viewType ?? ViewType.ACTIVE_ONLY;
+  if (vt === ViewType.ALL) return [LifecycleStage.ACTIVE, LifecycleStage.DELETED];
+  if (vt === ViewType.DELETED_ONLY) return [LifecycleStage.DELETED];
+  if (vt === ViewType.ACTIVE_ONLY) return [LifecycleStage.ACTIVE];
+  throw MlflowError.invalidParameter(`Invalid view type: '${String(viewType)}'`);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import { MlflowError, type OrderByClause, type SearchComparison } from '@mlstore/core';
+import { MlflowError, experimentOrderClauses, type OrderByClause, type SearchComparison } from '@mlstore/core';
 import { asText, compareSql, FALSE, TRUE } from './dialect-sql.js';
 import type { SqlDialectName } from './sql-uri.js';
 
@@ -123,14 +123,7 @@ export function experimentFilterSql(dialect: SqlDialectName, filter: readonly Se
 
 /** ORDER BY of search_experiments: the clauses (default creation_time DESC, experiment_id ASC), then experiment_id DESC. */
 export function experimentOrderSql(dialect: SqlDialectName, orderBy: readonly OrderByClause[]): Sql[] {
-  const clauses: OrderByClause[] =
-    orderBy.length > 0
-      ? [...orderBy]
-      : [
-          { type: 'attribute', key: 'creation_time', ascending: false },
-          { type: 'attribute', key: 'experiment_id', ascending: true },
-        ];
-  if (!clauses.some((c) => c.key === 'experiment_id')) clauses.push({ type: 'attribute', key: 'experiment_id', ascending: false });
+  const clauses = experimentOrderClauses(orderBy);
   return clauses.flatMap((c) => {
     if (!EXPERIMENT_COLUMNS.has(c.key)) throw MlflowError.invalidParameter(`Invalid order_by key '${c.key}'`);
     const col = sql.ref(`e.${c.key}`);

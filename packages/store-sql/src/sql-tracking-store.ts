@@ -5,11 +5,11 @@ import {
   DEFAULT_EXPERIMENT_ID,
   LifecycleStage,
   MlflowError,
-  ViewType,
   appendToUriPath,
   decodePageToken,
   encodePageToken,
   generateRandomName,
+  lifecycleStagesFor,
   parseExperimentFilter,
   parseExperimentId,
   parseExperimentOrderBy,
@@ -91,14 +91,6 @@ export interface SqlTrackingStoreOptions {
 
 /** `experiments.experiment_id` is a 32-bit INTEGER: larger ids cannot exist. */
 export const MAX_EXPERIMENT_ID = 2_147_483_647;
-
-function stagesFor(viewType: ViewType | undefined): string[] {
-  const vt = viewType ?? ViewType.ACTIVE_ONLY;
-  if (vt === ViewType.ALL) return [LifecycleStage.ACTIVE, LifecycleStage.DELETED];
-  if (vt === ViewType.DELETED_ONLY) return [LifecycleStage.DELETED];
-  if (vt === ViewType.ACTIVE_ONLY) return [LifecycleStage.ACTIVE];
-  throw MlflowError.invalidParameter(`Invalid view type: '${String(viewType)}'`);
-}
 
 /**
  * MLflow's SqlAlchemyStore for Node: SQLite, PostgreSQL and MySQL/MariaDB with MLflow 3.18.0's
@@ -210,7 +202,7 @@ export class SqlTrackingStore extends BaseTrackingStore {
   async searchExperiments(request: SearchExperimentsRequest = {}, opts?: CallOptions): Promise<PagedList<Experiment>> {
     throwIfAborted(opts);
     const maxResults = resolveSearchMaxResults(request.maxResults);
-    const stages = stagesFor(request.viewType);
+    const stages = lifecycleStagesFor(request.viewType);
     const where = experimentFilterSql(this.ctx.dialect, parseExperimentFilter(request.filterString));
     const order = experimentOrderSql(this.ctx.dialect, parseExperimentOrderBy(request.orderBy));
     const offset = decodePageToken(request.pageToken);
@@ -483,7 +475,7 @@ export class SqlTrackingStore extends BaseTrackingStore {
   async searchRuns(request: SearchRunsRequest, opts?: CallOptions): Promise<PagedList<Run>> {
     throwIfAborted(opts);
     const maxResults = resolveSearchMaxResults(request.maxResults);
-    const stages = stagesFor(request.runViewType);
+    const stages = lifecycleStagesFor(request.runViewType);
     const where = runFilterSql(this.ctx.dialect, parseRunFilter(request.filterString));
     const { joins, order } = runOrderSql(this.ctx.dialect, parseRunOrderBy(request.orderBy));
     const offset = decodePageToken(request.pageToken);

@@ -12,7 +12,7 @@ import type {
   TrackingStoreCapabilities,
   UpdateRunInfoRequest,
 } from '../abstract-store.js';
-import { BaseTrackingStore, resolveSearchMaxResults, throwIfAborted } from '../base-store.js';
+import { BaseTrackingStore, lifecycleStagesFor, resolveSearchMaxResults, throwIfAborted } from '../base-store.js';
 import {
   DEFAULT_EXPERIMENT_ID,
   DEFAULT_EXPERIMENT_NAME,
@@ -82,11 +82,7 @@ export interface MemoryTrackingStoreOptions {
 }
 
 function stagesFor(viewType: ViewType | undefined): Set<string> {
-  const vt = viewType ?? ViewType.ACTIVE_ONLY;
-  if (vt === ViewType.ALL) return new Set([LifecycleStage.ACTIVE, LifecycleStage.DELETED]);
-  if (vt === ViewType.DELETED_ONLY) return new Set([LifecycleStage.DELETED]);
-  if (vt === ViewType.ACTIVE_ONLY) return new Set([LifecycleStage.ACTIVE]);
-  throw MlflowError.invalidParameter(`Invalid view type: '${String(viewType)}'`);
+  return new Set(lifecycleStagesFor(viewType));
 }
 
 /**

@@ -162,12 +162,10 @@ export function experimentMatches(exp: Experiment, filter: readonly SearchCompar
 }
 
 /**
- * A comparator for experiments: the given clauses (default `creation_time DESC, experiment_id ASC`),
- * then `experiment_id DESC` as tie-break unless ordered by id, as MLflow's SQL store does.
- *
- * @param numericIds compare ids as numbers (SQL stores) rather than strings (the file store).
+ * MLflow's effective experiment order: the given clauses (default `creation_time DESC,
+ * experiment_id ASC`), then `experiment_id DESC` as tie-break unless ordered by id.
  */
-export function compareExperiments(orderBy: readonly OrderByClause[], numericIds = true): (a: Experiment, b: Experiment) => number {
+export function experimentOrderClauses(orderBy: readonly OrderByClause[]): OrderByClause[] {
   const clauses: OrderByClause[] =
     orderBy.length > 0
       ? [...orderBy]
@@ -176,6 +174,17 @@ export function compareExperiments(orderBy: readonly OrderByClause[], numericIds
           { type: 'attribute', key: 'experiment_id', ascending: true },
         ];
   if (!clauses.some((c) => c.key === 'experiment_id')) clauses.push({ type: 'attribute', key: 'experiment_id', ascending: false });
+  return clauses;
+}
+
+/**
+ * A comparator for experiments: the given clauses (default `creation_time DESC, experiment_id ASC`),
+ * then `experiment_id DESC` as tie-break unless ordered by id, as MLflow's SQL store does.
+ *
+ * @param numericIds compare ids as numbers (SQL stores) rather than strings (the file store).
+ */
+export function compareExperiments(orderBy: readonly OrderByClause[], numericIds = true): (a: Experiment, b: Experiment) => number {
+  const clauses = experimentOrderClauses(orderBy);
   return (a, b) => {
     for (const c of clauses) {
       const d = compareNullsLast(experimentValue(a, c, numericIds), experimentValue(b, c, numericIds), c.ascending);

@@ -13,6 +13,7 @@ export {
   compareNullsLast,
   compareRuns,
   experimentMatches,
+  experimentOrderClauses,
   likeToRegExp,
   loggedModelMatches,
   runMatches,
