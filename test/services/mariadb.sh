@@ -19,7 +19,8 @@ install() {
   fi
 }
 
-ready() { mariadb-admin --socket="$sock" -u root ping >/dev/null 2>&1; }
+# Over TCP: "mysqld is alive" needs no credentials, so a server already on the port counts.
+ready() { mariadb-admin --protocol=tcp -h 127.0.0.1 -P "$port" --connect-timeout=2 ping >/dev/null 2>&1; }
 
 start() {
   install
@@ -37,14 +38,15 @@ start() {
   fi
   for _ in $(seq 1 60); do ready && break; sleep 1; done
   ready || { echo "mariadb did not become ready; see $dir/server.log" >&2; exit 1; }
-  mariadb --socket="$sock" -u root -e "CREATE DATABASE IF NOT EXISTS mlstore; \
+  # Our own server: make sure the test database and user exist (a foreign one must provide them).
+  [ -S "$sock" ] && mariadb --socket="$sock" -u root -e "CREATE DATABASE IF NOT EXISTS mlstore; \
     CREATE USER IF NOT EXISTS 'mlstore'@'127.0.0.1' IDENTIFIED BY 'mlstore'; \
     GRANT ALL PRIVILEGES ON *.* TO 'mlstore'@'127.0.0.1'; FLUSH PRIVILEGES;"
   echo "mariadb ready: $(url)"
 }
 
 stop() {
-  if ready; then mariadb-admin --socket="$sock" -u root shutdown; fi
+  if [ -S "$sock" ]; then mariadb-admin --socket="$sock" -u root shutdown || true; fi
 }
 
 url() { echo "mysql://mlstore:mlstore@127.0.0.1:$port/mlstore"; }
