@@ -367,8 +367,17 @@ export class SqlTrackingStore extends BaseTrackingStore {
         deleted_time: null,
       };
       await tx.insertInto('runs').values(row).execute();
-      await writeTags(tx, this.ctx.dialect, runId, [...tags, { key: RUN_NAME_TAG, value: runName }]);
-      return (await loadRuns(tx, [row]))[0] as Run;
+      // A new run has nothing but its row and tags: insert them (the name is already on the row)
+      // and build the result here instead of reading it back.
+      const tagMap = new Map(tags.map((t) => [t.key, t.value]));
+      tagMap.set(RUN_NAME_TAG, runName);
+      await tx.insertInto('tags').values([...tagMap].map(([key, value]) => ({ key, value, run_uuid: runId }))).execute();
+      return {
+        info: toRunInfo(row),
+        data: { metrics: [], params: [], tags: [...tagMap].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => ({ key, value })) },
+        inputs: { dataset_inputs: [], model_inputs: [] },
+        outputs: { model_outputs: [] },
+      };
     });
   }
 
