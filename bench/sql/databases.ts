@@ -117,6 +117,19 @@ export async function fingerprint(dbs: Databases, side: SideDatabase): Promise<F
   return toFingerprint(rows[0]!);
 }
 
+/**
+ * Refreshes planner statistics on a server database after a bulk load; mlflow_side.py runs the same
+ * statements at the same points. Without it PostgreSQL plans the search over whatever autovacuum last
+ * saw, and a side that loaded its data in seconds gets a plan 20× slower than one whose slower load let
+ * autovacuum run. SQLite keeps no automatic statistics and neither store runs ANALYZE, so it is skipped.
+ */
+export async function analyze(uri: string): Promise<void> {
+  const backend = /^postgres/.test(uri) ? 'postgresql' : /^(mysql|mariadb)/.test(uri) ? 'mysql' : undefined;
+  if (!backend) return;
+  const url = uri.replace(/^[\w+]+:/, `${backend}:`);
+  await withServer(backend, url, (sql) => sql(backend === 'postgresql' ? 'ANALYZE' : 'ANALYZE TABLE runs, tags, params, metrics, latest_metrics'));
+}
+
 type Sql = (text: string) => Promise<Row[]>;
 
 /** One connection to a PostgreSQL or MySQL server (the drivers our store uses), closed after `fn`. */

@@ -126,6 +126,24 @@ def populate_bulk(store: SqlAlchemyStore, experiment_id: str, n: int) -> None:
             session.execute(model.__table__.insert(), values)
 
 
+def analyze(store: SqlAlchemyStore) -> None:
+    """Refresh planner statistics after a bulk load (both sides do it; see ANALYZE_SQL in databases.ts).
+
+    Without it PostgreSQL plans the search over whatever autovacuum last saw: a side that loaded
+    10,000 runs in seconds can get a plan 20x slower than one whose slower load let autovacuum run.
+    SQLite has no automatic statistics and neither store runs ANALYZE there, so it is left alone.
+    """
+    dialect = store.engine.dialect.name
+    if dialect not in ("postgresql", "mysql"):
+        return
+    with store.engine.connect() as conn:
+        if dialect == "postgresql":
+            conn.exec_driver_sql("ANALYZE")
+        else:
+            conn.exec_driver_sql("ANALYZE TABLE runs, tags, params, metrics, latest_metrics")
+        conn.commit()
+
+
 def main() -> None:
     spec = json.loads(sys.argv[1])
     out = {"side": "mlflow", "phases": {}, "notes": []}
@@ -190,6 +208,7 @@ def main() -> None:
     else:
         populate_bulk(store, exp, s["runs"])
     phases["searchPopulate"] = {"seconds": now() - t, "runs": s["runs"], "method": spec["populate"]}
+    analyze(store)
 
     def first_page():
         page = store.search_runs([exp], s["filter"], ViewType.ACTIVE_ONLY, s["maxResults"], s["orderBy"])
@@ -227,6 +246,7 @@ def main() -> None:
     for j in range(h["points"] // h["perCall"]):
         store.log_batch(run, [Metric("loss", series(j * h["perCall"] + s_), BASE_TS + j * h["perCall"] + s_, j * h["perCall"] + s_) for s_ in range(h["perCall"])], [], [])
     phases["historyPopulate"] = {"seconds": now() - t, "points": h["points"]}
+    analyze(store)
     for _ in range(h["warmup"]):
         store.get_metric_history(run, "loss")
     times, count = [], 0

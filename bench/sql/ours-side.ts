@@ -4,6 +4,7 @@
 // is its own and the two sides never share a CPU.
 import { readFileSync } from 'node:fs';
 import type { AbstractStore, Metric } from '@mlstore/core';
+import { analyze } from './databases.ts';
 import { BASE_TS, m1, m2, median, quantile, series, type SideResult, type WorkloadSpec } from './workload.ts';
 
 const spec = JSON.parse(process.argv[2]!) as WorkloadSpec;
@@ -102,6 +103,7 @@ async function main(): Promise<void> {
     });
   }
   const searchPopulate = { seconds: (now() - t) / 1000, runs: s.runs, method: 'api' };
+  if (backend === 'sql') await analyze(spec.uri);
   const request = { experimentIds: [exp], filterString: s.filter, orderBy: s.orderBy, maxResults: s.maxResults };
   const firstPage = async () => (await store.searchRuns(request)).items.length;
   let pages = 0;
@@ -144,6 +146,7 @@ async function main(): Promise<void> {
     await store.logBatch(run, { metrics });
   }
   const historyPopulate = { seconds: (now() - t) / 1000, points: h.points };
+  if (backend === 'sql') await analyze(spec.uri);
   for (let i = 0; i < h.warmup; i++) await store.getMetricHistory(run, 'loss');
   const history = await timeIt(async () => (await store.getMetricHistory(run, 'loss')).items.length, h.reps);
 

@@ -139,6 +139,7 @@ async function main(): Promise<void> {
     console.log(`- mlstore side: Node ${us.env.node}, ${us.env.store}` +
       (dbs.backend === 'sqlite' && args.store !== 'memory' ? `, SQLite ${fpUs.sqliteVersion}, journal_mode=${fpUs.journalMode} (file)` : ''));
     console.log(`- ${args.store === 'memory' ? 'data sets not compared (memory store)' : fingerprintLine(fpMl, fpUs)}`);
+    if (dbs.backend !== 'sqlite') console.log('- both sides refresh planner statistics (ANALYZE) after each untimed bulk load');
     console.log(`- medians of ${profile.createRun.rounds} rounds (create_run, log_batch), ${profile.search.reps}/${profile.search.pageReps} queries/traversals, ${profile.history.reps} history calls; log_metric percentiles over ${profile.logMetric.calls} calls`);
     // The bench itself keeps about one core busy; more than that means other work shared the CPUs.
     const busy = loads.some((l) => Math.max(l.start, l.end) > cpus().length * 0.75);
