@@ -480,7 +480,7 @@ export class SqlTrackingStore extends BaseTrackingStore {
     });
   }
 
-  /** @inheritdoc Filter, order and page in SQL; a token whenever the page is full (as MLflow's SQL store). */
+  /** @inheritdoc Filter, order and page in SQL; a token only when more runs exist (MLflow 3.18 fetches max_results + 1). */
   async searchRuns(request: SearchRunsRequest, opts?: CallOptions): Promise<PagedList<Run>> {
     throwIfAborted(opts);
     const maxResults = resolveSearchMaxResults(request.maxResults);
@@ -493,9 +493,9 @@ export class SqlTrackingStore extends BaseTrackingStore {
     return reading(async () => {
       const conditions = [sql`r.experiment_id IN (${sql.join(experimentIds)})`, sql`r.lifecycle_stage IN (${sql.join(stages)})`, ...where];
       const { rows } = await sql<Parameters<typeof loadRuns>[1][number]>`SELECT r.* FROM runs r ${sql.join(joins, sql` `)}
-        WHERE ${sql.join(conditions, sql` AND `)} ORDER BY ${sql.join(order)} LIMIT ${maxResults} OFFSET ${offset}`.execute(this.ctx.db);
-      const items = await loadRuns(this.ctx.db, rows);
-      return items.length === maxResults ? { items, nextPageToken: encodePageToken(offset + maxResults) } : { items };
+        WHERE ${sql.join(conditions, sql` AND `)} ORDER BY ${sql.join(order)} LIMIT ${maxResults + 1} OFFSET ${offset}`.execute(this.ctx.db);
+      const items = await loadRuns(this.ctx.db, rows.slice(0, maxResults));
+      return rows.length > maxResults ? { items, nextPageToken: encodePageToken(offset + maxResults) } : { items };
     });
   }
 

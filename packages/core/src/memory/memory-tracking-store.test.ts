@@ -251,14 +251,18 @@ describe('MemoryTrackingStore inputs and logged models', () => {
 });
 
 describe('MemoryTrackingStore search', () => {
-  it('search_runs emits a token whenever the page is full', async () => {
+  it('search_runs gives no token when the last page is exactly full (MLflow 3.18 fetches max_results + 1)', async () => {
     const s = new MemoryTrackingStore();
-    for (let i = 0; i < 2; i++) await s.createRun({ startTime: i });
+    for (let i = 0; i < 3; i++) await s.createRun({ startTime: i });
     const page = await s.searchRuns({ experimentIds: ['0'], maxResults: 2 });
     expect(page.items).toHaveLength(2);
     expect(page.nextPageToken).toBeDefined();
     const next = await s.searchRuns({ experimentIds: ['0'], maxResults: 2, pageToken: page.nextPageToken });
-    expect(next.items).toHaveLength(0);
+    expect(next.items).toHaveLength(1);
+    expect(next.nextPageToken).toBeUndefined();
+    const exact = await s.searchRuns({ experimentIds: ['0'], maxResults: 3 });
+    expect(exact.items).toHaveLength(3);
+    expect(exact.nextPageToken).toBeUndefined();
   });
   it('search_experiments emits a token only when rows remain', async () => {
     const s = new MemoryTrackingStore();

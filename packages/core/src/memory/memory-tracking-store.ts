@@ -456,7 +456,7 @@ export class MemoryTrackingStore extends BaseTrackingStore {
     return page;
   }
 
-  /** @inheritdoc Emits a token whenever a page is full (as SQL does). */
+  /** @inheritdoc Emits a token only when more runs exist (MLflow 3.18's SQL store fetches max_results + 1). */
   async searchRuns(request: SearchRunsRequest, opts?: CallOptions): Promise<PagedList<Run>> {
     throwIfAborted(opts);
     const maxResults = resolveSearchMaxResults(request.maxResults);
@@ -471,7 +471,7 @@ export class MemoryTrackingStore extends BaseTrackingStore {
       if (runMatches(run, filter)) rows.push(run);
     }
     rows.sort(compareRuns(orderBy));
-    return paginate(rows, maxResults, request.pageToken, { tokenWhenFull: true });
+    return paginate(rows, maxResults, request.pageToken);
   }
 
   /** @inheritdoc */

@@ -162,6 +162,13 @@ export const searchRunsErrorsGroup: TrackingCaseGroup = {
       expect(page.nextPageToken || undefined).toBeUndefined();
     });
 
+    ctx.it('a page exactly as large as the result has no next page token (MLflow 3.18 fetches max_results + 1)', async () => {
+      const { exp } = await paged();
+      const page = await ctx.store().searchRuns({ experimentIds: [exp], maxResults: 7 });
+      expect(page.items).toHaveLength(7);
+      expect(page.nextPageToken || undefined).toBeUndefined();
+    });
+
     ctx.it('pagination keeps the order_by across pages', async () => {
       const { ids } = await paged();
       expect((await collect({ maxResults: 3, orderBy: ['metrics.i ASC'] })).flat()).toEqual(ids);
