@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type Kysely } from 'kysely';
-import { MlflowError, type Logger } from '@mlstore/core';
+import type { Logger } from '@mlstore/core';
 import type { Database } from './db-types.js';
 import { isRetryableConflict, toMlflowError } from './errors.js';
 import type { SqlDialectName } from './sql-uri.js';
@@ -72,14 +72,31 @@ export function upsert<T extends keyof Database & string>(
   return q.onConflict((oc) => oc.columns(pk as never).doUpdateSet(Object.fromEntries(update.map((c) => [c, sql.ref(`excluded.${c}`)])) as never));
 }
 
+/** Rows grouped by a key, for attaching child rows to their parents in one pass. */
+export function groupBy<T, K>(rows: readonly T[], key: (row: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const row of rows) {
+    const k = key(row);
+    const list = out.get(k);
+    if (list) list.push(row);
+    else out.set(k, [row]);
+  }
+  return out;
+}
+
+/**
+ * Runs `load` on chunks of at most 500 ids, in parallel, and concatenates the results: one query
+ * per chunk stays under every dialect's bind-parameter limit (SQLite: 32,766), while search pages
+ * of up to 50,000 ids still load without waiting chunk after chunk.
+ */
+export async function loadInChunks<I, T>(ids: readonly I[], load: (chunk: I[]) => Promise<T[]>): Promise<T[]> {
+  if (ids.length === 0) return [];
+  return (await Promise.all(chunks(ids, 500).map(load))).flat();
+}
+
 /** Splits `items` into chunks of `size` (bind-parameter limits). */
 export function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-/** Throws RESOURCE_DOES_NOT_EXIST when a run is absent, INVALID_PARAMETER_VALUE for a missing id. */
-export function missingRunId(): MlflowError {
-  return MlflowError.invalidParameter("Missing value for required parameter 'run_id'.");
 }

@@ -25,7 +25,7 @@ import {
 } from '@mlstore/core';
 import type { Database, ExperimentRow, LoggedModelsTable } from './db-types.js';
 import { compareSql } from './dialect-sql.js';
-import { inTransaction, upsert, type SqlContext } from './sql-context.js';
+import { groupBy, inTransaction, loadInChunks, upsert, type SqlContext } from './sql-context.js';
 import { requireRunRow } from './sql-run-data.js';
 
 type Sql = RawBuilder<unknown>;
@@ -74,11 +74,14 @@ export class SqlLoggedModels {
   private async load(db: Kysely<Database>, rows: readonly LoggedModelsTable[]): Promise<LoggedModel[]> {
     const ids = rows.map((r) => r.model_id);
     if (ids.length === 0) return [];
-    const [tags, params, metrics] = await Promise.all([
-      db.selectFrom('logged_model_tags').selectAll().where('model_id', 'in', ids).orderBy('tag_key').execute(),
-      db.selectFrom('logged_model_params').selectAll().where('model_id', 'in', ids).orderBy('param_key').execute(),
-      db.selectFrom('logged_model_metrics').selectAll().where('model_id', 'in', ids).orderBy('metric_timestamp_ms').orderBy('metric_step').execute(),
+    const [tagRows, paramRows, metricRows] = await Promise.all([
+      loadInChunks(ids, (c) => db.selectFrom('logged_model_tags').selectAll().where('model_id', 'in', c).orderBy('tag_key').execute()),
+      loadInChunks(ids, (c) => db.selectFrom('logged_model_params').selectAll().where('model_id', 'in', c).orderBy('param_key').execute()),
+      loadInChunks(ids, (c) => db.selectFrom('logged_model_metrics').selectAll().where('model_id', 'in', c).orderBy('metric_timestamp_ms').orderBy('metric_step').execute()),
     ]);
+    const tags = groupBy(tagRows, (t) => t.model_id);
+    const params = groupBy(paramRows, (p) => p.model_id);
+    const metrics = groupBy(metricRows, (m) => m.model_id);
     return rows.map((r) => {
       const model: LoggedModel = {
         info: {
@@ -89,13 +92,11 @@ export class SqlLoggedModels {
           last_updated_timestamp_ms: Number(r.last_updated_timestamp_ms),
           artifact_uri: r.artifact_location,
           status: STATUS_BY_NUMBER.get(Number(r.status)) ?? LoggedModelStatus.UNSPECIFIED,
-          tags: tags.filter((t) => t.model_id === r.model_id).map((t) => ({ key: t.tag_key, value: t.tag_value })),
+          tags: (tags.get(r.model_id) ?? []).map((t) => ({ key: t.tag_key, value: t.tag_value })),
         },
         data: {
-          params: params.filter((p) => p.model_id === r.model_id).map((p) => ({ key: p.param_key, value: p.param_value })),
-          metrics: metrics
-            .filter((m) => m.model_id === r.model_id)
-            .map((m) => {
+          params: (params.get(r.model_id) ?? []).map((p) => ({ key: p.param_key, value: p.param_value })),
+          metrics: (metrics.get(r.model_id) ?? []).map((m) => {
               const metric = {
                 key: m.metric_name,
                 value: Number(m.metric_value),

@@ -13,7 +13,7 @@ import {
 } from '@mlstore/core';
 import type { Database, RunsTable } from './db-types.js';
 import { sanitizeMetricValue, storedMetricValue } from './dialect-sql.js';
-import { chunks, insertIgnore, upsert, type SqlContext } from './sql-context.js';
+import { chunks, groupBy, insertIgnore, upsert, type SqlContext } from './sql-context.js';
 import type { SqlDialectName } from './sql-uri.js';
 
 export const RUN_NAME_TAG = 'mlflow.runName';
@@ -46,8 +46,8 @@ export async function loadRuns(db: Kysely<Database>, rows: readonly RunsTable[])
       outputs: { model_outputs: [] },
     });
   }
-  for (const ids of chunks([...runs.keys()], 500)) {
-    if (ids.length === 0) continue;
+  // Chunks of 500 ids (bind-parameter limits) load in parallel; each fills only its own runs.
+  await Promise.all(chunks([...runs.keys()], 500).map(async (ids) => {
     const [metrics, params, tags, datasetInputs, edges] = await Promise.all([
       db.selectFrom('latest_metrics').selectAll().where('run_uuid', 'in', ids).orderBy('key').execute(),
       db.selectFrom('params').selectAll().where('run_uuid', 'in', ids).orderBy('key').execute(),
@@ -82,10 +82,11 @@ export async function loadRuns(db: Kysely<Database>, rows: readonly RunsTable[])
     const inputTags = datasetInputs.length
       ? await db.selectFrom('input_tags').selectAll().where('input_uuid', 'in', datasetInputs.map((d) => d.input_uuid)).orderBy('name').execute()
       : [];
+    const tagsByInput = groupBy(inputTags, (t) => t.input_uuid);
     for (const d of datasetInputs) {
       const input: DatasetInput = {
         dataset: { name: d.name, digest: d.digest, source_type: d.dataset_source_type, source: d.dataset_source },
-        tags: inputTags.filter((t) => t.input_uuid === d.input_uuid).map((t) => ({ key: t.name, value: t.value })),
+        tags: (tagsByInput.get(d.input_uuid) ?? []).map((t) => ({ key: t.name, value: t.value })),
       };
       if (d.dataset_schema !== null) input.dataset.schema = d.dataset_schema;
       if (d.dataset_profile !== null) input.dataset.profile = d.dataset_profile;
@@ -97,7 +98,7 @@ export async function loadRuns(db: Kysely<Database>, rows: readonly RunsTable[])
       if (e.source_type === 'RUN_INPUT') run.inputs.model_inputs.push({ model_id: e.destination_id });
       else run.outputs.model_outputs.push({ model_id: e.destination_id, step: Number(e.step) });
     }
-  }
+  }));
   return [...runs.values()];
 }
 

@@ -59,7 +59,7 @@ import type { Database, ExperimentRow } from './db-types.js';
 import { storedMetricValue } from './dialect-sql.js';
 import { isUniqueViolation } from './errors.js';
 import { ensureSchema } from './schema.js';
-import { inTransaction, reading, upsert, type SqlContext } from './sql-context.js';
+import { groupBy, inTransaction, loadInChunks, reading, upsert, type SqlContext } from './sql-context.js';
 import { SqlLoggedModels } from './sql-logged-models.js';
 import {
   RUN_NAME_TAG,
@@ -180,17 +180,19 @@ export class SqlTrackingStore extends BaseTrackingStore {
   }
 
   private async toExperiments(rows: readonly ExperimentRow[]): Promise<Experiment[]> {
-    const ids = rows.map((r) => r.experiment_id);
-    const tags = ids.length
-      ? await this.ctx.db.selectFrom('experiment_tags').selectAll().where('experiment_id', 'in', ids).orderBy('key').execute()
-      : [];
+    const tags = groupBy(
+      await loadInChunks(rows.map((r) => r.experiment_id), (ids) =>
+        this.ctx.db.selectFrom('experiment_tags').selectAll().where('experiment_id', 'in', ids).orderBy('key').execute(),
+      ),
+      (t) => t.experiment_id,
+    );
     return rows.map((r) => {
       const exp: Experiment = {
         experiment_id: String(r.experiment_id),
         name: r.name,
         artifact_location: r.artifact_location ?? '',
         lifecycle_stage: (r.lifecycle_stage ?? LifecycleStage.ACTIVE) as Experiment['lifecycle_stage'],
-        tags: tags.filter((t) => t.experiment_id === r.experiment_id).map((t) => ({ key: t.key, value: t.value ?? '' })),
+        tags: (tags.get(r.experiment_id) ?? []).map((t) => ({ key: t.key, value: t.value ?? '' })),
       };
       if (r.creation_time !== null) exp.creation_time = Number(r.creation_time);
       if (r.last_update_time !== null) exp.last_update_time = Number(r.last_update_time);

@@ -167,6 +167,26 @@ for (const d of dialects) {
   });
 }
 
+// A page of up to 50,000 experiments loads its tags in chunks: one IN list would pass SQLite's
+// 32,766 bind-parameter limit.
+describe('store-sql on sqlite with a page beyond the bind-parameter limit', () => {
+  it('search_experiments returns 40,001 experiments in one page', async () => {
+    const uri = `sqlite:///${join(dir, 'many.db')}`;
+    const store = await open(uri);
+    try {
+      await raw(uri, `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 40000)
+        INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, last_update_time, workspace)
+        SELECT 'e' || x, 'a', 'active', x, x, 'default' FROM c`);
+      await raw(uri, "INSERT INTO experiment_tags (key, value, experiment_id) VALUES ('k', 'v', 40000)");
+      const page = await store.searchExperiments({ maxResults: 50000 });
+      expect(page.items).toHaveLength(40001);
+      expect(page.items.find((e) => e.experiment_id === '40000')?.tags).toEqual([{ key: 'k', value: 'v' }]);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+});
+
 // Separate processes share one SQLite file only through SQLite's own locking (WAL + busy timeout
 // + BEGIN IMMEDIATE): 4 processes × 40 batches into one run, then every write is there.
 describe('store-sql on sqlite across processes', () => {
