@@ -33,7 +33,7 @@ pg=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 
 # MariaDB: tables without AUTO_INCREMENT counters and without table-level charset (MLflow's tables
 # take the database default); the trigger as one statement.
-sock="$root/.services/mariadb/mysqld.sock"
+sock="$(bash "$root/test/services/mariadb.sh" dir)/mysqld.sock"
 mariadb --socket="$sock" -u root -e "CREATE DATABASE $db"
 "$py" "$root/scripts/mlflow-schema/dump-schema.py" "mysql+pymysql://mlstore:mlstore@127.0.0.1:${MLSTORE_MYSQL_PORT:-53306}/$db" >/dev/null
 mariadb-dump --socket="$sock" -u root --no-data --skip-comments --skip-add-drop-table --skip-set-charset --compact "$db" \

@@ -5,7 +5,9 @@
 # `url` prints the connection URI (database `mlstore`, user `mlstore`, password `mlstore`).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-dir="$root/.services/mariadb"
+# Server data lives outside the checkout: the mysql user must reach it, and a checkout
+# may sit in a directory only root can enter (mktemp -d makes 0700). One state dir per checkout.
+dir="${MLSTORE_SERVICES_STATE:-/var/tmp/mlstore-services/$(printf %s "$root" | cksum | cut -d' ' -f1)}/mariadb"
 port="${MLSTORE_MYSQL_PORT:-53306}"
 sock="$dir/mysqld.sock"
 
@@ -24,7 +26,7 @@ ready() { mariadb-admin --protocol=tcp -h 127.0.0.1 -P "$port" --connect-timeout
 
 start() {
   install
-  mkdir -p "$dir"
+  mkdir -p "$dir" && chmod 755 "$(dirname "$dir")"
   chown mysql:mysql "$dir"
   if [ ! -d "$dir/data/mysql" ]; then
     mariadb-install-db --user=mysql --datadir="$dir/data" --auth-root-authentication-method=socket >/dev/null
@@ -56,5 +58,6 @@ case "${1:-}" in
   stop) stop ;;
   status) ready && echo running || { echo stopped; exit 1; } ;;
   url) url ;;
-  *) echo "usage: $0 start|stop|status|url" >&2; exit 2 ;;
+  dir) echo "$dir" ;;
+  *) echo "usage: $0 start|stop|status|url|dir" >&2; exit 2 ;;
 esac

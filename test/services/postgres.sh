@@ -5,7 +5,9 @@
 # `url` prints the connection URI (database `mlstore`, user `postgres`, trust auth on loopback).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-dir="$root/.services/postgres"
+# Server data lives outside the checkout: the postgres user must reach it, and a checkout
+# may sit in a directory only root can enter (mktemp -d makes 0700). One state dir per checkout.
+dir="${MLSTORE_SERVICES_STATE:-/var/tmp/mlstore-services/$(printf %s "$root" | cksum | cut -d' ' -f1)}/postgres"
 port="${MLSTORE_PG_PORT:-55432}"
 
 find_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
@@ -17,14 +19,14 @@ install() {
   fi
 }
 
-as_pg() { runuser -u postgres -- "$@"; }
+as_pg() { (cd / && runuser -u postgres -- "$@"); }
 
 ready() { "$(find_bin)/pg_isready" -q -h 127.0.0.1 -p "$port" 2>/dev/null; }
 
 start() {
   install
   local bin; bin=$(find_bin)
-  mkdir -p "$dir"
+  mkdir -p "$dir" && chmod 755 "$(dirname "$dir")"
   chown postgres "$dir"
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     as_pg "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
@@ -55,5 +57,6 @@ case "${1:-}" in
   stop) stop ;;
   status) ready && echo running || { echo stopped; exit 1; } ;;
   url) url ;;
-  *) echo "usage: $0 start|stop|status|url" >&2; exit 2 ;;
+  dir) echo "$dir" ;;
+  *) echo "usage: $0 start|stop|status|url|dir" >&2; exit 2 ;;
 esac
