@@ -129,6 +129,11 @@ export interface TrackingStoreCapabilities {
   loggedModels: boolean;
   /** Experiment ids are assigned sequentially (SQL) rather than randomly (file store). */
   sequentialExperimentIds: boolean;
+  /**
+   * Order of get_metric_history: `sorted` by (timestamp, step, value) as MLflow's SQL store, or
+   * `logged` (the order values were logged, as MLflow's FileStore reads its append-only files).
+   */
+  metricHistoryOrder: 'sorted' | 'logged';
 }
 
 /**

@@ -9,3 +9,7 @@ export * from './search/index.js';
 export * from './registry/index.js';
 export * from './artifacts/index.js';
 export * from './memory/index.js';
+export * from './maintenance.js';
+export * from './garbage-collect.js';
+export * from './migrate-store.js';
+export * from './verify-migration.js';

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import type { Metric } from '../entities.js';
+import { parseExperimentId } from '../validation/index.js';
 
 // Our own word lists (MLflow uses `<predicate>-<noun>-<int 0..1000>`, at most 20 characters).
 const ADJECTIVES = [
@@ -69,4 +70,13 @@ export function metricIdentity(m: Metric): string {
 /** Deep copy so callers never share mutable state with the store. */
 export function clone<T>(value: T): T {
   return structuredClone(value);
+}
+
+/**
+ * Canonical decimal form of an experiment id, validated as MLflow does (INVALID_PARAMETER_VALUE),
+ * without a round trip through JS numbers: file-store ids have 18 digits, beyond 2^53.
+ */
+export function canonicalExperimentId(experimentId: unknown): string {
+  parseExperimentId(experimentId);
+  return BigInt(String(experimentId).trim()).toString();
 }

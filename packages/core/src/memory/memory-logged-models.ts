@@ -22,8 +22,8 @@ import {
   loggedModelMatches,
   parseLoggedModelFilter,
 } from '../search/index.js';
-import { parseExperimentId, validateLoggedModelName, validateMaxResults, validateTagName } from '../validation/index.js';
-import { appendToUriPath, clone, generateRandomName } from './memory-helpers.js';
+import { validateLoggedModelName, validateMaxResults, validateTagName } from '../validation/index.js';
+import { appendToUriPath, canonicalExperimentId, clone, generateRandomName } from './memory-helpers.js';
 import type { MemoryState, ModelRecord, RunRecord } from './memory-state.js';
 
 const DATASET_CONTEXT_TAG = 'mlflow.data.context';
@@ -130,6 +130,11 @@ export class MemoryModelStore {
     }
   }
 
+  /** Forgets the experiment's datasets (its hard deletion). */
+  dropExperiment(experimentId: string): void {
+    this.datasets.delete(experimentId);
+  }
+
   /** Logs dataset inputs (deduped per experiment and per run) and model inputs. */
   logInputs(rec: RunRecord, datasets: readonly DatasetInput[], models: readonly LoggedModelInput[]): void {
     const expId = rec.info.experiment_id;
@@ -161,7 +166,7 @@ export class MemoryModelStore {
 
   /** Distinct (experiment, name, digest, context) of inputs of the experiments' runs, ≤1000. */
   searchDatasets(experimentIds: readonly string[]): DatasetSummary[] {
-    const ids = new Set(experimentIds.map((id) => String(parseExperimentId(id))));
+    const ids = new Set(experimentIds.map((id) => canonicalExperimentId(id)));
     const seen = new Set<string>();
     const out: DatasetSummary[] = [];
     for (const run of this.state.runs.values()) {
@@ -191,7 +196,7 @@ export class MemoryModelStore {
     for (const d of request.datasets ?? []) {
       if (!d?.dataset_name) throw MlflowError.invalidParameter('`dataset_name` in the `datasets` clause must be specified.');
     }
-    const ids = new Set((request.experimentIds ?? []).map((id) => String(parseExperimentId(id))));
+    const ids = new Set((request.experimentIds ?? []).map((id) => canonicalExperimentId(id)));
     const filter = parseLoggedModelFilter(request.filterString);
     const rows = [...this.state.models.values()]
       .filter((r) => !r.deleted && ids.has(r.model.info.experiment_id))

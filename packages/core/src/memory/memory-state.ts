@@ -33,7 +33,8 @@ export interface ModelRecord {
 /** Whole in-memory database. */
 export interface MemoryState {
   experiments: Map<string, Experiment>;
-  nextExperimentId: number;
+  /** Next id `createExperiment` assigns (bigint: imported file-store ids exceed 2^53). */
+  nextExperimentId: bigint;
   runs: Map<string, RunRecord>;
   models: Map<string, ModelRecord>;
 }

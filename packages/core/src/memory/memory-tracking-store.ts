@@ -47,7 +47,6 @@ import {
   runMatches,
 } from '../search/index.js';
 import {
-  parseExperimentId,
   truncateOrValidateTag,
   validateBatchData,
   validateBatchLimits,
@@ -59,9 +58,12 @@ import {
   validateParamKeysUnique,
   validateRunId,
 } from '../validation/index.js';
+import type { DeletedEntity, GarbageCollectableStore, ImportOutcome, LoggedModelExport, PortableStore, RunExport } from '../maintenance.js';
 import { MemoryModelStore } from './memory-logged-models.js';
+import { MemoryPortable } from './memory-portable.js';
 import {
   appendToUriPath,
+  canonicalExperimentId,
   clone,
   compareMetricHistory,
   generateRandomName,
@@ -91,12 +93,13 @@ function stagesFor(viewType: ViewType | undefined): Set<string> {
  * metric rule, pagination tokens). Unlike SQL it keeps NaN/±Inf metric values exactly.
  * Not persistent; every returned entity is a deep copy.
  */
-export class MemoryTrackingStore extends BaseTrackingStore {
+export class MemoryTrackingStore extends BaseTrackingStore implements PortableStore, GarbageCollectableStore {
   /** Memory supports everything the SQL store does. */
   readonly capabilities: TrackingStoreCapabilities = {
     metricHistoryPagination: true,
     loggedModels: true,
     sequentialExperimentIds: true,
+    metricHistoryOrder: 'sorted',
   };
 
   /** Absolute artifact root used for default experiment locations. */
@@ -104,17 +107,19 @@ export class MemoryTrackingStore extends BaseTrackingStore {
   private readonly logger: Logger;
   private readonly state: MemoryState = {
     experiments: new Map(),
-    nextExperimentId: 0,
+    nextExperimentId: 0n,
     runs: new Map(),
     models: new Map(),
   };
   private readonly models: MemoryModelStore;
+  private readonly portable: MemoryPortable;
 
   constructor(options: MemoryTrackingStoreOptions = {}) {
     super();
     this.artifactRoot = resolveUriIfLocal(options.artifactRoot ?? './mlruns');
     this.logger = options.logger ?? silentLogger;
     this.models = new MemoryModelStore(this.state, (id) => this.activeExperiment(id), (id) => this.requireRun(id));
+    this.portable = new MemoryPortable(this.state, this.models);
     this.insertExperiment(DEFAULT_EXPERIMENT_NAME, undefined, []);
   }
 
@@ -136,8 +141,8 @@ export class MemoryTrackingStore extends BaseTrackingStore {
   }
 
   private findExperiment(experimentId: unknown, stages?: Set<string>): Experiment {
-    const idInt = parseExperimentId(experimentId);
-    const exp = this.state.experiments.get(String(idInt));
+    const idInt = canonicalExperimentId(experimentId);
+    const exp = this.state.experiments.get(idInt);
     if (!exp || (stages && !stages.has(exp.lifecycle_stage))) {
       throw MlflowError.notFound(`No Experiment with id=${idInt} exists`);
     }
@@ -463,7 +468,7 @@ export class MemoryTrackingStore extends BaseTrackingStore {
     const stages = stagesFor(request.runViewType);
     const filter = parseRunFilter(request.filterString);
     const orderBy = parseRunOrderBy(request.orderBy);
-    const expIds = new Set((request.experimentIds ?? []).map((id) => String(parseExperimentId(id))));
+    const expIds = new Set((request.experimentIds ?? []).map((id) => canonicalExperimentId(id)));
     const rows: Run[] = [];
     for (const rec of this.state.runs.values()) {
       if (!expIds.has(rec.info.experiment_id) || !stages.has(rec.info.lifecycle_stage)) continue;
@@ -552,4 +557,31 @@ export class MemoryTrackingStore extends BaseTrackingStore {
     throwIfAborted(opts);
     this.models.logParams(modelId, params ?? []);
   }
+
+  // ---------------------------------------------------------------- export/import and gc (memory-portable.ts)
+
+  /** @inheritdoc */
+  async *exportExperiments(opts?: CallOptions): AsyncIterable<Experiment> { throwIfAborted(opts); yield* this.portable.exportExperiments(); }
+  /** @inheritdoc */
+  async *exportRuns(experimentId: string, opts?: CallOptions): AsyncIterable<RunExport> { throwIfAborted(opts); yield* this.portable.exportRuns(experimentId); }
+  /** @inheritdoc */
+  async *exportLoggedModels(experimentId: string, opts?: CallOptions): AsyncIterable<LoggedModelExport> { throwIfAborted(opts); yield* this.portable.exportLoggedModels(experimentId); }
+  /** @inheritdoc */
+  async importExperiment(experiment: Experiment, opts?: CallOptions): Promise<ImportOutcome> { throwIfAborted(opts); return this.portable.importExperiment(experiment); }
+  /** @inheritdoc */
+  async importRun(run: RunExport, opts?: CallOptions): Promise<ImportOutcome> { throwIfAborted(opts); return this.portable.importRun(run); }
+  /** @inheritdoc */
+  async importLoggedModel(model: LoggedModelExport, opts?: CallOptions): Promise<ImportOutcome> { throwIfAborted(opts); return this.portable.importLoggedModel(model); }
+  /** @inheritdoc */
+  async deletedRuns(opts?: CallOptions): Promise<DeletedEntity[]> { throwIfAborted(opts); return this.portable.deletedRuns(); }
+  /** @inheritdoc */
+  async deletedExperiments(opts?: CallOptions): Promise<DeletedEntity[]> { throwIfAborted(opts); return this.portable.deletedExperiments(); }
+  /** @inheritdoc */
+  async deletedLoggedModels(opts?: CallOptions): Promise<DeletedEntity[]> { throwIfAborted(opts); return this.portable.deletedLoggedModels(); }
+  /** @inheritdoc */
+  async hardDeleteRun(runId: string, opts?: CallOptions): Promise<void> { throwIfAborted(opts); this.portable.hardDeleteRun(runId); }
+  /** @inheritdoc */
+  async hardDeleteExperiment(experimentId: string, opts?: CallOptions): Promise<void> { throwIfAborted(opts); this.portable.hardDeleteExperiment(experimentId); }
+  /** @inheritdoc */
+  async hardDeleteLoggedModel(modelId: string, opts?: CallOptions): Promise<void> { throwIfAborted(opts); this.portable.hardDeleteLoggedModel(modelId); }
 }

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { isMlflowError } from './errors.js';
+import { MemoryTrackingStore } from './memory/index.js';
+import { migrateStore, MigrationVerificationError, type MigrationProgress } from './migrate-store.js';
+
+async function errorOf(p: Promise<unknown>): Promise<Error & { errorCode: string }> {
+  try {
+    await p;
+  } catch (e) {
+    expect(isMlflowError(e)).toBe(true);
+    return e as Error & { errorCode: string };
+  }
+  throw new Error('expected a rejection');
+}
+
+/** Two experiments (one deleted, with tags), `n` runs with params, tags, histories, inputs; one deleted run; two models. */
+async function sourceStore(n = 20) {
+  const s = new MemoryTrackingStore({ artifactRoot: '/tmp/src' });
+  const e1 = await s.createExperiment('train', undefined, [{ key: 'team', value: 'a' }]);
+  const e2 = await s.createExperiment('old', '/elsewhere/old', [{ key: 'x', value: 'y' }]);
+  const runIds: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const run = await s.createRun({ experimentId: i % 3 === 0 ? e2 : e1, startTime: 1000 + i, tags: [{ key: 'i', value: String(i) }] });
+    const id = run.info.run_id;
+    runIds.push(id);
+    await s.logBatch(id, {
+      params: [{ key: 'lr', value: String(i / 10) }],
+      metrics: [
+        { key: 'loss', value: 1 / (i + 1), timestamp: 1, step: 0 },
+        { key: 'loss', value: i % 2 ? NaN : Infinity, timestamp: 2, step: 1 },
+        { key: 'acc', value: -0, timestamp: 3, step: 0 },
+      ],
+    });
+    await s.logInputs(id, { datasets: [{ dataset: { name: 'ds', digest: `d${i % 2}`, source_type: 'local', source: '/data' }, tags: [{ key: 'mlflow.data.context', value: 'train' }] }] });
+    await s.updateRunInfo(id, { status: 'FINISHED', endTime: 2000 + i });
+  }
+  const m1 = (await s.createLoggedModel({ experimentId: e1, sourceRunId: runIds[1], tags: [{ key: 't', value: 'v' }] })).info.model_id;
+  const m2 = (await s.createLoggedModel({ experimentId: e1 })).info.model_id;
+  await s.logBatch(runIds[1] as string, { metrics: [{ key: 'acc', value: 0.9, timestamp: 5, step: 1, model_id: m1 }] });
+  await s.logOutputs(runIds[1] as string, [{ model_id: m1, step: 1 }]);
+  await s.deleteLoggedModel(m2);
+  await s.deleteRun(runIds[2] as string);
+  await s.deleteExperiment(e2);
+  return { s, e1, e2, runIds, m1, m2 };
+}
+
+describe('migrateStore', () => {
+  it('copies everything with ids, lifecycle and deletion times, and verifies', async () => {
+    const { s, e1, e2, runIds, m2 } = await sourceStore();
+    const t = new MemoryTrackingStore({ artifactRoot: '/tmp/dst' });
+    const progress: MigrationProgress[] = [];
+    const report = await migrateStore(s, t, { onProgress: (p) => progress.push(p) });
+    // The target's own (empty) default experiment takes the source's metadata.
+    expect(report.experiments).toEqual({ created: 3, skipped: 0 });
+    expect(await t.getExperiment('0')).toEqual(await s.getExperiment('0'));
+    expect(report.runs).toEqual({ created: 20, skipped: 0 });
+    expect(report.loggedModels).toEqual({ created: 2, skipped: 0 });
+    expect(report.verification?.ok).toBe(true);
+    expect(report.verification?.source.metricValues).toBe(61);
+    const last = progress.filter((p) => p.phase !== 'verifying').at(-1);
+    expect(last).toMatchObject({ phase: 'logged-models', overallDone: 25, overallTotal: 25 });
+    expect(progress.some((p) => p.phase === 'verifying')).toBe(true);
+
+    const e2copy = await t.getExperiment(e2);
+    expect(e2copy).toEqual(await s.getExperiment(e2));
+    for (const id of runIds) expect(await t.getRun(id)).toEqual(await s.getRun(id));
+    const history = await t.getMetricHistory(runIds[1] as string, 'loss');
+    expect(Number.isNaN(history.items[1]?.value)).toBe(true);
+    const [deleted] = await t.deletedRuns();
+    expect(deleted?.deletedTime).toBe((await s.deletedRuns()).find((r) => r.id === deleted?.id)?.deletedTime);
+    expect((await t.deletedLoggedModels()).map((m) => m.id).sort()).toEqual([m2]);
+    // New ids continue after the imported ones.
+    expect(await t.createExperiment('after')).toBe(String(Number(e2) + 1));
+    expect((await t.searchDatasets([e1])).length).toBe(2);
+  });
+
+  it('is idempotent: a second run skips everything and verifies again', async () => {
+    const { s } = await sourceStore(5);
+    const t = new MemoryTrackingStore({ artifactRoot: '/tmp/dst' });
+    await migrateStore(s, t);
+    const again = await migrateStore(s, t, { concurrency: 1 });
+    expect(again.experiments).toEqual({ created: 0, skipped: 3 });
+    expect(again.runs).toEqual({ created: 0, skipped: 5 });
+    expect(again.loggedModels).toEqual({ created: 0, skipped: 2 });
+    expect(again.verification?.ok).toBe(true);
+  });
+
+  it('resumes after an abort and ends with the same copy', async () => {
+    const { s } = await sourceStore(30);
+    const t = new MemoryTrackingStore({ artifactRoot: '/tmp/dst' });
+    const ac = new AbortController();
+    const err = await errorOf(
+      migrateStore(s, t, { signal: ac.signal, concurrency: 3, onProgress: (p) => p.phase === 'runs' && p.done === 15 && ac.abort() }),
+    );
+    expect(err.errorCode).toBe('CANCELLED');
+    const copied = (await t.searchRuns({ experimentIds: ['1', '2'], runViewType: 'ALL' })).items.length;
+    expect(copied).toBeGreaterThanOrEqual(15);
+    expect(copied).toBeLessThan(30);
+    const resumed = await migrateStore(s, t);
+    expect(resumed.runs.created + resumed.runs.skipped).toBe(30);
+    expect(resumed.runs.skipped).toBe(copied);
+    const fresh = await migrateStore(s, new MemoryTrackingStore({ artifactRoot: '/tmp/dst' }));
+    expect(resumed.verification).toEqual(fresh.verification);
+  });
+
+  it('throws INVALID_STATE with the report when verification fails', async () => {
+    const { s, runIds } = await sourceStore(3);
+    const t = new MemoryTrackingStore({ artifactRoot: '/tmp/dst' });
+    await migrateStore(s, t, { verify: false });
+    await t.logBatch(runIds[1] as string, { params: [{ key: 'extra', value: '1' }] });
+    const err = await errorOf(migrateStore(s, t));
+    expect(err).toBeInstanceOf(MigrationVerificationError);
+    expect(err.errorCode).toBe('INVALID_STATE');
+    expect(err.message).toContain(`run ${runIds[1]}: params 1 in the source, 2 in the target`);
+    expect((err as MigrationVerificationError).report.verification.mismatches).toHaveLength(1);
+  });
+
+  it('refuses to merge an experiment into another one with the same id or name', async () => {
+    const { s } = await sourceStore(3);
+    const t = new MemoryTrackingStore({ artifactRoot: '/tmp/dst' });
+    await t.createExperiment('someone-else');
+    const err = await errorOf(migrateStore(s, t));
+    expect(err.errorCode).toBe('RESOURCE_ALREADY_EXISTS');
+    expect(err.message).toBe("Experiment with id=1 already exists with another name ('someone-else').");
+  });
+
+  it("keeps the target's default experiment once something was logged to it", async () => {
+    const { s } = await sourceStore(3);
+    await s.setExperimentTag('0', { key: 'source', value: 'yes' });
+    const t = new MemoryTrackingStore({ artifactRoot: '/tmp/dst' });
+    await t.createRun({ experimentId: '0' });
+    const err = await errorOf(migrateStore(s, t));
+    // Kept as it is, so the verification reports the difference (tags, and the run only in the target).
+    expect(err.errorCode).toBe('INVALID_STATE');
+    expect(err.message).toContain('experiment 0: tags 1 in the source, 0 in the target');
+  });
+});

@@ -1,0 +1,204 @@
+import { setImmediate } from 'node:timers/promises';
+import type { CallOptions } from './abstract-store.js';
+import { throwIfAborted } from './base-store.js';
+import { ViewType, type Experiment } from './entities.js';
+import { MlflowError } from './errors.js';
+import type { ImportOutcome, PortableStore } from './maintenance.js';
+import { verifyMigration, type MigrationMismatch, type MigrationVerification } from './verify-migration.js';
+
+/** Which part of a migration is running. */
+export type MigrationPhase = 'counting' | 'experiments' | 'runs' | 'logged-models' | 'verifying';
+
+/** A progress report of {@link migrateStore}, sent after every entity. */
+export interface MigrationProgress {
+  phase: MigrationPhase;
+  /** Entities (experiments, runs, models; experiments while verifying) handled in this phase. */
+  done: number;
+  /** Entities of this phase; unknown while counting. */
+  total?: number;
+  /** Experiments + runs + logged models handled so far (copy phases only). */
+  overallDone: number;
+  /** Experiments + runs + logged models of the source (known after counting). */
+  overallTotal?: number;
+}
+
+/** Created and skipped (`exists`, e.g. copied by an earlier, interrupted run) entities. */
+export interface ImportTally {
+  created: number;
+  skipped: number;
+}
+
+/** What {@link migrateStore} did. */
+export interface MigrationReport {
+  experiments: ImportTally;
+  runs: ImportTally;
+  loggedModels: ImportTally;
+  /** Absent when verification was turned off. */
+  verification?: MigrationVerification;
+}
+
+/** Options of {@link migrateStore}. */
+export interface MigrateStoreOptions extends CallOptions {
+  /** Progress after every entity. */
+  onProgress?: (progress: MigrationProgress) => void;
+  /** Runs (and logged models) imported at the same time. Default 4. */
+  concurrency?: number;
+  /** Compare source and target at the end ({@link verifyMigration}). Default true. */
+  verify?: boolean;
+}
+
+/** The INVALID_STATE error of a migration whose verification failed; carries the full report. */
+export class MigrationVerificationError extends MlflowError {
+  constructor(readonly report: MigrationReport & { verification: MigrationVerification }) {
+    const m = report.verification.mismatches;
+    const shown = m.slice(0, 5).map(describeMismatch).join('; ');
+    super(`Migration verification failed: ${m.length} mismatch${m.length === 1 ? '' : 'es'} between source and target (${shown}${m.length > 5 ? '; …' : ''})`, 'INVALID_STATE');
+    this.name = 'MigrationVerificationError';
+  }
+}
+
+/** One mismatch as a line of text. */
+export function describeMismatch(m: MigrationMismatch): string {
+  if (m.field === 'missing') return `${m.entity} ${m.id} missing in the target`;
+  if (m.field === 'unexpected') return `${m.entity} ${m.id} only in the target`;
+  return `${m.entity} ${m.id}: ${m.field} ${String(m.source)} in the source, ${String(m.target)} in the target`;
+}
+
+async function count(items: AsyncIterable<unknown>, call: CallOptions): Promise<number> {
+  let n = 0;
+  for await (const _ of items) {
+    throwIfAborted(call);
+    n++;
+  }
+  return n;
+}
+
+async function countRuns(store: PortableStore, experimentId: string, call: CallOptions): Promise<number> {
+  let n = 0;
+  let pageToken: string | undefined;
+  do {
+    throwIfAborted(call);
+    const page = await store.searchRuns({ experimentIds: [experimentId], runViewType: ViewType.ALL, maxResults: 50_000, ...(pageToken ? { pageToken } : {}) }, call);
+    n += page.items.length;
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return n;
+}
+
+/**
+ * Runs `fn` on every item with at most `limit` calls in flight. Stops taking items after the first
+ * failure or abort, waits for the calls in flight (each import is atomic, so the target is left
+ * consistent), then rethrows.
+ */
+async function forEachConcurrent<T>(items: AsyncIterable<T>, limit: number, call: CallOptions, fn: (item: T) => Promise<void>): Promise<void> {
+  const inFlight = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  try {
+    for await (const item of items) {
+      // Synchronous backends (better-sqlite3, memory) would otherwise run the whole copy in
+      // microtasks: let signals, timers and progress redraws in between entities.
+      await setImmediate();
+      if (failure) break;
+      throwIfAborted(call);
+      const p: Promise<void> = fn(item).then(
+        () => void inFlight.delete(p),
+        (error: unknown) => {
+          failure ??= { error };
+          inFlight.delete(p);
+        },
+      );
+      inFlight.add(p);
+      if (inFlight.size >= limit) await Promise.race(inFlight);
+    }
+  } finally {
+    await Promise.all(inFlight);
+  }
+  if (failure) throw failure.error;
+}
+
+/**
+ * Copies a whole tracking store into another with every id kept: experiments (names, artifact
+ * locations, lifecycle stages, times, tags), then their runs (everything in a `RunExport`: params,
+ * tags, whole metric histories, inputs, outputs; deleted runs with their deletion time), then
+ * logged models (deleted ones too; after the runs, as model metrics point at runs).
+ *
+ * Resumable: every import is atomic and idempotent on the id, so after an abort or a crash the
+ * same call skips what is already there (`exists`) and copies the rest. The target's own default
+ * experiment `0` is kept as it is. At the end, unless `verify: false`, {@link verifyMigration}
+ * compares counts and a SHA-256 of every metric series.
+ *
+ * @throws MigrationVerificationError (INVALID_STATE) when verification finds a mismatch
+ * @throws CANCELLED when `signal` aborts (what was copied stays; rerun to finish)
+ * @throws whatever an import throws, e.g. RESOURCE_ALREADY_EXISTS for an experiment name taken by
+ *   another experiment in the target, INVALID_PARAMETER_VALUE for an id the target cannot store
+ */
+export async function migrateStore(source: PortableStore, target: PortableStore, options: MigrateStoreOptions = {}): Promise<MigrationReport> {
+  const call: CallOptions = options.signal ? { signal: options.signal } : {};
+  const limit = Math.max(1, Math.floor(options.concurrency ?? 4));
+  const report: MigrationReport = { experiments: tally(), runs: tally(), loggedModels: tally() };
+  const emit = options.onProgress ?? (() => {});
+  throwIfAborted(call);
+
+  emit({ phase: 'counting', done: 0, overallDone: 0 });
+  const experiments: Experiment[] = [];
+  for await (const e of source.exportExperiments(call)) experiments.push(e);
+  experiments.sort((a, b) => compareIds(a.experiment_id, b.experiment_id));
+  let runTotal = 0;
+  let modelTotal = 0;
+  for (const [i, e] of experiments.entries()) {
+    runTotal += await countRuns(source, e.experiment_id, call);
+    modelTotal += await count(source.exportLoggedModels(e.experiment_id, call), call);
+    emit({ phase: 'counting', done: i + 1, total: experiments.length, overallDone: 0 });
+  }
+  const overallTotal = experiments.length + runTotal + modelTotal;
+  let overallDone = 0;
+  const record = (t: ImportTally, outcome: ImportOutcome) => {
+    if (outcome === 'created') t.created++;
+    else t.skipped++;
+    overallDone++;
+  };
+
+  for (const [i, e] of experiments.entries()) {
+    await setImmediate();
+    throwIfAborted(call);
+    record(report.experiments, await target.importExperiment(e, call));
+    emit({ phase: 'experiments', done: i + 1, total: experiments.length, overallDone, overallTotal });
+  }
+  let runsDone = 0;
+  for (const e of experiments) {
+    await forEachConcurrent(source.exportRuns(e.experiment_id, call), limit, call, async (run) => {
+      record(report.runs, await target.importRun(run, call));
+      emit({ phase: 'runs', done: ++runsDone, total: runTotal, overallDone, overallTotal });
+    });
+  }
+  let modelsDone = 0;
+  for (const e of experiments) {
+    await forEachConcurrent(source.exportLoggedModels(e.experiment_id, call), limit, call, async (model) => {
+      record(report.loggedModels, await target.importLoggedModel(model, call));
+      emit({ phase: 'logged-models', done: ++modelsDone, total: modelTotal, overallDone, overallTotal });
+    });
+  }
+
+  if (options.verify === false) return report;
+  emit({ phase: 'verifying', done: 0, total: experiments.length, overallDone, overallTotal });
+  const verification = await verifyMigration(source, target, {
+    ...call,
+    onExperiment: (done, total) => emit({ phase: 'verifying', done, total, overallDone, overallTotal }),
+  });
+  const full = { ...report, verification };
+  if (!verification.ok) throw new MigrationVerificationError(full);
+  return full;
+}
+
+function tally(): ImportTally {
+  return { created: 0, skipped: 0 };
+}
+
+/** Numeric ids in numeric order (without a lossy Number round trip), others after them as strings. */
+function compareIds(a: string, b: string): number {
+  const an = /^\d+$/.test(a);
+  const bn = /^\d+$/.test(b);
+  if (an && bn) return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+  if (an !== bn) return an ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}

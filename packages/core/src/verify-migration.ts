@@ -1,0 +1,258 @@
+import { createHash } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
+import type { CallOptions } from './abstract-store.js';
+import { throwIfAborted } from './base-store.js';
+import { LifecycleStage, type Experiment, type Metric } from './entities.js';
+import type { LoggedModelExport, PortableStore, RunExport } from './maintenance.js';
+
+/** Entity and row counts of the part of a store a migration copies. */
+export interface MigrationCounts {
+  experiments: number;
+  deletedExperiments: number;
+  experimentTags: number;
+  runs: number;
+  deletedRuns: number;
+  params: number;
+  tags: number;
+  /** Every stored metric value (whole histories). */
+  metricValues: number;
+  /** Distinct (run, metric key) pairs. */
+  metricSeries: number;
+  datasetInputs: number;
+  inputTags: number;
+  modelInputs: number;
+  modelOutputs: number;
+  loggedModels: number;
+  deletedLoggedModels: number;
+  loggedModelParams: number;
+  loggedModelTags: number;
+  loggedModelMetrics: number;
+}
+
+/** One difference between source and target. */
+export interface MigrationMismatch {
+  entity: 'experiment' | 'run' | 'metric-series' | 'logged-model';
+  /** Experiment id, run id, `<run id>/<metric key>` or model id. */
+  id: string;
+  /** What differs: `missing`, `unexpected`, a count name (`params`, …), `lifecycle_stage`, `sha256` … */
+  field: string;
+  source: string | number | null;
+  target: string | number | null;
+}
+
+/** Result of {@link verifyMigration}. */
+export interface MigrationVerification {
+  ok: boolean;
+  source: MigrationCounts;
+  target: MigrationCounts;
+  /** Every difference found (empty when `ok`). */
+  mismatches: MigrationMismatch[];
+}
+
+/** SQL stores' stand-in for ±Infinity (the largest finite double). */
+export const MAX_STORED_DOUBLE = 1.7976931348623157e308;
+
+/**
+ * A metric value as every backend can store it, so hashes of a source and its copy agree:
+ * ±Infinity → ±1.7976931348623157e308 (SQL stores clamp them), −0 → 0 (SQLite and MySQL do not
+ * keep the sign of zero), every NaN → the one canonical NaN. Finite values are kept bit for bit.
+ */
+export function canonicalMetricValue(value: number): number {
+  if (Number.isNaN(value)) return NaN;
+  if (value === Infinity) return MAX_STORED_DOUBLE;
+  if (value === -Infinity) return -MAX_STORED_DOUBLE;
+  if (value === 0) return 0;
+  return value;
+}
+
+function compareCanonical(a: number, b: number): number {
+  const an = Number.isNaN(a);
+  const bn = Number.isNaN(b);
+  if (an || bn) return an === bn ? 0 : an ? 1 : -1;
+  return a - b;
+}
+
+/**
+ * SHA-256 (hex) of one metric series: its values made canonical ({@link canonicalMetricValue}),
+ * ordered by (timestamp, step, value; NaN last), each hashed as three big-endian 8-byte fields —
+ * timestamp (int64), step (int64), value (float64, NaN as 0x7ff8000000000000). Independent of the
+ * order a store returns values in; duplicates count.
+ */
+export function metricSeriesHash(values: readonly Pick<Metric, 'value' | 'timestamp' | 'step'>[]): string {
+  const rows = values
+    .map((m) => ({ timestamp: m.timestamp, step: m.step ?? 0, value: canonicalMetricValue(m.value) }))
+    .sort((a, b) => a.timestamp - b.timestamp || a.step - b.step || compareCanonical(a.value, b.value));
+  const buf = Buffer.alloc(rows.length * 24);
+  rows.forEach((r, i) => {
+    const at = i * 24;
+    buf.writeBigInt64BE(BigInt.asIntN(64, BigInt(Math.trunc(r.timestamp))), at);
+    buf.writeBigInt64BE(BigInt.asIntN(64, BigInt(Math.trunc(r.step))), at + 8);
+    if (Number.isNaN(r.value)) buf.writeBigUInt64BE(0x7ff8000000000000n, at + 16);
+    else buf.writeDoubleBE(r.value, at + 16);
+  });
+  return createHash('sha256').update(buf).digest('hex');
+}
+
+/** Counts of an empty store. */
+export function emptyMigrationCounts(): MigrationCounts {
+  return {
+    experiments: 0, deletedExperiments: 0, experimentTags: 0, runs: 0, deletedRuns: 0, params: 0, tags: 0,
+    metricValues: 0, metricSeries: 0, datasetInputs: 0, inputTags: 0, modelInputs: 0, modelOutputs: 0,
+    loggedModels: 0, deletedLoggedModels: 0, loggedModelParams: 0, loggedModelTags: 0, loggedModelMetrics: 0,
+  };
+}
+
+interface RunDigest {
+  counts: Record<'params' | 'tags' | 'metricValues' | 'datasetInputs' | 'inputTags' | 'modelInputs' | 'modelOutputs', number>;
+  lifecycle: string;
+  deletedTime: number | null;
+  series: Map<string, string>;
+}
+
+function digestRun(run: RunExport): RunDigest {
+  const byKey = new Map<string, Metric[]>();
+  for (const m of run.metrics) {
+    const list = byKey.get(m.key);
+    if (list) list.push(m);
+    else byKey.set(m.key, [m]);
+  }
+  const series = new Map<string, string>();
+  for (const [key, list] of byKey) series.set(key, metricSeriesHash(list));
+  return {
+    counts: {
+      params: run.params.length,
+      tags: run.tags.length,
+      metricValues: run.metrics.length,
+      datasetInputs: run.inputs.dataset_inputs.length,
+      inputTags: run.inputs.dataset_inputs.reduce((n, d) => n + (d.tags?.length ?? 0), 0),
+      modelInputs: run.inputs.model_inputs.length,
+      modelOutputs: run.outputs.model_outputs.length,
+    },
+    lifecycle: run.info.lifecycle_stage,
+    deletedTime: run.info.lifecycle_stage === LifecycleStage.DELETED ? (run.deletedTime ?? null) : null,
+    series,
+  };
+}
+
+interface ModelDigest {
+  counts: Record<'loggedModelParams' | 'loggedModelTags' | 'loggedModelMetrics', number>;
+  deleted: boolean;
+}
+
+function digestModel(m: LoggedModelExport): ModelDigest {
+  return {
+    counts: { loggedModelParams: m.model.data.params.length, loggedModelTags: m.model.info.tags.length, loggedModelMetrics: m.model.data.metrics.length },
+    deleted: m.deleted,
+  };
+}
+
+async function collect<T, D>(items: AsyncIterable<T>, id: (t: T) => string, digest: (t: T) => D, call: CallOptions): Promise<Map<string, D>> {
+  const out = new Map<string, D>();
+  for await (const item of items) {
+    // Let signals and timers in (synchronous backends never yield by themselves).
+    if (out.size % 50 === 0) await setImmediate();
+    throwIfAborted(call);
+    out.set(id(item), digest(item));
+  }
+  return out;
+}
+
+function addRun(c: MigrationCounts, d: RunDigest): void {
+  c.runs++;
+  if (d.lifecycle === LifecycleStage.DELETED) c.deletedRuns++;
+  for (const [k, v] of Object.entries(d.counts)) c[k as keyof RunDigest['counts']] += v;
+  c.metricSeries += d.series.size;
+}
+
+function addModel(c: MigrationCounts, d: ModelDigest): void {
+  c.loggedModels++;
+  if (d.deleted) c.deletedLoggedModels++;
+  for (const [k, v] of Object.entries(d.counts)) c[k as keyof ModelDigest['counts']] += v;
+}
+
+function addExperiment(c: MigrationCounts, e: Experiment): void {
+  c.experiments++;
+  if (e.lifecycle_stage === LifecycleStage.DELETED) c.deletedExperiments++;
+  c.experimentTags += e.tags.length;
+}
+
+/** Options of {@link verifyMigration}. */
+export interface VerifyMigrationOptions extends CallOptions {
+  /** Called after each experiment is compared. */
+  onExperiment?: (done: number, total: number) => void;
+}
+
+/**
+ * Compares a migration's target with its source, experiment by experiment (the target may hold
+ * other experiments; those are not looked at): each source experiment must exist in the target
+ * with the same name, lifecycle stage and tag count; each run with the same lifecycle stage,
+ * deletion time and counts (params, tags, metric values, dataset inputs and their tags, model
+ * inputs and outputs) and the same SHA-256 of every metric series ({@link metricSeriesHash});
+ * each logged model with the same deleted flag and param/tag/metric counts. Runs or models of a
+ * migrated experiment that exist only in the target are mismatches too.
+ *
+ * @throws CANCELLED when `signal` aborts
+ */
+export async function verifyMigration(source: PortableStore, target: PortableStore, options: VerifyMigrationOptions = {}): Promise<MigrationVerification> {
+  const call: CallOptions = options.signal ? { signal: options.signal } : {};
+  const src = emptyMigrationCounts();
+  const tgt = emptyMigrationCounts();
+  const mismatches: MigrationMismatch[] = [];
+  const diff = (entity: MigrationMismatch['entity'], id: string, field: string, a: string | number | null, b: string | number | null) => {
+    if (a !== b) mismatches.push({ entity, id, field, source: a, target: b });
+  };
+  const sourceExperiments = await collect(source.exportExperiments(call), (e) => e.experiment_id, (e) => e, call);
+  const targetExperiments = await collect(target.exportExperiments(call), (e) => e.experiment_id, (e) => e, call);
+  let done = 0;
+  for (const [id, se] of sourceExperiments) {
+    addExperiment(src, se);
+    const te = targetExperiments.get(id);
+    if (!te) {
+      diff('experiment', id, 'missing', se.name, null);
+    } else {
+      addExperiment(tgt, te);
+      diff('experiment', id, 'name', se.name, te.name);
+      diff('experiment', id, 'lifecycle_stage', se.lifecycle_stage, te.lifecycle_stage);
+      diff('experiment', id, 'tags', se.tags.length, te.tags.length);
+    }
+    const runsOf = (store: PortableStore) => collect(store.exportRuns(id, call), (r) => r.info.run_id, digestRun, call);
+    const sourceRuns = await runsOf(source);
+    const targetRuns = te ? await runsOf(target) : new Map<string, RunDigest>();
+    for (const [runId, sr] of sourceRuns) {
+      addRun(src, sr);
+      const tr = targetRuns.get(runId);
+      if (!tr) {
+        diff('run', runId, 'missing', id, null);
+        continue;
+      }
+      diff('run', runId, 'lifecycle_stage', sr.lifecycle, tr.lifecycle);
+      diff('run', runId, 'deleted_time', sr.deletedTime, tr.deletedTime);
+      for (const [k, v] of Object.entries(sr.counts)) diff('run', runId, k, v, tr.counts[k as keyof RunDigest['counts']]);
+      for (const [key, hash] of sr.series) diff('metric-series', `${runId}/${key}`, 'sha256', hash, tr.series.get(key) ?? null);
+      for (const [key, hash] of tr.series) if (!sr.series.has(key)) diff('metric-series', `${runId}/${key}`, 'sha256', null, hash);
+    }
+    for (const [runId, tr] of targetRuns) {
+      addRun(tgt, tr);
+      if (!sourceRuns.has(runId)) diff('run', runId, 'unexpected', null, id);
+    }
+    const modelsOf = (store: PortableStore) => collect(store.exportLoggedModels(id, call), (m) => m.model.info.model_id, digestModel, call);
+    const sourceModels = await modelsOf(source);
+    const targetModels = te ? await modelsOf(target) : new Map<string, ModelDigest>();
+    for (const [modelId, sm] of sourceModels) {
+      addModel(src, sm);
+      const tm = targetModels.get(modelId);
+      if (!tm) {
+        diff('logged-model', modelId, 'missing', id, null);
+        continue;
+      }
+      diff('logged-model', modelId, 'deleted', String(sm.deleted), String(tm.deleted));
+      for (const [k, v] of Object.entries(sm.counts)) diff('logged-model', modelId, k, v, tm.counts[k as keyof ModelDigest['counts']]);
+    }
+    for (const [modelId, tm] of targetModels) {
+      addModel(tgt, tm);
+      if (!sourceModels.has(modelId)) diff('logged-model', modelId, 'unexpected', null, id);
+    }
+    options.onExperiment?.(++done, sourceExperiments.size);
+  }
+  return { ok: mismatches.length === 0, source: src, target: tgt, mismatches };
+}
