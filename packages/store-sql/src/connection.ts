@@ -9,8 +9,10 @@ import {
   type DatabaseConnection,
   type Driver,
   type MysqlPool,
+  type SqliteDatabase,
   type SqliteDialectConfig,
 } from 'kysely';
+import type { Database as BetterSqlite3Database } from 'better-sqlite3';
 import { MlflowError } from '@mlstore/core';
 import type { Database } from './db-types.js';
 import type { SqlConnectionConfig, SqlDialectName } from './sql-uri.js';
@@ -103,7 +105,50 @@ async function createSqlite(filename: string): Promise<Kysely<Database>> {
   handle.pragma('synchronous = NORMAL');
   handle.pragma('foreign_keys = ON');
   handle.pragma('case_sensitive_like = ON');
-  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: handle }) });
+  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: exactIntegers(handle) }) });
+}
+
+/** Turns exact integers back into numbers where that loses nothing (everything but huge ids). */
+function narrowRow(row: unknown): unknown {
+  if (row && typeof row === 'object') {
+    const r = row as Record<string, unknown>;
+    for (const key in r) {
+      const v = r[key];
+      if (typeof v === 'bigint' && v >= MIN_SAFE && v <= MAX_SAFE) r[key] = Number(v);
+    }
+  }
+  return row;
+}
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Statements that may read or create an experiment id: they name one, or select whole rows. */
+const MAY_HOLD_EXPERIMENT_ID = /experiment|\*/i;
+
+/**
+ * The better-sqlite3 handle as Kysely sees it, with statements that may carry an experiment id in
+ * safe-integer mode: by default better-sqlite3 rounds an INTEGER beyond 2^53 to the nearest double
+ * without a word, and SQLite experiment ids may be 18-digit file-store ids. Such values come back
+ * as exact bigints; all other integers (timestamps, steps, flags) stay plain numbers. Other
+ * statements (metric histories, the bulk of the reads) skip the conversion.
+ */
+function exactIntegers(handle: BetterSqlite3Database): SqliteDatabase {
+  return {
+    close: () => void handle.close(),
+    prepare(sqlText: string) {
+      const stmt = handle.prepare(sqlText);
+      if (!MAY_HOLD_EXPERIMENT_ID.test(sqlText)) return stmt as unknown as ReturnType<SqliteDatabase['prepare']>;
+      stmt.safeIntegers(true);
+      return {
+        reader: stmt.reader,
+        all: (parameters: ReadonlyArray<unknown>) => (stmt.all(parameters) as unknown[]).map(narrowRow),
+        run: (parameters: ReadonlyArray<unknown>) => stmt.run(parameters),
+        *iterate(parameters: ReadonlyArray<unknown>) {
+          for (const row of stmt.iterate(parameters)) yield narrowRow(row);
+        },
+      };
+    },
+  };
 }
 
 async function openSqlite(filename: string): Promise<SqlDatabase> {

@@ -1,8 +1,10 @@
 import type { Generated, Selectable } from 'kysely';
+import type { ExperimentIdValue } from './sql-experiment-id.js';
 
 /** Column types of the MLflow tables the store reads and writes (MLflow 3.18.0 schema). */
 export interface ExperimentsTable {
-  experiment_id: Generated<number>;
+  /** A bigint only for SQLite ids beyond 2^53 (imported file-store ids). */
+  experiment_id: Generated<ExperimentIdValue>;
   name: string;
   artifact_location: string | null;
   lifecycle_stage: string | null;
@@ -17,7 +19,7 @@ export type ExperimentRow = Selectable<ExperimentsTable>;
 export interface ExperimentTagsTable {
   key: string;
   value: string | null;
-  experiment_id: number;
+  experiment_id: ExperimentIdValue;
 }
 
 export interface RunsTable {
@@ -33,7 +35,7 @@ export interface RunsTable {
   source_version: string | null;
   lifecycle_stage: string | null;
   artifact_uri: string | null;
-  experiment_id: number | null;
+  experiment_id: ExperimentIdValue | null;
   deleted_time: number | null;
 }
 
@@ -56,7 +58,7 @@ export interface KeyValueTable {
 
 export interface DatasetsTable {
   dataset_uuid: string;
-  experiment_id: number;
+  experiment_id: ExperimentIdValue;
   name: string;
   digest: string;
   dataset_source_type: string;
@@ -82,7 +84,7 @@ export interface InputTagsTable {
 
 export interface LoggedModelsTable {
   model_id: string;
-  experiment_id: number;
+  experiment_id: ExperimentIdValue;
   name: string;
   artifact_location: string;
   creation_timestamp_ms: number;
@@ -100,7 +102,7 @@ export interface LoggedModelMetricsTable {
   metric_timestamp_ms: number;
   metric_step: number;
   metric_value: number | null;
-  experiment_id: number;
+  experiment_id: ExperimentIdValue;
   run_id: string;
   dataset_uuid: string | null;
   dataset_name: string | null;
@@ -109,14 +111,14 @@ export interface LoggedModelMetricsTable {
 
 export interface LoggedModelParamsTable {
   model_id: string;
-  experiment_id: number;
+  experiment_id: ExperimentIdValue;
   param_key: string;
   param_value: string;
 }
 
 export interface LoggedModelTagsTable {
   model_id: string;
-  experiment_id: number;
+  experiment_id: ExperimentIdValue;
   tag_key: string;
   tag_value: string;
 }

@@ -8,7 +8,6 @@ import {
   decodeLoggedModelPageToken,
   encodeLoggedModelPageToken,
   generateRandomName,
-  parseExperimentId,
   parseLoggedModelFilter,
   validateLoggedModelName,
   validateMaxResults,
@@ -25,13 +24,11 @@ import {
 } from '@mlstore/core';
 import type { Database, ExperimentRow, LoggedModelsTable } from './db-types.js';
 import { compareSql } from './dialect-sql.js';
+import { experimentIdParams } from './sql-experiment-id.js';
 import { groupBy, inTransaction, loadInChunks, upsert, type SqlContext } from './sql-context.js';
 import { requireRunRow } from './sql-run-data.js';
 
 type Sql = RawBuilder<unknown>;
-
-/** `experiments.experiment_id` is a 32-bit INTEGER: larger ids cannot exist. */
-const MAX_EXPERIMENT_ID = 2_147_483_647;
 
 const STATUS_BY_NUMBER = new Map(Object.entries(LOGGED_MODEL_STATUS_NUMBERS).map(([name, n]) => [n, name as LoggedModelStatus]));
 /** Short status names used in filters (`status = 'READY'`) → stored numbers. */
@@ -55,6 +52,54 @@ const ORDER_COLUMNS: Record<string, string> = {
   last_updated_timestamp_ms: 'last_updated_timestamp_ms',
 };
 
+/** Full models (tags, params, metrics) for `logged_models` rows of any lifecycle stage, in their order. */
+export async function loadLoggedModels(db: Kysely<Database>, rows: readonly LoggedModelsTable[]): Promise<LoggedModel[]> {
+  const ids = rows.map((r) => r.model_id);
+  if (ids.length === 0) return [];
+  const [tagRows, paramRows, metricRows] = await Promise.all([
+    loadInChunks(ids, (c) => db.selectFrom('logged_model_tags').selectAll().where('model_id', 'in', c).orderBy('tag_key').execute()),
+    loadInChunks(ids, (c) => db.selectFrom('logged_model_params').selectAll().where('model_id', 'in', c).orderBy('param_key').execute()),
+    loadInChunks(ids, (c) => db.selectFrom('logged_model_metrics').selectAll().where('model_id', 'in', c).orderBy('metric_timestamp_ms').orderBy('metric_step').execute()),
+  ]);
+  const tags = groupBy(tagRows, (t) => t.model_id);
+  const params = groupBy(paramRows, (p) => p.model_id);
+  const metrics = groupBy(metricRows, (m) => m.model_id);
+  return rows.map((r) => {
+    const model: LoggedModel = {
+      info: {
+        model_id: r.model_id,
+        experiment_id: String(r.experiment_id),
+        name: r.name,
+        creation_timestamp_ms: Number(r.creation_timestamp_ms),
+        last_updated_timestamp_ms: Number(r.last_updated_timestamp_ms),
+        artifact_uri: r.artifact_location,
+        status: STATUS_BY_NUMBER.get(Number(r.status)) ?? LoggedModelStatus.UNSPECIFIED,
+        tags: (tags.get(r.model_id) ?? []).map((t) => ({ key: t.tag_key, value: t.tag_value })),
+      },
+      data: {
+        params: (params.get(r.model_id) ?? []).map((p) => ({ key: p.param_key, value: p.param_value })),
+        metrics: (metrics.get(r.model_id) ?? []).map((m) => {
+          const metric = {
+            key: m.metric_name,
+            value: Number(m.metric_value),
+            timestamp: Number(m.metric_timestamp_ms),
+            step: Number(m.metric_step),
+            run_id: m.run_id,
+            model_id: m.model_id,
+          } as LoggedModel['data']['metrics'][number];
+          if (m.dataset_name !== null) metric.dataset_name = m.dataset_name;
+          if (m.dataset_digest !== null) metric.dataset_digest = m.dataset_digest;
+          return metric;
+        }),
+      },
+    };
+    if (r.model_type !== null) model.info.model_type = r.model_type;
+    if (r.source_run_id !== null) model.info.source_run_id = r.source_run_id;
+    if (r.status_message !== null) model.info.status_message = r.status_message;
+    return model;
+  });
+}
+
 /** Logged models (MLflow 3) and dataset summaries of the SQL store. */
 export class SqlLoggedModels {
   constructor(
@@ -71,51 +116,8 @@ export class SqlLoggedModels {
     return row;
   }
 
-  private async load(db: Kysely<Database>, rows: readonly LoggedModelsTable[]): Promise<LoggedModel[]> {
-    const ids = rows.map((r) => r.model_id);
-    if (ids.length === 0) return [];
-    const [tagRows, paramRows, metricRows] = await Promise.all([
-      loadInChunks(ids, (c) => db.selectFrom('logged_model_tags').selectAll().where('model_id', 'in', c).orderBy('tag_key').execute()),
-      loadInChunks(ids, (c) => db.selectFrom('logged_model_params').selectAll().where('model_id', 'in', c).orderBy('param_key').execute()),
-      loadInChunks(ids, (c) => db.selectFrom('logged_model_metrics').selectAll().where('model_id', 'in', c).orderBy('metric_timestamp_ms').orderBy('metric_step').execute()),
-    ]);
-    const tags = groupBy(tagRows, (t) => t.model_id);
-    const params = groupBy(paramRows, (p) => p.model_id);
-    const metrics = groupBy(metricRows, (m) => m.model_id);
-    return rows.map((r) => {
-      const model: LoggedModel = {
-        info: {
-          model_id: r.model_id,
-          experiment_id: String(r.experiment_id),
-          name: r.name,
-          creation_timestamp_ms: Number(r.creation_timestamp_ms),
-          last_updated_timestamp_ms: Number(r.last_updated_timestamp_ms),
-          artifact_uri: r.artifact_location,
-          status: STATUS_BY_NUMBER.get(Number(r.status)) ?? LoggedModelStatus.UNSPECIFIED,
-          tags: (tags.get(r.model_id) ?? []).map((t) => ({ key: t.tag_key, value: t.tag_value })),
-        },
-        data: {
-          params: (params.get(r.model_id) ?? []).map((p) => ({ key: p.param_key, value: p.param_value })),
-          metrics: (metrics.get(r.model_id) ?? []).map((m) => {
-              const metric = {
-                key: m.metric_name,
-                value: Number(m.metric_value),
-                timestamp: Number(m.metric_timestamp_ms),
-                step: Number(m.metric_step),
-                run_id: m.run_id,
-                model_id: m.model_id,
-              } as LoggedModel['data']['metrics'][number];
-              if (m.dataset_name !== null) metric.dataset_name = m.dataset_name;
-              if (m.dataset_digest !== null) metric.dataset_digest = m.dataset_digest;
-              return metric;
-            }),
-        },
-      };
-      if (r.model_type !== null) model.info.model_type = r.model_type;
-      if (r.source_run_id !== null) model.info.source_run_id = r.source_run_id;
-      if (r.status_message !== null) model.info.status_message = r.status_message;
-      return model;
-    });
+  private load(db: Kysely<Database>, rows: readonly LoggedModelsTable[]): Promise<LoggedModel[]> {
+    return loadLoggedModels(db, rows);
   }
 
   /** A visible model. */
@@ -229,7 +231,7 @@ export class SqlLoggedModels {
     for (const d of request.datasets ?? []) {
       if (!d?.dataset_name) throw MlflowError.invalidParameter('`dataset_name` in the `datasets` clause must be specified.');
     }
-    const ids = [...new Set((request.experimentIds ?? []).map((id) => parseExperimentId(id)))].filter((id) => id <= MAX_EXPERIMENT_ID);
+    const ids = experimentIdParams(this.ctx.dialect, request.experimentIds ?? []);
     const filter = parseLoggedModelFilter(request.filterString);
     const order = this.orderSql(request.orderBy);
     const offset = decodeLoggedModelPageToken(request.pageToken, request);
@@ -292,7 +294,7 @@ export class SqlLoggedModels {
 
   /** Distinct (experiment, name, digest, context) of the experiments' dataset inputs, at most 1000. */
   async searchDatasets(experimentIds: readonly string[]): Promise<DatasetSummary[]> {
-    const ids = [...new Set(experimentIds.map((id) => parseExperimentId(id)))].filter((id) => id <= MAX_EXPERIMENT_ID);
+    const ids = experimentIdParams(this.ctx.dialect, experimentIds);
     if (ids.length === 0) return [];
     const { rows } = await sql<{ experiment_id: number; name: string; digest: string; context: string | null }>`
       SELECT DISTINCT d.experiment_id, d.name, d.digest, it.value AS context

@@ -12,6 +12,7 @@ import {
   type RunTag,
 } from '@mlstore/core';
 import type { Database, RunsTable } from './db-types.js';
+import type { ExperimentIdValue } from './sql-experiment-id.js';
 import { sanitizeMetricValue, storedMetricValue } from './dialect-sql.js';
 import { chunks, groupBy, insertIgnore, upsert, type SqlContext } from './sql-context.js';
 import type { SqlDialectName } from './sql-uri.js';
@@ -222,7 +223,7 @@ export async function writeModelMetrics(tx: Kysely<Database>, dialect: SqlDialec
       metric_timestamp_ms: m.timestamp,
       metric_step: m.step ?? 0,
       metric_value: sanitizeMetricValue(m.value).value,
-      experiment_id: Number(run.experiment_id),
+      experiment_id: run.experiment_id as ExperimentIdValue,
       run_id: run.run_uuid,
       dataset_uuid: null,
       dataset_name: m.dataset_name ?? null,
@@ -234,7 +235,7 @@ export async function writeModelMetrics(tx: Kysely<Database>, dialect: SqlDialec
 
 /** Logs dataset inputs (deduplicated per experiment and per run) and model inputs of a run. */
 export async function writeInputs(ctx: SqlContext, tx: Kysely<Database>, run: RunsTable, datasets: readonly DatasetInput[], models: readonly { model_id: string }[]): Promise<void> {
-  const experimentId = Number(run.experiment_id);
+  const experimentId = run.experiment_id as ExperimentIdValue;
   for (const input of datasets) {
     const ds = input.dataset;
     let found = await tx
@@ -256,7 +257,16 @@ export async function writeInputs(ctx: SqlContext, tx: Kysely<Database>, run: Ru
         dataset_schema: ds.schema ?? null,
         dataset_profile: ds.profile ?? null,
       }], ['experiment_id', 'name', 'digest']).execute();
-      found = await tx.selectFrom('datasets').select('dataset_uuid').where('experiment_id', '=', experimentId).where('name', '=', ds.name).where('digest', '=', ds.digest).executeTakeFirstOrThrow();
+      // A locking read sees a row another transaction committed meanwhile (MySQL's plain reads
+      // keep the transaction's first snapshot, which may predate it).
+      found = await tx
+        .selectFrom('datasets')
+        .select('dataset_uuid')
+        .where('experiment_id', '=', experimentId)
+        .where('name', '=', ds.name)
+        .where('digest', '=', ds.digest)
+        .$if(ctx.dialect !== 'sqlite', (q) => q.forUpdate())
+        .executeTakeFirstOrThrow();
     }
     const exists = await tx
       .selectFrom('inputs')

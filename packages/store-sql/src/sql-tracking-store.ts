@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import {
-  BaseTrackingStore,
   DEFAULT_EXPERIMENT_ID,
   LifecycleStage,
   MlflowError,
@@ -11,7 +10,6 @@ import {
   generateRandomName,
   lifecycleStagesFor,
   parseExperimentFilter,
-  parseExperimentId,
   parseExperimentOrderBy,
   parseRunFilter,
   parseRunOrderBy,
@@ -60,7 +58,9 @@ import { storedMetricValue } from './dialect-sql.js';
 import { isUniqueViolation } from './errors.js';
 import { ensureSchema } from './schema.js';
 import { groupBy, inTransaction, loadInChunks, reading, upsert, type SqlContext } from './sql-context.js';
+import { experimentIdParam, experimentIdParams, experimentIdText, toIdValue } from './sql-experiment-id.js';
 import { SqlLoggedModels } from './sql-logged-models.js';
+import { SqlMaintenanceStore } from './sql-maintenance.js';
 import {
   RUN_NAME_TAG,
   loadRuns,
@@ -89,22 +89,19 @@ export interface SqlTrackingStoreOptions {
   logger?: Logger;
 }
 
-/** `experiments.experiment_id` is a 32-bit INTEGER: larger ids cannot exist. */
-export const MAX_EXPERIMENT_ID = 2_147_483_647;
-
 /**
  * MLflow's SqlAlchemyStore for Node: SQLite, PostgreSQL and MySQL/MariaDB with MLflow 3.18.0's
  * own schema, so the real MLflow server and client can share the database. Filtering, ordering
  * and pagination of every search run in SQL; every write is one transaction.
  */
-export class SqlTrackingStore extends BaseTrackingStore {
+export class SqlTrackingStore extends SqlMaintenanceStore {
   readonly capabilities: TrackingStoreCapabilities = {
     metricHistoryPagination: true,
     loggedModels: true,
     sequentialExperimentIds: true,
+    metricHistoryOrder: 'sorted',
   };
 
-  private readonly ctx: SqlContext;
   private readonly models: SqlLoggedModels;
   private released = false;
 
@@ -112,8 +109,7 @@ export class SqlTrackingStore extends BaseTrackingStore {
     ctx: SqlContext,
     private readonly release: () => Promise<void>,
   ) {
-    super();
-    this.ctx = ctx;
+    super(ctx);
     this.models = new SqlLoggedModels(ctx, (db, id) => this.activeExperimentRow(db, id));
   }
 
@@ -163,9 +159,9 @@ export class SqlTrackingStore extends BaseTrackingStore {
   // ---------------------------------------------------------------- experiments
 
   private async experimentRow(db: Kysely<Database>, experimentId: unknown): Promise<ExperimentRow> {
-    const id = parseExperimentId(experimentId);
-    const row = id > MAX_EXPERIMENT_ID ? undefined : await db.selectFrom('experiments').selectAll().where('experiment_id', '=', id).executeTakeFirst();
-    if (!row) throw MlflowError.notFound(`No Experiment with id=${id} exists`);
+    const id = experimentIdParam(this.ctx.dialect, experimentId);
+    const row = id === undefined ? undefined : await db.selectFrom('experiments').selectAll().where('experiment_id', '=', id).executeTakeFirst();
+    if (!row) throw MlflowError.notFound(`No Experiment with id=${experimentIdText(experimentId)} exists`);
     return row;
   }
 
@@ -235,12 +231,10 @@ export class SqlTrackingStore extends BaseTrackingStore {
         if (taken) throw exists();
         const now = Date.now();
         const row = { name, artifact_location: location, lifecycle_stage: 'active', creation_time: now, last_update_time: now, workspace: 'default' };
-        let id: number;
-        if (this.ctx.dialect === 'postgresql') {
-          id = Number((await tx.insertInto('experiments').values(row).returning('experiment_id').executeTakeFirstOrThrow()).experiment_id);
-        } else {
-          id = Number((await tx.insertInto('experiments').values(row).executeTakeFirstOrThrow()).insertId);
-        }
+        // After an imported 18-digit id SQLite continues beyond 2^53: keep the id exact.
+        const id = toIdValue(BigInt(this.ctx.dialect === 'postgresql'
+          ? (await tx.insertInto('experiments').values(row).returning('experiment_id').executeTakeFirstOrThrow()).experiment_id
+          : (await tx.insertInto('experiments').values(row).executeTakeFirstOrThrow()).insertId ?? 0));
         if (!location) {
           await tx.updateTable('experiments').set({ artifact_location: appendToUriPath(this.ctx.artifactRoot, String(id)) }).where('experiment_id', '=', id).execute();
         }
@@ -490,7 +484,7 @@ export class SqlTrackingStore extends BaseTrackingStore {
     const where = runFilterSql(this.ctx.dialect, parseRunFilter(request.filterString));
     const { joins, order } = runOrderSql(this.ctx.dialect, parseRunOrderBy(request.orderBy));
     const offset = decodePageToken(request.pageToken);
-    const experimentIds = [...new Set((request.experimentIds ?? []).map((id) => parseExperimentId(id)))].filter((id) => id <= MAX_EXPERIMENT_ID);
+    const experimentIds = experimentIdParams(this.ctx.dialect, request.experimentIds ?? []);
     if (experimentIds.length === 0) return { items: [] };
     return reading(async () => {
       const conditions = [sql`r.experiment_id IN (${sql.join(experimentIds)})`, sql`r.lifecycle_stage IN (${sql.join(stages)})`, ...where];
