@@ -1,0 +1,186 @@
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isMlflowError, LoggedModelStatus } from '@mlstore/core';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { FileTrackingStore } from './file-tracking-store.js';
+
+let root: string;
+let store: FileTrackingStore;
+
+beforeEach(async () => {
+  root = join(mkdtempSync(join(tmpdir(), 'mlstore-file-')), 'mlruns');
+  store = await FileTrackingStore.open(root);
+});
+
+async function code(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (err) {
+    return isMlflowError(err) ? err.errorCode : `not an MlflowError: ${String(err)}`;
+  }
+}
+
+describe('files as MLflow 3.18 writes them', () => {
+  it('a new root holds experiment 0 and .trash, with MLflow meta.yaml keys', () => {
+    expect(readdirSync(root).sort()).toEqual(['.trash', '0']);
+    const meta = readFileSync(join(root, '0', 'meta.yaml'), 'utf8');
+    expect(meta).toMatch(
+      new RegExp(
+        `^artifact_location: file://${root}/0\ncreation_time: \\d+\neffective_trace_archival_retention: null\nexperiment_id: '0'\n` +
+          'last_update_time: \\d+\nlifecycle_stage: active\nname: Default\ntrace_location: null\nworkspace: default\n$',
+      ),
+    );
+  });
+
+  it('runs, params, tags and metric lines match MLflow byte for byte', async () => {
+    const exp = await store.createExperiment('exp one', undefined, [{ key: 'team', value: 'a/b' }]);
+    expect(exp).toMatch(/^[1-9]\d{17}$/);
+    const run = await store.createRun({ experimentId: exp, userId: 'unknown', startTime: 1795457528531, runName: 'my-run', tags: [{ key: 'k/nested', value: 'v' }] });
+    const id = run.info.run_id;
+    await store.logBatch(id, {
+      metrics: [
+        { key: 'm', value: 3, timestamp: 1000, step: 0 },
+        { key: 'm', value: Number.NaN, timestamp: 1001, step: 1 },
+        { key: 'm', value: Number.POSITIVE_INFINITY, timestamp: 1002, step: 2 },
+        { key: 'big', value: 1e16, timestamp: 5, step: 3 },
+        { key: 'small', value: 1e-5, timestamp: 5, step: 3 },
+        { key: 'neg', value: -0, timestamp: 5, step: 1 },
+        { key: 'x', value: 0.1, timestamp: 7, step: 2 ** 40 },
+        { key: 'acc', value: 0.5, timestamp: 9, step: 1, dataset_name: 'ds', dataset_digest: 'abc123' },
+      ],
+      params: [{ key: 'p', value: 'v1' }],
+      tags: [{ key: 't', value: 'multi\nline' }],
+    });
+    const dir = join(root, exp, id);
+    const file = (p: string) => readFileSync(join(dir, p), 'utf8');
+    expect(file('metrics/m')).toBe('1000 3.0 0\n1001 nan 1\n1002 inf 2\n');
+    expect(file('metrics/big')).toBe('5 1e+16 3\n');
+    expect(file('metrics/small')).toBe('5 1e-05 3\n');
+    expect(file('metrics/neg')).toBe('5 -0.0 1\n');
+    expect(file('metrics/x')).toBe('7 0.1 1099511627776\n');
+    expect(file('metrics/acc')).toBe('9 0.5 1 ds abc123\n');
+    expect(file('params/p')).toBe('v1');
+    expect(file('tags/t')).toBe('multi\nline');
+    expect(file('tags/k/nested')).toBe('v');
+    expect(file('tags/mlflow.runName')).toBe('my-run');
+    expect(readFileSync(join(root, exp, 'tags', 'team'), 'utf8')).toBe('a/b');
+    for (const sub of ['metrics', 'params', 'artifacts']) expect(existsSync(join(dir, sub))).toBe(true);
+    expect(file('meta.yaml')).toBe(
+      `artifact_uri: file://${root}/${exp}/${id}/artifacts\nend_time: null\nentry_point_name: ''\nexperiment_id: '${exp}'\n` +
+        `lifecycle_stage: active\nrun_id: ${id}\nrun_name: my-run\nsource_name: ''\nsource_type: 4\nsource_version: ''\n` +
+        'start_time: 1795457528531\nstatus: 1\ntags: []\nuser_id: unknown\n',
+    );
+    await store.updateRunInfo(id, { status: 'FINISHED', endTime: 12345 });
+    await store.deleteRun(id);
+    expect(file('meta.yaml')).toMatch(/^artifact_uri: .*\ndeleted_time: \d+\nend_time: 12345\n[\s\S]*lifecycle_stage: deleted\n[\s\S]*status: 3\n/);
+    const latest = (await store.getRun(id)).data.metrics.find((m) => m.key === 'm');
+    expect(latest?.value).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('a deleted experiment moves to .trash with its tags in meta.yaml and comes back on restore', async () => {
+    const exp = await store.createExperiment('doomed', 's3://b/x', [{ key: 'k', value: 'v' }]);
+    const run = await store.createRun({ experimentId: exp });
+    await store.deleteExperiment(exp);
+    expect(existsSync(join(root, exp))).toBe(false);
+    const meta = readFileSync(join(root, '.trash', exp, 'meta.yaml'), 'utf8');
+    expect(meta).toContain('lifecycle_stage: deleted\nname: doomed\ntags:\n  k: v\n');
+    expect((await store.getRun(run.info.run_id)).info.lifecycle_stage).toBe('deleted');
+    await store.restoreExperiment(exp);
+    expect((await store.getRun(run.info.run_id)).info.lifecycle_stage).toBe('active');
+    expect(readFileSync(join(root, exp, run.info.run_id, 'meta.yaml'), 'utf8')).not.toContain('deleted_time');
+  });
+
+  it('logged models: meta.yaml, metric lines with the run id, lifecycle on finalize and delete', async () => {
+    const exp = await store.createExperiment('models');
+    const run = await store.createRun({ experimentId: exp });
+    const model = await store.createLoggedModel({ experimentId: exp, name: 'mod', sourceRunId: run.info.run_id, modelType: 'sk' });
+    const dir = join(root, exp, 'models', model.info.model_id);
+    expect(readFileSync(join(dir, 'meta.yaml'), 'utf8')).toContain('lifecycle_stage: active\nmodel_id: ');
+    await store.logBatch(run.info.run_id, { metrics: [{ key: 'acc', value: 0.5, timestamp: 9, step: 1, model_id: model.info.model_id }] });
+    expect(readFileSync(join(dir, 'metrics', 'acc'), 'utf8')).toBe(`9 0.5 1 ${run.info.run_id}\n`);
+    await store.finalizeLoggedModel(model.info.model_id, LoggedModelStatus.READY);
+    const meta = readFileSync(join(dir, 'meta.yaml'), 'utf8');
+    expect(meta).not.toContain('lifecycle_stage');
+    expect(meta).toContain('status: 2\n');
+    await store.deleteLoggedModel(model.info.model_id);
+    expect(readFileSync(join(dir, 'meta.yaml'), 'utf8')).toContain('lifecycle_stage: deleted\n');
+    expect(await code(store.getLoggedModel(model.info.model_id))).toBe('RESOURCE_DOES_NOT_EXIST');
+  });
+});
+
+describe('reading older trees', () => {
+  it('reads MLflow 1.x run meta (run_uuid, integer ids, no stage) and 2-field metric lines', async () => {
+    const dir = join(root, '7', 'abc123');
+    mkdirSync(join(dir, 'metrics'), { recursive: true });
+    writeFileSync(join(root, '7', 'meta.yaml'), 'artifact_location: /tmp/x/7\nexperiment_id: 7\nlifecycle_stage: active\nname: old\n');
+    writeFileSync(join(dir, 'meta.yaml'), 'artifact_uri: /tmp/x/7/abc123/artifacts\nend_time: null\nexperiment_id: 7\nname: \'\'\nrun_uuid: abc123\nstart_time: 5\nstatus: 3\nuser_id: me\n');
+    writeFileSync(join(dir, 'metrics', 'loss'), '100 0.5\n200 0.25\n');
+    const run = await store.getRun('abc123');
+    expect(run.info).toMatchObject({ run_id: 'abc123', experiment_id: '7', status: 'FINISHED', lifecycle_stage: 'active', start_time: 5 });
+    expect(run.data.metrics).toEqual([{ key: 'loss', value: 0.25, timestamp: 200, step: 0 }]);
+    expect((await store.getExperiment('7')).name).toBe('old');
+  });
+
+  it('a metric line with a wrong number of fields is an INTERNAL_ERROR', async () => {
+    const run = await store.createRun({ experimentId: '0' });
+    appendFileSync(join(root, '0', run.info.run_id, 'metrics', 'bad'), '1 2 3 4\n');
+    expect(await code(store.getMetricHistory(run.info.run_id, 'bad'))).toBe('INTERNAL_ERROR');
+  });
+});
+
+describe('search reads only what it needs, and sees every change', () => {
+  it('a metric appended by another writer and a rewritten meta.yaml are seen by the next search', async () => {
+    const run = await store.createRun({ experimentId: '0' });
+    await store.logMetric(run.info.run_id, { key: 'acc', value: 0.1, timestamp: 1, step: 0 });
+    const search = async (filter: string) => (await store.searchRuns({ experimentIds: ['0'], filterString: filter })).items.map((r) => r.info.run_id);
+    expect(await search('metrics.acc > 0.5')).toEqual([]);
+    appendFileSync(join(root, '0', run.info.run_id, 'metrics', 'acc'), '2 0.9 1\n');
+    expect(await search('metrics.acc > 0.5')).toEqual([run.info.run_id]);
+    const other = await FileTrackingStore.open(root);
+    await other.updateRunInfo(run.info.run_id, { status: 'FAILED' });
+    expect(await search("attributes.status = 'FAILED'")).toEqual([run.info.run_id]);
+  });
+
+  it('keys that would resolve outside the run are never read', async () => {
+    const run = await store.createRun({ experimentId: '0' });
+    writeFileSync(join(root, '0', run.info.run_id, 'secret'), 'x');
+    for (const f of ["params.`../secret` = 'x'", "tags.`../../0/meta.yaml` LIKE '%'", "params.`/etc/hostname` LIKE '%'"]) {
+      const res = await store.searchRuns({ experimentIds: ['0'], filterString: f });
+      expect(res.items).toEqual([]);
+    }
+  });
+});
+
+describe('ids never escape the root', () => {
+  it.each(['..', '../..', '.trash', 'a/b', '/etc', '0/..'])('experiment id %j is not found', async (id) => {
+    expect(await code(store.getExperiment(id))).toMatch(/RESOURCE_DOES_NOT_EXIST|INVALID_PARAMETER_VALUE/);
+  });
+
+  it.each(['..', '../0', 'tags', 'models', '.'])('run id %j is not found', async (id) => {
+    expect(await code(store.getRun(id))).toMatch(/RESOURCE_DOES_NOT_EXIST|INVALID_PARAMETER_VALUE/);
+  });
+
+  it.each(['../x', '..', 'm-1/../../x'])('logged model id %j is not found', async (id) => {
+    expect(await code(store.getLoggedModel(id))).toBe('RESOURCE_DOES_NOT_EXIST');
+  });
+});
+
+describe('concurrent writers in one process', () => {
+  it('two different values for one param: exactly one wins, the other fails', async () => {
+    const run = await store.createRun({ experimentId: '0' });
+    const results = await Promise.allSettled(['a', 'b', 'c', 'd'].map((v) => store.logParam(run.info.run_id, { key: 'p', value: v })));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const value = readFileSync(join(root, '0', run.info.run_id, 'params', 'p'), 'utf8');
+    expect((await store.getRun(run.info.run_id)).data.params).toEqual([{ key: 'p', value }]);
+  });
+
+  it('experiments created with one name at once: exactly one exists', async () => {
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => store.createExperiment('same')));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const all = await store.searchExperiments({ filterString: "name = 'same'" });
+    expect(all.items).toHaveLength(1);
+    expect(readdirSync(root).filter((n) => n.startsWith('.mlstore'))).toEqual([]);
+  });
+});

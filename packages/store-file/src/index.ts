@@ -1,0 +1,3 @@
+export { FileTrackingStore } from './file-tracking-store.js';
+export { fileStoreRoot, type FileTrackingStoreOptions } from './file-store-base.js';
+export { registerFileTrackingStore } from './register-file-tracking-store.js';
