@@ -47,7 +47,13 @@ export async function applyScenario(store: AbstractStore, scenario: Scenario): P
       }
       case 'log_batch':
         await store.logBatch(lookup(runs, op.run, 'run'), {
-          metrics: op.metrics.map((m) => ({ key: m.key, value: decodeNumber(m.value), timestamp: m.timestamp, step: m.step })),
+          metrics: op.metrics.map((m) => ({
+            key: m.key,
+            value: decodeNumber(m.value),
+            timestamp: m.timestamp,
+            step: m.step,
+            ...(m.dataset_name !== undefined ? { dataset_name: m.dataset_name, dataset_digest: m.dataset_digest } : {}),
+          })),
           params: op.params,
           tags: op.tags,
         });
@@ -60,6 +66,15 @@ export async function applyScenario(store: AbstractStore, scenario: Scenario): P
         break;
       case 'delete_run':
         await store.deleteRun(lookup(runs, op.run, 'run'));
+        break;
+      case 'restore_run':
+        await store.restoreRun(lookup(runs, op.run, 'run'));
+        break;
+      case 'restore_experiment':
+        await store.restoreExperiment(lookup(experiments, op.experiment, 'experiment'));
+        break;
+      case 'log_inputs':
+        await store.logInputs(lookup(runs, op.run, 'run'), { datasets: op.datasets });
         break;
       default: {
         const never: never = op;

@@ -2,12 +2,13 @@
 
 Usage: python dump_via_client.py <tracking_uri> <queries.json>
 
-<tracking_uri> is either an http:// URI of a running `mlflow server` (RestStore) or a database URI
-(SqlAlchemyStore). The output has the same shape as `store-dump.ts` produces from our store:
+<tracking_uri> is either an http:// URI of a running `mlflow server` (RestStore), a database URI
+(SqlAlchemyStore) or a file: URI of an mlruns folder (FileStore; needs MLFLOW_ALLOW_FILE_STORE=true). The output has the same shape as `store-dump.ts` produces from our store:
 
   experiments          every experiment (view ALL), as MlflowClient.search_experiments returns it
-  runs                 every run of every experiment (view ALL), as MlflowClient.get_run returns it,
-                       with the full history of each of its metrics (MlflowClient.get_metric_history)
+  runs                 every run of every experiment (view ALL), as MlflowClient.get_run returns it
+                       (info, params, tags, latest metrics, dataset inputs), with the full history of
+                       each of its metrics (MlflowClient.get_metric_history)
   run_searches         for each query: the runs search_runs returns, in order, following page tokens
   experiment_searches  for each query: the experiment ids search_experiments returns, in order
 
@@ -69,6 +70,17 @@ def dump_experiment(experiment):
     }
 
 
+def dump_dataset_input(dataset_input):
+    d = dataset_input.dataset
+    dataset = {"name": d.name, "digest": d.digest, "source_type": d.source_type, "source": d.source}
+    # Optional fields, only when set (a file store keeps `null`, the REST layer sends "" or nothing).
+    for field in ("schema", "profile"):
+        value = getattr(d, field, None)
+        if value:
+            dataset[field] = value
+    return {"dataset": dataset, "tags": [{"key": t.key, "value": t.value} for t in dataset_input.tags]}
+
+
 def dump_run(run):
     info = run.info
     return {
@@ -87,6 +99,7 @@ def dump_run(run):
         "tags": dump_key_values(run.data.tags),
         # run.data.metrics maps key -> value only; the Metric objects keep timestamp and step.
         "metrics": [dump_metric(m) for m in run.data._metric_objs],
+        "inputs": [dump_dataset_input(d) for d in (run.inputs.dataset_inputs if run.inputs else [])],
     }
 
 

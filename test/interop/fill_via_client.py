@@ -3,7 +3,8 @@
 Usage: python fill_via_client.py <tracking_uri> <scenario.json>
 
 With a database URI the client talks to SqlAlchemyStore directly, which creates MLflow's schema on
-a fresh database (all alembic migrations). Every op maps to one MlflowClient call, the same call
+a fresh database (all alembic migrations); with a file: URI (and MLFLOW_ALLOW_FILE_STORE=true) it
+talks to FileStore, which creates the mlruns folder. Every op maps to one MlflowClient call, the same call
 `apply-scenario.ts` makes on our store. Numbers arrive as JSON numbers, or as the strings "NaN",
 "Infinity", "-Infinity" and "-0" for the doubles JSON cannot carry; float() reads both.
 
@@ -14,11 +15,29 @@ import json
 import sys
 
 from mlflow import MlflowClient
-from mlflow.entities import Metric, Param, RunTag
+from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
 
 
 def key_values(entries):
     return {entry["key"]: entry["value"] for entry in entries}
+
+
+def metric(m):
+    # dataset_name/dataset_digest are MLflow 3 metric fields, set only by some scenarios.
+    return Metric(
+        m["key"],
+        float(m["value"]),
+        m["timestamp"],
+        m["step"],
+        dataset_name=m.get("dataset_name"),
+        dataset_digest=m.get("dataset_digest"),
+    )
+
+
+def dataset_input(entry):
+    d = entry["dataset"]
+    dataset = Dataset(d["name"], d["digest"], d["source_type"], d["source"], d.get("schema"), d.get("profile"))
+    return DatasetInput(dataset, [InputTag(t["key"], t["value"]) for t in entry["tags"]])
 
 
 def main():
@@ -51,7 +70,7 @@ def main():
         elif kind == "log_batch":
             client.log_batch(
                 runs[op["run"]],
-                metrics=[Metric(m["key"], float(m["value"]), m["timestamp"], m["step"]) for m in op["metrics"]],
+                metrics=[metric(m) for m in op["metrics"]],
                 params=[Param(p["key"], p["value"]) for p in op["params"]],
                 tags=[RunTag(t["key"], t["value"]) for t in op["tags"]],
             )
@@ -61,6 +80,12 @@ def main():
             client.delete_tag(runs[op["run"]], op["key"])
         elif kind == "delete_run":
             client.delete_run(runs[op["run"]])
+        elif kind == "restore_run":
+            client.restore_run(runs[op["run"]])
+        elif kind == "restore_experiment":
+            client.restore_experiment(experiments[op["experiment"]])
+        elif kind == "log_inputs":
+            client.log_inputs(runs[op["run"]], datasets=[dataset_input(d) for d in op["datasets"]])
         else:
             raise ValueError(f"unknown scenario op {kind!r}")
 

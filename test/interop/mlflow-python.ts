@@ -48,12 +48,18 @@ function tail(text: string, lines = 30): string {
 /**
  * Runs `<venv>/bin/python test/interop/<script> ...args` in `cwd` and returns its stdout; rejects
  * with the exit code and the end of stderr, or after `timeoutMs` (the process is killed).
+ * `env` adds variables (e.g. `MLFLOW_ALLOW_FILE_STORE`); `python` runs another interpreter (another
+ * MLflow version) on the same scripts.
  */
-export function runPythonScript(script: string, args: string[], opts: { cwd: string; timeoutMs: number }): Promise<string> {
+export function runPythonScript(
+  script: string,
+  args: string[],
+  opts: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv; python?: string },
+): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(join(mlflowVenv, 'bin', 'python'), [join(scriptsDir, script), ...args], {
+    const child = spawn(opts.python ?? join(mlflowVenv, 'bin', 'python'), [join(scriptsDir, script), ...args], {
       cwd: opts.cwd,
-      env: { ...process.env, ...mlflowEnv },
+      env: { ...process.env, ...mlflowEnv, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
@@ -127,7 +133,7 @@ async function stopGroup(child: ChildProcess): Promise<void> {
  */
 export async function startMlflowServer(
   backendStoreUri: string,
-  opts: { cwd: string; artifactsDestination: string; timeoutMs?: number },
+  opts: { cwd: string; artifactsDestination: string; timeoutMs?: number; env?: NodeJS.ProcessEnv },
 ): Promise<MlflowServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -145,7 +151,7 @@ export async function startMlflowServer(
       cwd: opts.cwd,
       detached: true,
       // Job execution would start a huey consumer and a job store; reading tracking data needs neither.
-      env: { ...process.env, ...mlflowEnv, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' },
+      env: { ...process.env, ...mlflowEnv, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

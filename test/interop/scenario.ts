@@ -21,6 +21,23 @@ export interface ScenarioMetric {
   value: JsonNumber;
   timestamp: number;
   step: number;
+  /** MLflow 3 metric fields; both or neither (the file store writes them as two extra line fields). */
+  dataset_name?: string;
+  dataset_digest?: string;
+}
+
+export interface ScenarioDataset {
+  name: string;
+  digest: string;
+  source_type: string;
+  source: string;
+  schema?: string;
+  profile?: string;
+}
+
+export interface ScenarioDatasetInput {
+  dataset: ScenarioDataset;
+  tags: ScenarioKeyValue[];
 }
 
 export type ScenarioOp =
@@ -32,7 +49,10 @@ export type ScenarioOp =
   | { op: 'log_batch'; run: string; metrics: ScenarioMetric[]; params: ScenarioKeyValue[]; tags: ScenarioKeyValue[] }
   | { op: 'set_terminated'; run: string; status: 'FINISHED' | 'FAILED' | 'KILLED'; end_time: number }
   | { op: 'delete_tag'; run: string; key: string }
-  | { op: 'delete_run'; run: string };
+  | { op: 'delete_run'; run: string }
+  | { op: 'restore_run'; run: string }
+  | { op: 'restore_experiment'; experiment: string }
+  | { op: 'log_inputs'; run: string; datasets: ScenarioDatasetInput[] };
 
 export type ViewTypeName = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
 

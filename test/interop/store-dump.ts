@@ -4,8 +4,8 @@
  * two can be compared with one deep equality. Orders that are meaningful are kept: metric histories
  * (MLflow returns them by timestamp, step, value) and search results.
  */
-import type { AbstractStore, Experiment, Metric, PagedList, Run, ViewType } from '@mlstore/core';
-import { encodeNumber, type JsonNumber, type Queries, type ScenarioKeyValue } from './scenario.js';
+import type { AbstractStore, DatasetInput, Experiment, Metric, PagedList, Run, ViewType } from '@mlstore/core';
+import { encodeNumber, type JsonNumber, type Queries, type ScenarioDataset, type ScenarioKeyValue } from './scenario.js';
 
 export interface DumpMetric {
   key: string;
@@ -39,12 +39,20 @@ export interface DumpRunInfo {
   lifecycle_stage: string;
 }
 
+export interface DumpDatasetInput {
+  /** `schema` and `profile` only when non-empty (MLflow's readers differ on null vs ""). */
+  dataset: ScenarioDataset;
+  tags: ScenarioKeyValue[];
+}
+
 export interface DumpRun {
   info: DumpRunInfo;
   params: ScenarioKeyValue[];
   tags: ScenarioKeyValue[];
   /** Latest value per key. */
   metrics: DumpMetric[];
+  /** Dataset inputs of the run. */
+  inputs: DumpDatasetInput[];
 }
 
 export interface DumpRunWithHistory extends DumpRun {
@@ -93,6 +101,14 @@ function dumpExperiment(e: Experiment): DumpExperiment {
   };
 }
 
+function dumpDatasetInput(input: DatasetInput): DumpDatasetInput {
+  const d = input.dataset;
+  const dataset: ScenarioDataset = { name: d.name, digest: d.digest, source_type: d.source_type, source: d.source };
+  if (d.schema) dataset.schema = d.schema;
+  if (d.profile) dataset.profile = d.profile;
+  return { dataset, tags: input.tags.map(({ key, value }) => ({ key, value })) };
+}
+
 function dumpRun(run: Run): DumpRun {
   const i = run.info;
   return {
@@ -110,6 +126,7 @@ function dumpRun(run: Run): DumpRun {
     params: run.data.params.map(({ key, value }) => ({ key, value })),
     tags: run.data.tags.map(({ key, value }) => ({ key, value })),
     metrics: run.data.metrics.map(dumpMetric),
+    inputs: (run.inputs?.dataset_inputs ?? []).map(dumpDatasetInput),
   };
 }
 
@@ -183,8 +200,15 @@ export function compareStrings(a: string, b: string): number {
 
 const byKey = <T extends { key: string }>(items: T[]): T[] => [...items].sort((a, b) => compareStrings(a.key, b.key));
 
+/** Dataset inputs come in directory-listing order from a file store: sort by (name, digest). */
+function sortInputs(inputs: DumpDatasetInput[] | undefined): DumpDatasetInput[] {
+  return (inputs ?? [])
+    .map((i) => ({ dataset: i.dataset, tags: byKey(i.tags) }))
+    .sort((a, b) => compareStrings(a.dataset.name, b.dataset.name) || compareStrings(a.dataset.digest, b.dataset.digest));
+}
+
 function normalizeRun<T extends DumpRun>(run: T): T {
-  return { ...run, params: byKey(run.params), tags: byKey(run.tags), metrics: byKey(run.metrics) };
+  return { ...run, params: byKey(run.params), tags: byKey(run.tags), metrics: byKey(run.metrics), inputs: sortInputs(run.inputs) };
 }
 
 /** Sorts every list whose order MLflow does not define; keeps histories and search results in order. */
