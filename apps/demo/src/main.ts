@@ -1,0 +1,61 @@
+import { pino, type Logger } from 'pino';
+import { runGc } from './commands/gc.js';
+import { runMigrate } from './commands/migrate.js';
+import { println, type CommandContext } from './context.js';
+import { defaultRegistries, type Registries } from './registries.js';
+
+/** Help text of `mlstore`. */
+export const USAGE = `Usage: mlstore <command> [options]
+
+Commands:
+  migrate   copy a whole tracking store into another (resumable, verified)
+  gc        permanently delete deleted runs, logged models and experiments (mlflow gc)
+
+Run 'mlstore <command> --help' for a command's options.
+Environment: LOG_LEVEL (pino level for the log on stderr, default info).`;
+
+/** What {@link main} runs with; every field defaults to the process's own. */
+export interface MainOptions {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  isTTY: boolean;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  registries: Registries;
+  logger: Logger;
+  signal: AbortSignal;
+}
+
+/** Runs `mlstore <argv…>` and returns the exit code (0 ok, 1 failure, 2 usage, 130 interrupted). */
+export async function main(argv: readonly string[], options: Partial<MainOptions> = {}): Promise<number> {
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? pino({ level: env['LOG_LEVEL'] ?? 'info', base: null }, pino.destination({ dest: 2, sync: true }));
+  const ctx: CommandContext = {
+    stdout,
+    stderr,
+    isTTY: options.isTTY ?? Boolean((stderr as { isTTY?: boolean }).isTTY),
+    env,
+    registries: options.registries ?? defaultRegistries(),
+    logger,
+    signal: options.signal ?? new AbortController().signal,
+  };
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'migrate':
+      return runMigrate(rest, ctx);
+    case 'gc':
+      return runGc(rest, ctx, options.cwd ?? process.cwd());
+    case undefined:
+    case 'help':
+    case '-h':
+    case '--help':
+      println(command === undefined ? stderr : stdout, USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      println(stderr, `mlstore: unknown command '${command}'.`);
+      println(stderr, USAGE);
+      return 2;
+  }
+}

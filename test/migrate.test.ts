@@ -1,0 +1,114 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  MemoryTrackingStore,
+  isMlflowError,
+  migrateStore,
+  verifyMigration,
+  type MigrationReport,
+  type PortableStore,
+} from '@mlstore/core';
+import { FileTrackingStore } from '@mlstore/store-file';
+import { SqlTrackingStore } from '@mlstore/store-sql';
+import { dumpStore, fillStore, type FilledStore } from './migrate-fixture.js';
+
+// The issue's demonstration: `migrate` moves a 1,000-run store into SQLite and verifies it;
+// interrupted halfway and restarted, it finishes with the same result.
+const RUNS = 1000;
+const dir = mkdtempSync(join(tmpdir(), 'mlstore-migrate-'));
+let n = 0;
+const sqlite = () => SqlTrackingStore.open(`sqlite:///${join(dir, `target-${n++}.db`)}`, { artifactRoot: join(dir, 'artifacts') });
+const opened: { close(): Promise<void> }[] = [];
+afterAll(async () => {
+  for (const s of opened) await s.close();
+});
+
+async function runIdsIn(store: PortableStore, experimentIds: readonly string[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const e of experimentIds) for await (const r of store.exportRuns(e)) ids.push(r.info.run_id);
+  return ids;
+}
+
+/**
+ * The two halves of the demonstration for one source: a straight migration into SQLite, and one
+ * aborted after half the runs and restarted, which must end with exactly the same target.
+ */
+function describeMigration(name: string, makeSource: () => Promise<PortableStore & { close(): Promise<void> }>) {
+  describe(`migrate a ${RUNS}-run ${name} into SQLite`, () => {
+    let source: PortableStore;
+    let filled: FilledStore;
+    let straight: MigrationReport;
+    let straightTarget: SqlTrackingStore;
+
+    beforeAll(async () => {
+      const s = await makeSource();
+      opened.push(s);
+      source = s;
+      filled = await fillStore(s, RUNS);
+    }, 600_000);
+
+    it('copies every experiment, run, metric value and model, and verifies counts and metric hashes', async () => {
+      straightTarget = await sqlite();
+      opened.push(straightTarget);
+      straight = await migrateStore(source, straightTarget);
+      expect(straight.runs).toEqual({ created: RUNS, skipped: 0 });
+      expect(straight.experiments.created + straight.experiments.skipped).toBe(filled.experimentIds.length);
+      expect(straight.loggedModels).toEqual({ created: filled.modelIds.length, skipped: 0 });
+      const v = straight.verification;
+      expect(v?.ok).toBe(true);
+      expect(v?.target).toEqual(v?.source);
+      expect(v?.target).toMatchObject({ runs: RUNS, deletedRuns: filled.deletedRunIds.length + RUNS / 4, metricValues: filled.metricValues, deletedExperiments: 1 });
+      expect(v?.target.metricSeries).toBeGreaterThan(2 * RUNS);
+      // Spot checks through the ordinary API of the target.
+      const deleted = await straightTarget.getExperiment(filled.deletedExperimentId);
+      expect(deleted).toMatchObject({ name: 'gamma', lifecycle_stage: 'deleted', tags: [{ key: 'archived', value: 'yes' }] });
+      const edgeRun = filled.runIds[7] as string;
+      const history = (await straightTarget.getMetricHistory(edgeRun, 'edge')).items.map((m) => m.value);
+      expect(history.some(Number.isNaN)).toBe(true);
+      expect(history).toContain(1.7976931348623157e308);
+      const byKey = <T extends { key: string }>(xs: T[]) => [...xs].sort((a, b) => a.key.localeCompare(b.key));
+      const [copy, original] = await Promise.all([straightTarget.getRun(filled.runIds[10] as string), source.getRun(filled.runIds[10] as string)]);
+      expect(copy.info).toEqual(original.info);
+      expect(byKey(copy.data.params)).toEqual(byKey(original.data.params));
+      expect(byKey(copy.data.tags)).toEqual(byKey(original.data.tags));
+      expect(byKey(copy.data.metrics)).toEqual(byKey(original.data.metrics));
+      expect(copy.inputs.dataset_inputs).toHaveLength(2);
+      // Straight after: a second migration has nothing left to copy.
+      const again = await migrateStore(source, straightTarget, { verify: false });
+      expect(again.runs).toEqual({ created: 0, skipped: RUNS });
+    }, 600_000);
+
+    it('interrupted after half the runs holds a strict subset; restarted it ends with the same target', async () => {
+      const target = await sqlite();
+      opened.push(target);
+      const ac = new AbortController();
+      const err = await migrateStore(source, target, {
+        signal: ac.signal,
+        onProgress: (p) => {
+          if (p.phase === 'runs' && p.done === RUNS / 2) ac.abort(new Error('simulated interruption'));
+        },
+      }).catch((e: unknown) => e);
+      expect(isMlflowError(err) && err.errorCode).toBe('CANCELLED');
+
+      const copied = await runIdsIn(target, filled.experimentIds);
+      expect(copied.length).toBeGreaterThanOrEqual(RUNS / 2);
+      expect(copied.length).toBeLessThan(RUNS);
+      expect(filled.runIds).toEqual(expect.arrayContaining(copied));
+      // Atomic imports: what is there is complete; everything else is simply missing.
+      const partial = await verifyMigration(source, target);
+      expect(partial.ok).toBe(false);
+      expect(new Set(partial.mismatches.map((m) => m.field))).toEqual(new Set(['missing']));
+      expect(partial.mismatches.filter((m) => m.entity === 'run')).toHaveLength(RUNS - copied.length);
+
+      const resumed = await migrateStore(source, target);
+      expect(resumed.runs).toEqual({ created: RUNS - copied.length, skipped: copied.length });
+      expect(resumed.verification).toEqual(straight.verification);
+      expect(await dumpStore(target)).toEqual(await dumpStore(straightTarget));
+    }, 600_000);
+  });
+}
+
+describeMigration('memory store', async () => new MemoryTrackingStore({ artifactRoot: join(dir, 'memory-artifacts') }));
+describeMigration('file store (mlruns) written by FileTrackingStore', async () => FileTrackingStore.open(join(dir, `mlruns-${n++}`)));
