@@ -32,7 +32,14 @@ import type {
 } from './entities.js';
 import { LifecycleStage, ViewType } from './entities.js';
 import { MlflowError } from './errors.js';
+import type { Logger } from './logger.js';
+import { generateRandomName } from './memory/memory-helpers.js';
 import {
+  truncateOrValidateTag,
+  validateBatchData,
+  validateBatchLimits,
+  validateParamKeysUnique,
+  validateRunId,
   MAX_RESULTS_GET_METRIC_HISTORY_BULK_INTERVAL,
   MAX_RUNS_GET_METRIC_HISTORY_BULK,
   SEARCH_MAX_RESULTS_DEFAULT_VALUE,
@@ -195,6 +202,42 @@ export function lifecycleStagesFor(viewType: ViewType | undefined): LifecycleSta
   if (vt === ViewType.DELETED_ONLY) return [LifecycleStage.DELETED];
   if (vt === ViewType.ACTIVE_ONLY) return [LifecycleStage.ACTIVE];
   throw MlflowError.invalidParameter(`Invalid view type: '${String(viewType)}'`);
+}
+
+/** The run tag holding a run's name. */
+export const RUN_NAME_TAG = 'mlflow.runName';
+
+/**
+ * The tags and name of a new run as every MLflow store decides them: tags validated (or truncated),
+ * the name from `runName`, else the `mlflow.runName` tag, else a random one, and that tag set to it.
+ * @throws INVALID_PARAMETER_VALUE when `runName` and the tag disagree, or a tag is invalid
+ */
+export function newRunTagsAndName(request: CreateRunRequest, logger?: Logger): { tags: RunTag[]; runName: string } {
+  const tags = (request.tags ?? []).map((t, i) => truncateOrValidateTag(t, `tags[${i}]`, logger));
+  const tagName = tags.find((t) => t.key === RUN_NAME_TAG)?.value;
+  if (request.runName && tagName !== undefined && request.runName !== tagName) {
+    throw MlflowError.invalidParameter(
+      "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with " +
+        `different values (run_name='${request.runName}', mlflow.runName='${tagName}').`,
+    );
+  }
+  const runName = request.runName || tagName || generateRandomName();
+  if (tagName === undefined) tags.push({ key: RUN_NAME_TAG, value: runName });
+  return { tags, runName };
+}
+
+/**
+ * log_batch's request checks shared by every store: run id, each metric/param/tag (values
+ * truncated per `MLFLOW_TRUNCATE_LONG_VALUES`), batch limits, unique param keys.
+ * @throws INVALID_PARAMETER_VALUE
+ */
+export function validateLogBatchRequest(runId: string, batch: LogBatchRequest, logger?: Logger): { metrics: Metric[]; params: Param[]; tags: RunTag[] } {
+  validateRunId(runId);
+  const metrics = batch?.metrics ?? [];
+  const { params, tags } = validateBatchData(metrics, batch?.params ?? [], batch?.tags ?? [], logger);
+  validateBatchLimits(metrics, params, tags);
+  validateParamKeysUnique(params);
+  return { metrics, params, tags };
 }
 
 /**

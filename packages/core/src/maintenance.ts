@@ -103,3 +103,16 @@ export function isPortableStore(store: AbstractStore): store is PortableStore {
 export function isGarbageCollectableStore(store: AbstractStore): store is GarbageCollectableStore {
   return typeof (store as Partial<GarbageCollectableStore>).hardDeleteRun === 'function';
 }
+
+/** True when two experiments agree on everything an import carries (id aside): a resumed import. */
+export function sameExperiment(a: Experiment, b: Experiment): boolean {
+  const tags = (e: Experiment) => JSON.stringify([...(e.tags ?? [])].map((t) => [t.key, t.value]).sort());
+  return (
+    a.name === b.name &&
+    a.artifact_location === b.artifact_location &&
+    a.lifecycle_stage === b.lifecycle_stage &&
+    a.creation_time === b.creation_time &&
+    a.last_update_time === b.last_update_time &&
+    tags(a) === tags(b)
+  );
+}

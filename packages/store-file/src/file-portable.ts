@@ -4,6 +4,7 @@ import {
   DEFAULT_EXPERIMENT_ID,
   LifecycleStage,
   MlflowError,
+  sameExperiment,
   throwIfAborted,
   type CallOptions,
   type DeletedEntity,
@@ -31,19 +32,6 @@ type ExperimentWriter = (
 ) => Promise<void>;
 
 const kv = (m: Map<string, string>) => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => ({ key, value }));
-
-const tagsKey = (e: Experiment): string => JSON.stringify([...(e.tags ?? [])].map((t) => [t.key, t.value]).sort());
-
-function sameExperiment(a: Experiment, b: Experiment): boolean {
-  return (
-    a.name === b.name &&
-    a.artifact_location === b.artifact_location &&
-    a.lifecycle_stage === b.lifecycle_stage &&
-    a.creation_time === b.creation_time &&
-    a.last_update_time === b.last_update_time &&
-    tagsKey(a) === tagsKey(b)
-  );
-}
 
 function badId(kind: string, id: string): MlflowError {
   return MlflowError.invalidParameter(`The file store cannot hold ${kind} id '${id}': it must be a single path component.`);

@@ -12,6 +12,8 @@ import {
   compareExperiments,
   generateRandomName,
   lifecycleStagesFor,
+  newRunTagsAndName,
+  RUN_NAME_TAG,
   paginate,
   parseExperimentFilter,
   parseExperimentOrderBy,
@@ -42,7 +44,6 @@ import { FileIo } from './file-io.js';
 import { MlrunsLayout, type ExperimentLocation, type RunLocation } from './mlruns-layout.js';
 import { ARTIFACTS, experimentMeta, META, METRICS, PARAMS, runMeta, TAGS } from './mlruns-meta.js';
 
-const RUN_NAME_TAG = 'mlflow.runName';
 
 /** Options of {@link FileTrackingStore}. */
 export interface FileTrackingStoreOptions {
@@ -320,16 +321,7 @@ export abstract class FileTrackingStoreBase extends BaseTrackingStore implements
   async createRun(request: CreateRunRequest, opts?: CallOptions): Promise<Run> {
     throwIfAborted(opts);
     const { loc, experiment } = await this.activeExperiment(request.experimentId ?? DEFAULT_EXPERIMENT_ID);
-    const tags = (request.tags ?? []).map((t, i) => truncateOrValidateTag(t, `tags[${i}]`, this.logger));
-    const tagName = tags.find((t) => t.key === RUN_NAME_TAG)?.value;
-    if (request.runName && tagName !== undefined && request.runName !== tagName) {
-      throw MlflowError.invalidParameter(
-        "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with " +
-          `different values (run_name='${request.runName}', mlflow.runName='${tagName}').`,
-      );
-    }
-    const runName = request.runName || tagName || generateRandomName();
-    if (tagName === undefined) tags.push({ key: RUN_NAME_TAG, value: runName });
+    const { tags, runName } = newRunTagsAndName(request, this.logger);
     const runId = randomUUID().replaceAll('-', '');
     const info: RunInfo = {
       run_id: runId,

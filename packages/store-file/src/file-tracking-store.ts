@@ -3,6 +3,8 @@ import {
   MLFLOW_LOGGED_MODELS_TAG,
   MlflowError,
   pythonJsonDumps,
+  RUN_NAME_TAG,
+  validateLogBatchRequest,
   throwIfAborted,
   validateBatchData,
   validateBatchLimits,
@@ -43,7 +45,6 @@ import { readTextIfExists } from './file-io.js';
 import { writeRunInputs, writeRunOutputs } from './mlruns-inputs.js';
 import { TAGS } from './mlruns-meta.js';
 
-const RUN_NAME_TAG = 'mlflow.runName';
 
 /**
  * MLflow's FileStore (`mlruns` folders) for Node: every `AbstractStore` method on MLflow 3.18.0's
@@ -79,11 +80,7 @@ export class FileTrackingStore extends FileTrackingStoreBase implements Portable
   /** @inheritdoc Validated as a whole first; params are create-once, metric lines appended per key. */
   async logBatch(runId: string, batch: LogBatchRequest, opts?: CallOptions): Promise<void> {
     throwIfAborted(opts);
-    validateRunId(runId);
-    const metrics = batch?.metrics ?? [];
-    const { params, tags } = validateBatchData(metrics, batch?.params ?? [], batch?.tags ?? [], this.logger);
-    validateBatchLimits(metrics, params, tags);
-    validateParamKeysUnique(params);
+    const { metrics, params, tags } = validateLogBatchRequest(runId, batch, this.logger);
     const loc = this.activeRun(runId);
     // Identical values within one batch are stored once, as MLflow's SQL store does (its primary key).
     const seen = new Set<string>();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import {
+  RUN_NAME_TAG,
   LifecycleStage,
   MlflowError,
   type DatasetInput,
@@ -17,7 +18,7 @@ import { sanitizeMetricValue, storedMetricValue } from './dialect-sql.js';
 import { chunks, groupBy, insertIgnore, upsert, type SqlContext } from './sql-context.js';
 import type { SqlDialectName } from './sql-uri.js';
 
-export const RUN_NAME_TAG = 'mlflow.runName';
+export { RUN_NAME_TAG };
 
 /** A `runs` row as RunInfo. */
 export function toRunInfo(row: RunsTable): RunInfo {

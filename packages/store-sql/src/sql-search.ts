@@ -5,7 +5,7 @@ import type { SqlDialectName } from './sql-uri.js';
 
 type Sql = RawBuilder<unknown>;
 
-const RUN_NAME_TAG = 'mlflow.runName';
+import { RUN_NAME_TAG } from '@mlstore/core';
 const DATASET_CONTEXT_TAG = 'mlflow.data.context';
 
 /** Run attribute → `runs` column (alias `r`). */

@@ -18,7 +18,8 @@ import {
   silentLogger,
   throwIfAborted,
   truncateOrValidateTag,
-  validateBatchData,
+  newRunTagsAndName,
+  validateLogBatchRequest,
   validateBatchLimits,
   validateDatasetInputs,
   validateExperimentArtifactLocation,
@@ -334,15 +335,7 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
   /** @inheritdoc */
   async createRun(request: CreateRunRequest, opts?: CallOptions): Promise<Run> {
     throwIfAborted(opts);
-    const tags = (request.tags ?? []).map((t, i) => truncateOrValidateTag(t, `tags[${i}]`, this.ctx.logger));
-    const tagName = tags.find((t) => t.key === RUN_NAME_TAG)?.value;
-    if (request.runName && tagName !== undefined && request.runName !== tagName) {
-      throw MlflowError.invalidParameter(
-        "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with " +
-          `different values (run_name='${request.runName}', mlflow.runName='${tagName}').`,
-      );
-    }
-    const runName = request.runName || tagName || generateRandomName();
+    const { tags, runName } = newRunTagsAndName(request, this.ctx.logger);
     const runId = randomUUID().replaceAll('-', '');
     return inTransaction(this.ctx, async (tx) => {
       const exp = await this.activeExperimentRow(tx, request.experimentId ?? DEFAULT_EXPERIMENT_ID);
@@ -434,11 +427,7 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
    */
   async logBatch(runId: string, batch: LogBatchRequest, opts?: CallOptions): Promise<void> {
     throwIfAborted(opts);
-    validateRunId(runId);
-    const metrics = batch?.metrics ?? [];
-    const { params, tags } = validateBatchData(metrics, batch?.params ?? [], batch?.tags ?? [], this.ctx.logger);
-    validateBatchLimits(metrics, params, tags);
-    validateParamKeysUnique(params);
+    const { metrics, params, tags } = validateLogBatchRequest(runId, batch, this.ctx.logger);
     await inTransaction(this.ctx, async (tx) => {
       const run = await requireActiveRunRow(tx, runId);
       await writeParams(tx, this.ctx.dialect, runId, params);

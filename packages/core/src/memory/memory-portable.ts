@@ -1,6 +1,6 @@
 import { DEFAULT_EXPERIMENT_ID, LifecycleStage, type Experiment, type Metric } from '../entities.js';
 import { MlflowError } from '../errors.js';
-import type { DeletedEntity, ImportOutcome, LoggedModelExport, RunExport } from '../maintenance.js';
+import { sameExperiment, type DeletedEntity, type ImportOutcome, type LoggedModelExport, type RunExport } from '../maintenance.js';
 import { canonicalExperimentId, clone, isMoreRecent, metricIdentity } from './memory-helpers.js';
 import type { MemoryModelStore } from './memory-logged-models.js';
 import type { MemoryState, RunRecord } from './memory-state.js';
@@ -202,14 +202,3 @@ function storeMetric(rec: RunRecord, raw: Metric): void {
 }
 
 /** Same id, name, location, lifecycle, times and tags (order of tags ignored). */
-function sameExperiment(a: Experiment, b: Experiment): boolean {
-  const tags = (e: Experiment) => JSON.stringify([...(e.tags ?? [])].map((t) => [t.key, t.value]).sort());
-  return (
-    a.name === b.name &&
-    a.artifact_location === b.artifact_location &&
-    a.lifecycle_stage === b.lifecycle_stage &&
-    a.creation_time === b.creation_time &&
-    a.last_update_time === b.last_update_time &&
-    tags(a) === tags(b)
-  );
-}

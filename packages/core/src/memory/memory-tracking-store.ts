@@ -12,7 +12,15 @@ import type {
   TrackingStoreCapabilities,
   UpdateRunInfoRequest,
 } from '../abstract-store.js';
-import { BaseTrackingStore, lifecycleStagesFor, resolveSearchMaxResults, throwIfAborted } from '../base-store.js';
+import {
+  BaseTrackingStore,
+  lifecycleStagesFor,
+  newRunTagsAndName,
+  resolveSearchMaxResults,
+  RUN_NAME_TAG,
+  throwIfAborted,
+  validateLogBatchRequest,
+} from '../base-store.js';
 import {
   DEFAULT_EXPERIMENT_ID,
   DEFAULT_EXPERIMENT_NAME,
@@ -72,8 +80,6 @@ import {
   resolveUriIfLocal,
 } from './memory-helpers.js';
 import type { MemoryState, RunRecord } from './memory-state.js';
-
-const RUN_NAME_TAG = 'mlflow.runName';
 
 /** Options of {@link MemoryTrackingStore}. */
 export interface MemoryTrackingStoreOptions {
@@ -316,15 +322,7 @@ export class MemoryTrackingStore extends BaseTrackingStore implements PortableSt
   async createRun(request: CreateRunRequest, opts?: CallOptions): Promise<Run> {
     throwIfAborted(opts);
     const exp = this.activeExperiment(request.experimentId ?? DEFAULT_EXPERIMENT_ID);
-    const tags = (request.tags ?? []).map((t, i) => truncateOrValidateTag(t, `tags[${i}]`, this.logger));
-    const tagName = tags.find((t) => t.key === RUN_NAME_TAG)?.value;
-    if (request.runName && tagName !== undefined && request.runName !== tagName) {
-      throw MlflowError.invalidParameter(
-        "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with " +
-          `different values (run_name='${request.runName}', mlflow.runName='${tagName}').`,
-      );
-    }
-    const runName = request.runName || tagName || generateRandomName();
+    const { tags, runName } = newRunTagsAndName(request, this.logger);
     const runId = randomUUID().replaceAll('-', '');
     const rec: RunRecord = {
       info: {
@@ -401,11 +399,7 @@ export class MemoryTrackingStore extends BaseTrackingStore implements PortableSt
    */
   async logBatch(runId: string, batch: LogBatchRequest, opts?: CallOptions): Promise<void> {
     throwIfAborted(opts);
-    validateRunId(runId);
-    const metrics = batch?.metrics ?? [];
-    const { params, tags } = validateBatchData(metrics, batch?.params ?? [], batch?.tags ?? [], this.logger);
-    validateBatchLimits(metrics, params, tags);
-    validateParamKeysUnique(params);
+    const { metrics, params, tags } = validateLogBatchRequest(runId, batch, this.logger);
     const rec = this.activeRun(runId);
     const mismatched = params
       .filter((p) => rec.params.has(p.key) && rec.params.get(p.key) !== p.value)
