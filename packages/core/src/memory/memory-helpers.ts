@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import type { Metric } from '../entities.js';
+import type { RunRecord } from './memory-state.js';
 import { parseExperimentId } from '../validation/index.js';
 
 // Our own word lists (MLflow uses `<predicate>-<noun>-<int 0..1000>`, at most 20 characters).
@@ -79,4 +80,20 @@ export function clone<T>(value: T): T {
 export function canonicalExperimentId(experimentId: unknown): string {
   parseExperimentId(experimentId);
   return BigInt(String(experimentId).trim()).toString();
+}
+
+/** Adds one history value as logBatch does: duplicates of a stored row are dropped, latest moves forward. */
+export function storeMetric(rec: RunRecord, raw: Metric): void {
+  const m: Metric = { key: raw.key, value: raw.value, timestamp: raw.timestamp, step: raw.step ?? 0 };
+  if (raw.dataset_name !== undefined) m.dataset_name = raw.dataset_name;
+  if (raw.dataset_digest !== undefined) m.dataset_digest = raw.dataset_digest;
+  if (raw.model_id !== undefined) m.model_id = raw.model_id;
+  const identity = metricIdentity(m);
+  if (rec.metricIds.has(identity)) return;
+  rec.metricIds.add(identity);
+  let list = rec.history.get(m.key);
+  if (!list) rec.history.set(m.key, (list = []));
+  list.push(m);
+  const latest = rec.latest.get(m.key);
+  if (!latest || isMoreRecent(m, latest)) rec.latest.set(m.key, m);
 }

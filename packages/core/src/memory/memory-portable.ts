@@ -1,7 +1,7 @@
 import { DEFAULT_EXPERIMENT_ID, LifecycleStage, type Experiment, type Metric } from '../entities.js';
 import { MlflowError } from '../errors.js';
 import { sameExperiment, type DeletedEntity, type ImportOutcome, type LoggedModelExport, type RunExport } from '../maintenance.js';
-import { canonicalExperimentId, clone, isMoreRecent, metricIdentity } from './memory-helpers.js';
+import { canonicalExperimentId, clone, storeMetric } from './memory-helpers.js';
 import type { MemoryModelStore } from './memory-logged-models.js';
 import type { MemoryState, RunRecord } from './memory-state.js';
 
@@ -185,20 +185,5 @@ export class MemoryPortable {
   }
 }
 
-/** Adds one history value as logBatch does: duplicates of a stored row are dropped, latest moves forward. */
-function storeMetric(rec: RunRecord, raw: Metric): void {
-  const m: Metric = { key: raw.key, value: raw.value, timestamp: raw.timestamp, step: raw.step ?? 0 };
-  if (raw.dataset_name !== undefined) m.dataset_name = raw.dataset_name;
-  if (raw.dataset_digest !== undefined) m.dataset_digest = raw.dataset_digest;
-  if (raw.model_id !== undefined) m.model_id = raw.model_id;
-  const identity = metricIdentity(m);
-  if (rec.metricIds.has(identity)) return;
-  rec.metricIds.add(identity);
-  let list = rec.history.get(m.key);
-  if (!list) rec.history.set(m.key, (list = []));
-  list.push(m);
-  const latest = rec.latest.get(m.key);
-  if (!latest || isMoreRecent(m, latest)) rec.latest.set(m.key, m);
-}
 
 /** Same id, name, location, lifecycle, times and tags (order of tags ignored). */

@@ -74,10 +74,8 @@ import {
   canonicalExperimentId,
   clone,
   compareMetricHistory,
-  generateRandomName,
-  isMoreRecent,
-  metricIdentity,
   resolveUriIfLocal,
+  storeMetric,
 } from './memory-helpers.js';
 import type { MemoryState, RunRecord } from './memory-state.js';
 
@@ -410,7 +408,7 @@ export class MemoryTrackingStore extends BaseTrackingStore implements PortableSt
       );
     }
     for (const p of params) rec.params.set(p.key, p.value);
-    for (const raw of metrics) this.storeMetric(rec, raw);
+    for (const raw of metrics) storeMetric(rec, raw);
     this.models.attachMetrics(rec.info.run_id, metrics);
     for (const t of tags) {
       rec.tags.set(t.key, t.value);
@@ -418,20 +416,6 @@ export class MemoryTrackingStore extends BaseTrackingStore implements PortableSt
     }
   }
 
-  private storeMetric(rec: RunRecord, raw: Metric): void {
-    const m: Metric = { key: raw.key, value: raw.value, timestamp: raw.timestamp, step: raw.step ?? 0 };
-    if (raw.dataset_name !== undefined) m.dataset_name = raw.dataset_name;
-    if (raw.dataset_digest !== undefined) m.dataset_digest = raw.dataset_digest;
-    if (raw.model_id !== undefined) m.model_id = raw.model_id;
-    const id = metricIdentity(m);
-    if (rec.metricIds.has(id)) return;
-    rec.metricIds.add(id);
-    let list = rec.history.get(m.key);
-    if (!list) rec.history.set(m.key, (list = []));
-    list.push(m);
-    const latest = rec.latest.get(m.key);
-    if (!latest || isMoreRecent(m, latest)) rec.latest.set(m.key, m);
-  }
 
   /** @inheritdoc Ordered by (timestamp, step, value); pages only when `maxResults` is given. */
   async getMetricHistory(
