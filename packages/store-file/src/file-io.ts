@@ -169,7 +169,7 @@ export function listFilesRecursive(dir: string, prefix = ''): string[] {
   for (const e of entries) {
     if (e.name.startsWith('.mlstore')) continue;
     if (e.isFile()) out.push(prefix + e.name);
-    else if (e.isDirectory()) out.push(...listFilesRecursive(join(dir, e.name), `${prefix}${e.name}/`));
+    else if (e.isDirectory()) out.push(...listFilesRecursive(`${dir}/${e.name}`, `${prefix}${e.name}/`));
   }
   return out;
 }
@@ -181,7 +181,7 @@ export function listFilesRecursive(dir: string, prefix = ''): string[] {
 export function readKeyFolder(dir: string, read: (path: string) => string | undefined = readTextSync): Map<string, string> {
   const out = new Map<string, string>();
   for (const key of listFilesRecursive(dir)) {
-    const v = read(join(dir, key));
+    const v = read(`${dir}/${key}`);
     if (v !== undefined) out.set(key, v);
   }
   return out;

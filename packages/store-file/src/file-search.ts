@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import {
   compareRuns,
   lifecycleStagesFor,
@@ -41,12 +40,12 @@ function storableKey(key: string): boolean {
   return key !== '' && posixNormpath(key) === key && !key.startsWith('..') && !key.startsWith('/');
 }
 
-function needsOf(filter: readonly SearchComparison[], orderBy: readonly OrderByClause[]): Needs {
+function needsOf(clauses: readonly (SearchComparison | OrderByClause)[], already?: Needs): Needs {
   const metrics = new Set<string>();
   const params = new Set<string>();
   const tags = new Set<string>();
   let inputs = false;
-  for (const c of [...filter, ...orderBy]) {
+  for (const c of clauses) {
     if ((c.type === 'metric' || c.type === 'parameter' || c.type === 'tag') && !storableKey(c.key)) continue;
     if (c.type === 'metric') metrics.add(c.key);
     else if (c.type === 'parameter') params.add(c.key);
@@ -54,9 +53,17 @@ function needsOf(filter: readonly SearchComparison[], orderBy: readonly OrderByC
     else if (c.type === 'dataset') inputs = true;
     else if (c.type === 'attribute' && c.key === 'run_name') tags.add('mlflow.runName');
   }
-  return { metrics: [...metrics], params: [...params], tags: [...tags], inputs };
+  const without = (set: Set<string>, done?: string[]) => [...set].filter((k) => !done?.includes(k));
+  return {
+    metrics: without(metrics, already?.metrics),
+    params: without(params, already?.params),
+    tags: without(tags, already?.tags),
+    inputs: inputs && !already?.inputs,
+  };
 }
 
+// Paths below are built by concatenation: path.join's normalisation showed in search profiles, and
+// every part is already a normalised absolute folder or a validated key.
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
@@ -70,7 +77,9 @@ export async function searchRunFolders(ctx: FileStoreContext, request: SearchRun
   const stages = new Set<string>(lifecycleStagesFor(request.runViewType));
   const filter = parseRunFilter(request.filterString);
   const orderBy = parseRunOrderBy(request.orderBy);
-  const needs = needsOf(filter, orderBy);
+  // What the filter needs is read for every run; what only the order needs, for matching runs only.
+  const filterNeeds = needsOf(filter);
+  const orderNeeds = needsOf(orderBy, filterNeeds);
   const matched: { run: Run; loc: RunLocation }[] = [];
   let scanned = 0;
   for (const expId of new Set((request.experimentIds ?? []).map(String))) {
@@ -81,12 +90,15 @@ export async function searchRunFolders(ctx: FileStoreContext, request: SearchRun
         throwIfAborted(opts);
         await yieldToLoop();
       }
-      const dir = join(exp.dir, name);
+      const dir = `${exp.dir}/${name}`;
       const meta = ctx.layout.readRunMeta(dir);
       if (!meta || meta.info.experiment_id !== expId || meta.info.run_id !== name || !stages.has(meta.info.lifecycle_stage)) continue;
       const loc: RunLocation = { dir, experimentDir: exp.dir, meta };
-      const run = await partialRun(ctx, loc, needs);
-      if (runMatches(run, filter)) matched.push({ run, loc });
+      const run = partialRun(loc);
+      await readNeeds(ctx, run, loc, filterNeeds);
+      if (!runMatches(run, filter)) continue;
+      await readNeeds(ctx, run, loc, orderNeeds);
+      matched.push({ run, loc });
     }
   }
   const compare = compareRuns(orderBy);
@@ -96,24 +108,30 @@ export async function searchRunFolders(ctx: FileStoreContext, request: SearchRun
   return page.nextPageToken ? { items, nextPageToken: page.nextPageToken } : { items };
 }
 
-async function partialRun(ctx: FileStoreContext, loc: RunLocation, needs: Needs): Promise<Run> {
-  const metrics: Metric[] = [];
-  for (const key of needs.metrics) {
-    const m = ctx.layout.cache.latestMetric(join(loc.dir, METRICS, key), key);
-    if (m) metrics.push(m);
-  }
-  const read = (folder: string, keys: string[]) =>
-    keys.flatMap((key) => {
-      const value = ctx.layout.cache.read(join(loc.dir, folder, key), (t) => t);
-      return value === undefined ? [] : [{ key, value }];
-    });
-  const info = { ...loc.meta.info };
-  const tags = read(TAGS, needs.tags);
-  if (!info.run_name) info.run_name = tags.find((t) => t.key === 'mlflow.runName')?.value ?? '';
+/** A run with its meta.yaml info and no data yet. */
+function partialRun(loc: RunLocation): Run {
   return {
-    info,
-    data: { metrics, params: read(PARAMS, needs.params), tags },
-    inputs: needs.inputs ? await readRunInputs(loc.dir, loc.experimentDir, ctx.logger) : { dataset_inputs: [], model_inputs: [] },
+    info: { ...loc.meta.info },
+    data: { metrics: [], params: [], tags: [] },
+    inputs: { dataset_inputs: [], model_inputs: [] },
     outputs: { model_outputs: [] },
   };
+}
+
+/** Adds the latest values of the needed metrics and the needed params, tags and inputs to `run`. */
+async function readNeeds(ctx: FileStoreContext, run: Run, loc: RunLocation, needs: Needs): Promise<void> {
+  for (const key of needs.metrics) {
+    const m = ctx.layout.cache.latestMetric(`${loc.dir}/${METRICS}/${key}`, key);
+    if (m) run.data.metrics.push(m);
+  }
+  const read = (folder: string, keys: string[], into: { key: string; value: string }[]) => {
+    for (const key of keys) {
+      const value = ctx.layout.cache.read(`${loc.dir}/${folder}/${key}`, (t) => t);
+      if (value !== undefined) into.push({ key, value });
+    }
+  };
+  read(PARAMS, needs.params, run.data.params);
+  read(TAGS, needs.tags, run.data.tags);
+  if (!run.info.run_name) run.info.run_name = run.data.tags.find((t) => t.key === 'mlflow.runName')?.value ?? '';
+  if (needs.inputs) run.inputs = await readRunInputs(loc.dir, loc.experimentDir, ctx.logger);
 }

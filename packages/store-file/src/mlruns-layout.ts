@@ -14,13 +14,11 @@ import { errno, listFilesRecursive, readKeyFolder } from './file-io.js';
 import { readRunInputs, readRunOutputs } from './mlruns-inputs.js';
 import {
   experimentFromMeta,
-  INPUTS,
   invalidState,
   MalformedMetaError,
   META,
   METRICS,
   MODELS,
-  OUTPUTS,
   PARAMS,
   readMeta,
   RESERVED_EXPERIMENT_FOLDERS,
@@ -125,7 +123,7 @@ export class MlrunsLayout {
   /** Parsed meta.yaml of a run folder (cached); undefined when absent or malformed. */
   readRunMeta(dir: string): RunMeta | undefined {
     try {
-      return this.cache.read(join(dir, META), (t) => runFromMeta(readMeta(t, `run ${basename(dir)}`)));
+      return this.cache.read(`${dir}/${META}`, (t) => runFromMeta(readMeta(t, `run ${basename(dir)}`)));
     } catch (err) {
       if (err instanceof MalformedMetaError) return undefined;
       throw err;
@@ -181,7 +179,7 @@ export class MlrunsLayout {
     const keys = listFilesRecursive(join(runDir, METRICS));
     const out: Metric[] = [];
     for (const key of keys.sort()) {
-      const m = this.cache.latestMetric(join(runDir, METRICS, key), key);
+      const m = this.cache.latestMetric(`${runDir}/${METRICS}/${key}`, key);
       if (m) out.push(withoutRunId(m));
     }
     return out;
@@ -189,15 +187,12 @@ export class MlrunsLayout {
 
   /** The whole run: latest metrics, params, tags (sorted by key), inputs and outputs. */
   async loadRun(loc: RunLocation): Promise<Run> {
-    // One listing of the run folder tells which of the optional sub-folders exist.
-    const present = new Set(subdirs(loc.dir));
-    const empty = new Map<string, string>();
     const [metrics, params, tags, inputs, outputs] = await Promise.all([
-      present.has(METRICS) ? this.latestMetrics(loc.dir) : [],
-      present.has(PARAMS) ? this.readKeys(join(loc.dir, PARAMS)) : empty,
-      present.has(TAGS) ? this.readKeys(join(loc.dir, TAGS)) : empty,
-      present.has(INPUTS) ? readRunInputs(loc.dir, loc.experimentDir, this.logger) : { dataset_inputs: [], model_inputs: [] },
-      present.has(OUTPUTS) ? readRunOutputs(loc.dir) : { model_outputs: [] },
+      this.latestMetrics(loc.dir),
+      this.readKeys(join(loc.dir, PARAMS)),
+      this.readKeys(join(loc.dir, TAGS)),
+      readRunInputs(loc.dir, loc.experimentDir, this.logger),
+      readRunOutputs(loc.dir),
     ]);
     const info = { ...loc.meta.info };
     if (!info.run_name) info.run_name = tags.get('mlflow.runName') ?? '';
@@ -215,7 +210,7 @@ export class MlrunsLayout {
 
   /** A key folder (params/, tags/) read through the cache. */
   readKeys(dir: string): Map<string, string> {
-    return readKeyFolder(dir, (path) => this.cache.read(path, (t) => t));
+    return readKeyFolder(dir, (path) => this.cache.read(path, identity));
   }
 
   /** True when the run is active. */
@@ -223,6 +218,8 @@ export class MlrunsLayout {
     return loc.meta.info.lifecycle_stage === LifecycleStage.ACTIVE;
   }
 }
+
+const identity = (t: string): string => t;
 
 function withoutRunId(m: Metric): Metric {
   const { run_id: _r, ...rest } = m;
