@@ -335,11 +335,19 @@ export abstract class FileTrackingStoreBase extends BaseTrackingStore implements
       lifecycle_stage: LifecycleStage.ACTIVE,
     };
     const dir = join(loc.dir, runId);
-    for (const d of [METRICS, PARAMS, ARTIFACTS]) mkdirSync(join(dir, d), { recursive: true });
+    mkdirSync(dir);
+    for (const d of [METRICS, PARAMS, ARTIFACTS, TAGS]) mkdirSync(join(dir, d));
     for (const t of tags) await this.io.writeAtomic(join(dir, TAGS, t.key), t.value ?? '');
     await this.io.writeAtomic(join(dir, META), runMeta(info));
     this.layout.rememberRun(runId, dir);
-    return this.layout.loadRun(this.layout.locateRun(runId));
+    // What was just written, without reading it back.
+    const byKey = new Map(tags.map((t) => [t.key, t.value ?? '']));
+    return {
+      info,
+      data: { metrics: [], params: [], tags: [...byKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => ({ key, value })) },
+      inputs: { dataset_inputs: [], model_inputs: [] },
+      outputs: { model_outputs: [] },
+    };
   }
 
   /** @inheritdoc Deleted runs are returned too. */
