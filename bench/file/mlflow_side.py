@@ -22,27 +22,13 @@ import mlflow  # noqa: E402
 from mlflow.entities import Metric, Param, RunTag, ViewType  # noqa: E402
 from mlflow.store.tracking.file_store import FileStore  # noqa: E402
 
-BASE_TS = 1_700_000_000_000
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "shared"))
+from bench_common import BASE_TS, batch_metrics, m1, m2, measure_writes, median, now, quantile, series  # noqa: E402
+
 SEARCH_EXPERIMENT = "bench-search"
 LR = ["0.1", "0.01", "0.001", "0.0001"]
 TEAMS = ["vision", "nlp", "speech", "rl", "tabular"]
 MODELS = ["resnet", "vit", "mlp"]
-
-
-def frac(x):
-    return x - math.floor(x)
-
-
-def m1(i):
-    return frac(i * 0.6180339887498949)
-
-
-def m2(i):
-    return frac(i * 0.7548776662466927)
-
-
-def series(step):
-    return 1.0 / (1.0 + step * 0.001)
 
 
 def history_length(i):
@@ -74,21 +60,6 @@ def dataset_run(i, n):
     return f"run-{i}", start, tags, params, metrics
 
 
-def now():
-    return time.perf_counter()
-
-
-def median(xs):
-    s = sorted(xs)
-    n = len(s)
-    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
-
-
-def quantile(xs, q):
-    s = sorted(xs)
-    return s[min(len(s) - 1, max(0, math.ceil(q * len(s)) - 1))]
-
-
 def open_store(root):
     t = now()
     store = FileStore(root, None)
@@ -103,58 +74,16 @@ def peak_rss_kib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def batch_metrics(keys, steps, step0):
-    return [Metric(f"k{k}", series(step0 + s), BASE_TS + step0 + s, step0 + s) for s in range(steps) for k in range(keys)]
-
-
 def writes(task):
     """Each phase on its own fresh folder (see ours-side.ts `writes`)."""
-    p = task["profile"]
-    store, open_ms = open_store(os.path.join(task["root"], "create-run"))
-    out = {"side": "mlflow", "openMs": open_ms, "env": env()}
+    opened = {}
 
-    c = p["createRun"]
-    exp = store.create_experiment("bench-create-run")
-    for i in range(c["warmup"]):
-        store.create_run(exp, "bench", BASE_TS + i, [], f"w{i}")
-    rounds = []
-    for r in range(c["rounds"]):
-        t = now()
-        for i in range(c["runsPerRound"]):
-            store.create_run(exp, "bench", BASE_TS + i, [], f"r{r}-{i}")
-        rounds.append(c["runsPerRound"] / (now() - t))
-    out["createRun"] = {"runsPerSecond": median(rounds), "rounds": rounds}
+    def store_for(phase):
+        store, opened[phase] = open_store(os.path.join(task["root"], phase))
+        return store
 
-    b = p["logBatch"]
-    store, _ = open_store(os.path.join(task["root"], "log-batch"))
-    exp = store.create_experiment("bench-log-batch")
-    run = store.create_run(exp, "bench", BASE_TS, [], "warmup").info.run_id
-    for w in range(b["warmupCalls"]):
-        store.log_batch(run, batch_metrics(b["keys"], b["steps"], w * b["steps"]), [], [])
-    rows = b["keys"] * b["steps"]
-    rounds = []
-    for r in range(b["rounds"]):
-        run = store.create_run(exp, "bench", BASE_TS, [], f"r{r}").info.run_id
-        calls = [batch_metrics(b["keys"], b["steps"], j * b["steps"]) for j in range(b["callsPerRound"])]
-        t = now()
-        for metrics in calls:
-            store.log_batch(run, metrics, [], [])
-        rounds.append(rows * b["callsPerRound"] / (now() - t))
-    out["logBatch"] = {"rowsPerSecond": median(rounds), "rounds": rounds, "rowsPerCall": rows}
-
-    m = p["logMetric"]
-    store, _ = open_store(os.path.join(task["root"], "log-metric"))
-    exp = store.create_experiment("bench-log-metric")
-    run = store.create_run(exp, "bench", BASE_TS, [], "lm").info.run_id
-    for i in range(m["warmup"]):
-        store.log_metric(run, Metric("warm", series(i), BASE_TS + i, i))
-    lat = []
-    for i in range(m["calls"]):
-        metric = Metric("loss", series(i), BASE_TS + i, i)
-        t = now()
-        store.log_metric(run, metric)
-        lat.append((now() - t) * 1000)
-    out["logMetric"] = {"p50Ms": quantile(lat, 0.5), "p99Ms": quantile(lat, 0.99), "meanMs": sum(lat) / len(lat), "calls": len(lat)}
+    out = {"side": "mlflow", "env": env(), **measure_writes(task["profile"], store_for)}
+    out["openMs"] = opened["create-run"]
     out["peakRssKiB"] = peak_rss_kib()
     return out
 

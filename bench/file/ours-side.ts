@@ -5,7 +5,8 @@
 // share the 2 cores.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AbstractStore, Metric, Run } from '@mlstore/core';
+import type { AbstractStore, Run } from '@mlstore/core';
+import { measureWrites } from '../shared/writes.ts';
 import { FileTrackingStore } from '@mlstore/store-file';
 import {
   BASE_TS,
@@ -31,13 +32,6 @@ async function open(root: string): Promise<{ store: AbstractStore; openMs: numbe
   return { store, openMs: now() - t };
 }
 
-const batchMetrics = (keys: number, steps: number, step0: number): Metric[] => {
-  const out: Metric[] = [];
-  for (let s = 0; s < steps; s++) {
-    for (let k = 0; k < keys; k++) out.push({ key: `k${k}`, value: series(step0 + s), timestamp: BASE_TS + step0 + s, step: step0 + s });
-  }
-  return out;
-};
 
 /**
  * create_run, log_batch and log_metric: the same calls as mlflow_side.py `writes`, each phase on a
@@ -46,61 +40,16 @@ const batchMetrics = (keys: number, steps: number, step0: number): Metric[] => {
  * the 1,020-run create_run experiment (random id) happened to be listed first: 0.5 or 3.3 ms.
  */
 async function writes(root: string, p: Extract<Task, { mode: 'writes' }>['profile']): Promise<WritesResult> {
-  const opened = await open(join(root, 'create-run'));
-  const openMs = opened.openMs;
-  let store = opened.store;
-  const newRun = async (experimentId: string, runName: string, startTime = BASE_TS) =>
-    (await store.createRun({ experimentId, userId: 'bench', startTime, tags: [], runName })).info.run_id;
-
-  const c = p.createRun;
-  let exp = await store.createExperiment('bench-create-run');
-  for (let i = 0; i < c.warmup; i++) await newRun(exp, `w${i}`, BASE_TS + i);
-  const createRounds: number[] = [];
-  for (let r = 0; r < c.rounds; r++) {
-    const t = now();
-    for (let i = 0; i < c.runsPerRound; i++) await newRun(exp, `r${r}-${i}`, BASE_TS + i);
-    createRounds.push(c.runsPerRound / ((now() - t) / 1000));
-  }
-
-  const b = p.logBatch;
-  await store.close();
-  store = (await open(join(root, 'log-batch'))).store;
-  exp = await store.createExperiment('bench-log-batch');
-  let run = await newRun(exp, 'warmup');
-  for (let w = 0; w < b.warmupCalls; w++) await store.logBatch(run, { metrics: batchMetrics(b.keys, b.steps, w * b.steps) });
-  const rowsPerCall = b.keys * b.steps;
-  const batchRounds: number[] = [];
-  for (let r = 0; r < b.rounds; r++) {
-    run = await newRun(exp, `r${r}`);
-    const calls = Array.from({ length: b.callsPerRound }, (_, j) => batchMetrics(b.keys, b.steps, j * b.steps));
-    const t = now();
-    for (const metrics of calls) await store.logBatch(run, { metrics });
-    batchRounds.push((rowsPerCall * b.callsPerRound) / ((now() - t) / 1000));
-  }
-
-  const m = p.logMetric;
-  await store.close();
-  store = (await open(join(root, 'log-metric'))).store;
-  exp = await store.createExperiment('bench-log-metric');
-  run = await newRun(exp, 'lm');
-  for (let i = 0; i < m.warmup; i++) await store.logMetric(run, { key: 'warm', value: series(i), timestamp: BASE_TS + i, step: i });
-  const lat: number[] = [];
-  for (let i = 0; i < m.calls; i++) {
-    const metric = { key: 'loss', value: series(i), timestamp: BASE_TS + i, step: i };
-    const t = now();
-    await store.logMetric(run, metric);
-    lat.push(now() - t);
-  }
-  await store.close();
-  return {
-    side: 'ours',
-    openMs,
-    peakRssKiB: process.resourceUsage().maxRSS,
-    env: env(),
-    createRun: { runsPerSecond: median(createRounds), rounds: createRounds },
-    logBatch: { rowsPerSecond: median(batchRounds), rounds: batchRounds, rowsPerCall },
-    logMetric: { p50Ms: quantile(lat, 0.5), p99Ms: quantile(lat, 0.99), meanMs: lat.reduce((a, x) => a + x, 0) / lat.length, calls: lat.length },
-  };
+  let store: AbstractStore | undefined;
+  let openMs = 0;
+  const timings = await measureWrites(p, async (phase) => {
+    await store?.close();
+    const opened = await open(join(root, phase));
+    if (phase === 'create-run') openMs = opened.openMs;
+    return (store = opened.store);
+  });
+  await store?.close();
+  return { side: 'ours', openMs, peakRssKiB: process.resourceUsage().maxRSS, env: env(), ...timings };
 }
 
 /** The fields compared with MLflow's results (mlflow_side.py `digest`); pairs sorted like Python's `sorted`. */

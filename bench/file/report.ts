@@ -1,6 +1,7 @@
 // The printed comparison of `pnpm bench:file`: one Markdown table (paste-able into bench/README.md)
 // and the result-equality lines.
 import { median, type Query, type RunDigest, type SearchResult, type WritesResult } from './workload.ts';
+import { fmt } from '../shared/writes.ts';
 
 /** Both sides' search processes for one query: `cold` holds every process's first call. */
 export interface QueryTimings {
@@ -9,15 +10,6 @@ export interface QueryTimings {
   ours: SearchResult[];
 }
 
-const fmt = (x: number) => {
-  if (!Number.isFinite(x)) return String(x);
-  const a = Math.abs(x);
-  if (a >= 1000) return Math.round(x).toLocaleString('en-US');
-  if (a >= 100) return x.toFixed(0);
-  if (a >= 10) return x.toFixed(1);
-  if (a >= 1) return x.toFixed(2);
-  return x.toFixed(3);
-};
 
 /** Median of the first call of every process: the store had never searched before. */
 export const coldMs = (rs: SearchResult[]) => median(rs.map((r) => r.timesMs[0]!));

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { compareResults, mib, millis, seconds, table, type QueryTimings } from './report.ts';
 import { FULL, QUICK, type PopulateResult, type RunDigest, type SearchResult, type Task, type WritesResult } from './workload.ts';
+import { mlflowPython as sharedMlflowPython } from '../shared/writes.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -46,12 +47,7 @@ if (args.help) {
 }
 if (args.populate !== 'ours' && args.populate !== 'mlflow') throw new Error(`--populate must be ours or mlflow\n${USAGE}`);
 
-/** MLflow's venv python: $MLSTORE_MLFLOW_PYTHON, else the project's venv (installed on first use). */
-function mlflowPython(): string {
-  if (process.env.MLSTORE_MLFLOW_PYTHON) return process.env.MLSTORE_MLFLOW_PYTHON;
-  const venv = execFileSync('bash', [join(repo, 'test/services/lib/mlflow-venv.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-  return join(venv, 'bin/python');
-}
+const mlflowPython = () => sharedMlflowPython(repo);
 
 /** 1-minute load averages seen around each child: other processes on the machine skew both sides. */
 const loads: number[] = [];

@@ -65,15 +65,8 @@ export type Task =
   | { mode: 'populate'; root: string; runs: number };
 
 /** Fixed epoch milliseconds so every populated folder holds identical values. */
-export const BASE_TS = 1_700_000_000_000;
-
-const frac = (x: number) => x - Math.floor(x);
-/** Metric m1 of run i (uniform in [0, 1), so `m1 > 0.5` keeps about half). */
-export const m1 = (i: number) => frac(i * 0.6180339887498949);
-/** Metric m2 of run i (the sort key; distinct for every i). */
-export const m2 = (i: number) => frac(i * 0.7548776662466927);
-/** Value of a logged series at `step`. */
-export const series = (step: number) => 1 / (1 + step * 0.001);
+export { BASE_TS, m1, m2, series } from '../shared/writes.ts';
+import { BASE_TS, m1, m2, series } from '../shared/writes.ts';
 /** Points in run i's `loss` and `accuracy` histories: 10 to 100. */
 export const historyLength = (i: number) => 10 + ((i * 7) % 91);
 
@@ -169,4 +162,4 @@ export interface RunDigest {
   metrics: [string, number, number, number][];
 }
 
-export { median, quantile } from '../sql/workload.ts';
+export { median, quantile } from '../shared/writes.ts';

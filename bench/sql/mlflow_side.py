@@ -24,53 +24,12 @@ from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
 from mlflow.utils.uri import append_to_uri_path
 
-BASE_TS = 1_700_000_000_000  # fixed epoch ms so both sides write identical rows
-
-
-def frac(x: float) -> float:
-    return x - math.floor(x)
-
-
-# The value formulas are duplicated in workload.ts; IEEE doubles make both sides bit-identical.
-def m1(i: int) -> float:
-    return frac(i * 0.6180339887498949)
-
-
-def m2(i: int) -> float:
-    return frac(i * 0.7548776662466927)
-
-
-def series(step: int) -> float:
-    return 1.0 / (1.0 + step * 0.001)
-
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "shared"))
+from bench_common import BASE_TS, batch_metrics, m1, m2, measure_writes, median, now, quantile, series  # noqa: E402
 
 def rss_kib() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
-
-
-def now() -> float:
-    return time.perf_counter()
-
-
-def median(xs):
-    s = sorted(xs)
-    n = len(s)
-    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
-
-
-def quantile(xs, q):
-    s = sorted(xs)
-    return s[min(len(s) - 1, max(0, math.ceil(q * len(s)) - 1))]
-
-
-def batch_metrics(keys: int, steps: int, step0: int):
-    # `keys` metric keys x `steps` steps: one log_batch call of keys*steps rows.
-    return [
-        Metric(f"k{k}", series(step0 + s), BASE_TS + step0 + s, step0 + s)
-        for s in range(steps)
-        for k in range(keys)
-    ]
 
 
 def search_metrics(i: int, n: int):
@@ -153,49 +112,8 @@ def main() -> None:
     out["rssAfterOpenKiB"] = rss_kib()
     phases = out["phases"]
 
-    # 1. create_run, sequential.
-    c = spec["createRun"]
-    exp = store.create_experiment("bench-create-run")
-    for i in range(c["warmup"]):
-        store.create_run(exp, "bench", BASE_TS + i, [], f"w{i}")
-    rounds = []
-    for r in range(c["rounds"]):
-        t = now()
-        for i in range(c["runsPerRound"]):
-            store.create_run(exp, "bench", BASE_TS + i, [], f"r{r}-{i}")
-        rounds.append(c["runsPerRound"] / (now() - t))
-    phases["createRun"] = {"runsPerSecond": median(rounds), "rounds": rounds}
-
-    # 2. log_batch with `keys*steps` metrics per call; fresh run per round.
-    b = spec["logBatch"]
-    exp = store.create_experiment("bench-log-batch")
-    run = store.create_run(exp, "bench", BASE_TS, [], "warmup").info.run_id
-    for w in range(b["warmupCalls"]):
-        store.log_batch(run, batch_metrics(b["keys"], b["steps"], w * b["steps"]), [], [])
-    rounds = []
-    rows = b["keys"] * b["steps"]
-    for r in range(b["rounds"]):
-        run = store.create_run(exp, "bench", BASE_TS, [], f"r{r}").info.run_id
-        calls = [batch_metrics(b["keys"], b["steps"], j * b["steps"]) for j in range(b["callsPerRound"])]
-        t = now()
-        for metrics in calls:
-            store.log_batch(run, metrics, [], [])
-        rounds.append(rows * b["callsPerRound"] / (now() - t))
-    phases["logBatch"] = {"rowsPerSecond": median(rounds), "rounds": rounds, "rowsPerCall": rows}
-
-    # 3. log_metric latency: single calls, one run, steps increasing.
-    m = spec["logMetric"]
-    exp = store.create_experiment("bench-log-metric")
-    run = store.create_run(exp, "bench", BASE_TS, [], "lm").info.run_id
-    for i in range(m["warmup"]):
-        store.log_metric(run, Metric("warm", series(i), BASE_TS + i, i))
-    lat = []
-    for i in range(m["calls"]):
-        metric = Metric("loss", series(i), BASE_TS + i, i)
-        t = now()
-        store.log_metric(run, metric)
-        lat.append((now() - t) * 1000)
-    phases["logMetric"] = {"p50Ms": quantile(lat, 0.5), "p99Ms": quantile(lat, 0.99), "meanMs": sum(lat) / len(lat), "calls": len(lat)}
+    # 1-3. create_run, log_batch and log_metric (shared with bench:file), all on this one store.
+    phases.update(measure_writes(spec, lambda phase: store))
 
     # 4. search_runs over an experiment of `runs` runs (populated untimed).
     s = spec["search"]

@@ -3,7 +3,8 @@
 // `node --import tsx ours-side.ts '<spec json>' [sql|memory]`, in its own process so that its RSS
 // is its own and the two sides never share a CPU.
 import { readFileSync } from 'node:fs';
-import type { AbstractStore, Metric } from '@mlstore/core';
+import type { AbstractStore } from '@mlstore/core';
+import { measureWrites, newRun as newRunIn } from '../shared/writes.ts';
 import { analyze } from './databases.ts';
 import { BASE_TS, m1, m2, median, quantile, series, type SideResult, type WorkloadSpec } from './workload.ts';
 
@@ -22,60 +23,18 @@ async function open(): Promise<{ store: AbstractStore; env: Record<string, strin
   return { store, env: { store: 'SqlTrackingStore' } };
 }
 
-const batchMetrics = (keys: number, steps: number, step0: number): Metric[] => {
-  const out: Metric[] = [];
-  for (let s = 0; s < steps; s++) {
-    for (let k = 0; k < keys; k++) out.push({ key: `k${k}`, value: series(step0 + s), timestamp: BASE_TS + step0 + s, step: step0 + s });
-  }
-  return out;
-};
 
 async function main(): Promise<void> {
   let t = now();
   const { store, env } = await open();
   const openSeconds = (now() - t) / 1000;
   const rssAfterOpenKiB = rssKiB();
-  const newRun = async (experimentId: string, runName: string, startTime = BASE_TS) =>
-    (await store.createRun({ experimentId, userId: 'bench', startTime, tags: [], runName })).info.run_id;
+  const newRun = (experimentId: string, runName: string, startTime = BASE_TS) => newRunIn(store, experimentId, runName, startTime);
 
-  // 1. create_run, sequential.
-  const c = spec.createRun;
-  let exp = await store.createExperiment('bench-create-run');
-  for (let i = 0; i < c.warmup; i++) await newRun(exp, `w${i}`, BASE_TS + i);
-  const createRounds: number[] = [];
-  for (let r = 0; r < c.rounds; r++) {
-    t = now();
-    for (let i = 0; i < c.runsPerRound; i++) await newRun(exp, `r${r}-${i}`, BASE_TS + i);
-    createRounds.push(c.runsPerRound / ((now() - t) / 1000));
-  }
-
-  // 2. log_batch with keys × steps metrics per call; a fresh run per round.
-  const b = spec.logBatch;
-  exp = await store.createExperiment('bench-log-batch');
-  let run = await newRun(exp, 'warmup');
-  for (let w = 0; w < b.warmupCalls; w++) await store.logBatch(run, { metrics: batchMetrics(b.keys, b.steps, w * b.steps) });
-  const rowsPerCall = b.keys * b.steps;
-  const batchRounds: number[] = [];
-  for (let r = 0; r < b.rounds; r++) {
-    run = await newRun(exp, `r${r}`);
-    const calls = Array.from({ length: b.callsPerRound }, (_, j) => batchMetrics(b.keys, b.steps, j * b.steps));
-    t = now();
-    for (const metrics of calls) await store.logBatch(run, { metrics });
-    batchRounds.push((rowsPerCall * b.callsPerRound) / ((now() - t) / 1000));
-  }
-
-  // 3. log_metric latency: single calls on one run, steps increasing.
-  const m = spec.logMetric;
-  exp = await store.createExperiment('bench-log-metric');
-  run = await newRun(exp, 'lm');
-  for (let i = 0; i < m.warmup; i++) await store.logMetric(run, { key: 'warm', value: series(i), timestamp: BASE_TS + i, step: i });
-  const lat: number[] = [];
-  for (let i = 0; i < m.calls; i++) {
-    const metric = { key: 'loss', value: series(i), timestamp: BASE_TS + i, step: i };
-    t = now();
-    await store.logMetric(run, metric);
-    lat.push(now() - t);
-  }
+  // 1–3. create_run, log_batch and log_metric (shared with bench:file), all on this one store.
+  const writes = await measureWrites(spec, async () => store);
+  let exp: string;
+  let run: string;
 
   // 4. search_runs over an experiment of `runs` runs, populated (untimed) with createRun + logBatch.
   const s = spec.search;
@@ -162,9 +121,7 @@ async function main(): Promise<void> {
     env: { ...env, node: process.versions.node, v8: process.versions.v8, harness: pkg.name },
     notes: [],
     phases: {
-      createRun: { runsPerSecond: median(createRounds), rounds: createRounds },
-      logBatch: { rowsPerSecond: median(batchRounds), rounds: batchRounds, rowsPerCall },
-      logMetric: { p50Ms: quantile(lat, 0.5), p99Ms: quantile(lat, 0.99), meanMs: lat.reduce((a, x) => a + x, 0) / lat.length, calls: lat.length },
+      ...writes,
       searchPopulate,
       searchRuns,
       searchRunsAllPages,

@@ -1,6 +1,7 @@
 // The printed comparison: one Markdown table (paste-able into bench/README.md) plus context lines.
 import type { Fingerprint } from './databases.ts';
 import type { SideResult, WorkloadSpec } from './workload.ts';
+import { fmt } from '../shared/writes.ts';
 
 interface Row {
   name: string;
@@ -13,15 +14,6 @@ interface Row {
   goal?: number;
 }
 
-const fmt = (x: number) => {
-  if (!Number.isFinite(x)) return String(x);
-  const a = Math.abs(x);
-  if (a >= 1000) return Math.round(x).toLocaleString('en-US');
-  if (a >= 100) return x.toFixed(0);
-  if (a >= 10) return x.toFixed(1);
-  if (a >= 1) return x.toFixed(2);
-  return x.toFixed(3);
-};
 
 export function rows(spec: WorkloadSpec, ml: SideResult, us: SideResult): Row[] {
   const a = ml.phases;

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { createDatabases, fingerprint, redact } from './databases.ts';
 import { fingerprintLine, table } from './report.ts';
 import { FULL, QUICK, type SideResult, type WorkloadSpec } from './workload.ts';
+import { mlflowPython as sharedMlflowPython } from '../shared/writes.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -49,12 +50,7 @@ if (args.help) {
 }
 if (args.populate !== 'bulk' && args.populate !== 'api') throw new Error(`--populate must be bulk or api\n${USAGE}`);
 
-/** MLflow's venv python: $MLSTORE_MLFLOW_PYTHON, else the project's venv (installed on first use). */
-function mlflowPython(): string {
-  if (process.env.MLSTORE_MLFLOW_PYTHON) return process.env.MLSTORE_MLFLOW_PYTHON;
-  const venv = execFileSync('bash', [join(repo, 'test/services/lib/mlflow-venv.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-  return join(venv, 'bin/python');
-}
+const mlflowPython = () => sharedMlflowPython(repo);
 
 /** 1-minute load averages seen while each side ran: other processes on the machine skew both sides unevenly. */
 const loads: { side: string; start: number; end: number }[] = [];

@@ -41,15 +41,7 @@ export const QUICK: Profile = {
 };
 
 /** Fixed epoch milliseconds so both sides write identical rows. */
-export const BASE_TS = 1_700_000_000_000;
-
-const frac = (x: number) => x - Math.floor(x);
-/** Search data set: metric m1 of run i (uniform in [0, 1), so `m1 > 0.5` keeps about half). */
-export const m1 = (i: number) => frac(i * 0.6180339887498949);
-/** Search data set: metric m2 of run i (the sort key). */
-export const m2 = (i: number) => frac(i * 0.7548776662466927);
-/** Value of a logged series at `step`. */
-export const series = (step: number) => 1 / (1 + step * 0.001);
+export { BASE_TS, m1, m2, median, quantile, series } from '../shared/writes.ts';
 
 /** What each side prints (one JSON line on stdout). */
 export interface SideResult {
@@ -70,16 +62,4 @@ export interface SideResult {
     historyPopulate: { seconds: number; points: number };
     metricHistory: { medianMs: number; timesMs: number[]; points: number };
   };
-}
-
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
-}
-
-/** Nearest-rank quantile (the same definition as mlflow_side.py). */
-export function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
 }
