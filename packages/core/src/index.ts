@@ -13,3 +13,4 @@ export * from './maintenance.js';
 export * from './garbage-collect.js';
 export * from './migrate-store.js';
 export * from './verify-migration.js';
+export * from './rest/index.js';

@@ -1,0 +1,3 @@
+export * from './endpoints.js';
+export * from './wire-json.js';
+export * from './wire-decode.js';

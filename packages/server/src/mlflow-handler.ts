@@ -1,0 +1,150 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { MlflowError, silentLogger, type AbstractStore, type ArtifactRepository, type Logger, type MlflowRpc } from '@mlstore/core';
+import { createArtifactLocationPolicy, createHostPolicy } from './artifact-location.js';
+import { handleArtifactProxy } from './artifact-proxy.js';
+import { parseJsonBody, readBody, sendError, sendJson, sendText } from './http-io.js';
+import { attachmentDisposition, guessMimeType } from './mime-type.js';
+import { queryToJson, readRpcRequest } from './request-parse.js';
+import { RpcRouter } from './router.js';
+import { RPC_SCHEMAS } from './rpc-schemas.js';
+import { RunArtifacts, type ArtifactRepositoryResolver } from './run-artifacts.js';
+import { TRACKING_RPCS, type RpcContext } from './tracking-rpcs.js';
+
+/** The MLflow version whose REST API the server speaks; `/version` answers it. */
+export const MLFLOW_COMPAT_VERSION = '3.18.0';
+
+export interface MlflowHandlerOptions {
+  /** The tracking store behind the API (required unless `artifactsOnly`). */
+  trackingStore?: AbstractStore;
+  /** The proxy's destination (`--artifacts-destination`). Without it artifact routes answer 503. */
+  artifactsDestination?: ArtifactRepository;
+  /** Serve the mlflow-artifacts proxy (default: when `artifactsDestination` is given). */
+  serveArtifacts?: boolean;
+  /** Serve only the artifact proxy; tracking routes answer 503 (`--artifacts-only`). */
+  artifactsOnly?: boolean;
+  /** Resolves runs' non-proxied artifact URIs for `/mlflow/artifacts/list` and `/get-artifact`. */
+  resolveArtifactRepository?: ArtifactRepositoryResolver;
+  /**
+   * URIs whose hosts the server may contact (its `--default-artifact-root` and
+   * `--artifacts-destination`); other host-addressed locations are refused (SSRF guard).
+   */
+  trustedArtifactUris?: string[];
+  /** Schemes allowed to address any host. Default: env `MLFLOW_ALLOWED_HOST_ADDRESSED_ARTIFACT_SCHEMES`. */
+  allowedHostAddressedSchemes?: string[];
+  /** A path prefix every route is served under (`--static-prefix`), e.g. `/mlflow`. */
+  staticPrefix?: string;
+  /** Largest JSON request body in bytes (default 64 MiB). Artifact uploads are streamed and unlimited. */
+  bodyLimit?: number;
+  /** Answer of `/version` (default {@link MLFLOW_COMPAT_VERSION}). */
+  version?: string;
+  logger?: Logger;
+}
+
+/** A Node request handler; `next` (Express/Connect style) gets requests for unknown paths. */
+export type MlflowRequestHandler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
+
+const API_PREFIXES = ['/api/2.0', '/ajax-api/2.0'];
+const NOT_FOUND_HTML =
+  '<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.</p>\n';
+
+/**
+ * MLflow's tracking REST API and mlflow-artifacts proxy as a plain Node request handler: mount it
+ * in `http.createServer`, Express, Connect, or Fastify (through `reply.hijack()`).
+ *
+ * @throws Error when neither a tracking store nor `artifactsOnly` is given.
+ */
+export function createMlflowHandler(options: MlflowHandlerOptions): MlflowRequestHandler {
+  const logger = options.logger ?? silentLogger;
+  const store = options.trackingStore;
+  if (!store && !options.artifactsOnly) throw new Error('createMlflowHandler: a trackingStore is required unless artifactsOnly is set');
+  const destination = options.artifactsDestination;
+  const serveArtifacts = (options.serveArtifacts ?? destination !== undefined) && destination !== undefined;
+  const bodyLimit = options.bodyLimit ?? 64 * 1024 * 1024;
+  const version = options.version ?? MLFLOW_COMPAT_VERSION;
+  const staticPrefix = (options.staticPrefix ?? '').replace(/\/+$/, '');
+  const policyOptions = {
+    trustedUris: options.trustedArtifactUris ?? [],
+    allowedSchemes: options.allowedHostAddressedSchemes ?? (process.env['MLFLOW_ALLOWED_HOST_ADDRESSED_ARTIFACT_SCHEMES'] ?? '').split(','),
+  };
+  const hostPolicy = createHostPolicy(policyOptions);
+  const artifactLocationPolicy = createArtifactLocationPolicy(policyOptions);
+  const runArtifacts = new RunArtifacts({ destination: serveArtifacts ? destination : undefined, resolve: options.resolveArtifactRepository, hostPolicy });
+  const router = new RpcRouter(Object.keys(TRACKING_RPCS) as MlflowRpc[]);
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<boolean> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    let path = q >= 0 ? url.slice(0, q) : url;
+    const query = new URLSearchParams(q >= 0 ? url.slice(q + 1) : '');
+    if (staticPrefix) {
+      if (!path.startsWith(`${staticPrefix}/`)) return false;
+      path = path.slice(staticPrefix.length);
+    }
+    const method = req.method ?? 'GET';
+    if (path === '/health') return sendText(res, 200, 'OK'), true;
+    if (path === '/version') return sendText(res, 200, version), true;
+    if (path === '/get-artifact' && method === 'GET') return serveRunArtifact(query, res, signal);
+    const prefix = API_PREFIXES.find((p) => path.startsWith(`${p}/`));
+    if (!prefix) return false;
+    const rest = path.slice(prefix.length);
+
+    if (rest.startsWith('/mlflow-artifacts/')) {
+      if (!serveArtifacts) {
+        sendText(res, 503, `Endpoint: ${path} disabled due to the mlflow server running with \`--no-serve-artifacts\`. To enable artifacts server functionality, run \`mlflow server\` with \`--serve-artifacts\``);
+        return true;
+      }
+      return handleArtifactProxy(destination!, req, res, rest.slice('/mlflow-artifacts/'.length), query, bodyLimit, signal);
+    }
+
+    const match = router.match(method, rest);
+    if (match === undefined) return false;
+    if (match === 'method-not-allowed') {
+      sendText(res, 405, 'Method Not Allowed');
+      return true;
+    }
+    if (options.artifactsOnly || !store) {
+      sendText(res, 503, `Endpoint: ${path} disabled due to the mlflow server running in \`--artifacts-only\` mode. To enable tracking server functionality, run \`mlflow server\` without \`--artifacts-only\``);
+      return true;
+    }
+    const schema = RPC_SCHEMAS[match.rpc];
+    const input = method === 'GET' && query.size > 0 ? queryToJson(schema, query) : parseJsonBody(req, await readBody(req, bodyLimit));
+    const msg = readRpcRequest(schema, { ...input, ...match.params });
+    const ctx: RpcContext = { store, runArtifacts, signal, artifactLocationPolicy };
+    sendJson(res, 200, await TRACKING_RPCS[match.rpc]!(msg, ctx));
+    return true;
+  }
+
+  async function serveRunArtifact(query: URLSearchParams, res: ServerResponse, signal: AbortSignal): Promise<boolean> {
+    if (!store) throw new MlflowError('get-artifact needs a tracking store', 'TEMPORARILY_UNAVAILABLE');
+    const runId = query.get('run_id') ?? query.get('run_uuid') ?? '';
+    const path = query.get('path') ?? '';
+    if (!runId) throw MlflowError.invalidParameter("Missing value for required parameter 'run_id'.");
+    const run = await store.getRun(runId, { signal });
+    const stream = await runArtifacts.open(run.info.artifact_uri, path, signal);
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    res.writeHead(200, { 'Content-Type': guessMimeType(name), 'Content-Disposition': attachmentDisposition(name), 'X-Content-Type-Options': 'nosniff' });
+    await pipeline(stream, res);
+    return true;
+  }
+
+  return (req, res, next) => {
+    const controller = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    dispatch(req, res, controller.signal).then(
+      (handled) => {
+        if (handled) return;
+        if (next) return next();
+        res.writeHead(404, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(NOT_FOUND_HTML) });
+        res.end(NOT_FOUND_HTML);
+      },
+      (err: unknown) => {
+        // Drain what the client still sends so it reads our answer instead of a reset.
+        if (!req.complete) req.resume();
+        sendError(res, err, logger);
+      },
+    );
+  };
+}
