@@ -1,6 +1,7 @@
 import { pino, type Logger } from 'pino';
 import { runGc } from './commands/gc.js';
 import { runMigrate } from './commands/migrate.js';
+import { runServer } from './commands/server.js';
 import { println, type CommandContext } from './context.js';
 import { defaultRegistries, type Registries } from './registries.js';
 
@@ -8,6 +9,7 @@ import { defaultRegistries, type Registries } from './registries.js';
 export const USAGE = `Usage: mlstore <command> [options]
 
 Commands:
+  server    run MLflow's tracking server (REST API and artifact proxy) on mlstore's stores
   migrate   copy a whole tracking store into another (resumable, verified)
   gc        permanently delete deleted runs, logged models and experiments (mlflow gc)
 
@@ -43,6 +45,8 @@ export async function main(argv: readonly string[], options: Partial<MainOptions
   };
   const [command, ...rest] = argv;
   switch (command) {
+    case 'server':
+      return runServer(rest, ctx);
     case 'migrate':
       return runMigrate(rest, ctx);
     case 'gc':
