@@ -1,0 +1,128 @@
+/**
+ * The whole tracking conformance kit through `@mlstore/store-rest`'s RestStore against the REAL
+ * `mlflow server` 3.18.0 on a fresh SQLite database: one server for the file, one RestStore (with
+ * its own HTTP client) per case group. The kit names everything uniquely, so groups share the
+ * server safely.
+ *
+ * Gated like the other interop suites: runs only in the integration profile (MLSTORE_PROFILE=integration)
+ * or with MLSTORE_INTEROP=1, and needs the MLflow venv (test/services/mlflow.sh); without it the suite
+ * is skipped loudly, or fails under MLSTORE_REQUIRE_SERVICES=1.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTrackingStoreRegistry, isMlflowError } from '@mlstore/core';
+import { RestStore, registerRestTrackingStore } from '@mlstore/store-rest';
+import { describeTrackingStore } from '@mlstore/testkit';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mlflowVenvProblem, startMlflowServer, type MlflowServer } from './interop/mlflow-python.js';
+
+const enabled = process.env.MLSTORE_PROFILE === 'integration' || process.env.MLSTORE_INTEROP === '1';
+const requireServices = process.env.MLSTORE_REQUIRE_SERVICES === '1';
+const SERVER_START_TIMEOUT_MS = 180_000;
+
+/**
+ * Where the real MLflow server behaves differently from what the kit asserts, by full case name.
+ * Only genuine differences of MLflow's server (never of the RestStore) belong here.
+ */
+const TRUNCATION_IS_SERVER_SIDE =
+  "MLFLOW_TRUNCATE_LONG_VALUES is read by the mlflow server process (its SqlAlchemyStore truncates with the server's default, true); " +
+  'the kit sets it only in the test process, and neither MLflow\'s Python RestStore nor ours truncates or refuses client-side';
+const SKIP: Record<string, string> = {
+  'validation > param value over its limit is refused [env MLFLOW_TRUNCATE_LONG_VALUES=false]': TRUNCATION_IS_SERVER_SIDE,
+  'validation > run tag value over its limit is refused [env MLFLOW_TRUNCATE_LONG_VALUES=false]': TRUNCATION_IS_SERVER_SIDE,
+  'validation > batch param value over its limit is refused [env MLFLOW_TRUNCATE_LONG_VALUES=false]': TRUNCATION_IS_SERVER_SIDE,
+  'validation > batch tag value over its limit is refused [env MLFLOW_TRUNCATE_LONG_VALUES=false]': TRUNCATION_IS_SERVER_SIDE,
+  'logged-models > createLoggedModel refuses name ""':
+    "MLflow's create-logged-model handler passes `request_message.name or None` to the store, so an empty name becomes " +
+    "None and the SqlAlchemyStore generates a random name instead of refusing '' (MLflow's Python RestStore sends \"name\": \"\" too)",
+};
+
+const title = 'RestStore against the real mlflow server 3.18.0 (SQLite backend)';
+const problem = enabled ? mlflowVenvProblem() : null;
+
+if (!enabled) {
+  console.warn('[rest-interop] skipped: the MLflow 3.18.0 interop tests run only in the integration profile (MLSTORE_PROFILE=integration) or with MLSTORE_INTEROP=1');
+  describe.skip(title, () => it('needs MLSTORE_PROFILE=integration or MLSTORE_INTEROP=1', () => {}));
+} else if (problem) {
+  if (requireServices) {
+    describe(title, () => {
+      it('has the services it needs (MLSTORE_REQUIRE_SERVICES=1)', () => {
+        throw new Error(`[rest-interop] ${problem}`);
+      });
+    });
+  } else {
+    console.warn(`[rest-interop] skipped: ${problem}`);
+    describe.skip(`${title} (${problem})`, () => it('needs the MLflow venv', () => {}));
+  }
+} else {
+  // Started on first use (inside the first group's beforeAll), so collecting the file costs nothing.
+  let dir: string | undefined;
+  let serverPromise: Promise<MlflowServer> | undefined;
+  const server = (): Promise<MlflowServer> =>
+    (serverPromise ??= (async () => {
+      dir = mkdtempSync(join(tmpdir(), 'mlstore-rest-interop-'));
+      return startMlflowServer(`sqlite:///${join(dir, 'mlflow.db')}`, {
+        cwd: dir,
+        artifactsDestination: join(dir, 'mlartifacts'),
+        timeoutMs: SERVER_START_TIMEOUT_MS,
+      });
+    })());
+
+  describe(title, () => {
+    afterAll(async () => {
+      if (serverPromise) await (await serverPromise.catch(() => undefined))?.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }, 60_000);
+
+    // No retries: a failing request must fail its case at once rather than back off for minutes.
+    describeTrackingStore('rest → mlflow server', async () => new RestStore({ baseUrl: (await server()).url, maxRetries: 0 }), { skip: SKIP });
+
+    describe('RestStore specifics', () => {
+      const open = async () => new RestStore({ baseUrl: (await server()).url, maxRetries: 0 });
+
+      it('the registry resolves http:// to a RestStore on the server', async () => {
+        const registry = registerRestTrackingStore(createTrackingStoreRegistry(), { maxRetries: 0 });
+        expect(registry.schemes()).toEqual(['http', 'https']);
+        const store = await registry.resolve((await server()).url);
+        try {
+          expect(store).toBeInstanceOf(RestStore);
+          expect((await store.getExperiment('0')).name).toBe('Default');
+        } finally {
+          await store.close();
+        }
+      });
+
+      it('an aborted signal reaches the transport: the call fails with CANCELLED', async () => {
+        const store = await open();
+        try {
+          const err = await store.getExperiment('0', { signal: AbortSignal.abort() }).catch((e: unknown) => e);
+          expect(isMlflowError(err) && err.errorCode).toBe('CANCELLED');
+        } finally {
+          await store.close();
+        }
+      });
+
+      it('a history longer than one 25000-value page is read whole without max_results', async () => {
+        const store = await open();
+        try {
+          const exp = await store.createExperiment(`rest-long-${Date.now()}-${Math.random()}`);
+          const run = (await store.createRun({ experimentId: exp })).info.run_id;
+          const total = 25_003;
+          for (let start = 0; start < total; start += 1000) {
+            const n = Math.min(1000, total - start);
+            await store.logBatch(run, { metrics: Array.from({ length: n }, (_, i) => ({ key: 'm', value: start + i, timestamp: 1, step: start + i })) });
+          }
+          const history = await store.getMetricHistory(run, 'm');
+          expect(history.nextPageToken).toBeUndefined();
+          expect(history.items).toHaveLength(total);
+          expect(history.items.at(-1)?.step).toBe(total - 1);
+          const fromSteps = await store.getMetricHistoryBulkIntervalFromSteps(run, 'm', [25_002, 3, 25_000], 10);
+          expect(fromSteps.map((m) => m.step)).toEqual([3, 25_000, 25_002]);
+        } finally {
+          await store.close();
+        }
+      }, 180_000);
+    });
+  });
+}
