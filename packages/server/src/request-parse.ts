@@ -79,8 +79,11 @@ function readMessage(schema: MessageSchema, input: Record<string, unknown>, pref
     const value = input[name];
     if (value === undefined || value === null) {
       delete out[name];
+      // Top-level required fields are checked after run_uuid stands in for run_id.
+      if (prefix && spec.required) throw missing(prefix + name);
       continue;
     }
+    if (prefix && spec.required && value === '') throw missing(prefix + name);
     out[name] = readField(prefix + name, spec, value);
   }
   return out;

@@ -27,12 +27,14 @@ const req: FieldSpec = { type: 'string', required: true };
 const int: FieldSpec = { type: 'int' };
 const strings: FieldSpec = { type: 'string[]' };
 const keyValues: FieldSpec = { type: 'object[]', items: { key: s, value: s } };
+// log-batch items: MLflow's handler requires each metric's key, value and timestamp and each key.
+const requiredKeyValues: FieldSpec = { type: 'object[]', items: { key: req, value: s } };
 const runId = { run_id: req, run_uuid: s };
 
 const metricItem: MessageSchema = {
-  key: s,
-  value: { type: 'double' },
-  timestamp: int,
+  key: req,
+  value: { type: 'double', required: true },
+  timestamp: { type: 'int', required: true },
   step: int,
   model_id: s,
   dataset_name: s,
@@ -82,8 +84,8 @@ export const RPC_SCHEMAS: Record<MlflowRpc, MessageSchema> = {
   logBatch: {
     run_id: req,
     metrics: { type: 'object[]', items: metricItem },
-    params: keyValues,
-    tags: keyValues,
+    params: requiredKeyValues,
+    tags: requiredKeyValues,
   },
   logModel: { run_id: req, model_json: req },
   logInputs: {

@@ -209,7 +209,7 @@ export const TRACKING_RPCS: Partial<Record<MlflowRpc, RpcHandler>> = {
     const page = await store.getMetricHistory(
       runId(msg),
       str(msg['metric_key'])!,
-      { maxResults: num(msg['max_results']) || undefined, pageToken: str(msg['page_token']) || undefined },
+      { maxResults: num(msg['max_results']), pageToken: str(msg['page_token']) || undefined },
       { signal },
     );
     return { metrics: page.items, next_page_token: page.nextPageToken };

@@ -1,0 +1,124 @@
+// The printed comparison: per backend, one Markdown table per MLflow configuration (paste-able into
+// bench/README.md), a table of where the CPU went, and the checks.
+import { fmt } from '../shared/writes.ts';
+import type { Fingerprint } from '../sql/databases.ts';
+import type { WindowStats } from './procs.ts';
+import type { ServerConfig } from './servers.ts';
+import type { ExperimentRows } from './verify.ts';
+import type { LoadResult, WorkloadName } from './workloads.ts';
+
+/** The goal the project states for the server: ≥ 5× the throughput in ≤ 1/5 of the memory. */
+export const GOAL = { throughput: 5, memory: 5 };
+
+export interface WorkloadResult {
+  workload: WorkloadName;
+  describe: string;
+  load: LoadResult;
+  procs: WindowStats;
+  loadAverage: { start: number; end: number };
+  /** Why requests failed (one probe request after the run, and the server's last log lines). */
+  failure?: { probe: string; log: string };
+}
+
+export interface ServerResult {
+  config: ServerConfig;
+  argv: string[];
+  database: string;
+  startSeconds: number;
+  populateSeconds: number;
+  rssAfterStartKiB: number;
+  rssBeforeLoadKiB: number;
+  rssEndKiB: number;
+  processes: { comm: string; rssKiB: number }[];
+  firstPage: { runs: number; nextPageToken: boolean; names: string[] };
+  workloads: WorkloadResult[];
+  verification: { expected: Record<string, { runs: readonly [number, number]; metrics: readonly [number, number] }>; database: Record<string, ExperimentRows>; restCreateRuns?: number; ok: boolean; problems: string[] };
+  fingerprint: Fingerprint;
+}
+
+export interface BackendResult {
+  backend: string;
+  uri: string;
+  servers: ServerResult[];
+  error?: string;
+  notes: string[];
+}
+
+const mib = (k: number) => `${fmt(k / 1024)} MiB`;
+const ms = (x: number) => fmt(x);
+/** Failed requests of a workload (warm-up included); a timed run without a single 2xx answer counts as one. */
+export const failures = (w: WorkloadResult) => w.load.non2xx + w.load.errors + w.load.warmup.non2xx + w.load.warmup.errors + (w.load.ok === 0 ? 1 : 0);
+
+const BACKEND_NAMES: Record<string, string> = { sqlite: 'SQLite', postgresql: 'PostgreSQL', mysql: 'MySQL' };
+
+export function backendTitle(b: BackendResult): string {
+  return BACKEND_NAMES[b.backend] ?? b.backend;
+}
+
+/** One table: our server against one MLflow configuration, one row per workload. */
+export function comparisonTable(ours: ServerResult, ml: ServerResult): string {
+  const lines = [
+    '| workload | mlstore req/s | MLflow req/s | ratio (mlstore / MLflow) | mlstore p50 / p99 ms | MLflow p50 / p99 ms | mlstore peak RSS | MLflow peak RSS | RSS ratio (MLflow / mlstore) | ≥ 5× throughput at ≤ 1/5 memory |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const a of ours.workloads) {
+    const b = ml.workloads.find((w) => w.workload === a.workload);
+    if (!b) continue;
+    const x = a.load.requestsPerSecond / b.load.requestsPerSecond;
+    const m = b.procs.peakRssKiB / a.procs.peakRssKiB;
+    const bad = [failures(a) ? `mlstore ${failures(a)}` : '', failures(b) ? `MLflow ${failures(b)}` : ''].filter(Boolean);
+    const missed = [x < GOAL.throughput ? 'throughput' : '', m < GOAL.memory ? 'memory' : ''].filter(Boolean);
+    const goal = bad.length ? `**invalid** (failed requests: ${bad.join(', ')})` : missed.length ? `**not met** (${missed.join(', ')})` : 'met';
+    const ratio = Number.isFinite(x) && x > 0 ? `${fmt(x)}×` : '–';
+    lines.push(
+      `| ${a.workload} | ${fmt(a.load.requestsPerSecond)} | ${fmt(b.load.requestsPerSecond)} | ${ratio} | ${ms(a.load.latencyMs.p50)} / ${ms(a.load.latencyMs.p99)} | ${ms(b.load.latencyMs.p50)} / ${ms(b.load.latencyMs.p99)} | ${mib(a.procs.peakRssKiB)} | ${mib(b.procs.peakRssKiB)} | ${fmt(m)}× | ${goal} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Where the CPU went during each timed workload, and the load average around it. */
+export function cpuTable(servers: ServerResult[]): string {
+  const lines = [
+    '| server | workload | req/s | server CPU | load generator CPU | PostgreSQL CPU | other CPU | load avg start → end | mean RSS | peak PSS |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+  ];
+  for (const s of servers) {
+    for (const w of s.workloads) {
+      const c = w.procs.cpu;
+      lines.push(
+        `| ${s.config.label} | ${w.workload} | ${fmt(w.load.requestsPerSecond)} | ${c.server.toFixed(2)} | ${c.loadGenerator.toFixed(2)} | ${c.postgres.toFixed(2)} | ${c.other.toFixed(2)} | ${w.loadAverage.start.toFixed(2)} → ${w.loadAverage.end.toFixed(2)} | ${mib(w.procs.meanRssKiB)} | ${mib(w.procs.peakPssKiB)} |`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n\nCPU columns are cores (CPU seconds per second) over the timed window; "other" is every other process on the machine (and kernel threads).`;
+}
+
+export function serverLines(s: ServerResult): string[] {
+  const out = [
+    `- ${s.config.label}: \`${commandLine(s)}\`; ` +
+      `${s.processes.length} process${s.processes.length === 1 ? '' : 'es'} (${s.processes.map((p) => `${p.comm} ${mib(p.rssKiB)}`).join(', ')}); ` +
+      `RSS after start ${mib(s.rssAfterStartKiB)}, after populating ${mib(s.rssBeforeLoadKiB)}, at the end ${mib(s.rssEndKiB)}; ` +
+      `up in ${fmt(s.startSeconds)} s; search data set written in ${fmt(s.populateSeconds)} s (untimed)`,
+  ];
+  const v = s.verification;
+  out.push(`  - writes in the database: ${v.ok ? 'as acknowledged' : `**MISMATCH**: ${v.problems.join('; ')}`} (${Object.entries(v.database).filter(([k]) => k !== 'bench-search').map(([k, r]) => `${k}: ${r.runs.toLocaleString('en-US')} runs, ${r.metrics.toLocaleString('en-US')} metric rows`).join('; ')}${v.restCreateRuns === undefined ? '' : `; runs/search counts ${v.restCreateRuns.toLocaleString('en-US')} runs in bench-create-run`})`);
+  for (const w of s.workloads) {
+    if (!failures(w)) continue;
+    out.push(`  - **${w.workload}: ${w.load.non2xx} non-2xx (${JSON.stringify(w.load.statusCodes)}), ${w.load.errors} errors (${w.load.timeouts} timeouts)${w.load.firstError ? `, first: ${w.load.firstError}` : ''}; warm-up: ${w.load.warmup.non2xx} non-2xx, ${w.load.warmup.errors} errors${w.load.ok === 0 ? '; no 2xx answer in the timed window' : ''}**`);
+    if (w.failure) out.push(`    - probe: ${w.failure.probe}`);
+  }
+  return out;
+}
+
+/** The server's command line as a person would type it, without the run's temp paths and port. */
+function commandLine(s: ServerResult): string {
+  const [cmd, ...rest] = s.argv;
+  const args = rest
+    .join(' ')
+    .replace(/--backend-store-uri \S+/, '--backend-store-uri …')
+    .replace(/--artifacts-destination \S+/, '--artifacts-destination …')
+    .replace(/--port \d+/, '--port …')
+    .replace(/\S*\/apps\/demo\/dist\/cli\.js/, 'apps/demo/dist/cli.js');
+  return s.config.kind === 'ours' ? `node ${args}` : `${cmd!.split('/').pop()} ${args}`;
+}

@@ -1,0 +1,288 @@
+// What the load generator sends: the fixture every server gets before the timed workloads (the
+// search data set and the run pools, written through the server's own REST API), each workload's
+// request bodies, and one bounded autocannon run (fixed duration, fixed connections).
+import autocannon from 'autocannon';
+import { BASE_TS, m1, m2, quantile, series } from '../shared/writes.ts';
+
+export type WorkloadName = 'search' | 'log-batch' | 'log-metric' | 'create';
+export const WORKLOADS: WorkloadName[] = ['search', 'log-batch', 'log-metric', 'create'];
+
+/** Sizes shared by every server of one benchmark run. */
+export interface LoadSpec {
+  connections: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+  /** Runs of the search experiment (each: 3 params, 3 tags + mlflow.runName, 3 metrics). */
+  searchRuns: number;
+  searchFilter: string;
+  searchOrderBy: string[];
+  searchMaxResults: number;
+  /** log-batch: `batchKeys × batchSteps` metrics per request. */
+  batchKeys: number;
+  batchSteps: number;
+  /** Runs the log-batch and log-metric requests go to, round robin (more than `connections`). */
+  poolRuns: number;
+  /** Requests in flight while populating the search data set. */
+  populateConcurrency: number;
+  /** Per-request timeout of the load generator. */
+  timeoutSeconds: number;
+}
+
+const API = '/api/2.0/mlflow';
+
+/** One REST call; throws on a non-2xx answer with its body. */
+export async function call<T = Record<string, unknown>>(url: string, path: string, body: unknown): Promise<T> {
+  const res = await fetch(`${url}${API}/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`POST ${API}/${path} → ${res.status}: ${text.slice(0, 500)}`);
+  return JSON.parse(text) as T;
+}
+
+export interface Fixture {
+  experiments: Record<'search' | 'logBatch' | 'logMetric' | 'create', string>;
+  batchRuns: string[];
+  metricRuns: string[];
+  populateSeconds: number;
+}
+
+const createRun = async (url: string, experimentId: string, runName: string, startTime: number) =>
+  (await call<{ run: { info: { run_id: string } } }>(url, 'runs/create', { experiment_id: experimentId, user_id: 'bench', start_time: startTime, run_name: runName, tags: [] })).run.info.run_id;
+
+/** Runs `fn(0 … n-1)` with at most `width` calls in flight. */
+async function pool(n: number, width: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(width, n) }, async () => {
+    while (next < n) await fn(next++);
+  }));
+}
+
+/**
+ * The data every server gets before the workloads, through its REST API: the search experiment
+ * (the rows of bench:sql's search data set: runs/create + one runs/log-batch per run) and the run
+ * pools of the write workloads. Returns the ids; `populateSeconds` (untimed) is for information.
+ */
+export async function setUpFixture(url: string, s: LoadSpec): Promise<Fixture> {
+  const exp = async (name: string) => (await call<{ experiment_id: string }>(url, 'experiments/create', { name })).experiment_id;
+  const experiments = { search: await exp('bench-search'), logBatch: await exp('bench-log-batch'), logMetric: await exp('bench-log-metric'), create: await exp('bench-create-run') };
+  const t = performance.now();
+  await pool(s.searchRuns, s.populateConcurrency, async (i) => {
+    const ts = BASE_TS + i;
+    const runId = await createRun(url, experiments.search, `s${i}`, ts);
+    await call(url, 'runs/log-batch', {
+      run_id: runId,
+      metrics: [
+        { key: 'm1', value: m1(i), timestamp: ts, step: 0 },
+        { key: 'm2', value: m2(i), timestamp: ts, step: 0 },
+        { key: 'm3', value: i / s.searchRuns, timestamp: ts, step: 0 },
+      ],
+      params: [
+        { key: 'p1', value: `v${i % 10}` },
+        { key: 'p2', value: `${i % 7}` },
+        { key: 'p3', value: i % 2 ? 'adam' : 'sgd' },
+      ],
+      tags: [
+        { key: 't1', value: `g${i % 5}` },
+        { key: 't2', value: 'bench' },
+        { key: 't3', value: `${i}` },
+      ],
+    });
+  });
+  const populateSeconds = (performance.now() - t) / 1000;
+  const runs = async (experimentId: string, prefix: string) => {
+    const ids: string[] = [];
+    await pool(s.poolRuns, s.populateConcurrency, async (i) => {
+      ids[i] = await createRun(url, experimentId, `${prefix}${i}`, BASE_TS + i);
+    });
+    return ids;
+  };
+  return { experiments, batchRuns: await runs(experiments.logBatch, 'b'), metricRuns: await runs(experiments.logMetric, 'm'), populateSeconds };
+}
+
+export const searchBody = (f: Fixture, s: LoadSpec) => ({
+  experiment_ids: [f.experiments.search],
+  filter: s.searchFilter,
+  order_by: s.searchOrderBy,
+  max_results: s.searchMaxResults,
+  run_view_type: 'ACTIVE_ONLY',
+});
+
+export interface WorkloadDef {
+  name: WorkloadName;
+  path: string;
+  /** Body of the `n`-th request (n counts on across warm-up and timed run, so every write is new). */
+  body(n: number): string;
+  /** What one 2xx response writes: metric rows or runs. */
+  writes?: { metrics?: number; runs?: number };
+  describe: string;
+}
+
+export function workload(name: WorkloadName, f: Fixture, s: LoadSpec): WorkloadDef {
+  const P = s.poolRuns;
+  switch (name) {
+    case 'search': {
+      const body = JSON.stringify(searchBody(f, s));
+      return {
+        name,
+        path: 'runs/search',
+        body: () => body,
+        describe: `runs/search: \`${s.searchFilter}\` order by ${s.searchOrderBy.join(', ')}, max_results ${s.searchMaxResults}, over ${s.searchRuns.toLocaleString('en-US')} runs`,
+      };
+    }
+    case 'log-batch': {
+      const perCall = s.batchKeys * s.batchSteps;
+      return {
+        name,
+        path: 'runs/log-batch',
+        // Request n goes to run n mod P with steps k·S … k·S+S-1 (k = ⌊n/P⌋): new rows, and every
+        // call moves each key's latest metric forward.
+        body: (n) => {
+          const k = Math.floor(n / P);
+          const metrics: { key: string; value: number; timestamp: number; step: number }[] = [];
+          for (let j = 0; j < s.batchSteps; j++) {
+            const step = k * s.batchSteps + j;
+            for (let key = 0; key < s.batchKeys; key++) metrics.push({ key: `k${key}`, value: series(step), timestamp: BASE_TS + step, step });
+          }
+          return JSON.stringify({ run_id: f.batchRuns[n % P], metrics });
+        },
+        writes: { metrics: perCall },
+        describe: `runs/log-batch: ${perCall} metrics (${s.batchKeys} keys × ${s.batchSteps} new steps) per request into ${P} runs, round robin`,
+      };
+    }
+    case 'log-metric':
+      return {
+        name,
+        path: 'runs/log-metric',
+        body: (n) => {
+          const step = Math.floor(n / P);
+          return JSON.stringify({ run_id: f.metricRuns[n % P], key: 'loss', value: series(step), timestamp: BASE_TS + step, step });
+        },
+        writes: { metrics: 1 },
+        describe: `runs/log-metric: one metric per request (new step) into ${P} runs, round robin`,
+      };
+    case 'create':
+      return {
+        name,
+        path: 'runs/create',
+        body: (n) => JSON.stringify({ experiment_id: f.experiments.create, user_id: 'bench', start_time: BASE_TS + n, run_name: `c${n}`, tags: [] }),
+        writes: { runs: 1 },
+        describe: 'runs/create: one run per request (run name, start time, user), one experiment',
+      };
+  }
+}
+
+/** Answers counted in one part (warm-up or timed window) of a load run. */
+interface Tally {
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  statusCodes: Record<string, number>;
+  firstError?: string;
+}
+
+export interface LoadResult extends Tally {
+  /** Length of the timed window. */
+  seconds: number;
+  requestsPerSecond: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  warmup: Tally & { seconds: number };
+  /** Requests sent in the whole run (warm-up included), answered or not. */
+  sent: number;
+}
+
+const tally = (): Tally => ({ ok: 0, non2xx: 0, errors: 0, timeouts: 0, statusCodes: {} });
+
+/**
+ * One autocannon run of `warmup + duration` seconds: `connections` concurrent keep-alive connections,
+ * each sending the workload's next request as soon as the previous answer arrives (closed loop).
+ * Only answers that arrive in the last `duration` seconds count: the server is then in its steady
+ * state, whatever it queued during the warm-up. `window.start()`/`window.end()` are called at the
+ * edges of that window (the RSS/CPU sampling). Latencies are autocannon's per-response times
+ * (hrtime, sub-millisecond) of the window's 2xx answers, collected here rather than from its
+ * 1 ms-resolution histogram. Requests still in flight at the end are abandoned; the caller waits
+ * for the server to go idle before the next run.
+ */
+export function runLoad(
+  url: string,
+  w: WorkloadDef,
+  s: LoadSpec,
+  counter: { n: number },
+  window: { start(): void; end(): Promise<void> },
+  stopSignal?: AbortSignal,
+): Promise<LoadResult> {
+  return new Promise((ok, fail) => {
+    const lat: number[] = [];
+    const warm = tally();
+    const timed = tally();
+    let part = warm;
+    const t0 = performance.now();
+    let tStart = t0;
+    const startTimer = setTimeout(() => {
+      tStart = performance.now();
+      part = timed;
+      window.start();
+    }, s.warmupSeconds * 1000);
+    const instance = autocannon(
+      {
+        url: `${url}${API}/${w.path}`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        connections: s.connections,
+        duration: s.warmupSeconds + s.durationSeconds,
+        timeout: s.timeoutSeconds,
+        requests: [{ setupRequest: (req) => ({ ...req, body: w.body(counter.n++) }) }],
+      },
+      (err) => {
+        const tEnd = performance.now();
+        clearTimeout(startTimer);
+        stopSignal?.removeEventListener('abort', abort);
+        void window.end().then(() => {
+          if (err) {
+            fail(err);
+            return;
+          }
+          if (part !== timed) {
+            fail(new Error('the load run ended before its timed window began'));
+            return;
+          }
+          const seconds = (tEnd - tStart) / 1000;
+          const sorted = lat.sort((a, b) => a - b);
+          ok({
+            ...timed,
+            seconds,
+            requestsPerSecond: timed.ok / seconds,
+            latencyMs: sorted.length
+              ? { p50: quantile(sorted, 0.5), p90: quantile(sorted, 0.9), p99: quantile(sorted, 0.99), max: sorted.at(-1)!, mean: sorted.reduce((a, x) => a + x, 0) / sorted.length }
+              : { p50: NaN, p90: NaN, p99: NaN, max: NaN, mean: NaN },
+            warmup: { ...warm, seconds: (tStart - t0) / 1000 },
+            sent: counter.n,
+          });
+        }, fail);
+      },
+    );
+    const abort = () => instance.stop();
+    stopSignal?.addEventListener('abort', abort, { once: true });
+    instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+      part.statusCodes[statusCode] = (part.statusCodes[statusCode] ?? 0) + 1;
+      if (statusCode >= 200 && statusCode < 300) {
+        part.ok++;
+        if (part === timed) lat.push(responseTime);
+      } else part.non2xx++;
+    });
+    instance.on('reqError', (e: Error) => {
+      part.errors++;
+      if (/timed out/.test(e.message)) part.timeouts++;
+      part.firstError ??= e.message;
+    });
+  });
+}
+
+/** Sends the workload's next request once and returns status and body (to show why requests failed). */
+export async function probe(url: string, w: WorkloadDef, counter: { n: number }): Promise<string> {
+  try {
+    const res = await fetch(`${url}${API}/${w.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: w.body(counter.n++) });
+    return `${res.status} ${(await res.text()).slice(0, 400)}`;
+  } catch (e) {
+    return `request failed: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
