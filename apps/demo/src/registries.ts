@@ -1,3 +1,4 @@
+import { registerHttpArtifactRepository } from '@mlstore/artifact-http';
 import { registerLocalArtifactRepository } from '@mlstore/artifact-local';
 import {
   createArtifactRepositoryRegistry,
@@ -6,6 +7,7 @@ import {
   type TrackingStoreFactory,
   type TrackingStoreRegistry,
 } from '@mlstore/core';
+import { registerRestTrackingStore } from '@mlstore/store-rest';
 import { registerSqlTrackingStore } from '@mlstore/store-sql';
 
 /** The tracking and artifact registries the demo resolves URIs with. */
@@ -32,12 +34,14 @@ async function loadFileStoreFactory(): Promise<TrackingStoreFactory> {
 
 /**
  * Every built-in backend: SQL stores (`sqlite`, `postgresql`/`postgres`, `mysql`/`mariadb`), the
- * file store for `file:` URIs and plain paths (loaded on first use), and local artifact
- * repositories (`file:` and plain paths).
+ * file store for `file:` URIs and plain paths (loaded on first use), MLflow tracking servers
+ * (`http`, `https`), and artifact repositories: local (`file:` and plain paths) and HTTP
+ * (`http`, `https`, `mlflow-artifacts`).
  */
 export function defaultRegistries(): Registries {
   const tracking = registerSqlTrackingStore(createTrackingStoreRegistry());
   tracking.registerLazy('file', { packageName: FILE_STORE_PACKAGE, load: loadFileStoreFactory }, { aliases: [''] });
-  const artifacts = registerLocalArtifactRepository(createArtifactRepositoryRegistry());
+  registerRestTrackingStore(tracking);
+  const artifacts = registerHttpArtifactRepository(registerLocalArtifactRepository(createArtifactRepositoryRegistry()));
   return { tracking, artifacts };
 }

@@ -1,0 +1,94 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { main } from '../main.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mlstore-server-cmd-'));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function start(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let text = '';
+  out.on('data', (c: Buffer) => (text += c.toString()));
+  err.on('data', (c: Buffer) => (text += c.toString()));
+  const controller = new AbortController();
+  const done = main(['server', ...argv], { stdout: out, stderr: err, env, cwd: dir, logger: pino({ level: 'silent' }), signal: controller.signal });
+  return { done, stop: () => controller.abort(), output: () => text };
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url} did not answer`);
+}
+
+describe('mlstore server', () => {
+  it('serves MLflow on SQLite with proxied artifacts, and exits 0 after a graceful stop', async () => {
+    const port = await freePort();
+    const db = join(dir, 'a.db');
+    const server = start(['--backend-store-uri', `sqlite:///${db}`, '--artifacts-destination', join(dir, 'art'), '--port', String(port)]);
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(`${url}/health`);
+    const created = await fetch(`${url}/api/2.0/mlflow/experiments/create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"e"}' });
+    const { experiment_id } = (await created.json()) as { experiment_id: string };
+    const got = (await (await fetch(`${url}/api/2.0/mlflow/experiments/get?experiment_id=${experiment_id}`)).json()) as { experiment: { artifact_location: string } };
+    expect(got.experiment.artifact_location).toBe(`mlflow-artifacts:/${experiment_id}`);
+    expect((await fetch(`${url}/api/2.0/mlflow-artifacts/artifacts/x/y.txt`, { method: 'PUT', body: 'hello' })).status).toBe(200);
+    expect(readdirSync(join(dir, 'art', 'x'))).toEqual(['y.txt']);
+    expect(await (await fetch(`${url}/version`)).text()).toBe('3.18.0');
+    server.stop();
+    expect(await server.done).toBe(0);
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+  });
+
+  it('answers 503 on artifact routes with --no-serve-artifacts and on tracking routes with --artifacts-only', async () => {
+    const port = await freePort();
+    const a = start(['--backend-store-uri', `sqlite:///${join(dir, 'b.db')}`, '--no-serve-artifacts', '--port', String(port)]);
+    await waitFor(`http://127.0.0.1:${port}/health`);
+    const res = await fetch(`http://127.0.0.1:${port}/api/2.0/mlflow-artifacts/artifacts?path=x`);
+    expect(res.status).toBe(503);
+    expect(await res.text()).toContain('--no-serve-artifacts');
+    a.stop();
+    expect(await a.done).toBe(0);
+
+    const port2 = await freePort();
+    const b = start(['--artifacts-only', '--artifacts-destination', join(dir, 'art2'), '--port', String(port2)]);
+    await waitFor(`http://127.0.0.1:${port2}/health`);
+    const r2 = await fetch(`http://127.0.0.1:${port2}/api/2.0/mlflow/experiments/get?experiment_id=0`);
+    expect(r2.status).toBe(503);
+    expect((await fetch(`http://127.0.0.1:${port2}/api/2.0/mlflow-artifacts/artifacts?path=`)).status).toBe(200);
+    b.stop();
+    expect(await b.done).toBe(0);
+  });
+
+  it('refuses bad flags with exit code 2', async () => {
+    expect(await start(['--port', 'http']).done).toBe(2);
+    expect(await start(['--static-prefix', 'mlflow/']).done).toBe(2);
+    expect(await start(['--artifacts-only', '--no-serve-artifacts']).done).toBe(2);
+    expect(await start(['--bogus']).done).toBe(2);
+    const help = start(['--help']);
+    expect(await help.done).toBe(0);
+    expect(help.output()).toContain('--backend-store-uri');
+  });
+});
