@@ -25,7 +25,7 @@ import { PREFIX, responseError, wrapError } from './errors.js';
 import { readErrorBody, readText } from './read-body.js';
 import { resolveMultipartSettings, type HttpArtifactRepositoryOptions, type MultipartSettings } from './http-artifact-options.js';
 import { parseListing } from './listing.js';
-import { guessMimeType } from './mime-type.js';
+import { guessMimeType } from '@mlstore/core';
 import { artifactServerBaseUri, resolveArtifactHttpUrl, splitArtifactServiceUrl } from './mlflow-artifacts-uri.js';
 import * as mpu from './multipart-upload.js';
 import { fetchArtifactServerCapabilities } from './server-info.js';

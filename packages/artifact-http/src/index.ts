@@ -2,7 +2,6 @@ export * from './http-artifact-repository.js';
 export * from './http-artifact-options.js';
 export * from './register-http-artifact-repository.js';
 export * from './mlflow-artifacts-uri.js';
-export * from './mime-type.js';
 export * from './errors.js';
 export {
   UNSUPPORTED_MULTIPART_MESSAGE,

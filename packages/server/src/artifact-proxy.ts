@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { MlflowError, type ArtifactRepository, type FileInfo } from '@mlstore/core';
+import { guessMimeType, MlflowError, type ArtifactRepository, type FileInfo } from '@mlstore/core';
 import { readBody, parseJsonBody, sendJson } from './http-io.js';
-import { attachmentDisposition, guessMimeType } from './mime-type.js';
+import { attachmentDisposition } from './content-disposition.js';
 import { readRpcRequest } from './request-parse.js';
 import type { MessageSchema } from './rpc-schemas.js';
 import { validatePathIsSafe } from './safe-path.js';

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { MlflowError, silentLogger, type AbstractStore, type ArtifactRepository, type Logger, type MlflowRpc } from '@mlstore/core';
+import { guessMimeType, MlflowError, silentLogger, type AbstractStore, type ArtifactRepository, type Logger, type MlflowRpc } from '@mlstore/core';
 import { createArtifactLocationPolicy, createHostPolicy } from './artifact-location.js';
 import { handleArtifactProxy } from './artifact-proxy.js';
 import { parseJsonBody, readBody, sendError, sendJson, sendText } from './http-io.js';
-import { attachmentDisposition, guessMimeType } from './mime-type.js';
+import { attachmentDisposition } from './content-disposition.js';
 import { queryToJson, readRpcRequest } from './request-parse.js';
 import { RpcRouter } from './router.js';
 import { RPC_SCHEMAS } from './rpc-schemas.js';

@@ -1,21 +1,6 @@
-import { MlflowError } from '@mlstore/core';
+import { decodeRepeatedly, MlflowError } from '@mlstore/core';
 
-/** Decodes percent-escapes until the value stops changing (at most 10 rounds), as MLflow's `_decode`. */
-export function decodeRepeatedly(value: string): string {
-  let current = value;
-  for (let i = 0; i < 10; i++) {
-    let next: string;
-    try {
-      next = decodeURIComponent(current);
-    } catch {
-      // Python's unquote leaves malformed escapes alone; so do we.
-      next = current.replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-    }
-    if (next === current) return current;
-    current = next;
-  }
-  return current;
-}
+export { decodeRepeatedly };
 
 /**
  * MLflow's `validate_path_is_safe`: decodes the path fully, then refuses `#`, backslashes, `..`

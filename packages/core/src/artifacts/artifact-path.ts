@@ -3,15 +3,19 @@ import { MlflowError } from '../errors.js';
 
 const invalid = (path: string) => MlflowError.invalidParameter(`Invalid path: ${JSON.stringify(path)}`);
 
-/** Decodes `%xx` repeatedly (like MLflow's validate_path_is_safe) so double encoding cannot hide. */
-function fullyDecode(value: string): string {
+/**
+ * Decodes `%xx` escapes until the value stops changing, at most ten rounds (MLflow's `_decode` in
+ * validate_path_is_safe), so double encoding cannot hide a traversal. Malformed escapes are left
+ * alone, as Python's `unquote` leaves them.
+ */
+export function decodeRepeatedly(value: string): string {
   let current = value;
   for (let i = 0; i < 10; i++) {
     let next: string;
     try {
       next = decodeURIComponent(current);
     } catch {
-      return current;
+      next = current.replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
     }
     if (next === current) return current;
     current = next;
@@ -30,7 +34,7 @@ function fullyDecode(value: string): string {
 export function validateArtifactPath(path: string | undefined | null): string {
   if (path === undefined || path === null) return '';
   if (typeof path !== 'string') throw invalid(String(path));
-  const decoded = fullyDecode(path);
+  const decoded = decodeRepeatedly(path);
   for (const candidate of [path, decoded]) {
     // eslint-disable-next-line no-control-regex
     // `#` is refused like MLflow; `?` because URL-building backends would cut the path there.

@@ -1,3 +1,4 @@
 export * from './artifact-repository.js';
 export * from './artifact-path.js';
 export * from './base-artifact-repository.js';
+export * from './mime-type.js';
