@@ -93,7 +93,7 @@ describe('mlstore CLI', () => {
     expect(r.out).toContain('verification  skipped');
     const bad = await run(['migrate', '--from', uri, '--to', 'gopher://x']);
     expect(bad.code).toBe(1);
-    expect(bad.err).toContain("Currently registered schemes are: ['', 'file', 'mariadb', 'mysql', 'postgres', 'postgresql', 'sqlite']");
+    expect(bad.err).toContain("Currently registered schemes are: ['', 'file', 'http', 'https', 'mariadb', 'mysql', 'postgres', 'postgresql', 'sqlite']");
   });
 
   it('gc: removes deleted runs and their artifacts, printing MLflow\'s lines', async () => {
