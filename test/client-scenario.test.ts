@@ -17,12 +17,11 @@
  * MLSTORE_INTEROP=1, like the other interop suites; with MLSTORE_INTEROP_DUMPS=<dir> each JSON report
  * is also written there.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mlflowVenv, mlflowVenvProblem, startMlflowServer } from './interop/mlflow-python.js';
+import { mlflowVenvProblem, spawnPythonScript, startMlflowServer } from './interop/mlflow-python.js';
 import { startMlstoreServer } from './interop/mlstore-server.js';
 
 const enabled = process.env.MLSTORE_PROFILE === 'integration' || process.env.MLSTORE_INTEROP === '1';
@@ -65,54 +64,20 @@ const tail = (text: string, lines = 40) => text.trim().split('\n').slice(-lines)
  * Runs client_scenario.py against `url`; resolves with its exit code, parsed report and output
  * whatever the exit code (a failing scenario still prints its report), killed after the timeout.
  */
-function runScenario(
+async function runScenario(
   url: string,
   workdir: string,
   opts: { backend: 'sql' | 'file'; artifactsDestination: string },
 ): Promise<ScenarioResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(
-      join(mlflowVenv, 'bin', 'python'),
-      [join(import.meta.dirname, 'interop', 'client_scenario.py'), url, workdir, '--backend', opts.backend, '--artifacts-destination', opts.artifactsDestination],
-      {
-        cwd: workdir,
-        env: {
-          ...process.env,
-          MLFLOW_DISABLE_TELEMETRY: 'true',
-          DO_NOT_TRACK: 'true',
-          MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0',
-          MLFLOW_HTTP_REQUEST_TIMEOUT: '60',
-          PYTHONUNBUFFERED: '1',
-          PYTHONIOENCODING: 'utf-8',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`client_scenario.py timed out after ${SCENARIO_TIMEOUT_MS} ms against ${url}\n${tail(Buffer.concat(err).toString('utf8'))}`));
-    }, SCENARIO_TIMEOUT_MS);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const stdout = Buffer.concat(out).toString('utf8');
-      const stderr = Buffer.concat(err).toString('utf8');
-      let report: ScenarioReport | undefined;
-      try {
-        report = JSON.parse(stdout) as ScenarioReport;
-      } catch {
-        report = undefined;
-      }
-      resolvePromise({ code, report, stdout, stderr });
-    });
-  });
+  const args = [url, workdir, '--backend', opts.backend, '--artifacts-destination', opts.artifactsDestination];
+  const result = await spawnPythonScript('client_scenario.py', args, { cwd: workdir, timeoutMs: SCENARIO_TIMEOUT_MS });
+  let report: ScenarioReport | undefined;
+  try {
+    report = JSON.parse(result.stdout) as ScenarioReport;
+  } catch {
+    report = undefined;
+  }
+  return { ...result, report };
 }
 
 function describeFailures(label: string, result: ScenarioResult, serverLog?: string): string {

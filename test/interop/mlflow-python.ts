@@ -45,17 +45,24 @@ function tail(text: string, lines = 30): string {
   return text.trim().split('\n').slice(-lines).join('\n');
 }
 
+/** How a Python script ended: its exit code and everything it printed. */
+export interface PythonScriptResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
 /**
- * Runs `<venv>/bin/python test/interop/<script> ...args` in `cwd` and returns its stdout; rejects
- * with the exit code and the end of stderr, or after `timeoutMs` (the process is killed).
- * `env` adds variables (e.g. `MLFLOW_ALLOW_FILE_STORE`); `python` runs another interpreter (another
- * MLflow version) on the same scripts.
+ * Runs `<venv>/bin/python test/interop/<script> ...args` in `cwd` and resolves with its exit code
+ * and output whatever the code; rejects only when it cannot start or runs past `timeoutMs` (the
+ * process is killed). `env` adds variables (e.g. `MLFLOW_ALLOW_FILE_STORE`); `python` runs another
+ * interpreter (another MLflow version) on the same scripts.
  */
-export function runPythonScript(
+export function spawnPythonScript(
   script: string,
   args: string[],
   opts: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv; python?: string },
-): Promise<string> {
+): Promise<PythonScriptResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(opts.python ?? join(mlflowVenv, 'bin', 'python'), [join(scriptsDir, script), ...args], {
       cwd: opts.cwd,
@@ -76,10 +83,20 @@ export function runPythonScript(
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      if (code === 0) resolvePromise(Buffer.concat(out).toString('utf8'));
-      else reject(new Error(`${script} ${args.join(' ')} exited with ${code}\n${tail(Buffer.concat(err).toString('utf8'))}`));
+      resolvePromise({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
     });
   });
+}
+
+/** {@link spawnPythonScript} that returns stdout and rejects on a non-zero exit with the end of stderr. */
+export async function runPythonScript(
+  script: string,
+  args: string[],
+  opts: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv; python?: string },
+): Promise<string> {
+  const { code, stdout, stderr } = await spawnPythonScript(script, args, opts);
+  if (code !== 0) throw new Error(`${script} ${args.join(' ')} exited with ${code}\n${tail(stderr)}`);
+  return stdout;
 }
 
 /** A port that was free on 127.0.0.1 a moment ago. */

@@ -1,35 +1,23 @@
 import type { Readable } from 'node:stream';
 import { readErrorBody } from './read-body.js';
-import { MlflowError, isMlflowError, type ErrorCode } from '@mlstore/core';
+import { MlflowError, errorCodeForHttpStatus, isMlflowError, type ErrorCode } from '@mlstore/core';
 import { MlflowHttpError, bodyExcerpt, errorFromResponse } from '@mlstore/store-rest';
 
 /** Prefix of every message this package writes. */
 export const PREFIX = '@mlstore/artifact-http:';
 
+// Where the proxy's bare statuses mean more than core's generic reading: a 400 is a refused path,
+// a 404 a missing artifact, and any other 4xx a bad request.
+const ARTIFACT_STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'INVALID_PARAMETER_VALUE',
+  404: 'RESOURCE_DOES_NOT_EXIST',
+  429: 'REQUEST_LIMIT_EXCEEDED',
+};
+
 /** The code for a status when the body names none (the proxy's own errors always do). */
 function codeForStatus(status: number): ErrorCode {
-  switch (status) {
-    case 400:
-      return 'INVALID_PARAMETER_VALUE';
-    case 401:
-      return 'UNAUTHENTICATED';
-    case 403:
-      return 'PERMISSION_DENIED';
-    case 404:
-      return 'RESOURCE_DOES_NOT_EXIST';
-    case 409:
-      return 'RESOURCE_CONFLICT';
-    case 429:
-      return 'REQUEST_LIMIT_EXCEEDED';
-    case 501:
-      return 'NOT_IMPLEMENTED';
-    case 503:
-      return 'TEMPORARILY_UNAVAILABLE';
-    case 504:
-      return 'DEADLINE_EXCEEDED';
-    default:
-      return status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST';
-  }
+  const known = ARTIFACT_STATUS_CODES[status] ?? errorCodeForHttpStatus(status);
+  return known === 'INTERNAL_ERROR' && status < 500 ? 'BAD_REQUEST' : known;
 }
 
 /**

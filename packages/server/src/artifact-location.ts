@@ -1,5 +1,4 @@
-import { MlflowError } from '@mlstore/core';
-import { decodeRepeatedly } from './safe-path.js';
+import { decodeRepeatedly, MlflowError, splitUri } from '@mlstore/core';
 
 // MLflow's storage-location rules for `artifact_location` (server/handlers.py
 // `_validate_storage_location_uri`) and its SSRF guard for host-addressed schemes
@@ -28,25 +27,22 @@ export interface ArtifactLocationPolicyOptions {
   maxLength?: number;
 }
 
-const schemeOf = (uri: string): string => /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(uri)?.[1]?.toLowerCase() ?? '';
-
 /** The `(family, host, port)` targets a URI makes a server connect to; `null` when it names no host. */
 export function hostTargets(uri: string): Set<string> | null {
-  const scheme = schemeOf(uri);
+  const { scheme, netloc } = splitUri(uri);
   if (!HOST_ADDRESSED.has(scheme)) return null;
-  const rest = uri.slice(scheme.length + 1);
-  if (!rest.startsWith('//')) return scheme === 'mlflow-artifacts' ? null : new Set([`${FAMILY[scheme] ?? scheme}||`]);
-  const netloc = rest.slice(2).split(/[/?#]/, 1)[0] ?? '';
+  // `mlflow-artifacts:/path` resolves against the tracking server itself.
   if (scheme === 'mlflow-artifacts' && netloc === '') return null;
-  if (/[\\\s]/.test(netloc)) return new Set([`malformed|${netloc}|`]);
-  const hostPort = netloc.slice(netloc.lastIndexOf('@') + 1);
-  const m = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(hostPort);
-  if (!m) return new Set([`malformed|${netloc}|`]);
-  const port = m[2] ? Number(m[2]) : null;
-  if (port !== null && port > 65535) return new Set([`malformed|${netloc}|`]);
+  const family = FAMILY[scheme] ?? scheme;
+  const malformed = new Set([`malformed|${netloc}|`]);
+  // HTTP clients end the authority at a backslash where a URI parser does not: never trusted.
+  if (/[\\\s]/.test(netloc)) return malformed;
+  const m = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(netloc.slice(netloc.lastIndexOf('@') + 1));
+  const port = m?.[2] ? Number(m[2]) : null;
+  if (!m || (port !== null && port > 65535)) return malformed;
   const host = (m[1] ?? '').replace(/^\[|\]$/g, '').toLowerCase();
   const ports = port !== null ? [port] : (DEFAULT_PORTS[scheme] ?? [null]);
-  return new Set(ports.map((p) => `${FAMILY[scheme] ?? scheme}|${host}|${p ?? ''}`));
+  return new Set(ports.map((p) => `${family}|${host}|${p ?? ''}`));
 }
 
 /**
@@ -62,7 +58,7 @@ export function createHostPolicy(options: ArtifactLocationPolicyOptions = {}): (
   return (uri, fieldName) => {
     const targets = hostTargets(uri);
     if (!targets) return;
-    const scheme = schemeOf(uri);
+    const { scheme } = splitUri(uri);
     if (allowed.has(scheme) || [...targets].some((t) => trusted.has(t))) return;
     const reason = `the '${scheme}' scheme addresses a host other than the tracking server's configured artifact storage, so the server would connect to the host named in the URI`;
     const hint = 'Set the MLFLOW_ALLOWED_HOST_ADDRESSED_ARTIFACT_SCHEMES environment variable on the server to allow it.';
@@ -82,15 +78,11 @@ export function createArtifactLocationPolicy(options: ArtifactLocationPolicyOpti
   const hostPolicy = createHostPolicy(options);
   const maxLength = options.maxLength ?? 2048;
   return (location) => {
-    const hash = location.indexOf('#');
-    const beforeFragment = hash >= 0 ? location.slice(0, hash) : location;
-    const q = beforeFragment.indexOf('?');
-    const path = q >= 0 ? beforeFragment.slice(0, q) : beforeFragment;
-    const lastSegment = path.slice(path.lastIndexOf('/') + 1);
-    if ((hash >= 0 && hash < location.length - 1) || lastSegment.includes(';')) {
+    const { path, query, fragment } = splitUri(location);
+    if (fragment || path.slice(path.lastIndexOf('/') + 1).includes(';')) {
       throw MlflowError.invalidParameter("'artifact_location' URL can't include fragments or params.");
     }
-    if (q >= 0 && decodeRepeatedly(beforeFragment.slice(q + 1)).includes('..')) throw MlflowError.invalidParameter('Invalid query string');
+    if (decodeRepeatedly(query).includes('..')) throw MlflowError.invalidParameter('Invalid query string');
     hostPolicy(location, 'artifact_location');
     if (location.startsWith('runs:')) throw MlflowError.invalidParameter(`Artifact location cannot be a runs:/ URI. Given: '${location}'`);
     if (location.length > maxLength) {
