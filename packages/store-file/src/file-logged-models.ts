@@ -7,6 +7,7 @@ import {
   decodeLoggedModelPageToken,
   encodeLoggedModelPageToken,
   generateRandomName,
+  isPathComponent,
   LifecycleStage,
   LoggedModelStatus,
   loggedModelMatches,
@@ -53,7 +54,7 @@ export class FileLoggedModels {
   ) {}
 
   private locate(modelId: unknown, allowDeleted = false): ModelLocation {
-    if (typeof modelId === 'string' && /^[\w-]+$/.test(modelId)) {
+    if (isPathComponent(modelId)) {
       for (const exp of this.ctx.layout.allExperimentLocations()) {
         const dir = join(exp.dir, MODELS, modelId);
         if (!existsSync(join(dir, META))) continue;

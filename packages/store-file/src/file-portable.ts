@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import {
   DEFAULT_EXPERIMENT_ID,
+  isContainedKeyPath,
+  isPathComponent,
   LifecycleStage,
   MlflowError,
   sameExperiment,
@@ -17,7 +19,7 @@ import {
 } from '@mlstore/core';
 import type { FileLoggedModels } from './file-logged-models.js';
 import { listFilesRecursive, readKeyFolder, readTextIfExists } from './file-io.js';
-import { isPathComponent, type ExperimentLocation, type RunLocation } from './mlruns-layout.js';
+import type { ExperimentLocation, RunLocation } from './mlruns-layout.js';
 import { readRunInputs, readRunOutputs, writeRunInputs, writeRunOutputs } from './mlruns-inputs.js';
 import { ARTIFACTS, META, METRICS, modelMeta, MODELS, PARAMS, runMeta, TAGS } from './mlruns-meta.js';
 import { formatModelMetricLine, formatRunMetricLine, metricLines, parseRunMetricLine } from './metric-file.js';
@@ -32,6 +34,15 @@ type ExperimentWriter = (
 ) => Promise<void>;
 
 const kv = (m: Map<string, string>) => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => ({ key, value }));
+
+/** Keys become file names under the entity's folder: refuse any that would land elsewhere. */
+function checkKeys(what: string, ...lists: readonly (readonly { key: string }[])[]): void {
+  for (const list of lists) {
+    for (const { key } of list) {
+      if (!isContainedKeyPath(key)) throw MlflowError.invalidParameter(`Cannot import ${what}: key ${JSON.stringify(key)} is not a path inside its folder.`);
+    }
+  }
+}
 
 function badId(kind: string, id: string): MlflowError {
   return MlflowError.invalidParameter(`The file store cannot hold ${kind} id '${id}': it must be a single path component.`);
@@ -141,6 +152,7 @@ export class FilePortability {
     const runId = run.info.run_id;
     if (!isPathComponent(runId) || runId.startsWith('.')) throw badId('run', runId);
     const exp = this.experimentFor(run.info.experiment_id, `run ${runId}`);
+    checkKeys(`run ${runId}`, run.metrics, run.params, run.tags);
     const dir = await this.target(join(exp.dir, runId));
     if (dir === 'exists') return 'exists';
     for (const d of [METRICS, PARAMS, ARTIFACTS]) mkdirSync(join(dir, d), { recursive: true });
@@ -161,8 +173,9 @@ export class FilePortability {
 
   async importLoggedModel(entry: LoggedModelExport): Promise<ImportOutcome> {
     const { info, data } = entry.model;
-    if (!/^[\w-]+$/.test(info.model_id)) throw badId('model', info.model_id);
+    if (!isPathComponent(info.model_id) || info.model_id.startsWith('.')) throw badId('model', info.model_id);
     const exp = this.experimentFor(info.experiment_id, `model ${info.model_id}`);
+    checkKeys(`model ${info.model_id}`, data.metrics, data.params, info.tags);
     const dir = await this.target(join(exp.dir, MODELS, info.model_id));
     if (dir === 'exists') return 'exists';
     for (const d of [METRICS, PARAMS]) mkdirSync(join(dir, d), { recursive: true });

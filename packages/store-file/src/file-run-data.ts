@@ -5,6 +5,7 @@ import {
   encodePageToken,
   MlflowError,
   validateMaxResults,
+  validatePathComponent,
   type DatasetSummary,
   type Metric,
   type MetricHistoryRequest,
@@ -44,7 +45,11 @@ export async function writeRunData(
   tags: readonly RunTag[],
 ): Promise<void> {
   const runId = loc.meta.info.run_id;
-  for (const m of metrics) checkMetricLineFields(m);
+  for (const m of metrics) {
+    checkMetricLineFields(m);
+    // A model id names a folder of the experiment: checked for every metric before anything is written.
+    if (m.model_id) validatePathComponent(m.model_id, 'model_id');
+  }
   const existing = await Promise.all(params.map((p) => readTextIfExists(join(loc.dir, PARAMS, p.key))));
   params.forEach((p, i) => {
     const old = existing[i];

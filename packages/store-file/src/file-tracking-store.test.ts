@@ -184,3 +184,47 @@ describe('concurrent writers in one process', () => {
     expect(readdirSync(root).filter((n) => n.startsWith('.mlstore'))).toEqual([]);
   });
 });
+
+describe('ids that become folders (security: one path component, checked before any write)', () => {
+  // Reproducer of the attack run: a metric's model_id of "../../../outside" appended a line to
+  // <outside>/metrics/<key> whenever <outside>/meta.yaml existed; ".." wrote into the experiment folder.
+  it('refuses a metric model_id that is not a single path component, and writes nothing', async () => {
+    const exp = await store.createExperiment('e');
+    const run = await store.createRun({ experimentId: exp, startTime: 1 });
+    const outside = join(root, '..', 'outside');
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(join(outside, 'meta.yaml'), 'name: outside\n');
+    const runDir = join(root, exp, run.info.run_id);
+    for (const modelId of ['../../../outside', '../../outside', '..', '.', 'a/b', 'a\\b', 'x\0y', 'dot.', 'space ']) {
+      const metric = { key: 'pwn', value: 1, timestamp: 1, step: 0, model_id: modelId };
+      expect(await code(store.logBatch(run.info.run_id, { metrics: [metric], params: [{ key: 'p', value: 'v' }] }))).toBe('INVALID_PARAMETER_VALUE');
+      expect(await code(store.logMetric(run.info.run_id, metric))).toBe('INVALID_PARAMETER_VALUE');
+    }
+    await expect(store.logBatch(run.info.run_id, { metrics: [{ key: 'pwn', value: 1, timestamp: 1, step: 0, model_id: '../../outside' }] })).rejects.toThrow(
+      `Invalid value "../../outside" for parameter 'model_id' supplied: must be a single path component`,
+    );
+    expect(existsSync(join(outside, 'metrics'))).toBe(false);
+    expect(existsSync(join(root, exp, 'metrics'))).toBe(false);
+    expect(readdirSync(join(runDir, 'metrics'))).toEqual([]);
+    expect(readdirSync(join(runDir, 'params'))).toEqual([]);
+  });
+
+  it('refuses run outputs whose model_id is not a single path component', async () => {
+    const exp = await store.createExperiment('e');
+    const run = await store.createRun({ experimentId: exp, startTime: 1 });
+    for (const modelId of ['..', '../x', 'x/..', '']) {
+      expect(await code(store.logOutputs(run.info.run_id, [{ model_id: modelId, step: 0 }]))).toBe('INVALID_PARAMETER_VALUE');
+    }
+    expect(existsSync(join(root, exp, run.info.run_id, 'outputs'))).toBe(false);
+  });
+
+  it('imports refuse ids and keys that would land outside their folder', async () => {
+    const exp = await store.createExperiment('e');
+    const info = { run_id: 'a'.repeat(32), run_uuid: 'a'.repeat(32), experiment_id: exp, run_name: 'r', user_id: 'u', status: 'FINISHED', start_time: 1, end_time: 2, artifact_uri: 'x', lifecycle_stage: 'active' };
+    const run = { info, params: [], tags: [], metrics: [], inputs: { dataset_inputs: [], model_inputs: [] }, outputs: { model_outputs: [] } };
+    for (const bad of [{ params: [{ key: '../../../outside/x', value: 'v' }] }, { tags: [{ key: '/abs', value: 'v' }] }, { metrics: [{ key: 'a/../../b', value: 1, timestamp: 1, step: 0 }] }]) {
+      expect(await code(store.importRun({ ...run, ...bad } as never))).toBe('INVALID_PARAMETER_VALUE');
+    }
+    expect(await code(store.importRun({ ...run, info: { ...info, run_id: '..', run_uuid: '..' } } as never))).toBe('INVALID_PARAMETER_VALUE');
+  });
+});

@@ -11,6 +11,7 @@ import {
   validateDatasetInputs,
   validateMetricName,
   validateParamKeysUnique,
+  validatePathComponent,
   validateRunId,
   type CallOptions,
   type CreateLoggedModelRequest,
@@ -124,7 +125,10 @@ export class FileTrackingStore extends FileTrackingStoreBase implements Portable
   /** @inheritdoc */
   async logOutputs(runId: string, models: LoggedModelOutput[], opts?: CallOptions): Promise<void> {
     throwIfAborted(opts);
-    for (const m of models ?? []) if (!m || typeof m.model_id !== 'string' || !/^[\w-]+$/.test(m.model_id)) throw missingModelId();
+    for (const m of models ?? []) {
+      if (!m || typeof m.model_id !== 'string') throw missingModelId();
+      validatePathComponent(m.model_id, 'model_id');
+    }
     const loc = this.activeRun(runId);
     await writeRunOutputs(this.io, loc.dir, models ?? []);
   }

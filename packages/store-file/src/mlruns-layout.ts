@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import {
+  isPathComponent,
   LifecycleStage,
   MlflowError,
   silentLogger,
@@ -224,11 +225,6 @@ const identity = (t: string): string => t;
 function withoutRunId(m: Metric): Metric {
   const { run_id: _r, ...rest } = m;
   return rest;
-}
-
-/** A single, safe path component (no separators, not `.`/`..`, no trailing dots or spaces). */
-export function isPathComponent(id: string): boolean {
-  return typeof id === 'string' && id !== '' && id !== '.' && id !== '..' && !/[/\\\0]/.test(id) && id.trimEnd() === id && !id.endsWith('.');
 }
 
 function isDir(path: string): boolean {

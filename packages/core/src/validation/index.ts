@@ -5,5 +5,6 @@ export {
   missingValueMessage,
   exceedsMaximumLengthMessage,
   validateKeyName,
+  isContainedKeyPath,
 } from './key-rules.js';
 export * from './validators.js';

@@ -63,6 +63,16 @@ function badPathMessage(name: string): string {
   );
 }
 
+/**
+ * True when `key` names a file inside the folder it is joined to and no other name would reach the
+ * same file: it normalises to itself, is not `.`, does not climb with `..`, is relative, and holds
+ * no backslash or NUL. Param, metric and tag keys are files in the file store; data read from
+ * another store (an import) is checked with this before it becomes a path.
+ */
+export function isContainedKeyPath(key: unknown): key is string {
+  return typeof key === 'string' && key !== '' && !pathNotUnique(key) && !/[\\\0]/.test(key);
+}
+
 function pathNotUnique(name: string): boolean {
   const norm = posixNormpath(name);
   return norm !== name || norm === '.' || norm.startsWith('..') || norm.startsWith('/');

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isMlflowError } from '../errors.js';
-import { posixNormpath } from './key-rules.js';
+import { isContainedKeyPath, posixNormpath } from './key-rules.js';
 import {
+  isPathComponent,
   parseExperimentId,
   truncateOrValidateParam,
   truncateOrValidateParamValue,
@@ -10,6 +11,7 @@ import {
   validateDataset,
   validateExperimentArtifactLocation,
   validateExperimentName,
+  validatePathComponent,
   validateExperimentTag,
   validateInputTag,
   validateLoggedModelName,
@@ -168,5 +170,20 @@ describe('experiments, runs, misc', () => {
   it('max_results in range passes', () => {
     expect(() => validateMaxResults(50000)).not.toThrow();
     expect(() => validateMaxResults(undefined, { allowNull: true })).not.toThrow();
+  });
+});
+
+describe('path components and contained key paths', () => {
+  it('validatePathComponent follows MLflow (single component, no trailing space or dot) and also refuses \\ and NUL', () => {
+    for (const ok of ['m-0123abcd', 'a.b', 'a b', '.hidden', 'x..y', 'ünï']) expect(isPathComponent(ok)).toBe(true);
+    for (const bad of ['', '.', '..', '../x', 'a/b', '/abs', 'a\\b', 'a\0b', 'x.', 'x ', '.. ', 5, null, undefined]) {
+      expect(isPathComponent(bad)).toBe(false);
+      expect(() => validatePathComponent(bad, 'model_id')).toThrow(/for parameter 'model_id' supplied: must be a single path component/);
+    }
+  });
+
+  it('isContainedKeyPath accepts nested keys and refuses keys that leave their folder', () => {
+    for (const ok of ['a', 'a/b', 'a.b', 'a..b', 'x/y/z']) expect(isContainedKeyPath(ok)).toBe(true);
+    for (const bad of ['', '.', '..', '../a', 'a/../b', '/a', 'a//b', 'a/', './a', 'a\\b', 'a\0']) expect(isContainedKeyPath(bad)).toBe(false);
   });
 });

@@ -337,3 +337,26 @@ export function validateMaxResults(
     );
   }
 }
+
+/**
+ * True when `value` is one path component no filesystem rewrites: non-empty, no `/`, no trailing
+ * space or dot (so not `.` or `..`; Windows strips those), and — stricter than MLflow on POSIX — no
+ * backslash or NUL, which other platforms and syscalls treat as separators or terminators.
+ */
+export function isPathComponent(value: unknown): value is string {
+  return typeof value === 'string' && value !== '' && !/[/\\\0]/.test(value) && !/[ .]$/.test(value);
+}
+
+/**
+ * MLflow's `_validate_path_component`: an id that names a folder directly under a store folder
+ * (experiment, run, model, trace, assessment, dataset, run output ids) must be a single path
+ * component ({@link isPathComponent}). Every store that turns such an id into a path calls this
+ * before touching the disk.
+ *
+ * @throws MlflowError INVALID_PARAMETER_VALUE "… must be a single path component"
+ */
+export function validatePathComponent(value: unknown, field: string): asserts value is string {
+  if (!isPathComponent(value)) {
+    throw MlflowError.invalidParameter(invalidValueMessage(field, value, 'must be a single path component'));
+  }
+}
