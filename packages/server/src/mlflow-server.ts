@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { silentLogger } from '@mlstore/core';
@@ -10,6 +11,40 @@ export interface MlflowServerOptions extends MlflowHandlerOptions {
   port?: number;
   /** How long `close()` waits for requests in flight before cutting connections (default 30 s). */
   shutdownTimeoutMs?: number;
+  /**
+   * Time a client has to send a request's headers (default 20 s); slower ones get 408 and are
+   * closed, so half-sent requests (slowloris) cannot hold descriptors.
+   */
+  headersTimeoutMs?: number;
+  /**
+   * Time limit for a whole request, body included (default 0: none). Off by default so a long
+   * artifact upload that keeps progressing is never cut; stalled ones end by `idleTimeoutMs`.
+   */
+  requestTimeoutMs?: number;
+  /** A connection that sends and receives nothing for this long is closed (default 120 s; 0: never). */
+  idleTimeoutMs?: number;
+  /** How long an idle keep-alive connection stays open between requests (default 5 s, as uvicorn). */
+  keepAliveTimeoutMs?: number;
+  /**
+   * Most connections open at once (default: half the process's open-file limit, at most 4096);
+   * further connections are closed at once instead of exhausting descriptors.
+   */
+  maxConnections?: number;
+}
+
+/** The process's soft open-file limit on Linux, or undefined elsewhere. */
+function openFileLimit(): number | undefined {
+  try {
+    const line = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return line ? Number(line[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The default connection cap: half the open-file limit (the rest for stores and files), 64..4096. */
+export function defaultMaxConnections(limit = openFileLimit()): number {
+  return limit === undefined ? 1024 : Math.max(64, Math.min(4096, Math.floor(limit / 2)));
 }
 
 /** A listening server. */
@@ -33,7 +68,21 @@ export interface RunningMlflowServer {
 export async function startMlflowServer(options: MlflowServerOptions): Promise<RunningMlflowServer> {
   const logger = options.logger ?? silentLogger;
   const handler = createMlflowHandler(options);
-  const server = createServer({ requestTimeout: 0, keepAliveTimeout: 5_000 }, (req, res) => handler(req, res));
+  const headersTimeout = options.headersTimeoutMs ?? 20_000;
+  const server = createServer(
+    {
+      // Node derives the header timeout from requestTimeout when it is not given (0 turned it off).
+      headersTimeout,
+      requestTimeout: options.requestTimeoutMs ?? 0,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
+      // Timeouts are checked on this period; keep it well under the shortest one.
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4))),
+    },
+    (req, res) => handler(req, res),
+  );
+  server.timeout = options.idleTimeoutMs ?? 120_000;
+  server.maxConnections = options.maxConnections ?? defaultMaxConnections();
+  server.on('drop', (data?: { remoteAddress?: string }) => logger.debug({ remoteAddress: data?.remoteAddress, maxConnections: server.maxConnections }, 'connection refused: too many open connections'));
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
