@@ -1,5 +1,4 @@
-import { isMlflowError, type AbstractStore } from '@mlstore/core';
-import type { Logger } from 'pino';
+import { isMlflowError, type AbstractStore, type Logger } from '@mlstore/core';
 import type { Registries } from './registries.js';
 
 /** Where a command writes and what it runs with (process streams in the CLI, buffers in tests). */

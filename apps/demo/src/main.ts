@@ -1,4 +1,5 @@
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
+import { redactingLogger, type Logger } from '@mlstore/core';
 import { runGc } from './commands/gc.js';
 import { runMigrate } from './commands/migrate.js';
 import { runServer } from './commands/server.js';
@@ -33,7 +34,8 @@ export async function main(argv: readonly string[], options: Partial<MainOptions
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
   const env = options.env ?? process.env;
-  const logger = options.logger ?? pino({ level: env['LOG_LEVEL'] ?? 'info', base: null }, pino.destination({ dest: 2, sync: true }));
+  // Every line goes through redaction: store URIs, presigned URLs and driver errors may hold secrets.
+  const logger = redactingLogger(options.logger ?? pino({ level: env['LOG_LEVEL'] ?? 'info', base: null }, pino.destination({ dest: 2, sync: true })));
   const ctx: CommandContext = {
     stdout,
     stderr,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isMlflowError } from './errors.js';
-import { appendToUriPath, getUriScheme, redactUri, splitUri } from './uri.js';
+import { appendToUriPath, getUriScheme, redactUri, redactUrisIn, splitUri } from './uri.js';
+import { redactingLogger, type Logger } from './logger.js';
 
 describe('getUriScheme', () => {
   it.each([
@@ -73,5 +74,35 @@ describe('redactUri', () => {
     ['/plain/path', '/plain/path'],
   ])('%s', (uri, expected) => {
     expect(redactUri(uri)).toBe(expected);
+  });
+});
+
+describe('redactUrisIn and redactingLogger (security: no credential in any log line)', () => {
+  it('redacts every URI in free text', () => {
+    expect(redactUrisIn('connect postgresql://user:pa55@db:5432/x failed; retry s3://b/k?X-Amz-Signature=abc&a=1')).toBe(
+      'connect postgresql://user:***@db:5432/x failed; retry s3://b/k?X-Amz-Signature=***&a=1',
+    );
+    expect(redactUrisIn('no uri here')).toBe('no uri here');
+  });
+
+  it('wraps a logger: messages, object strings, nested values, errors and child bindings', () => {
+    const lines: unknown[][] = [];
+    const sink: Logger = {
+      trace: (...a) => lines.push(a),
+      debug: (...a) => lines.push(a),
+      info: (...a) => lines.push(a),
+      warn: (...a) => lines.push(a),
+      error: (...a) => lines.push(a),
+      child: () => sink,
+    };
+    const log = redactingLogger(sink);
+    expect(redactingLogger(log)).toBe(log);
+    log.info({ backendStoreUri: 'postgresql://u:secret1@h/db', nested: { list: ['mysql://a:secret2@h/x'] } }, 'listening on mysql://b:secret3@h/y');
+    log.error({ err: new Error('bad mysql://c:secret4@h/z') });
+    log.child({ uri: 'https://d:secret5@h/' }).warn('x');
+    const text = JSON.stringify(lines, (_k, v: unknown) => (v instanceof Error ? { message: v.message, stack: v.stack } : v));
+    expect(text).not.toMatch(/secret\d/);
+    expect(text).toContain('postgresql://u:***@h/db');
+    expect((lines[1]![0] as { err: Error }).err).toBeInstanceOf(Error);
   });
 });

@@ -156,3 +156,13 @@ function decodeSafe(s: string): string {
     return s;
   }
 }
+
+const URI_IN_TEXT = /[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s'"<>`]+/g;
+
+/**
+ * Every URI in free text with its credentials redacted ({@link redactUri}): for log lines and
+ * error messages that may quote a store URI, a driver's connection string or a presigned URL.
+ */
+export function redactUrisIn(text: string): string {
+  return text.includes('://') ? text.replace(URI_IN_TEXT, (uri) => redactUri(uri)) : text;
+}
