@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { guessMimeType, MlflowError, silentLogger, type AbstractStore, type ArtifactRepository, type Logger, type MlflowRpc } from '@mlstore/core';
+import { guessMimeType, MlflowError, redactingLogger, silentLogger, type AbstractStore, type ArtifactRepository, type Logger, type MlflowRpc } from '@mlstore/core';
 import { createArtifactLocationPolicy, createHostPolicy } from './artifact-location.js';
 import { handleArtifactProxy } from './artifact-proxy.js';
 import { parseJsonBody, readBody, sendError, sendJson, sendText } from './http-io.js';
@@ -55,7 +55,7 @@ const NOT_FOUND_HTML =
  * @throws Error when neither a tracking store nor `artifactsOnly` is given.
  */
 export function createMlflowHandler(options: MlflowHandlerOptions): MlflowRequestHandler {
-  const logger = options.logger ?? silentLogger;
+  const logger = redactingLogger(options.logger ?? silentLogger);
   const store = options.trackingStore;
   if (!store && !options.artifactsOnly) throw new Error('createMlflowHandler: a trackingStore is required unless artifactsOnly is set');
   const destination = options.artifactsDestination;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { silentLogger } from '@mlstore/core';
+import { redactingLogger, silentLogger } from '@mlstore/core';
 import { createMlflowHandler, type MlflowHandlerOptions } from './mlflow-handler.js';
 
 export interface MlflowServerOptions extends MlflowHandlerOptions {
@@ -66,7 +66,7 @@ export interface RunningMlflowServer {
  * @throws the listen error (e.g. EADDRINUSE).
  */
 export async function startMlflowServer(options: MlflowServerOptions): Promise<RunningMlflowServer> {
-  const logger = options.logger ?? silentLogger;
+  const logger = redactingLogger(options.logger ?? silentLogger);
   const handler = createMlflowHandler(options);
   const headersTimeout = options.headersTimeoutMs ?? 20_000;
   const server = createServer(
