@@ -41,6 +41,19 @@ describe('LocalArtifactRepository symlink containment', () => {
     await expect(stat(join(outside, 'new.txt'))).rejects.toThrow();
   });
 
+  it("leaves symlinks that leave the root out of their parent's listing (no target type or size)", async () => {
+    await writeFile(join(root, 'plain.txt'), 'p');
+    expect(await repo.listArtifacts()).toEqual([{ path: 'plain.txt', is_dir: false, file_size: 1 }]);
+  });
+
+  it('errors carry no local path or Node text: a NUL in a path is INVALID_PARAMETER_VALUE', async () => {
+    for (const p of ['a\0b', 'x/\0']) {
+      const err = await repo.openArtifact(p).then(() => undefined, (e: unknown) => e as Error);
+      expect(err && (err as { errorCode?: string }).errorCode).toBe('INVALID_PARAMETER_VALUE');
+      expect(err?.message).not.toContain(sandbox);
+    }
+  });
+
   it('allows symlinks that stay inside the root', async () => {
     await writeFile(join(root, 'real.txt'), 'inside');
     await symlink(join(root, 'real.txt'), join(root, 'alias.txt'));

@@ -42,7 +42,9 @@ function wrapFsError(err: unknown, action: string): MlflowError {
   }
   if (code === 'EISDIR') return MlflowError.invalidParameter(`@mlstore/artifact-local: is a directory: ${action}`, { cause: err });
   if ((err as Error | undefined)?.name === 'AbortError') return new MlflowError(`@mlstore/artifact-local: aborted: ${action}`, 'CANCELLED', { cause: err });
-  return new MlflowError(`@mlstore/artifact-local: ${action} failed: ${(err as Error)?.message ?? String(err)}`, 'INTERNAL_ERROR', { cause: err });
+  // Node's own text names the resolved local path: it stays in `cause` (logged), not in the message.
+  if (code === 'ERR_INVALID_ARG_VALUE' || code === 'ERR_INVALID_ARG_TYPE') return MlflowError.invalidParameter(`@mlstore/artifact-local: invalid path: ${action}`, { cause: err });
+  return new MlflowError(`@mlstore/artifact-local: ${action} failed (${code ?? (err as Error)?.name ?? 'error'})`, 'INTERNAL_ERROR', { cause: err });
 }
 
 /** Real path of `p`, resolving symlinks of its deepest existing ancestor (the rest may not exist yet). */
@@ -59,6 +61,12 @@ async function realpathLoose(p: string): Promise<string> {
       current = parent;
     }
   }
+}
+
+/** True when `path` is `root` or inside it (both real paths). */
+function isWithin(root: string, path: string): boolean {
+  const within = relative(root, path);
+  return !(within === '..' || within.startsWith(`..${sep}`) || isAbsolute(within));
 }
 
 function toReadable(body: ArtifactBody): Readable {
@@ -88,10 +96,7 @@ export class LocalArtifactRepository extends BaseArtifactRepository {
   private async resolvePath(path: string | undefined): Promise<{ rel: string; full: string }> {
     const rel = validateArtifactPath(path);
     const full = rel === '' ? this.rootDir : join(this.rootDir, ...rel.split('/'));
-    const realRoot = await realpathLoose(this.rootDir);
-    const realFull = await realpathLoose(full);
-    const within = relative(realRoot, realFull);
-    if (within === '..' || within.startsWith(`..${sep}`) || isAbsolute(within)) {
+    if (!isWithin(await realpathLoose(this.rootDir), await realpathLoose(full))) {
       throw MlflowError.invalidParameter(`Invalid path: ${JSON.stringify(path)}`);
     }
     return { rel, full };
@@ -119,12 +124,16 @@ export class LocalArtifactRepository extends BaseArtifactRepository {
       if (isNotFound(err)) return [] as string[];
       throw wrapFsError(err, `list ${rel}`);
     });
+    const realRoot = await realpathLoose(this.rootDir);
     const infos: FileInfo[] = [];
     for (const name of names.sort()) {
       if (name.startsWith(TMP_MARK)) continue;
       const childRel = rel === '' ? name : `${rel}/${name}`;
-      const childSt = await stat(join(full, name)).catch(() => undefined);
+      const child = join(full, name);
+      const childSt = await stat(child).catch(() => undefined);
       if (!childSt) continue; // dangling symlink or removed meanwhile
+      // A symlink to a place outside the root is left out: listing it would tell its target's type and size.
+      if ((await lstat(child).catch(() => undefined))?.isSymbolicLink() && !isWithin(realRoot, await realpathLoose(child))) continue;
       infos.push(childSt.isDirectory() ? { path: childRel, is_dir: true } : { path: childRel, is_dir: false, file_size: childSt.size });
     }
     return infos;

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { MlflowError, isMlflowError, toWireJson, type Logger } from '@mlstore/core';
+import { MlflowError, isMlflowError, redactUrisIn, toWireJson, type Logger } from '@mlstore/core';
 
 /** Reads a request body up to `limit` bytes. @throws MlflowError (HTTP 413) past the limit. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -37,14 +37,68 @@ export function parseJsonBody(req: IncomingMessage, body: Buffer): Record<string
     }
   }
   if (body.length === 0) return {};
+  if (jsonDepth(body) > MAX_JSON_DEPTH) {
+    throw MlflowError.invalidParameter(`Request body is nested deeper than ${MAX_JSON_DEPTH} levels.`);
+  }
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
-    if (typeof value === 'string') value = JSON.parse(value);
+    value = parsePythonJson(body.toString('utf8'));
+    if (typeof value === 'string') value = parsePythonJson(value);
   } catch {
     return {};
   }
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+/** Deepest JSON nesting a request may have; MLflow's messages are a few levels deep. */
+export const MAX_JSON_DEPTH = 100;
+
+/** The deepest `[`/`{` nesting in JSON text (brackets inside strings ignored), in one pass over the bytes. */
+export function jsonDepth(text: Uint8Array): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return max;
+}
+
+const NON_FINITE = new Map([['NaN', Number.NaN], ['Infinity', Number.POSITIVE_INFINITY], ['-Infinity', Number.NEGATIVE_INFINITY]]);
+// A NUL-led, per-process random marker: no client string can be mistaken for it.
+const MARK = `mlstore-${Math.random().toString(36).slice(2)}:`;
+
+/**
+ * JSON as Python's `json.loads` reads it: standard JSON, plus the bare literals `NaN`, `Infinity`
+ * and `-Infinity` that Python's client writes for non-finite metric values. Standard JSON takes
+ * the fast path; the literals are only looked for when it fails.
+ *
+ * @throws SyntaxError when the text is not JSON either way
+ */
+export function parsePythonJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    let found = false;
+    // Strings are matched first so that literals inside them stay text.
+    const marked = text.replace(/"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g, (m) => {
+      if (m.startsWith('"')) return m;
+      found = true;
+      return `"\\u0000${MARK}${m}"`;
+    });
+    if (!found) throw err;
+    return JSON.parse(marked, (_key, value: unknown) => (typeof value === 'string' && value.charCodeAt(0) === 0 && value.startsWith(MARK, 1) ? NON_FINITE.get(value.slice(MARK.length + 1)) : value));
+  }
 }
 
 /** Sends an MLflow JSON response (`{}` when empty). */
@@ -62,16 +116,21 @@ export function sendText(res: ServerResponse, status: number, text: string): voi
 
 /**
  * Answers a failure as MLflow does: an MlflowError becomes `{error_code, message}` with the code's
- * status (5xx logged); anything else is logged and answered as INTERNAL_ERROR without internals.
+ * status; anything else is logged and answered as INTERNAL_ERROR without internals. What a client
+ * can cause (4xx, and 501 for a feature the destination lacks) is logged at debug/info without a
+ * stack, so clients cannot flood the log; server faults are logged at error with their cause.
+ * URIs in messages have their credentials redacted.
  */
 export function sendError(res: ServerResponse, err: unknown, logger: Logger): void {
   const error = isMlflowError(err) ? err : undefined;
   if (!error) logger.error({ err }, 'unhandled error');
+  else if (error.httpStatus === 501) logger.info({ errorCode: error.errorCode }, error.message);
   else if (error.httpStatus >= 500) logger.error({ err: error }, error.message);
+  else logger.debug({ errorCode: error.errorCode, status: error.httpStatus }, error.message);
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const body = error ? { error_code: error.errorCode, message: error.message } : { error_code: 'INTERNAL_ERROR', message: 'Internal server error' };
+  const body = error ? { error_code: error.errorCode, message: redactUrisIn(error.message) } : { error_code: 'INTERNAL_ERROR', message: 'Internal server error' };
   sendJson(res, error ? error.httpStatus : 500, body);
 }

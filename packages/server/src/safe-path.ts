@@ -12,7 +12,7 @@ export { decodeRepeatedly };
 export function validatePathIsSafe(path: string): string {
   let decoded = decodeRepeatedly(path);
   const invalid = () => MlflowError.invalidParameter('Invalid path');
-  if (decoded.includes('#') || decoded.includes('\0')) throw invalid();
+  if (decoded.includes('#') || /[\x00-\x1f\x7f]/.test(decoded)) throw invalid();
   if (/^file:/i.test(decoded)) decoded = decoded.replace(/^file:(\/\/[^/]*)?/i, '');
   if (
     decoded.includes('\\') ||

@@ -187,3 +187,13 @@ describe('path components and contained key paths', () => {
     for (const bad of ['', '.', '..', '../a', 'a/../b', '/a', 'a//b', 'a/', './a', 'a\\b', 'a\0']) expect(isContainedKeyPath(bad)).toBe(false);
   });
 });
+
+describe('text the databases cannot store', () => {
+  it('refuses NUL in names, keys and values, and control characters in artifact locations, on every store alike', () => {
+    expect(() => truncateOrValidateParam({ key: 'k', value: 'a\0b' })).toThrow("'Param value' cannot contain NUL (0x00) characters");
+    expect(() => truncateOrValidateTag({ key: 'k', value: '\0' })).toThrow(/cannot contain NUL/);
+    expect(() => validateExperimentName('a\0')).toThrow(/cannot contain NUL/);
+    for (const loc of ['/tmp/a\0b', 's3://b/\n', 'x\u007f']) expect(() => validateExperimentArtifactLocation(loc)).toThrow(/control characters/);
+    expect(() => validateExperimentArtifactLocation('s3://bucket/path with space')).not.toThrow();
+  });
+});

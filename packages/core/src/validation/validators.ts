@@ -38,6 +38,9 @@ export function validateLengthLimit(
   if (typeof value !== 'string') {
     throw MlflowError.invalidParameter(invalidValueMessage(entityName, value, 'Expected a string.'));
   }
+  // PostgreSQL cannot store NUL in text (a database error); refused on every store alike, with
+  // MLflow's own message for it (`_validate_text_field`).
+  if (value.includes('\0')) throw MlflowError.invalidParameter(`'${entityName}' cannot contain NUL (0x00) characters`);
   if (value.length <= limit) return value;
   if (options.truncate && truncateLongValuesEnabled()) {
     options.logger?.warn?.(
@@ -207,6 +210,7 @@ export function validateExperimentName(name: unknown): asserts name is string {
   if (name.length > L.MAX_EXPERIMENT_NAME_LENGTH) {
     throw MlflowError.invalidParameter(exceedsMaximumLengthMessage('name', L.MAX_EXPERIMENT_NAME_LENGTH));
   }
+  if (name.includes('\0')) throw MlflowError.invalidParameter("'name' cannot contain NUL (0x00) characters");
 }
 
 const RUN_ID_REGEX = /^[a-zA-Z0-9][\w-]{0,255}$/;
@@ -242,6 +246,10 @@ export function parseExperimentId(experimentId: unknown): number {
 export function validateExperimentArtifactLocation(location: string | null | undefined): void {
   if (location === undefined || location === null) return;
   if (typeof location !== 'string') throw MlflowError.invalidParameter(invalidValueMessage('artifact_location', location));
+  // A control character (NUL above all) in a location ends up in a filesystem path or a URL.
+  if (/[\x00-\x1f\x7f]/.test(location)) {
+    throw MlflowError.invalidParameter(`${invalidValueMessage('artifact_location', location)} It cannot contain control characters.`);
+  }
   if (location.startsWith('runs:')) {
     throw MlflowError.invalidParameter(`Artifact location cannot be a runs:/ URI. Given: '${location}'`);
   }
