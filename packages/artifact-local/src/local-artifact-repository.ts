@@ -41,6 +41,7 @@ function wrapFsError(err: unknown, action: string): MlflowError {
     return new MlflowError(`@mlstore/artifact-local: permission denied: ${action}`, 'PERMISSION_DENIED', { cause: err });
   }
   if (code === 'EISDIR') return MlflowError.invalidParameter(`@mlstore/artifact-local: is a directory: ${action}`, { cause: err });
+  if (code === 'ENAMETOOLONG') return MlflowError.invalidParameter(`@mlstore/artifact-local: a name is longer than the filesystem allows: ${action.slice(0, 300)}`, { cause: err });
   if ((err as Error | undefined)?.name === 'AbortError') return new MlflowError(`@mlstore/artifact-local: aborted: ${action}`, 'CANCELLED', { cause: err });
   // Node's own text names the resolved local path: it stays in `cause` (logged), not in the message.
   if (code === 'ERR_INVALID_ARG_VALUE' || code === 'ERR_INVALID_ARG_TYPE') return MlflowError.invalidParameter(`@mlstore/artifact-local: invalid path: ${action}`, { cause: err });

@@ -113,7 +113,7 @@ function readWithStamp(path: string, from: number, wholeLines: boolean): { text:
     fd = openSync(path, 'r');
   } catch (err) {
     const code = errno(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENAMETOOLONG') return undefined;
     throw err;
   }
   try {

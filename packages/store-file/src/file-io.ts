@@ -51,7 +51,7 @@ export class FileIo {
       renameMkdir(tmp, path);
     } catch (err) {
       rmSync(tmp, { force: true });
-      throw err;
+      throw writeError(err);
     }
   }
 
@@ -69,7 +69,7 @@ export class FileIo {
       return true;
     } catch (err) {
       if (errno(err) === 'EEXIST') return false;
-      throw err;
+      throw writeError(err);
     } finally {
       rmSync(tmp, { force: true });
     }
@@ -123,12 +123,31 @@ function renameMkdir(from: string, to: string): void {
  */
 export async function appendText(path: string, text: string): Promise<void> {
   try {
-    appendFileSync(path, text);
+    try {
+      appendFileSync(path, text);
+    } catch (err) {
+      if (errno(err) !== 'ENOENT') throw err;
+      mkdirSync(dirname(path), { recursive: true });
+      appendFileSync(path, text);
+    }
   } catch (err) {
-    if (errno(err) !== 'ENOENT') throw err;
-    mkdirSync(dirname(path), { recursive: true });
-    appendFileSync(path, text);
+    throw writeError(err);
   }
+}
+
+/**
+ * True for errors that mean "no such file": a missing file or folder, a file where a folder was
+ * expected, or a name longer than the filesystem allows (such a file cannot exist; Python's
+ * `os.path.exists` answers False for it too).
+ */
+export function isMissing(err: unknown): boolean {
+  const code = errno(err);
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG';
+}
+
+/** A write the filesystem refused for the name's length is the client's error, not the server's. */
+function writeError(err: unknown): unknown {
+  return errno(err) === 'ENAMETOOLONG' ? MlflowError.invalidParameter('A name in this request is longer than the filesystem allows.', { cause: err }) : err;
 }
 
 /** The `code` of a Node system error, if any. */
@@ -147,7 +166,7 @@ export async function listSubdirs(dir: string): Promise<string[]> {
     const entries = readdirSync(dir, { withFileTypes: true });
     return entries.filter((e) => e.isDirectory()).map((e) => e.name);
   } catch (err) {
-    if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return [];
+    if (isMissing(err)) return [];
     throw err;
   }
 }
@@ -162,7 +181,7 @@ export function listFilesRecursive(dir: string, prefix = ''): string[] {
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch (err) {
-    if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return [];
+    if (isMissing(err)) return [];
     throw err;
   }
   const out: string[] = [];
@@ -192,7 +211,7 @@ export function readTextSync(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return undefined;
+    if (isMissing(err)) return undefined;
     throw err;
   }
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset, DatasetInput, Logger, LoggedModelInput, LoggedModelOutput, RunInputs, RunOutputs } from '@mlstore/core';
-import { errno, readTextIfExists, type FileIo } from './file-io.js';
+import { errno, isMissing, readTextIfExists, type FileIo } from './file-io.js';
 import { DATASETS, INPUTS, META, OUTPUTS, readMeta } from './mlruns-meta.js';
 import { pyYamlDump } from './py-yaml.js';
 
@@ -76,7 +76,7 @@ function entriesInOrder(dir: string): string[] {
       .filter((e) => e.isDirectory())
       .map((e) => e.name);
   } catch (err) {
-    if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return [];
+    if (isMissing(err)) return [];
     throw err;
   }
   const time = (n: string): number => {

@@ -11,7 +11,7 @@ import {
   type Run,
 } from '@mlstore/core';
 import { FileCache } from './file-cache.js';
-import { errno, listFilesRecursive, readKeyFolder } from './file-io.js';
+import { errno, isMissing, listFilesRecursive, readKeyFolder } from './file-io.js';
 import { readRunInputs, readRunOutputs } from './mlruns-inputs.js';
 import {
   experimentFromMeta,
@@ -241,7 +241,7 @@ function subdirs(dir: string): string[] {
       .filter((e) => e.isDirectory())
       .map((e) => e.name);
   } catch (err) {
-    if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return [];
+    if (isMissing(err)) return [];
     throw err;
   }
 }

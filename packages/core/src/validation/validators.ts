@@ -349,10 +349,11 @@ export function validateMaxResults(
 /**
  * True when `value` is one path component no filesystem rewrites: non-empty, no `/`, no trailing
  * space or dot (so not `.` or `..`; Windows strips those), and — stricter than MLflow on POSIX — no
- * backslash or NUL, which other platforms and syscalls treat as separators or terminators.
+ * backslash or NUL, which other platforms and syscalls treat as separators or terminators, and at
+ * most 255 bytes (a filesystem's longest name).
  */
 export function isPathComponent(value: unknown): value is string {
-  return typeof value === 'string' && value !== '' && !/[/\\\0]/.test(value) && !/[ .]$/.test(value);
+  return typeof value === 'string' && value !== '' && !/[/\\\0]/.test(value) && !/[ .]$/.test(value) && Buffer.byteLength(value) <= 255;
 }
 
 /**

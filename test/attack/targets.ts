@@ -1,0 +1,148 @@
+/**
+ * The backends the standing attack suite runs against. A backend joins every attack (traversal
+ * corpus, injections, fuzzed filters, bad bodies, slow connections, kill -9 durability) by adding
+ * one entry here: a name, what it needs running, and how to make a fresh, empty location for one
+ * run. Everything else — the server, the canaries, the checks — is shared by all targets.
+ *
+ * A target's URIs are resolved through the demo's `defaultRegistries()`, exactly as `mlstore server`
+ * resolves its flags, so the suite attacks the composition users run.
+ *
+ * Profiles: embedded targets (no `service`) run in the unit profile (`pnpm test`); targets that need
+ * a server from test/services/ run in the integration profile, where MLSTORE_REQUIRE_SERVICES=1
+ * turns a missing service into a failure. No target runs twice in one CI run.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** A fresh location made for one attack run. */
+export interface Provisioned {
+  /** `--backend-store-uri` (tracking targets). */
+  backendStoreUri: string;
+  /** `--artifacts-destination`. */
+  artifactsDestination: string;
+  /**
+   * The local folder everything of the run lives under: `<base>/a/b/store` (tracking store) and
+   * `<base>/a/b/artifacts` (proxy destination) are the only places the server may write; canaries
+   * sit beside them and in every folder above. A remote artifact target keeps the same shape under
+   * {@link remoteBase}.
+   */
+  base: string;
+  /** The folders the server may write (store, artifacts); a change anywhere else under `base` is an escape. */
+  writable: string[];
+  /** For remote artifact targets: the URI of the prefix that mirrors `base` (canaries and destination). */
+  remoteBase?: string;
+  /** The dialect of a SQL target (`sqlite`, `postgresql`, `mysql`), for injection checks. */
+  sqlDialect?: 'sqlite' | 'postgresql' | 'mysql';
+  /** The file store's mlruns folder, for its layout check. */
+  mlrunsDir?: string;
+  /** Drops what the run created outside `base` (a server database). */
+  dispose(): Promise<void>;
+}
+
+export interface AttackTarget {
+  /** Shown in test names: `sqlite`, `file`, `local-artifacts`, … */
+  name: string;
+  /** `tracking` targets vary the store; `artifacts` targets vary the proxy's destination. */
+  kind: 'tracking' | 'artifacts';
+  /** The test/services/ script this target needs (absent: embedded, runs in the unit profile). */
+  service?: string;
+  /** Makes a fresh location; rejects when the service is not reachable. */
+  provision(): Promise<Provisioned>;
+}
+
+const integration = process.env['MLSTORE_PROFILE'] === 'integration';
+
+/** `<tmp>/mlstore-attack-XXXX/a/b/{store,artifacts}`; the folders above them hold canaries. */
+export function localBase(prefix: string): { base: string; store: string; artifacts: string } {
+  const base = mkdtempSync(join(tmpdir(), `mlstore-attack-${prefix}-`));
+  const store = join(base, 'a', 'b', 'store');
+  const artifacts = join(base, 'a', 'b', 'artifacts');
+  mkdirSync(store, { recursive: true });
+  mkdirSync(artifacts, { recursive: true });
+  return { base, store, artifacts };
+}
+
+async function adminSql(url: string, statement: string): Promise<void> {
+  if (url.startsWith('postgresql:')) {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  } else {
+    const mysql = await import('mysql2/promise');
+    const conn = await mysql.createConnection({ uri: url, connectTimeout: 3000 });
+    try {
+      await conn.query(statement);
+    } finally {
+      await conn.end();
+    }
+  }
+}
+
+/** A tracking target on a server database: a new database per run, dropped afterwards. */
+function serverSql(name: 'postgresql' | 'mysql', service: string, adminUrl: string): AttackTarget {
+  return {
+    name,
+    kind: 'tracking',
+    service,
+    async provision() {
+      const db = `mlstore_attack_${randomBytes(5).toString('hex')}`;
+      await adminSql(adminUrl, `CREATE DATABASE ${db}`);
+      const url = new URL(adminUrl);
+      url.pathname = `/${db}`;
+      const { base, store, artifacts } = localBase(name);
+      return {
+        backendStoreUri: url.toString(),
+        artifactsDestination: artifacts,
+        base,
+        writable: [store, artifacts],
+        sqlDialect: name,
+        dispose: () => adminSql(adminUrl, `DROP DATABASE IF EXISTS ${db}`).catch(() => undefined),
+      };
+    },
+  };
+}
+
+/**
+ * Every target, in the order the suites run them. Add a backend here to put it under attack.
+ * Tracking targets serve artifacts from a local destination (artifact-local is attacked through
+ * each of them); an `artifacts` target pairs its destination with a SQLite store.
+ */
+export const ATTACK_TARGETS: AttackTarget[] = [
+  {
+    name: 'sqlite',
+    kind: 'tracking',
+    async provision() {
+      const { base, store, artifacts } = localBase('sqlite');
+      return { backendStoreUri: `sqlite:///${join(store, 'mlflow.db')}`, artifactsDestination: artifacts, base, writable: [store, artifacts], sqlDialect: 'sqlite', dispose: async () => {} };
+    },
+  },
+  {
+    name: 'file',
+    kind: 'tracking',
+    async provision() {
+      const { base, store, artifacts } = localBase('file');
+      return { backendStoreUri: pathToFileURL(store).href, artifactsDestination: artifacts, base, writable: [store, artifacts], mlrunsDir: store, dispose: async () => {} };
+    },
+  },
+  serverSql('postgresql', 'postgres', process.env['MLSTORE_POSTGRES_URL'] ?? 'postgresql://postgres@127.0.0.1:55432/mlstore'),
+  serverSql('mysql', 'mariadb', process.env['MLSTORE_MYSQL_URL'] ?? 'mysql://mlstore:mlstore@127.0.0.1:53306/mlstore'),
+];
+
+/**
+ * The targets of this profile: embedded ones in the unit profile, service-backed ones in the
+ * integration profile (so CI runs each once).
+ */
+export function targetsForProfile(kind?: AttackTarget['kind']): AttackTarget[] {
+  return ATTACK_TARGETS.filter((t) => (kind === undefined || t.kind === kind) && (t.service !== undefined) === integration);
+}
+
+/** Under MLSTORE_REQUIRE_SERVICES=1 a target that cannot be provisioned fails its suite. */
+export const requireServices = process.env['MLSTORE_REQUIRE_SERVICES'] === '1';

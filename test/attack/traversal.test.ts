@@ -1,0 +1,101 @@
+/**
+ * The traversal and location corpus, every route × path-taking field × every target: no answer
+ * ≥ 500, no canary's content in any answer, no local path in an error, no canary touched, and (file
+ * store) nothing written outside MLflow's layout. Totals go to test-results/attack.jsonl.
+ */
+import { Agent, request } from 'node:http';
+import { decodeRepeatedly } from '@mlstore/core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { forEachTarget, plantCanaries, reportTotals, startAttackServer, type AttackServer, type Canaries } from './harness.js';
+import { mlrunsLayoutProblems } from './mlruns-layout-check.js';
+import { TEMPLATES, traversalPayloads, type AttackRequest, type Seeded } from './traversal-corpus.js';
+
+const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+
+/** Sends one raw request (no URL normalisation), resolving status and body; transport errors resolve status 0. */
+function send(url: string, r: AttackRequest): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const req = request({ host: hostname, port, method: r.method, path: r.path, agent, headers: r.contentType ? { 'content-type': r.contentType } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', () => resolve({ status: 0, text: '' }));
+    });
+    req.on('error', (err) => resolve({ status: 0, text: String(err) }));
+    req.end(r.body);
+  });
+}
+
+await forEachTarget('traversal corpus', undefined, (target, p) => {
+  let server: AttackServer;
+  let canaries: Canaries;
+  let seeded: Seeded;
+  const failures: string[] = [];
+  const totals = { attempts: 0, refused: 0, accepted: 0, serverErrors: 0, crashes: 0, leaks: 0 };
+
+  beforeAll(async () => {
+    canaries = plantCanaries(p);
+    server = await startAttackServer(p);
+    const post = async (path: string, body: unknown) => {
+      const res = await fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.status, `${path}: ${await res.clone().text()}`).toBe(200);
+      return (await res.json()) as Record<string, Record<string, Record<string, string>> | string>;
+    };
+    const experimentId = (await post('/api/2.0/mlflow/experiments/create', { name: 'attack' }))['experiment_id'] as string;
+    const run = (await post('/api/2.0/mlflow/runs/create', { experiment_id: experimentId })) as { run: { info: { run_id: string } } };
+    const model = (await post('/api/2.0/mlflow/logged-models', { experiment_id: experimentId, name: 'm' })) as { model: { info: { model_id: string } } };
+    seeded = { experimentId, runId: run.run.info.run_id, modelId: model.model.info.model_id };
+    await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${seeded.runId}/artifacts/ok.txt`, { method: 'PUT', body: 'ok' });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('every payload in every field is refused or stays inside the store; no 5xx, no leak', async () => {
+    const payloads = traversalPayloads(p.base);
+    const entries = Object.entries(TEMPLATES);
+    // Requests go 8 at a time: order within a template does not matter, and it keeps the run short.
+    const jobs: (() => Promise<void>)[] = [];
+    for (const [name, template] of entries) {
+      for (const payload of payloads) {
+        jobs.push(async () => {
+          const req = template(payload, seeded);
+          const res = await send(server.url, req);
+          totals.attempts++;
+          const where = `${name} ← ${JSON.stringify(payload.slice(0, 80))}`;
+          if (res.status === 0) {
+            totals.crashes++;
+            failures.push(`${where}: no answer (${res.text})`);
+          } else if (res.status >= 500 && res.status !== 501) {
+            totals.serverErrors++;
+            failures.push(`${where}: ${res.status} ${res.text.slice(0, 200)}`);
+          } else if (res.status >= 400 || res.status === 501) {
+            totals.refused++;
+            if (res.text.includes(p.base) && !decodeRepeatedly(payload).includes(p.base)) failures.push(`${where}: error names a local path: ${res.text.slice(0, 200)}`);
+          } else {
+            totals.accepted++;
+          }
+          if (canaries.secrets.some((s) => res.text.includes(s))) {
+            totals.leaks++;
+            failures.push(`${where}: answer holds a canary's content`);
+          }
+        });
+      }
+    }
+    const queue = jobs.slice();
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      for (let job = queue.shift(); job; job = queue.shift()) await job();
+    }));
+    const health = await fetch(`${server.url}/health`);
+    if (health.status !== 200) totals.crashes++;
+    const touched = canaries.touched();
+    const layout = p.mlrunsDir ? mlrunsLayoutProblems(p.mlrunsDir) : [];
+    reportTotals({ suite: 'traversal corpus', target: target.name, ...totals, canariesTouched: touched.length + layout.length });
+    expect(failures.slice(0, 30)).toEqual([]);
+    expect(touched, 'files outside the store changed').toEqual([]);
+    expect(layout, 'files inside the store but outside MLflow layout').toEqual([]);
+    expect(totals.attempts).toBe(entries.length * payloads.length);
+  }, 300_000);
+});
