@@ -129,7 +129,9 @@ export const ATTACK_TARGETS: AttackTarget[] = [
     kind: 'tracking',
     async provision() {
       const { base, store, artifacts } = localBase('file');
-      return { backendStoreUri: pathToFileURL(store).href, artifactsDestination: artifacts, base, writable: [store, artifacts], mlrunsDir: store, dispose: async () => {} };
+      // A root that does not exist yet: the store creates it with the Default experiment, as MLflow's does.
+      const mlruns = join(store, 'mlruns');
+      return { backendStoreUri: pathToFileURL(mlruns).href, artifactsDestination: artifacts, base, writable: [store, artifacts], mlrunsDir: mlruns, dispose: async () => {} };
     },
   },
   serverSql('postgresql', 'postgres', process.env['MLSTORE_POSTGRES_URL'] ?? 'postgresql://postgres@127.0.0.1:55432/mlstore'),

@@ -1,4 +1,4 @@
-import { MlflowError, wireDouble, wireInteger } from '@mlstore/core';
+import { isWellFormedText, MlflowError, wireDouble, wireInteger } from '@mlstore/core';
 import type { FieldSpec, MessageSchema } from './rpc-schemas.js';
 
 const API_DOCS = ' See the API docs for more information about request parameters.';
@@ -30,6 +30,11 @@ function invalid(path: string, value: unknown): MlflowError {
   return MlflowError.invalidParameter(`Invalid value ${pyJson(value)} for parameter '${path}' supplied:  Hint: Value was of type '${pyType(value)}'.${API_DOCS}`);
 }
 
+/** A string JSON can carry (`"\\ud800"`) but no store can encode: refused for every field at once. */
+function notUnicode(path: string, value: unknown): MlflowError {
+  return MlflowError.invalidParameter(`Invalid value ${pyJson(value)} for parameter '${path}' supplied: it holds a lone UTF-16 surrogate, which is not valid Unicode.${API_DOCS}`);
+}
+
 function missing(path: string): MlflowError {
   return MlflowError.invalidParameter(`Missing value for required parameter '${path}'.${API_DOCS}`);
 }
@@ -38,6 +43,7 @@ function readField(path: string, spec: FieldSpec, value: unknown): unknown {
   switch (spec.type) {
     case 'string':
       if (typeof value !== 'string') throw invalid(path, value);
+      if (!isWellFormedText(value)) throw notUnicode(path, value);
       return value;
     case 'int': {
       const n = wireInteger(value);
@@ -62,6 +68,7 @@ function readField(path: string, spec: FieldSpec, value: unknown): unknown {
     }
     case 'string[]':
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw invalid(path, value);
+      for (const v of value) if (!isWellFormedText(v)) throw notUnicode(path, value);
       return value;
     case 'object[]': {
       if (!Array.isArray(value)) throw invalid(path, value);

@@ -8,6 +8,7 @@
  * reproduces those bytes exactly for the value shapes MLflow stores.
  */
 
+import { MlflowError } from '@mlstore/core';
 import { pyFloatRepr } from './py-float.js';
 import { fastParseMetaYaml } from './py-yaml-fast.js';
 import { fallbackParseMetaYaml } from './py-yaml-fallback.js';
@@ -61,7 +62,7 @@ function writeScalar(w: YamlWriter, value: unknown, simpleKey: boolean, path: st
   w.indent = saved + 2; // libyaml's increase_indent(flow) for every scalar: continuation lines
   if (typeof value === 'string') {
     if (LONE_SURROGATE.test(value)) {
-      throw new TypeError(`pyYamlDump: lone UTF-16 surrogate at ${path} (Python cannot encode it either)`);
+      throw MlflowError.invalidParameter(`Invalid value at ${path}: a lone UTF-16 surrogate cannot be written as UTF-8 (Python cannot encode it either).`);
     }
     const style = chooseStringStyle(value, analyzeScalar(value), simpleKey);
     if (style === 'plain') w.writePlain(value, !simpleKey);

@@ -24,6 +24,17 @@ export function truncateLongValuesEnabled(env: NodeJS.ProcessEnv = process.env):
   );
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const LONE_SURROGATE_MESSAGE = (field: string) => `'${field}' is not valid Unicode: it holds a lone UTF-16 surrogate, which no store can encode.`;
+
+/**
+ * True when `text` has no lone UTF-16 surrogate (JSON can carry one as `\\ud800`; UTF-8, YAML and
+ * the databases cannot store it: SQLite would silently turn it into U+FFFD).
+ */
+export function isWellFormedText(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
 /**
  * MLflow's `_validate_length_limit`: returns the value (possibly truncated when `truncate` and the
  * env flag allow it). Throws INVALID_PARAMETER_VALUE "'<name>' exceeds the maximum length of N characters".
@@ -41,6 +52,7 @@ export function validateLengthLimit(
   // PostgreSQL cannot store NUL in text (a database error); refused on every store alike, with
   // MLflow's own message for it (`_validate_text_field`).
   if (value.includes('\0')) throw MlflowError.invalidParameter(`'${entityName}' cannot contain NUL (0x00) characters`);
+  if (!isWellFormedText(value)) throw MlflowError.invalidParameter(LONE_SURROGATE_MESSAGE(entityName));
   if (value.length <= limit) return value;
   if (options.truncate && truncateLongValuesEnabled()) {
     options.logger?.warn?.(
@@ -211,6 +223,7 @@ export function validateExperimentName(name: unknown): asserts name is string {
     throw MlflowError.invalidParameter(exceedsMaximumLengthMessage('name', L.MAX_EXPERIMENT_NAME_LENGTH));
   }
   if (name.includes('\0')) throw MlflowError.invalidParameter("'name' cannot contain NUL (0x00) characters");
+  if (!isWellFormedText(name)) throw MlflowError.invalidParameter(LONE_SURROGATE_MESSAGE('name'));
 }
 
 const RUN_ID_REGEX = /^[a-zA-Z0-9][\w-]{0,255}$/;

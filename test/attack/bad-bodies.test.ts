@@ -1,0 +1,159 @@
+/**
+ * Hostile request bodies on every JSON route family, every target: malformed and truncated JSON,
+ * wrong types, prototype-pollution keys, deep nesting, huge numbers, bad UTF-8, oversized bodies,
+ * wrong or missing content types, lying content lengths. Every answer is < 500 and, when an error,
+ * MLflow's JSON error shape; nothing pollutes Object.prototype; the server stays up.
+ */
+import { request } from 'node:http';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { forEachTarget, reportTotals, startAttackServer, type AttackServer } from './harness.js';
+
+const LIMIT = 256 * 1024;
+
+interface Case {
+  name: string;
+  body: Buffer | string;
+  contentType?: string | null;
+  headers?: Record<string, string>;
+}
+
+function cases(runId: string): Case[] {
+  const deep = (n: number) => `{"name": ${'['.repeat(n)}${']'.repeat(n)}}`;
+  const list: Case[] = [
+    { name: 'empty', body: '' },
+    { name: 'open brace', body: '{' },
+    { name: 'truncated', body: '{"run_id": "' },
+    { name: 'null', body: 'null' },
+    { name: 'array', body: '[1,2,3]' },
+    { name: 'string', body: '"hello"' },
+    { name: 'double-encoded', body: JSON.stringify(JSON.stringify({ name: 'double' })) },
+    { name: 'number', body: '42' },
+    { name: 'mongo operator', body: '{"name": {"$gt": ""}, "run_id": {"$ne": null}}' },
+    { name: '__proto__', body: '{"__proto__": {"polluted": "yes"}, "name": "p1", "run_id": "x"}' },
+    { name: 'constructor.prototype', body: '{"constructor": {"prototype": {"polluted": "yes"}}, "name": "p2"}' },
+    { name: 'nested __proto__ in tags', body: `{"run_id": "${runId}", "tags": [{"__proto__": {"polluted": "yes"}, "key": "k", "value": "v"}]}` },
+    { name: 'duplicate keys', body: `{"run_id": "nope", "run_id": "${runId}", "key": "d", "value": "1"}` },
+    { name: 'deep 10,000', body: deep(10_000) },
+    { name: 'deep 200', body: deep(200) },
+    { name: 'huge exponent', body: `{"run_id": "${runId}", "key": "m", "value": 1e400, "timestamp": 1e400, "step": 1e400}` },
+    { name: 'huge integer', body: `{"run_id": "${runId}", "key": "m", "value": 1, "timestamp": 99999999999999999999999, "step": -99999999999999999999}` },
+    { name: 'negative zero and NaN', body: `{"run_id": "${runId}", "key": "m", "value": NaN, "timestamp": -0, "step": Infinity}` },
+    { name: 'bad UTF-8', body: Buffer.concat([Buffer.from('{"name": "'), Buffer.from([0xff, 0xfe, 0xc0, 0xae]), Buffer.from('"}')]) },
+    { name: 'UTF-8 BOM', body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"name": "bom"}')]) },
+    { name: 'lone surrogate', body: '{"name": "\\ud800x", "key": "\\udfff"}' },
+    { name: 'NUL escapes', body: `{"name": "a\\u0000b", "run_id": "${runId}", "key": "k\\u0000", "value": "\\u0000"}` },
+    { name: 'wrong types', body: `{"run_id": 5, "experiment_id": [1], "name": true, "max_results": "ten", "tags": "x", "metrics": {"a": 1}}` },
+    { name: 'types in items', body: `{"run_id": "${runId}", "metrics": [1, null, "x", {"key": 5, "value": "v", "timestamp": "t"}], "params": [[]], "tags": [true]}` },
+    { name: 'max_results extremes', body: '{"experiment_ids": ["0"], "max_results": 1e10, "filter": "", "order_by": [5]}' },
+    { name: 'negative max_results', body: '{"experiment_ids": ["0"], "max_results": -1}' },
+    { name: 'garbage page token', body: '{"experiment_ids": ["0"], "page_token": "!!!@@@"}' },
+    { name: 'page token of junk JSON', body: `{"experiment_ids": ["0"], "page_token": "${Buffer.from('{"offset": -5, "__proto__": {}}').toString('base64')}"}` },
+    { name: 'page token of a huge offset', body: `{"experiment_ids": ["0"], "page_token": "${Buffer.from('{"offset": 1e300}').toString('base64')}"}` },
+    { name: 'long string', body: JSON.stringify({ name: 'x'.repeat(200_000), run_id: runId, key: 'k'.repeat(100_000), value: 'v' }) },
+    { name: 'over the body limit', body: JSON.stringify({ name: 'x'.repeat(LIMIT + 10) }) },
+    { name: 'text/plain', body: '{"name": "t"}', contentType: 'text/plain' },
+    { name: 'no content type', body: '{"name": "t"}', contentType: null },
+    { name: 'multipart content type', body: '--x\r\n\r\n--x--', contentType: 'multipart/form-data; boundary=x' },
+    { name: 'json with charset and params', body: '{"name": "cs"}', contentType: 'application/json; charset=latin1; x=y' },
+    { name: 'gzip claimed, junk sent', body: 'not gzip', headers: { 'content-encoding': 'gzip' } },
+  ];
+  return list;
+}
+
+const ROUTES = [
+  '/api/2.0/mlflow/experiments/create',
+  '/api/2.0/mlflow/experiments/search',
+  '/api/2.0/mlflow/runs/create',
+  '/api/2.0/mlflow/runs/log-batch',
+  '/api/2.0/mlflow/runs/log-metric',
+  '/api/2.0/mlflow/runs/set-tag',
+  '/api/2.0/mlflow/runs/search',
+  '/api/2.0/mlflow/runs/update',
+  '/api/2.0/mlflow/runs/log-inputs',
+  '/api/2.0/mlflow/logged-models',
+  '/api/2.0/mlflow/logged-models/search',
+  '/api/2.0/mlflow-artifacts/mpu/create/x',
+];
+
+function send(url: string, path: string, c: Case): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(url);
+  const body = typeof c.body === 'string' ? Buffer.from(c.body) : c.body;
+  const headers: Record<string, string> = { ...c.headers, 'content-length': String(body.length) };
+  if (c.contentType !== null) headers['content-type'] = c.contentType ?? 'application/json';
+  return new Promise((resolve) => {
+    const req = request({ host: hostname, port, method: 'POST', path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', (err) => resolve({ status: 0, text: String(err) }));
+    req.end(body);
+  });
+}
+
+/** A request whose Content-Length promises more than it sends, then closes. */
+function lyingLength(url: string): Promise<void> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const req = request({ host: hostname, port, method: 'POST', path: ROUTES[0], headers: { 'content-type': 'application/json', 'content-length': '1000' } });
+    req.on('error', () => resolve());
+    req.write('{"name": "short"');
+    setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, 50);
+  });
+}
+
+await forEachTarget('bad bodies', 'tracking', (target, p) => {
+  let server: AttackServer;
+  let runId: string;
+
+  beforeAll(async () => {
+    server = await startAttackServer(p, { bodyLimit: LIMIT });
+    const res = await fetch(`${server.url}/api/2.0/mlflow/runs/create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"experiment_id": "0"}' });
+    runId = ((await res.json()) as { run: { info: { run_id: string } } }).run.info.run_id;
+  });
+  afterAll(() => server?.close());
+
+  it('every hostile body on every route: < 500, MLflow error JSON, no prototype pollution, still serving', async () => {
+    const totals = { attempts: 0, refused: 0, accepted: 0, serverErrors: 0, crashes: 0, leaks: 0 };
+    const failures: string[] = [];
+    for (const c of cases(runId)) {
+      for (const route of ROUTES) {
+        const res = await send(server.url, route, c);
+        totals.attempts++;
+        const where = `${route} ← ${c.name}`;
+        if (res.status === 0) {
+          totals.crashes++;
+          failures.push(`${where}: no answer: ${res.text}`);
+        } else if (res.status >= 500 && res.status !== 501) {
+          totals.serverErrors++;
+          failures.push(`${where}: ${res.status} ${res.text.slice(0, 200)}`);
+        } else if (res.status >= 400) {
+          totals.refused++;
+          let shape: unknown;
+          try {
+            shape = JSON.parse(res.text);
+          } catch {
+            shape = undefined;
+          }
+          const ok = shape && typeof shape === 'object' && typeof (shape as { error_code?: unknown }).error_code === 'string';
+          if (!ok) failures.push(`${where}: ${res.status} without MLflow's error JSON: ${res.text.slice(0, 120)}`);
+        } else {
+          totals.accepted++;
+        }
+      }
+    }
+    for (let i = 0; i < 20; i++) await lyingLength(server.url);
+    totals.attempts += 20;
+    totals.refused += 20;
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('polluted');
+    const health = await fetch(`${server.url}/health`);
+    if (health.status !== 200) totals.crashes++;
+    reportTotals({ suite: 'bad bodies', target: target.name, ...totals, canariesTouched: 0 });
+    expect(failures).toEqual([]);
+    expect(health.status).toBe(200);
+  }, 120_000);
+});
