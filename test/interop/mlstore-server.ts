@@ -41,6 +41,13 @@ export interface MlstoreServer {
   log(): string;
   /** SIGTERM, then waits for the exit (SIGKILL to the process group after 10 s); idempotent. */
   stop(): Promise<void>;
+  /** The server process's id (it leads its own process group). */
+  readonly pid: number;
+  /**
+   * `kill -9` of the whole process group, without warning (no graceful stop), then waits for the
+   * exit; for crash tests. Resolves to false when the server had already exited (it crashed).
+   */
+  kill(): Promise<boolean>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -51,6 +58,18 @@ function exited(child: ChildProcess): boolean {
 
 function tail(text: string, lines = 40): string {
   return text.trim().split('\n').slice(-lines).join('\n');
+}
+
+async function kill(child: ChildProcess): Promise<boolean> {
+  if (child.pid === undefined || exited(child)) return false;
+  const done = new Promise<void>((r) => child.once('exit', () => r()));
+  try {
+    process.kill(-child.pid, 'SIGKILL'); // negative pid: the group `detached` gave it
+  } catch {
+    // already gone
+  }
+  await Promise.race([done, sleep(5_000)]);
+  return true;
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -106,7 +125,7 @@ export async function startMlstoreServer(
   child.stderr?.on('data', append);
   let spawnError: Error | undefined;
   child.once('error', (e) => (spawnError = e));
-  const server: MlstoreServer = { url, log: () => log, stop: () => stop(child) };
+  const server: MlstoreServer = { url, log: () => log, stop: () => stop(child), pid: child.pid ?? -1, kill: () => kill(child) };
 
   const deadline = Date.now() + (opts.timeoutMs ?? 90_000);
   while (Date.now() < deadline) {
