@@ -10,6 +10,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { MlflowError } from '@mlstore/core';
 
@@ -27,10 +28,12 @@ import { MlflowError } from '@mlstore/core';
  * thread-pool round trip per open/write/close costs several times the I/O itself (a profile of
  * the async version spent most of its time in those hops).
  */
+const TEMP_PREFIX = '.mlstore-tmp-';
+
 export class FileIo {
   private counter = 0;
   /** Unique per store instance, so two stores of one process never share a temp name. */
-  private readonly prefix = `.mlstore-tmp-${process.pid}-${randomBytes(6).toString('hex')}-`;
+  private readonly prefix = `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}-`;
 
   constructor(readonly root: string) {}
 
@@ -75,17 +78,21 @@ export class FileIo {
     }
   }
 
-  /** Runs `fn` holding `<dir>/.mlstore.lock`; stale locks (holder gone for > 30 s) are broken. */
+  /**
+   * Runs `fn` holding `<dir>/.mlstore.lock` (its content: host and pid). A lock whose holder is a
+   * dead process of this host is broken at once (a server killed with -9 does not stall writers);
+   * any other lock is broken once it is 30 s old.
+   */
   async withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
     const lock = join(dir, '.mlstore.lock');
     for (let attempt = 0; ; attempt++) {
       try {
-        writeFileSync(lock, String(process.pid), { flag: 'wx' });
+        writeFileSync(lock, LOCK_OWNER, { flag: 'wx' });
         break;
       } catch (err) {
         if (errno(err) === 'ENOENT') throw MlflowError.notFound(`Path '${relative(this.root, dir)}' does not exist.`);
         if (errno(err) !== 'EEXIST') throw err;
-        if (attempt % 50 === 49) breakStaleLock(lock);
+        if (attempt % 50 === (attempt < 50 ? 2 : 49)) breakStaleLock(lock);
         if (attempt > 6000) throw new MlflowError(`Timed out waiting for lock ${lock}`, 'TEMPORARILY_UNAVAILABLE');
         await sleep(Math.min(2 + attempt, 20) * (0.5 + Math.random()));
       }
@@ -98,13 +105,54 @@ export class FileIo {
   }
 }
 
+const LOCK_OWNER = `${hostname()} ${process.pid}`;
+
+/** True when `owner` ("host pid") names a process of this host that no longer runs. */
+function deadOwner(owner: string): boolean {
+  const [host, pid] = owner.split(' ');
+  if (host !== hostname() || !pid || !/^\d+$/.test(pid)) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (err) {
+    return errno(err) === 'ESRCH';
+  }
+}
+
 function breakStaleLock(lock: string): void {
   try {
+    const owner = readFileSync(lock, 'utf8');
     const st = statSync(lock);
-    if (Date.now() - st.mtimeMs > 30_000) rmSync(lock, { force: true });
+    // Re-read just before removing: a lock taken anew meanwhile is not broken.
+    if ((Date.now() - st.mtimeMs > 30_000 || deadOwner(owner)) && readFileSync(lock, 'utf8') === owner) rmSync(lock, { force: true });
   } catch {
     // gone already
   }
+}
+
+/**
+ * Removes temp files a killed writer left in the store root: a temp file lives for the
+ * milliseconds between its write and its rename, so one older than a minute is an orphan.
+ */
+export function removeOrphanTempFiles(root: string, maxAgeMs = 60_000): number {
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(root).filter((n) => n.startsWith(TEMP_PREFIX));
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    try {
+      if (Date.now() - statSync(join(root, name)).mtimeMs > maxAgeMs) {
+        rmSync(join(root, name), { force: true });
+        removed++;
+      }
+    } catch {
+      // taken by its writer or another cleaner meanwhile
+    }
+  }
+  return removed;
 }
 
 function renameMkdir(from: string, to: string): void {

@@ -40,7 +40,7 @@ import {
   type TrackingStoreCapabilities,
   type UpdateRunInfoRequest,
 } from '@mlstore/core';
-import { FileIo } from './file-io.js';
+import { FileIo, removeOrphanTempFiles } from './file-io.js';
 import { MlrunsLayout, type ExperimentLocation, type RunLocation } from './mlruns-layout.js';
 import { ARTIFACTS, experimentMeta, META, METRICS, PARAMS, runMeta, TAGS } from './mlruns-meta.js';
 
@@ -129,6 +129,8 @@ export abstract class FileTrackingStoreBase extends BaseTrackingStore implements
       await this.io.createExclusive(join(this.root, DEFAULT_EXPERIMENT_ID, META), experimentMeta(exp, false));
     }
     await fs.mkdir(this.layout.trash, { recursive: true });
+    const orphans = removeOrphanTempFiles(this.root);
+    if (orphans > 0) this.logger.info({ root: this.root, removed: orphans }, 'removed temp files left by a writer that was killed');
   }
 
   // ---------------------------------------------------------------- experiments

@@ -1,5 +1,5 @@
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMlflowError, LoggedModelStatus } from '@mlstore/core';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -226,5 +226,30 @@ describe('ids that become folders (security: one path component, checked before 
       expect(await code(store.importRun({ ...run, ...bad } as never))).toBe('INVALID_PARAMETER_VALUE');
     }
     expect(await code(store.importRun({ ...run, info: { ...info, run_id: '..', run_uuid: '..' } } as never))).toBe('INVALID_PARAMETER_VALUE');
+  });
+});
+
+describe('what a writer killed with -9 leaves behind', () => {
+  it('a lock held by a dead process of this host is broken at once, not after 30 s', async () => {
+    const exp = await store.createExperiment('e');
+    const run = await store.createRun({ experimentId: exp, startTime: 1 });
+    const dir = join(root, exp, run.info.run_id);
+    // A pid that does not run: the highest pid the kernel can hand out is below 2^22.
+    writeFileSync(join(dir, '.mlstore.lock'), `${hostname()} ${2 ** 22 + 7}`);
+    const t0 = Date.now();
+    await store.updateRunInfo(run.info.run_id, { status: 'FINISHED', endTime: 5 });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(existsSync(join(dir, '.mlstore.lock'))).toBe(false);
+  });
+
+  it('orphan temp files in the root are removed when the store opens; fresh ones are kept', async () => {
+    const old = join(root, '.mlstore-tmp-999999-abc-0');
+    const fresh = join(root, '.mlstore-tmp-999999-abc-1');
+    writeFileSync(old, 'x');
+    writeFileSync(fresh, 'y');
+    utimesSync(old, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    await FileTrackingStore.open(root);
+    expect(existsSync(old)).toBe(false);
+    expect(existsSync(fresh)).toBe(true);
   });
 });
