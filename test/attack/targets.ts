@@ -16,6 +16,8 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { LocalArtifactRepository } from '@mlstore/artifact-local';
+import { startMlflowServer } from '@mlstore/server';
 
 /** A fresh location made for one attack run. */
 export interface Provisioned {
@@ -136,6 +138,23 @@ export const ATTACK_TARGETS: AttackTarget[] = [
   },
   serverSql('postgresql', 'postgres', process.env['MLSTORE_POSTGRES_URL'] ?? 'postgresql://postgres@127.0.0.1:55432/mlstore'),
   serverSql('mysql', 'mariadb', process.env['MLSTORE_MYSQL_URL'] ?? 'mysql://mlstore:mlstore@127.0.0.1:53306/mlstore'),
+  {
+    // artifact-http under attack: the destination is another mlstore server's mlflow-artifacts
+    // proxy (artifacts-only, its files in <base>/a/b/artifacts), reached over HTTP.
+    name: 'http-proxy',
+    kind: 'artifacts',
+    async provision() {
+      const { base, store, artifacts } = localBase('http');
+      const inner = await startMlflowServer({ artifactsOnly: true, artifactsDestination: new LocalArtifactRepository(artifacts), port: 0 });
+      return {
+        backendStoreUri: `sqlite:///${join(store, 'mlflow.db')}`,
+        artifactsDestination: `${inner.url}/api/2.0/mlflow-artifacts/artifacts`,
+        base,
+        writable: [store, artifacts],
+        dispose: () => inner.close(),
+      };
+    },
+  },
 ];
 
 /**
