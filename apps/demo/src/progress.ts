@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { MigrationPhase, MigrationProgress } from '@mlstore/core';
-import type { Logger } from 'pino';
+import type { Logger } from '@mlstore/core';
 
 /** Shows a migration's progress: a bar on a terminal, log lines elsewhere. */
 export interface ProgressReporter {

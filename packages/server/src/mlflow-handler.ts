@@ -9,6 +9,7 @@ import { queryToJson, readRpcRequest } from './request-parse.js';
 import { RpcRouter } from './router.js';
 import { RPC_SCHEMAS } from './rpc-schemas.js';
 import { RunArtifacts, type ArtifactRepositoryResolver } from './run-artifacts.js';
+import { createSecurityMiddleware, type SecurityOptions } from './security-middleware.js';
 import { TRACKING_RPCS, type RpcContext } from './tracking-rpcs.js';
 
 /** The MLflow version whose REST API the server speaks; `/version` answers it. */
@@ -38,6 +39,12 @@ export interface MlflowHandlerOptions {
   bodyLimit?: number;
   /** Answer of `/version` (default {@link MLFLOW_COMPAT_VERSION}). */
   version?: string;
+  /**
+   * MLflow's security middleware (host allow-list, CORS, X-Frame-Options), applied to every request
+   * before routing. Default: on, configured from MLflow's env vars (MLFLOW_SERVER_ALLOWED_HOSTS, …,
+   * MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE); `false` turns it off.
+   */
+  security?: SecurityOptions | false;
   logger?: Logger;
 }
 
@@ -53,6 +60,7 @@ const NOT_FOUND_HTML =
  * in `http.createServer`, Express, Connect, or Fastify (through `reply.hijack()`).
  *
  * @throws Error when neither a tracking store nor `artifactsOnly` is given.
+ * @throws MlflowError INVALID_PARAMETER_VALUE for an invalid security setting (see {@link createSecurityMiddleware}).
  */
 export function createMlflowHandler(options: MlflowHandlerOptions): MlflowRequestHandler {
   const logger = redactingLogger(options.logger ?? silentLogger);
@@ -71,6 +79,7 @@ export function createMlflowHandler(options: MlflowHandlerOptions): MlflowReques
   const artifactLocationPolicy = createArtifactLocationPolicy(policyOptions);
   const runArtifacts = new RunArtifacts({ destination: serveArtifacts ? destination : undefined, resolve: options.resolveArtifactRepository, hostPolicy });
   const router = new RpcRouter(Object.keys(TRACKING_RPCS) as MlflowRpc[]);
+  const security = createSecurityMiddleware(options.security, { staticPrefix, logger });
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<boolean> {
     const url = req.url ?? '/';
@@ -129,6 +138,7 @@ export function createMlflowHandler(options: MlflowHandlerOptions): MlflowReques
   }
 
   return (req, res, next) => {
+    if (security?.handle(req, res)) return;
     const controller = new AbortController();
     res.once('close', () => {
       if (!res.writableFinished) controller.abort();
@@ -141,8 +151,12 @@ export function createMlflowHandler(options: MlflowHandlerOptions): MlflowReques
         res.end(NOT_FOUND_HTML);
       },
       (err: unknown) => {
-        // Drain what the client still sends so it reads our answer instead of a reset.
-        if (!req.complete) req.resume();
+        // Drain what the client still sends so it reads our answer instead of a reset, and close
+        // the connection after it: an unread body may be large or may never end.
+        if (!req.complete) {
+          if (!res.headersSent) res.setHeader('Connection', 'close');
+          req.resume();
+        }
         sendError(res, err, logger);
       },
     );

@@ -66,7 +66,7 @@ describe('connection limits (security: slowloris and descriptor exhaustion)', ()
 
   it('closes a connection whose body stalls, but a slow upload that keeps progressing succeeds', async () => {
     const { port, dir } = await start({ headersTimeoutMs: 300, idleTimeoutMs: 600 });
-    const stalled = rawConnection(port, 'PUT /api/2.0/mlflow-artifacts/artifacts/stalled.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc');
+    const stalled = rawConnection(port, 'PUT /api/2.0/mlflow-artifacts/artifacts/stalled.bin HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\nabc');
     expect((await stalled.closed).afterMs).toBeLessThan(3_000);
 
     const chunks = Array.from({ length: 8 }, (_, i) => `chunk-${i};`);

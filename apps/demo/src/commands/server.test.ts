@@ -87,8 +87,27 @@ describe('mlstore server', () => {
     expect(await start(['--static-prefix', 'mlflow/']).done).toBe(2);
     expect(await start(['--artifacts-only', '--no-serve-artifacts']).done).toBe(2);
     expect(await start(['--bogus']).done).toBe(2);
+    expect(await start(['--headers-timeout', 'soon']).done).toBe(2);
+    expect(await start(['--max-connections', '0']).done).toBe(2);
     const help = start(['--help']);
     expect(await help.done).toBe(0);
     expect(help.output()).toContain('--backend-store-uri');
+  });
+
+  it('takes the connection limits from flags and env vars: a half-sent request gets 408 after --headers-timeout', async () => {
+    const port = await freePort();
+    const server = start(['--backend-store-uri', `sqlite:///${join(dir, 'limits.db')}`, '--headers-timeout', '0.3', '--port', String(port)], { MLSTORE_MAX_CONNECTIONS: '50' });
+    await waitFor(`http://127.0.0.1:${port}/health`);
+    const { connect } = await import('node:net');
+    const answer = await new Promise<string>((resolve) => {
+      let data = '';
+      const s = connect(port, '127.0.0.1', () => s.write('GET /health HTTP/1.1\r\nHost: localhost\r\n'));
+      s.on('data', (d) => (data += d.toString()));
+      s.on('close', () => resolve(data));
+      setTimeout(() => s.destroy(), 5_000);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    server.stop();
+    expect(await server.done).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { AbstractStore, ArtifactRepository } from '@mlstore/core';
-import { startMlflowServer } from '@mlstore/server';
+import { securityOptionsFromFlags, startMlflowServer } from '@mlstore/server';
 import { openStore, println, reportFailure, UsageError, usageErrors, type CommandContext } from '../context.js';
 
 /** Help text of `mlstore server`. */
@@ -24,6 +24,23 @@ Options:
   -h, --host <host>               interface to bind (default 127.0.0.1) ($MLFLOW_HOST)
   -p, --port <port>               port (default 5000) ($MLFLOW_PORT)
   --static-prefix <prefix>        serve every route under this path, e.g. /mlflow ($MLFLOW_STATIC_PREFIX)
+  --allowed-hosts <list>          Host headers accepted, comma-separated, * wildcards, '*' for any
+                                  (default: localhost and private IPs, on any port; /health and
+                                  /version exempt) ($MLFLOW_SERVER_ALLOWED_HOSTS)
+  --cors-allowed-origins <list>   origins allowed cross-origin, comma-separated, '*' for any (default:
+                                  http://localhost, 127.0.0.1, [::1] on any port)
+                                  ($MLFLOW_SERVER_CORS_ALLOWED_ORIGINS)
+  --x-frame-options <value>       SAMEORIGIN (default), DENY or NONE ($MLFLOW_SERVER_X_FRAME_OPTIONS)
+  --disable-security-middleware   no host, CORS or security-header checks (dangerous)
+                                  ($MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE)
+  --headers-timeout <seconds>     time a client has to send a request's headers (default 20)
+                                  ($MLSTORE_HEADERS_TIMEOUT)
+  --idle-timeout <seconds>        close a connection silent this long, 0 for never (default 120)
+                                  ($MLSTORE_IDLE_TIMEOUT)
+  --keep-alive-timeout <seconds>  idle keep-alive connections close after this (default 5)
+                                  ($MLSTORE_KEEP_ALIVE_TIMEOUT)
+  --max-connections <n>           connections open at once (default: half the open-file limit,
+                                  64..4096) ($MLSTORE_MAX_CONNECTIONS)
   -w, --workers <n>               accepted for compatibility; one Node process serves all requests
   --help                          show this help
 
@@ -39,6 +56,14 @@ const OPTIONS = {
   host: { type: 'string', short: 'h' },
   port: { type: 'string', short: 'p' },
   'static-prefix': { type: 'string' },
+  'allowed-hosts': { type: 'string' },
+  'cors-allowed-origins': { type: 'string' },
+  'x-frame-options': { type: 'string' },
+  'disable-security-middleware': { type: 'boolean' },
+  'headers-timeout': { type: 'string' },
+  'idle-timeout': { type: 'string' },
+  'keep-alive-timeout': { type: 'string' },
+  'max-connections': { type: 'string' },
   workers: { type: 'string', short: 'w' },
   help: { type: 'boolean' },
 } as const;
@@ -80,6 +105,22 @@ export async function runServer(args: string[], ctx: CommandContext): Promise<nu
     if (staticPrefix !== undefined && (!staticPrefix.startsWith('/') || staticPrefix.endsWith('/') || /[{}]/.test(staticPrefix))) {
       throw new UsageError("--static-prefix must begin with a '/', not end with one, and hold no '{' or '}'.");
     }
+    const security = usageErrors(() =>
+      securityOptionsFromFlags({ allowedHosts: values['allowed-hosts'], corsAllowedOrigins: values['cors-allowed-origins'], xFrameOptions: values['x-frame-options'], disableSecurityMiddleware: values['disable-security-middleware'] }, env),
+    );
+    const limit = (flag: 'headers-timeout' | 'idle-timeout' | 'keep-alive-timeout' | 'max-connections', envName: string, scale: number, min: number): number | undefined => {
+      const raw = values[flag] ?? env[envName];
+      if (raw === undefined || raw === '') return undefined;
+      const n = Number(raw);
+      if (!Number.isFinite(n) || n < min) throw new UsageError(`--${flag} must be a number ≥ ${min} (got '${raw}').`);
+      return Math.round(n * scale);
+    };
+    const connectionLimits = {
+      headersTimeoutMs: limit('headers-timeout', 'MLSTORE_HEADERS_TIMEOUT', 1000, 0.001),
+      idleTimeoutMs: limit('idle-timeout', 'MLSTORE_IDLE_TIMEOUT', 1000, 0),
+      keepAliveTimeoutMs: limit('keep-alive-timeout', 'MLSTORE_KEEP_ALIVE_TIMEOUT', 1000, 0),
+      maxConnections: limit('max-connections', 'MLSTORE_MAX_CONNECTIONS', 1, 1),
+    };
     if (values.workers !== undefined) ctx.logger.info({ workers: values.workers }, 'one Node process serves every request; --workers is ignored');
 
     const { artifacts } = ctx.registries;
@@ -93,6 +134,8 @@ export async function runServer(args: string[], ctx: CommandContext): Promise<nu
       resolveArtifactRepository: (uri) => artifacts.resolve(uri),
       trustedArtifactUris: [defaultArtifactRoot, destinationUri],
       staticPrefix,
+      security,
+      ...Object.fromEntries(Object.entries(connectionLimits).filter(([, v]) => v !== undefined)),
       host: values.host ?? env['MLFLOW_HOST'] ?? '127.0.0.1',
       port,
       logger: ctx.logger,
