@@ -16,9 +16,8 @@ installed() {
 }
 
 start() {
-  if ! installed; then
-    MLSTORE_MLFLOW_VENV="$venv" bash "$here/lib/mlflow-venv.sh" >/dev/null
-  fi
+  # Idempotent and quick once installed; also brings the cloud SDKs into an older venv.
+  MLSTORE_MLFLOW_VENV="$venv" bash "$here/lib/mlflow-venv.sh" >/dev/null
   installed || { echo "mlflow $want is not usable in $venv" >&2; exit 1; }
   echo "mlflow ready: $("$venv/bin/mlflow" --version) in $venv"
 }

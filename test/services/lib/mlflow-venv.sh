@@ -20,4 +20,9 @@ if [ "$have" != "$want" ]; then
   have=$("$venv/bin/python" -c 'import mlflow; print(mlflow.__version__)')
   [ "$have" = "$want" ] || { echo "installed mlflow $have, expected $want" >&2; exit 1; }
 fi
+# The SDKs MLflow's own cloud artifact repositories import (S3, Azure Blob, GCS), for the
+# artifact interop tests: MLflow's repositories and ours on the same emulators.
+if ! "$venv/bin/python" -c 'import boto3, azure.storage.blob, azure.identity, google.cloud.storage' 2>/dev/null; then
+  "$venv/bin/pip" install -q --disable-pip-version-check boto3 azure-storage-blob azure-identity google-cloud-storage >&2
+fi
 echo "$venv"
