@@ -250,14 +250,10 @@ export class SqlLoggedModels {
           sql`EXISTS (SELECT 1 FROM ${sql.table(table)} kv WHERE kv.model_id = m.model_id AND ${compareSql(d, sql.ref(`kv.${k}`), '=', c.key, true)} AND ${compareSql(d, sql.ref(`kv.${v}`), c.comparator, c.value, true)})`,
         );
       } else if (c.key === 'status') {
-        const toNumber = (s: string) => STATUS_SHORT[s] ?? LOGGED_MODEL_STATUS_NUMBERS[s as LoggedModelStatus] ?? -1;
+        // The parser lets only =, !=, IN and NOT IN with MLflow's status names through.
+        const toNumber = (s: string) => STATUS_SHORT[s] as number;
         const value = Array.isArray(c.value) ? c.value.map(toNumber) : toNumber(String(c.value));
-        if (c.comparator === 'LIKE' || c.comparator === 'ILIKE') {
-          const names = sql`CASE m.status WHEN 0 THEN 'UNSPECIFIED' WHEN 1 THEN 'PENDING' WHEN 2 THEN 'READY' WHEN 3 THEN 'FAILED' END`;
-          conditions.push(compareSql(d, names, c.comparator, c.value, true));
-        } else {
-          conditions.push(compareSql(d, sql.ref('m.status'), c.comparator, value, false));
-        }
+        conditions.push(compareSql(d, sql.ref('m.status'), c.comparator, value, false));
       } else {
         const numeric = c.key === 'creation_timestamp_ms' || c.key === 'last_updated_timestamp_ms';
         const col = sql.ref(`m.${c.key}`);

@@ -9,8 +9,12 @@ export interface SearchComparison {
   type: SearchEntityType;
   key: string;
   comparator: SearchComparator;
-  /** A number for metrics and numeric attributes, a string list for IN / NOT IN, null for IS [NOT] NULL. */
-  value: string | number | string[] | null;
+  /**
+   * A number for metrics; for int64 attributes (times, timestamps) an integer inside int64 — a
+   * number, or a bigint beyond 2^53 — after `integerComparison`'s rewrite; a string list for
+   * IN / NOT IN; null for IS [NOT] NULL; a string otherwise.
+   */
+  value: string | number | bigint | string[] | null;
 }
 
 /** One parsed `order_by` clause. */

@@ -2,6 +2,7 @@ import type { LoggedModelDatasetFilter, LoggedModelOrderBy } from '../abstract-s
 import type { Experiment, KeyValue, LoggedModel, Metric, Run } from '../entities.js';
 import { MlflowError } from '../errors.js';
 import type { OrderByClause, SearchComparison } from './ast.js';
+import { finiteDouble } from './integer-comparison.js';
 
 const CONTEXT_TAG = 'mlflow.data.context';
 
@@ -21,6 +22,12 @@ export function likeToRegExp(pattern: string, caseInsensitive: boolean): RegExp 
 
 type Scalar = string | number | undefined | null;
 
+/** Equality as SQL compares: a number and a bigint (an int64 bound beyond 2^53) by value, everything else strictly. */
+function same(lhs: string | number, rhs: SearchComparison['value']): boolean {
+  if (typeof rhs === 'bigint') return typeof lhs === 'number' && Number.isInteger(lhs) && BigInt(lhs) === rhs;
+  return lhs === rhs;
+}
+
 /** Applies a comparator the way MLflow's in-memory search does (a missing value never matches). */
 function compare(lhs: Scalar, comparator: SearchComparison['comparator'], rhs: SearchComparison['value']): boolean {
   if (comparator === 'IS NULL') return lhs === undefined || lhs === null;
@@ -28,9 +35,10 @@ function compare(lhs: Scalar, comparator: SearchComparison['comparator'], rhs: S
   if (lhs === undefined || lhs === null) return false;
   switch (comparator) {
     case '=':
-      return lhs === rhs;
+      return same(lhs, rhs);
     case '!=':
-      return lhs !== rhs;
+      return !same(lhs, rhs);
+    // A bigint bound (an int64 beyond 2^53) and a number compare exactly in JS.
     case '>':
       return (lhs as number) > (rhs as number);
     case '>=':
@@ -52,6 +60,8 @@ function compare(lhs: Scalar, comparator: SearchComparison['comparator'], rhs: S
 
 const valueOf = (items: readonly KeyValue[], key: string): string | undefined => items.find((t) => t.key === key)?.value;
 const metricOf = (items: readonly Metric[], key: string): number | undefined => items.find((m) => m.key === key)?.value;
+/** A metric as filters see it: ±Infinity read as SQL stores hold them (±max double, see `finiteDouble`). */
+const filterable = (value: Scalar): Scalar => (typeof value === 'number' ? finiteDouble(value) : value);
 
 function runAttribute(run: Run, key: string): Scalar {
   const info = run.info;
@@ -99,7 +109,8 @@ export function runMatches(run: Run, filter: readonly SearchComparison[]): boole
         return compare(c.key === 'name' ? input.dataset.name : input.dataset.digest, c.comparator, c.value);
       });
     }
-    return compare(runValue(run, c), c.comparator, c.value);
+    const lhs = runValue(run, c);
+    return compare(c.type === 'metric' ? filterable(lhs) : lhs, c.comparator, c.value);
   });
 }
 
@@ -235,7 +246,7 @@ export function loggedModelMatches(
   return filter.every((c) => {
     switch (c.type) {
       case 'metric':
-        return compare(latestModelMetric(model, c.key, datasets), c.comparator, c.value);
+        return compare(filterable(latestModelMetric(model, c.key, datasets)), c.comparator, c.value);
       case 'parameter':
         return compare(valueOf(model.data.params, c.key), c.comparator, c.value);
       case 'tag':

@@ -1,5 +1,6 @@
 import { MlflowError } from '../errors.js';
-import type { SearchComparator, SearchEntityType } from './ast.js';
+import type { SearchComparator, SearchComparison, SearchEntityType } from './ast.js';
+import { integerComparison, literalValue, type NumericComparator } from './integer-comparison.js';
 import { tokenize, type Token } from './tokenizer.js';
 
 /** A clause as the grammar sees it, before entity-specific checks. */
@@ -133,12 +134,27 @@ export function quotedValue(token: Token, what: string): string {
   throw MlflowError.invalidParameter(`Expected a quoted string value for ${what} (e.g. 'my-value'). Got value ${token.text}`);
 }
 
-/** The number of a numeric token. @throws INVALID_PARAMETER_VALUE otherwise. */
+/** The number of a numeric token (a double, as Python's `float(token)`). @throws INVALID_PARAMETER_VALUE otherwise. */
 export function numericValue(token: Token, what: string): number {
+  return Number(numericToken(token, what).text);
+}
+
+/**
+ * The exact value of a numeric token as MLflow reads an int64 attribute's literal: a bigint for an
+ * integer literal (`int(token)`), a double for one with a dot or an exponent (`float(token)`).
+ *
+ * @throws INVALID_PARAMETER_VALUE when the token is not a number.
+ */
+export function numericLiteral(token: Token, what: string): bigint | number {
+  const t = numericToken(token, what);
+  return literalValue(t.text, t.float === true);
+}
+
+function numericToken(token: Token, what: string): Token {
   if (token.kind !== 'number') {
     throw MlflowError.invalidParameter(`Expected numeric value type for ${what}. Found ${token.text}`);
   }
-  return Number(token.text);
+  return token;
 }
 
 /** String values of an IN list; every item must be a quoted string. */
@@ -162,3 +178,21 @@ export function checkComparator(comparator: SearchComparator, allowed: ReadonlyS
   }
 }
 
+/** The single value token of a clause; lists and missing values are errors here. */
+export function one(value: RawClause['value']): Token {
+  if (value === null || Array.isArray(value)) {
+    throw MlflowError.invalidParameter('Invalid comparison clause: IN / NOT IN need a parenthesised list and other comparators a single value.');
+  }
+  return value;
+}
+
+/** A clause on an int64 attribute, rewritten so every store binds an integer inside int64 ({@link integerComparison}). */
+export function integerClause(type: SearchEntityType, key: string, comparator: SearchComparison['comparator'], x: bigint | number): SearchComparison {
+  return { type, key, ...integerComparison(comparator as NumericComparator, x) };
+}
+
+/** Parses `filter` (empty or absent: no clause) and builds each clause with `build`. */
+export function parseWith(filter: string | undefined, build: (clause: RawClause) => SearchComparison): SearchComparison[] {
+  if (filter === undefined || filter.trim() === '') return [];
+  return parseClauses(filter).map(build);
+}

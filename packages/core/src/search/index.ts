@@ -1,12 +1,8 @@
 export { SEARCH_MAX_RESULTS_DEFAULT, SEARCH_MAX_RESULTS_THRESHOLD, type OrderByClause, type SearchComparator, type SearchComparison, type SearchEntityType } from './ast.js';
 export { tokenize, type Token, type TokenKind } from './tokenizer.js';
-export {
-  parseExperimentFilter,
-  parseExperimentOrderBy,
-  parseLoggedModelFilter,
-  parseRunFilter,
-  parseRunOrderBy,
-} from './search-filters.js';
+export { finiteDouble, INT64_MAX, INT64_MIN, integerComparison, type IntegerValue, type NumericComparator } from './integer-comparison.js';
+export { parseExperimentFilter, parseExperimentOrderBy, parseRunFilter, parseRunOrderBy } from './search-filters.js';
+export { parseLoggedModelFilter } from './logged-model-filter.js';
 export {
   compareExperiments,
   compareLoggedModels,

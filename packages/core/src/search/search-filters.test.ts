@@ -200,7 +200,7 @@ describe('parseLoggedModelFilter', () => {
     expect(parseLoggedModelFilter(filter)).toEqual(expected);
   });
 
-  it.each(["metric.acc > 1", "metrics.acc LIKE 'x'", "name > 'a'", 'creation_time LIKE 1', "bogus = 'x'", "name = 'a' OR name = 'b'", "metrics.acc = 'x'"])(
+  it.each(["metric.acc > 1", "metrics.acc LIKE 'x'", "status LIKE 'R%'", "status = 'LOGGED_MODEL_READY'", "status IN ('READY', 'x')", "name > 'a'", 'creation_time LIKE 1', "bogus = 'x'", "name = 'a' OR name = 'b'", "metrics.acc = 'x'"])(
     'refuses %s',
     (filter) => {
       invalid(() => parseLoggedModelFilter(filter));

@@ -1,16 +1,22 @@
 import { MlflowError } from '../errors.js';
+import { parseExperimentId } from '../validation/validators.js';
 import type { OrderByClause, SearchComparison, SearchEntityType } from './ast.js';
 import {
   checkComparator,
+  integerClause,
+  numericLiteral,
   numericValue,
-  parseClauses,
+  one,
+  parseWith,
   quotedValue,
   stringList,
   stripQuotes,
   trimBackticks,
-  type RawClause,
 } from './filter-parser.js';
+import { finiteDouble } from './integer-comparison.js';
 import { tokenize, type Token } from './tokenizer.js';
+
+export { LOGGED_MODEL_ATTRIBUTES, parseLoggedModelFilter } from './logged-model-filter.js';
 
 const ENTITY_ALIASES: Record<string, SearchEntityType> = {
   metric: 'metric',
@@ -38,14 +44,6 @@ const DATASET_KEYS = new Set(['name', 'digest', 'context']);
 const NUMERIC_OPS = new Set(['>', '>=', '!=', '=', '<', '<=']);
 const STRING_KEY_OPS = new Set(['!=', '=', 'LIKE', 'ILIKE', 'IS NULL', 'IS NOT NULL']);
 const STRING_ATTR_OPS = new Set(['!=', '=', 'LIKE', 'ILIKE', 'IN', 'NOT IN']);
-
-/** The single value token of a clause; lists and missing values are errors here. */
-function one(value: RawClause['value']): Token {
-  if (value === null || Array.isArray(value)) {
-    throw MlflowError.invalidParameter('Invalid comparison clause: IN / NOT IN need a parenthesised list and other comparators a single value.');
-  }
-  return value;
-}
 
 /** MLflow's `translate_key_alias`: `created` → `start_time`, `run name` → `run_name`. */
 function canonicalAttribute(key: string): string {
@@ -84,11 +82,6 @@ function runIdentifier(identifier: string, attributes: ReadonlySet<string>): { t
   return { type, key: type === 'attribute' ? canonicalAttribute(key) : key };
 }
 
-function parseWith(filter: string | undefined, build: (clause: RawClause) => SearchComparison): SearchComparison[] {
-  if (filter === undefined || filter.trim() === '') return [];
-  return parseClauses(filter).map(build);
-}
-
 /**
  * Parses a `search_runs` filter (MLflow 3.18 grammar) into comparisons, with every entity-type rule
  * checked: metric values must be numbers; params, tags, string attributes and datasets quoted
@@ -107,7 +100,7 @@ export function parseRunFilter(filter: string | undefined): SearchComparison[] {
     switch (type) {
       case 'metric':
         checkComparator(comparator, NUMERIC_OPS, 'metric');
-        return { type, key, comparator, value: numericValue(one(value), 'metric') };
+        return { type, key, comparator, value: finiteDouble(numericValue(one(value), 'metric')) };
       case 'parameter':
       case 'tag':
         checkComparator(comparator, STRING_KEY_OPS, type);
@@ -118,7 +111,7 @@ export function parseRunFilter(filter: string | undefined): SearchComparison[] {
       case 'attribute':
         if (RUN_NUMERIC_ATTRIBUTES.has(key)) {
           checkComparator(comparator, NUMERIC_OPS, `numeric attribute ${key}`);
-          return { type, key, comparator, value: numericValue(one(value), `numeric attribute: ${key}`) };
+          return integerClause(type, key, comparator, numericLiteral(one(value), `numeric attribute: ${key}`));
         }
         checkComparator(comparator, STRING_ATTR_OPS, `attribute ${key}`);
         if (isList && key !== 'run_id') {
@@ -148,6 +141,23 @@ function experimentIdentifier(identifier: string, attributes: ReadonlySet<string
 }
 
 /**
+ * `experiment_id` compares as an integer, as in MLflow's SQL store: only `=`, `!=`, IN and NOT IN,
+ * each value an integer (`int(value)`), kept as its canonical decimal text (`'007'` → `'7'`) so the
+ * stores comparing id strings and those comparing the integer column agree.
+ */
+function experimentIdClause(comparator: SearchComparison['comparator'], value: Token | Token[]): SearchComparison {
+  if (comparator !== '=' && comparator !== '!=' && comparator !== 'IN' && comparator !== 'NOT IN') {
+    throw MlflowError.invalidParameter(`Invalid comparator for experiment_id: ${comparator}`);
+  }
+  const canonical = (id: string) => {
+    parseExperimentId(id);
+    return BigInt(id.trim()).toString();
+  };
+  const raw = Array.isArray(value) ? stringList(value) : quotedValue(value, 'attributes');
+  return { type: 'attribute', key: 'experiment_id', comparator, value: Array.isArray(raw) ? raw.map(canonical) : canonical(raw) };
+}
+
+/**
  * Parses a `search_experiments` filter: attributes `name`, `experiment_id` (IN allowed),
  * `creation_time`, `last_update_time`, and `tags.<key>` (IS [NOT] NULL allowed).
  *
@@ -165,66 +175,17 @@ export function parseExperimentFilter(filter: string | undefined): SearchCompari
     }
     if (EXPERIMENT_NUMERIC.has(key)) {
       checkComparator(comparator, NUMERIC_OPS, `numeric attribute ${key}`);
-      return { type, key, comparator, value: numericValue(one(value), `numeric attribute: ${key}`) };
+      const x = numericLiteral(one(value), `numeric attribute: ${key}`);
+      // MLflow's SQL store refuses a float here (`_get_search_experiments_filter_clauses`).
+      if (typeof x === 'number') throw MlflowError.invalidParameter(`Invalid value for numeric attribute '${key}': '${one(value).text}'`);
+      return integerClause(type, key, comparator, x);
     }
     checkComparator(comparator, STRING_ATTR_OPS, `attribute ${key}`);
+    if (key === 'experiment_id') return experimentIdClause(comparator, value);
     if (Array.isArray(value)) {
-      if (key !== 'experiment_id') {
-        throw MlflowError.invalidParameter("Only ['experiment_id'] attributes support comparison with a list of quoted string values.");
-      }
-      return { type, key, comparator, value: stringList(value) };
+      throw MlflowError.invalidParameter("Only ['experiment_id'] attributes support comparison with a list of quoted string values.");
     }
     return { type, key, comparator, value: quotedValue(value, 'attributes') };
-  });
-}
-
-/** Logged-model attributes that can be filtered on, and aliases MLflow maps to columns. */
-export const LOGGED_MODEL_ATTRIBUTES = new Set(['model_id', 'name', 'status', 'model_type', 'source_run_id', 'experiment_id', 'creation_timestamp_ms', 'last_updated_timestamp_ms']);
-const LOGGED_MODEL_ALIASES: Record<string, string> = {
-  creation_time: 'creation_timestamp_ms',
-  creation_timestamp: 'creation_timestamp_ms',
-  last_updated_timestamp: 'last_updated_timestamp_ms',
-};
-const LOGGED_MODEL_ENTITIES: Record<string, SearchEntityType> = { attributes: 'attribute', metrics: 'metric', params: 'parameter', tags: 'tag' };
-const LOGGED_MODEL_NUMERIC_OPS = new Set(['<', '<=', '>', '>=', '=', '!=']);
-const LOGGED_MODEL_STRING_OPS = new Set(['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN']);
-
-/**
- * Parses a `search_logged_models` filter (`metrics.acc > 0.9 AND params.lr = '0.1' AND name LIKE 'm%'`):
- * entity prefixes `attributes`, `metrics`, `params`, `tags`; numeric comparators for metrics and
- * timestamps, string comparators (incl. IN) otherwise.
- *
- * @throws MlflowError INVALID_PARAMETER_VALUE for any invalid filter.
- */
-export function parseLoggedModelFilter(filter: string | undefined): SearchComparison[] {
-  return parseWith(filter, ({ identifier, comparator, value }) => {
-    const m = /^([a-z]+)\.(.+)$/.exec(identifier);
-    let type: SearchEntityType = 'attribute';
-    let key = identifier;
-    if (m) {
-      const resolved = LOGGED_MODEL_ENTITIES[m[1] as string];
-      if (!resolved) {
-        throw MlflowError.invalidParameter(`Invalid entity type: '${m[1]}'. Expected one of ['attributes', 'metrics', 'params', 'tags'].`);
-      }
-      type = resolved;
-      key = m[2] as string;
-    }
-    key = trimBackticks(stripQuotes(key));
-    if (type === 'attribute') {
-      key = LOGGED_MODEL_ALIASES[key] ?? key;
-      if (!LOGGED_MODEL_ATTRIBUTES.has(key)) {
-        throw MlflowError.invalidParameter(`Invalid attribute key '${key}' for logged models. Valid keys are '${[...LOGGED_MODEL_ATTRIBUTES].join("', '")}'`);
-      }
-    }
-    const numeric = type === 'metric' || key === 'creation_timestamp_ms' || key === 'last_updated_timestamp_ms';
-    const ops = numeric ? LOGGED_MODEL_NUMERIC_OPS : LOGGED_MODEL_STRING_OPS;
-    if (!ops.has(comparator)) {
-      throw MlflowError.invalidParameter(`Invalid comparison operator for ${type}.${key}: '${comparator}'. Expected one of (${[...ops].map((o) => `'${o}'`).join(', ')}).`);
-    }
-    if (value === null) throw MlflowError.invalidParameter(`Invalid comparison for ${key}: a value is required.`);
-    if (numeric) return { type, key, comparator, value: numericValue(one(value), `${type} ${key}`) };
-    if (Array.isArray(value)) return { type, key, comparator, value: stringList(value) };
-    return { type, key, comparator, value: quotedValue(value, `${type} ${key}`) };
   });
 }
 

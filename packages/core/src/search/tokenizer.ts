@@ -23,14 +23,27 @@ const NUMBER = /^-?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)|\d+\.\d*|\.\d+|\d+)(?![\w.])
 const WORD = /^[A-Za-z_][\w$]*/;
 const KEY_PART = /^[\w$]+/;
 const OPERATORS = ['>=', '<=', '!=', '<>', '==', '=', '>', '<'];
+/** A NUL character, or half of a UTF-16 surrogate pair without its other half. */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * Splits a filter or order_by string into tokens.
  *
- * @throws MlflowError INVALID_PARAMETER_VALUE on an unterminated quote or a character the language
- *   does not use.
+ * A NUL character or an unpaired surrogate is refused anywhere, even inside quotes: no store can
+ * hold one the same way (PostgreSQL text refuses NUL, every database and file stores a lone
+ * surrogate as U+FFFD while the memory store keeps it), so a filter holding one could not select
+ * the same runs everywhere. MLflow itself answers such a filter with a database error on PostgreSQL.
+ *
+ * @throws MlflowError INVALID_PARAMETER_VALUE on an unterminated quote, a NUL character, an
+ *   unpaired surrogate, or a character the language does not use.
  */
 export function tokenize(input: string): Token[] {
+  const bad = UNSTORABLE.exec(input);
+  if (bad) {
+    throw MlflowError.invalidParameter(
+      `Invalid filter string: it holds ${bad[0] === '\u0000' ? 'a NUL character' : 'an unpaired UTF-16 surrogate'} at position ${bad.index}, which no store can compare.`,
+    );
+  }
   const tokens: Token[] = [];
   let i = 0;
   while (i < input.length) {

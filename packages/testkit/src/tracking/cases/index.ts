@@ -11,6 +11,7 @@ import { runsGroup } from './runs.js';
 import { searchDatasetsModelsGroup } from './search-datasets-models.js';
 import { searchExperimentsGroup } from './search-experiments.js';
 import { searchRunsErrorsGroup } from './search-runs-errors.js';
+import { searchNumericGroup } from './search-runs-numeric.js';
 import { searchRunsGroup } from './search-runs.js';
 import { validationGroup } from './validation.js';
 
@@ -28,6 +29,7 @@ export const trackingCaseGroups: TrackingCaseGroup[] = [
   loggedModelsGroup,
   searchRunsGroup,
   searchRunsErrorsGroup,
+  searchNumericGroup,
   searchExperimentsGroup,
   searchDatasetsModelsGroup,
 ];

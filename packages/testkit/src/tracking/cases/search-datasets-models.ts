@@ -108,6 +108,18 @@ export const searchDatasetsModelsGroup: TrackingCaseGroup = {
       const { exp } = await models();
       await expectMlflowError(ctx.store().searchLoggedModels({ experimentIds: [exp], filterString: "name = 'a' OR name = 'b'" }), 'INVALID_PARAMETER_VALUE');
     });
+    it('search_logged_models compares status with MLflow status names', async () => {
+      expect((await names({ filterString: "status = 'PENDING'" })).sort()).toEqual(['m-a', 'm-b', 'm-c']);
+      expect((await names({ filterString: "status != 'READY'" })).sort()).toEqual(['m-a', 'm-b', 'm-c']);
+      expect(await names({ filterString: "status IN ('READY', 'FAILED')" })).toEqual([]);
+    });
+    // MLflow's SQL store: "Invalid comparison operator for status" / "Unknown model status in filter".
+    for (const filter of ["status LIKE 'P%'", "status = 'LOGGED_MODEL_PENDING'", "status IN ('PENDING', 'x')"]) {
+      it(`search_logged_models refuses \`${filter}\``, async () => {
+        const { exp } = await models();
+        await expectMlflowError(ctx.store().searchLoggedModels({ experimentIds: [exp], filterString: filter }), 'INVALID_PARAMETER_VALUE');
+      });
+    }
     it('search_logged_models does not return deleted models', async () => {
       const { exp } = await models();
       const extra = await ctx.store().createLoggedModel({ experimentId: exp, name: 'm-deleted' });
