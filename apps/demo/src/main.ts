@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { redactingLogger, type Logger } from '@mlstore/core';
+import { runArtifacts } from './commands/artifacts.js';
 import { runGc } from './commands/gc.js';
 import { runMigrate } from './commands/migrate.js';
 import { runServer } from './commands/server.js';
@@ -13,6 +14,7 @@ Commands:
   server    run MLflow's tracking server (REST API and artifact proxy) on mlstore's stores
   migrate   copy a whole tracking store into another (resumable, verified)
   gc        permanently delete deleted runs, logged models and experiments (mlflow gc)
+  artifacts list, download and upload artifacts on any backend (mlflow artifacts)
 
 Run 'mlstore <command> --help' for a command's options.
 Environment: LOG_LEVEL (pino level for the log on stderr, default info).`;
@@ -53,6 +55,8 @@ export async function main(argv: readonly string[], options: Partial<MainOptions
       return runMigrate(rest, ctx);
     case 'gc':
       return runGc(rest, ctx, options.cwd ?? process.cwd());
+    case 'artifacts':
+      return runArtifacts(rest, ctx, options.cwd ?? process.cwd());
     case undefined:
     case 'help':
     case '-h':
