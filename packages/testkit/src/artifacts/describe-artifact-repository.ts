@@ -2,6 +2,7 @@ import { afterAll, describe, expect } from 'vitest';
 import { defineDeleteCases } from './cases/delete.js';
 import { defineDownloadLogCases } from './cases/download-log.js';
 import { defineListCases } from './cases/list.js';
+import { defineObjectStoreCases } from './cases/object-store.js';
 import { defineStreamConcurrencyCases } from './cases/stream-concurrency.js';
 import { defineTraversalCases } from './cases/traversal.js';
 import { defineWriteReadCases } from './cases/write-read.js';
@@ -21,6 +22,7 @@ export const artifactCaseGroups: readonly { name: string; define: (ctx: Artifact
   { name: 'artifacts/delete', define: defineDeleteCases },
   { name: 'artifacts/traversal', define: defineTraversalCases },
   { name: 'artifacts/stream-concurrency', define: defineStreamConcurrencyCases },
+  { name: 'artifacts/object-store', define: defineObjectStoreCases },
 ];
 
 /**
