@@ -3,6 +3,7 @@ import { registerLocalArtifactRepository } from '@mlstore/artifact-local';
 import {
   createArtifactRepositoryRegistry,
   createTrackingStoreRegistry,
+  type ArtifactRepositoryFactory,
   type ArtifactRepositoryRegistry,
   type TrackingStoreFactory,
   type TrackingStoreRegistry,
@@ -32,16 +33,40 @@ async function loadFileStoreFactory(): Promise<TrackingStoreFactory> {
   return scratch.factoryFor('file:///');
 }
 
+/** The cloud artifact packages: scheme → package and its register function. */
+const CLOUD_ARTIFACTS: { schemes: string[]; packageName: string; register: string }[] = [
+  { schemes: ['s3'], packageName: '@mlstore/artifact-s3', register: 'registerS3ArtifactRepository' },
+  { schemes: ['wasbs', 'abfss'], packageName: '@mlstore/artifact-azure', register: 'registerAzureArtifactRepository' },
+  { schemes: ['gs'], packageName: '@mlstore/artifact-gcs', register: 'registerGcsArtifactRepository' },
+];
+
+/**
+ * A lazy registry entry: the package is imported the first time its scheme is resolved (so its SDK
+ * loads only then), and its own `register…` function supplies the factory.
+ */
+function lazyArtifactFactory(packageName: string, register: string, scheme: string): () => Promise<ArtifactRepositoryFactory> {
+  return async () => {
+    const mod = (await import(packageName)) as Record<string, (r: ArtifactRepositoryRegistry) => ArtifactRepositoryRegistry>;
+    const registerFn = mod[register];
+    if (typeof registerFn !== 'function') throw new Error(`${packageName} does not export ${register}`);
+    return registerFn(createArtifactRepositoryRegistry()).factoryFor(`${scheme}://x/y`);
+  };
+}
+
 /**
  * Every built-in backend: SQL stores (`sqlite`, `postgresql`/`postgres`, `mysql`/`mariadb`), the
  * file store for `file:` URIs and plain paths (loaded on first use), MLflow tracking servers
- * (`http`, `https`), and artifact repositories: local (`file:` and plain paths) and HTTP
- * (`http`, `https`, `mlflow-artifacts`).
+ * (`http`, `https`), and artifact repositories: local (`file:` and plain paths), HTTP
+ * (`http`, `https`, `mlflow-artifacts`), and — loaded on first use — S3 (`s3`), Azure Blob
+ * (`wasbs`, `abfss`) and GCS (`gs`).
  */
 export function defaultRegistries(): Registries {
   const tracking = registerSqlTrackingStore(createTrackingStoreRegistry());
   tracking.registerLazy('file', { packageName: FILE_STORE_PACKAGE, load: loadFileStoreFactory }, { aliases: [''] });
   registerRestTrackingStore(tracking);
   const artifacts = registerHttpArtifactRepository(registerLocalArtifactRepository(createArtifactRepositoryRegistry()));
+  for (const { schemes, packageName, register } of CLOUD_ARTIFACTS) {
+    for (const scheme of schemes) artifacts.registerLazy(scheme, { packageName, load: lazyArtifactFactory(packageName, register, scheme) });
+  }
   return { tracking, artifacts };
 }
