@@ -5,6 +5,12 @@
  */
 import BetterSqlite3 from 'better-sqlite3';
 
+/** better-sqlite3's options for the Node running the tests (CI's Node 24 leg passes its own binary). */
+function sqliteBinding(): { nativeBinding?: string } {
+  const nativeBinding = process.env['MLSTORE_BETTER_SQLITE3_BINDING'];
+  return nativeBinding ? { nativeBinding } : {};
+}
+
 type Row = Record<string, unknown>;
 
 /** The file of a `sqlite:///…` URI. */
@@ -15,7 +21,7 @@ export function sqliteFile(uri: string): string {
 /** Runs read-only statements on the database of a store URI with the dialect's driver. */
 async function query(uri: string, statements: string[]): Promise<Row[][]> {
   if (uri.startsWith('sqlite:')) {
-    const db = new BetterSqlite3(sqliteFile(uri));
+    const db = new BetterSqlite3(sqliteFile(uri), sqliteBinding());
     try {
       return statements.map((s) => db.prepare(s).all() as Row[]);
     } finally {
@@ -50,7 +56,7 @@ async function query(uri: string, statements: string[]): Promise<Row[][]> {
  * returns what `PRAGMA integrity_check` and `PRAGMA foreign_key_check` report ([] when sound).
  */
 export function sqliteIntegrityProblems(uri: string): string[] {
-  const db = new BetterSqlite3(sqliteFile(uri));
+  const db = new BetterSqlite3(sqliteFile(uri), sqliteBinding());
   try {
     const integrity = (db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check);
     const foreign = db.pragma('foreign_key_check') as Row[];

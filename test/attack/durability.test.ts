@@ -41,7 +41,7 @@ function checkAfterKill(p: Provisioned, cycle: number, killedPids: readonly numb
 await forEachTarget(SUITE, 'tracking', (target, p) => {
   it(`keeps every acknowledged write through ${CYCLES} kill -9 of the server`, async () => {
     const began = Date.now();
-    const canaries = plantCanaries(p);
+    const canaries = await plantCanaries(p);
     const ledger = new Ledger();
     const clients: ClientState[] = Array.from({ length: CLIENTS }, (_, client) => ({ client, seq: 0 }));
     const notes: string[] = [];
@@ -118,7 +118,7 @@ await forEachTarget(SUITE, 'tracking', (target, p) => {
       accepted: w.filter((x) => x.outcome === 'acked').length,
       serverErrors: w.filter((x) => (x.status ?? 0) >= 500).length,
       crashes,
-      canariesTouched: canaries.touched().length,
+      canariesTouched: (await canaries.touched()).length,
       leaks: 0,
       lost: verdict!.lost,
       duplicated: verdict!.duplicated,
@@ -139,6 +139,6 @@ await forEachTarget(SUITE, 'tracking', (target, p) => {
     expect(totals.duplicated).toBe(0);
     expect(totals.serverErrors).toBe(0);
     expect(crashes, 'the server had exited before it was killed').toBe(0);
-    expect(canaries.touched()).toEqual([]);
+    expect(await canaries.touched()).toEqual([]);
   }, 120_000);
 });

@@ -42,7 +42,7 @@ await forEachTarget('fuzzed filters', 'tracking', (target, provisioned) => {
 
   beforeAll(async () => {
     started = Date.now();
-    canaries = plantCanaries(provisioned);
+    canaries = await plantCanaries(provisioned);
     server = await startAttackServer(provisioned);
     serverIds = await seedSearchData(server.store);
     memoryIds = await seedSearchData(memory);
@@ -50,7 +50,7 @@ await forEachTarget('fuzzed filters', 'tracking', (target, provisioned) => {
 
   afterAll(async () => {
     const wallSeconds = (Date.now() - started) / 1000;
-    reportTotals({ suite: 'filters', target: target.name, ...totalsOf(tally), canariesTouched: canaries ? canaries.touched().length : 0 });
+    reportTotals({ suite: 'filters', target: target.name, ...totalsOf(tally), canariesTouched: canaries ? (await canaries.touched()).length : 0 });
     process.stderr.write(
       `[attack] filters · ${target.name}: ${tally.attempts} attempts, ${tally.refused} refused, ${tally.accepted} accepted, ${tally.serverErrors} 5xx, ` +
         `${tally.crashes} crashes, ${tally.leaks} leaks, ${differentialChecks} differential checks (${discriminating} selecting some rows), ${mismatches.length} mismatches, ` +
@@ -109,7 +109,7 @@ await forEachTarget('fuzzed filters', 'tracking', (target, provisioned) => {
     expect(namesIn('models', JSON.parse((models as { text: string }).text))).toEqual(Object.keys(serverIds.models).sort());
     const exps = await post(server.url, SEARCH_PATHS.experiments, { view_type: 'ALL', max_results: 1000 });
     expect(namesIn('experiments', JSON.parse((exps as { text: string }).text))).toEqual(['Default', 'fz-alpha', 'fz-beta']);
-    expect(canaries.touched()).toEqual([]);
+    expect(await canaries.touched()).toEqual([]);
     expect(tally.serverErrors).toBe(0);
   });
 });

@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, lstatSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import type { AbstractStore } from '@mlstore/core';
+import type { AbstractStore, ArtifactRepository } from '@mlstore/core';
 import { startMlflowServer, type MlflowServerOptions, type RunningMlflowServer } from '@mlstore/server';
 import { afterAll, describe, it } from 'vitest';
 import { defaultRegistries } from '../../apps/demo/src/registries.js';
@@ -49,49 +49,93 @@ export async function startAttackServer(p: Provisioned, extra: Partial<MlflowSer
 export interface Canaries {
   /** Random strings, one per canary file; any response body holding one leaked a file. */
   readonly secrets: string[];
-  /** Paths under `base` outside the writable folders that differ from the planted state (added, changed or removed). */
-  touched(): string[];
+  /**
+   * Paths under `base` (and, for a remote target, keys under `remoteBase` prefixed `remote:`)
+   * outside the writable places that differ from the planted state (added, changed or removed).
+   */
+  touched(): Promise<string[]>;
+}
+
+const LEVELS = ['', 'a', 'a/b'];
+const newSecret = () => `CANARY-${randomBytes(12).toString('hex')}`;
+const outsideMeta = (secret: string) => `artifact_location: ${secret}\nexperiment_id: '0'\nlifecycle_stage: active\nname: outside\n`;
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+function diff(before: Map<string, string>, after: Map<string, string>): string[] {
+  const out = [...before].filter(([k, v]) => after.get(k) !== v).map(([k]) => k);
+  for (const k of after.keys()) if (!before.has(k)) out.push(k);
+  return out;
+}
+
+/** Every file under `path` of a repository with its SHA-256, skipping the `skip` prefix (the destination). */
+async function remoteSnapshot(repo: ArtifactRepository, skip: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const walk = async (path: string | undefined) => {
+    for (const e of await repo.listArtifacts(path)) {
+      if (`${e.path}/`.startsWith(skip)) continue;
+      if (e.is_dir) await walk(e.path);
+      else {
+        const chunks: Buffer[] = [];
+        for await (const c of await repo.openArtifact(e.path)) chunks.push(c as Buffer);
+        out.set(`remote:${e.path}`, sha(Buffer.concat(chunks)));
+      }
+    }
+  };
+  await walk(undefined);
+  return out;
 }
 
 /**
  * Plants canaries in every folder from `base` down to the writable folders' parent, plus an
  * `outside/` folder shaped like a store entry (`meta.yaml`, `metrics/`, `tags/`) at each level, so
- * that a write whose path escapes the store finds a place that looks valid.
+ * that a write whose path escapes the store finds a place that looks valid. A remote artifact
+ * target gets the same canaries as objects under its `remoteBase`, written and re-read through the
+ * repository the registry resolves for that prefix.
  */
-export function plantCanaries(p: Provisioned): Canaries {
+export async function plantCanaries(p: Provisioned): Promise<Canaries> {
   const secrets: string[] = [];
-  const levels = [p.base, join(p.base, 'a'), join(p.base, 'a', 'b')];
-  for (const level of levels) {
-    const secret = `CANARY-${randomBytes(12).toString('hex')}`;
+  for (const level of LEVELS) {
+    const dir = join(p.base, ...level.split('/').filter(Boolean));
+    const secret = newSecret();
     secrets.push(secret);
-    writeFileSync(join(level, 'canary.txt'), secret);
-    const outside = join(level, 'outside');
+    writeFileSync(join(dir, 'canary.txt'), secret);
+    const outside = join(dir, 'outside');
     mkdirSync(join(outside, 'metrics'), { recursive: true });
     mkdirSync(join(outside, 'tags'), { recursive: true });
-    writeFileSync(join(outside, 'meta.yaml'), `artifact_location: ${secret}\nexperiment_id: '0'\nlifecycle_stage: active\nname: outside\n`);
+    writeFileSync(join(outside, 'meta.yaml'), outsideMeta(secret));
+  }
+  let remote: ArtifactRepository | undefined;
+  if (p.remoteBase) {
+    remote = await defaultRegistries().artifacts.resolve(p.remoteBase);
+    for (const level of LEVELS) {
+      const secret = newSecret();
+      secrets.push(secret);
+      const at = (name: string) => [level, name].filter(Boolean).join('/');
+      await remote.writeArtifact(at('canary.txt'), secret);
+      await remote.writeArtifact(at('outside/meta.yaml'), outsideMeta(secret));
+      await remote.writeArtifact(at('outside/metrics/.keep'), '');
+    }
   }
   const writable = p.writable.map((w) => resolve(w) + sep);
-  const snapshot = (): Map<string, string> => {
+  const localSnapshot = (): Map<string, string> => {
     const out = new Map<string, string>();
     const walk = (dir: string) => {
       for (const e of readdirSync(dir, { withFileTypes: true })) {
         const full = join(dir, e.name);
         if (writable.some((w) => (full + sep).startsWith(w))) continue;
         if (e.isDirectory()) walk(full);
-        else out.set(relative(p.base, full), e.isFile() ? createHash('sha256').update(readFileSync(full)).digest('hex') : `link:${lstatSync(full).mode}`);
+        else out.set(relative(p.base, full), e.isFile() ? sha(readFileSync(full)) : `link:${lstatSync(full).mode}`);
       }
     };
     walk(p.base);
     return out;
   };
-  const before = snapshot();
+  const snapshot = async () => new Map([...localSnapshot(), ...(remote ? await remoteSnapshot(remote, 'a/b/artifacts/') : [])]);
+  const before = await snapshot();
   return {
     secrets,
-    touched() {
-      const after = snapshot();
-      const diff = [...before].filter(([k, v]) => after.get(k) !== v).map(([k]) => k);
-      for (const k of after.keys()) if (!before.has(k)) diff.push(k);
-      return diff.sort();
+    async touched() {
+      return diff(before, await snapshot()).sort();
     },
   };
 }

@@ -110,7 +110,7 @@ await forEachTarget('sql injection', 'tracking', (target, provisioned) => {
 
   beforeAll(async () => {
     started = Date.now();
-    canaries = plantCanaries(provisioned);
+    canaries = await plantCanaries(provisioned);
     server = await startAttackServer(provisioned);
     const victimsExp = String((await api('experiments/create', { name: 'inj-victims' }))['experiment_id']);
     const mirrorVictimsExp = await mirror.createExperiment('inj-victims');
@@ -154,7 +154,7 @@ await forEachTarget('sql injection', 'tracking', (target, provisioned) => {
       accepted: tally.accepted - altered.length,
       serverErrors: tally.serverErrors,
       crashes: tally.crashes,
-      canariesTouched: canaries ? canaries.touched().length : 0,
+      canariesTouched: canaries ? (await canaries.touched()).length : 0,
       leaks: tally.leaks,
       lost: altered.length,
     });
@@ -331,7 +331,7 @@ await forEachTarget('sql injection', 'tracking', (target, provisioned) => {
     // Searches change nothing.
     expect(afterSearches).toEqual(written);
     expect(await victimRuns()).toEqual(victimsBefore);
-    expect(canaries.touched()).toEqual([]);
+    expect(await canaries.touched()).toEqual([]);
     expect(tally.serverErrors).toBe(0);
   });
 });

@@ -14,7 +14,8 @@ async function sqlCounts(uri: string, dialect: 'sqlite' | 'postgresql' | 'mysql'
   const out: StoreSnapshot = {};
   if (dialect === 'sqlite') {
     const { default: Database } = await import('better-sqlite3');
-    const db = new Database(uri.replace(/^sqlite:\/\/\//, ''), { readonly: true, fileMustExist: true });
+    const nativeBinding = process.env['MLSTORE_BETTER_SQLITE3_BINDING'];
+    const db = new Database(uri.replace(/^sqlite:\/\/\//, ''), { readonly: true, fileMustExist: true, ...(nativeBinding ? { nativeBinding } : {}) });
     try {
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
       for (const { name } of tables) out[name] = (db.prepare(`SELECT COUNT(*) AS n FROM "${name}"`).get() as { n: number }).n;

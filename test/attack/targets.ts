@@ -155,6 +155,88 @@ export const ATTACK_TARGETS: AttackTarget[] = [
       };
     },
   },
+  {
+    // artifact-s3 under attack: the destination is a prefix of a fresh moto bucket; canaries are
+    // objects beside and above <remoteBase>/a/b/artifacts. The server resolves s3:// through the
+    // registries configured by env, as `mlstore server` is.
+    name: 's3',
+    kind: 'artifacts',
+    service: 'moto',
+    async provision() {
+      const endpoint = process.env['MLSTORE_MOTO_URL'] ?? `http://127.0.0.1:${process.env['MLSTORE_MOTO_PORT'] ?? '55900'}`;
+      Object.assign(process.env, { MLFLOW_S3_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'attack', AWS_SECRET_ACCESS_KEY: 'attack', AWS_DEFAULT_REGION: 'us-east-1' });
+      const bucket = `mlstore-attack-${randomBytes(5).toString('hex')}`;
+      const res = await fetch(`${endpoint}/${bucket}`, { method: 'PUT', signal: AbortSignal.timeout(5000) }); // moto takes an unsigned CreateBucket
+      if (!res.ok) throw new Error(`moto at ${endpoint} answered ${res.status} to CreateBucket`);
+      const remoteBase = `s3://${bucket}/${randomBytes(6).toString('hex')}`;
+      const { base, store } = localBase('s3');
+      return {
+        backendStoreUri: `sqlite:///${join(store, 'mlflow.db')}`,
+        artifactsDestination: `${remoteBase}/a/b/artifacts`,
+        base,
+        writable: [store],
+        remoteBase,
+        dispose: async () => {
+          const { S3ArtifactRepository } = await import('@mlstore/artifact-s3');
+          await new S3ArtifactRepository(remoteBase).deleteArtifacts().catch(() => undefined);
+        },
+      };
+    },
+  },
+  {
+    // artifact-azure under attack: wasbs:// on Azurite (its development account, reached through
+    // AZURE_STORAGE_CONNECTION_STRING as a server operator would), canaries as blobs under the prefix.
+    name: 'azure',
+    kind: 'artifacts',
+    service: 'azurite',
+    async provision() {
+      const port = process.env['MLSTORE_AZURITE_PORT'] ?? '55910';
+      const key = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='; // Azurite's published dev key
+      process.env['AZURE_STORAGE_CONNECTION_STRING'] ??= `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${key};BlobEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`;
+      const { AzureBlobArtifactRepository } = await import('@mlstore/artifact-azure');
+      const remoteBase = `wasbs://mlstore-attack@devstoreaccount1.blob.core.windows.net/attack-${randomBytes(5).toString('hex')}`;
+      const root = new AzureBlobArtifactRepository(remoteBase);
+      await (await root.serviceClient()).getContainerClient('mlstore-attack').createIfNotExists({ abortSignal: AbortSignal.timeout(5000) });
+      const { base, store } = localBase('azure');
+      return {
+        backendStoreUri: `sqlite:///${join(store, 'mlflow.db')}`,
+        artifactsDestination: `${remoteBase}/a/b/artifacts`,
+        base,
+        writable: [store],
+        remoteBase,
+        dispose: () => root.deleteArtifacts().catch(() => undefined),
+      };
+    },
+  },
+  {
+    // artifact-gcs under attack: a prefix of a fresh bucket on fake-gcs-server, reached through
+    // STORAGE_EMULATOR_HOST as MLflow's GCS repository is; canaries as objects under the prefix.
+    name: 'gcs',
+    kind: 'artifacts',
+    service: 'fake-gcs',
+    async provision() {
+      const endpoint = process.env['MLSTORE_GCS_URL'] ?? `http://127.0.0.1:${process.env['MLSTORE_GCS_PORT'] ?? '55920'}`;
+      const bucket = `mlstore-attack-${randomBytes(5).toString('hex')}`;
+      const res = await fetch(`${endpoint}/storage/v1/b?project=mlstore-attack`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: bucket }),
+        signal: AbortSignal.timeout(5000),
+      });
+      if (!res.ok) throw new Error(`fake-gcs-server at ${endpoint} answered ${res.status} creating bucket ${bucket}`);
+      process.env['STORAGE_EMULATOR_HOST'] = endpoint;
+      const remoteBase = `gs://${bucket}/run-${randomBytes(6).toString('hex')}`;
+      const { base, store } = localBase('gcs');
+      return {
+        backendStoreUri: `sqlite:///${join(store, 'mlflow.db')}`,
+        artifactsDestination: `${remoteBase}/a/b/artifacts`,
+        base,
+        writable: [store],
+        remoteBase,
+        dispose: async () => {},
+      };
+    },
+  },
 ];
 
 /**

@@ -35,7 +35,7 @@ await forEachTarget('traversal corpus', undefined, (target, p) => {
   const totals = { attempts: 0, refused: 0, accepted: 0, serverErrors: 0, crashes: 0, leaks: 0 };
 
   beforeAll(async () => {
-    canaries = plantCanaries(p);
+    canaries = await plantCanaries(p);
     server = await startAttackServer(p);
     const post = async (path: string, body: unknown) => {
       const res = await fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -90,7 +90,7 @@ await forEachTarget('traversal corpus', undefined, (target, p) => {
     }));
     const health = await fetch(`${server.url}/health`);
     if (health.status !== 200) totals.crashes++;
-    const touched = canaries.touched();
+    const touched = await canaries.touched();
     const layout = p.mlrunsDir ? mlrunsLayoutProblems(p.mlrunsDir) : [];
     reportTotals({ suite: 'traversal corpus', target: target.name, ...totals, canariesTouched: touched.length + layout.length });
     expect(failures.slice(0, 30)).toEqual([]);
