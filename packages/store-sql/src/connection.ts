@@ -96,7 +96,10 @@ async function createSqlite(filename: string): Promise<Kysely<Database>> {
   const { default: BetterSqlite3 } = await import('better-sqlite3');
   let handle;
   try {
-    handle = new BetterSqlite3(filename);
+    // MLSTORE_BETTER_SQLITE3_BINDING: a better_sqlite3.node built for another Node ABI than the
+    // installed one (CI's second Node version; bundlers), passed as better-sqlite3's nativeBinding.
+    const nativeBinding = process.env['MLSTORE_BETTER_SQLITE3_BINDING'];
+    handle = new BetterSqlite3(filename, nativeBinding ? { nativeBinding } : {});
   } catch (cause) {
     throw new MlflowError(`@mlstore/store-sql: cannot open SQLite database '${filename}': ${(cause as Error).message}`, 'TEMPORARILY_UNAVAILABLE', { cause });
   }

@@ -7,7 +7,8 @@ const DATABASE_TEXT = /SQLITE|syntax|constraint|UNIQUE|secret_table|SELEC|ER_|in
 /** A real better-sqlite3 failure of `statement`. */
 async function sqliteError(setup: string[], statement: string): Promise<unknown> {
   const { default: Database } = await import('better-sqlite3');
-  const db = new Database(':memory:');
+  const nativeBinding = process.env['MLSTORE_BETTER_SQLITE3_BINDING'];
+  const db = new Database(':memory:', nativeBinding ? { nativeBinding } : {});
   try {
     for (const s of setup) db.exec(s);
     db.exec(statement);
