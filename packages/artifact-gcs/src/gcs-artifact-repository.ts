@@ -6,6 +6,7 @@ import type { Bucket, Storage } from '@google-cloud/storage';
 import {
   BaseArtifactRepository,
   MlflowError,
+  redactUri,
   throwIfAborted,
   validateArtifactPath,
   type ArtifactBody,
@@ -52,7 +53,12 @@ export class GcsArtifactRepository extends BaseArtifactRepository {
   constructor(artifactUri: string, options: GcsArtifactRepositoryOptions = {}) {
     super(artifactUri);
     const { bucket, path } = parseGcsUri(artifactUri);
-    if (bucket === '') throw MlflowError.invalidParameter(`${PREFIX} the GCS URI names no bucket: ${artifactUri}`);
+    if (bucket === '') throw MlflowError.invalidParameter(`${PREFIX} the GCS URI names no bucket: ${redactUri(artifactUri)}`);
+    // A bucket name is lower-case letters, digits, '-', '_' and '.': anything else (user info such as
+    // `user:secret@…`, a port) cannot name a bucket, and would otherwise travel into request URLs and messages.
+    if (!/^[a-z0-9][a-z0-9._-]{1,221}[a-z0-9]$/.test(bucket)) {
+      throw MlflowError.invalidParameter(`${PREFIX} not a valid bucket name in ${redactUri(artifactUri)}: GCS URIs are gs://<bucket>/<path>; credentials come from GOOGLE_APPLICATION_CREDENTIALS`);
+    }
     this.bucketName = bucket;
     this.rootPath = path;
     this.options = options;

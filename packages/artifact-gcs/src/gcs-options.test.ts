@@ -51,16 +51,16 @@ describe('resolveGcsSettings', () => {
 
 describe('client construction (offline)', () => {
   it('an unreadable GOOGLE_APPLICATION_CREDENTIALS is an UNAUTHENTICATED error naming the variable', async () => {
-    const repo = new GcsArtifactRepository('gs://b/p', { env: { GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json' } });
+    const repo = new GcsArtifactRepository('gs://bkt/p', { env: { GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json' } });
     await expect(repo.storage()).rejects.toMatchObject({ errorCode: 'UNAUTHENTICATED', message: expect.stringMatching(/GOOGLE_APPLICATION_CREDENTIALS.*\/nonexistent\/key\.json/) });
   });
   it('a STORAGE_EMULATOR_HOST in process.env cannot override the resolved endpoint (Node SDK quirk)', async () => {
     const saved = process.env.STORAGE_EMULATOR_HOST;
     process.env.STORAGE_EMULATOR_HOST = 'http://127.0.0.1:1';
     try {
-      const viaEnv = await new GcsArtifactRepository('gs://b/p', { env: { STORAGE_EMULATOR_HOST: 'http://127.0.0.1:2' } }).storage();
+      const viaEnv = await new GcsArtifactRepository('gs://bkt/p', { env: { STORAGE_EMULATOR_HOST: 'http://127.0.0.1:2' } }).storage();
       expect([viaEnv.apiEndpoint, viaEnv.baseUrl]).toEqual(['http://127.0.0.1:2', 'http://127.0.0.1:2/storage/v1']);
-      const viaOption = await new GcsArtifactRepository('gs://b/p', { apiEndpoint: 'http://127.0.0.1:3', env: {} }).storage();
+      const viaOption = await new GcsArtifactRepository('gs://bkt/p', { apiEndpoint: 'http://127.0.0.1:3', env: {} }).storage();
       expect(viaOption.baseUrl).toBe('http://127.0.0.1:3/storage/v1');
     } finally {
       if (saved === undefined) delete process.env.STORAGE_EMULATOR_HOST;
@@ -98,5 +98,20 @@ describe('gcsContentType (mimetypes.guess_type or application/octet-stream)', ()
   ])('%s → %s', (name, type) => expect(gcsContentType(name, builtIn)).toBe(type));
   it('system mime.types entries override the table, as mimetypes.init() does', () => {
     expect(gcsContentType('a.md', buildMimeTable(['/etc/mime.types']))).toMatch(/^(text\/markdown|application\/octet-stream)$/);
+  });
+});
+
+describe('bucket names', () => {
+  it('refuses what cannot name a bucket, without echoing user info', () => {
+    for (const uri of ['gs://user:s3cret@host:9/p', 'gs://UPPER/p', 'gs://a/p', 'gs://bad_/p', 'gs://x:9/p']) {
+      let message = '';
+      try {
+        new GcsArtifactRepository(uri, { env: {} });
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toMatch(/not a valid bucket name/);
+      expect(message).not.toContain('s3cret');
+    }
   });
 });
