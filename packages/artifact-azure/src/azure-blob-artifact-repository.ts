@@ -185,7 +185,7 @@ export class AzureBlobArtifactRepository extends BaseArtifactRepository {
       throw mapAzureError(err, `open ${this.show(name)}`);
     }
     const out = new PassThrough();
-    body.on('error', (err) => out.destroy(mapAzureError(err, `read ${this.show(name)}`)));
+    body.on('error', (err) => out.destroy(mapAzureError(err, `read ${this.show(name)}`, opts.signal?.aborted === true)));
     out.on('close', () => {
       if (!body.readableEnded) body.destroy();
     });

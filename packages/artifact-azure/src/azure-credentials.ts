@@ -113,7 +113,9 @@ export async function createServiceClient(
   timeoutSeconds: number,
   load: IdentityLoader = loadIdentity,
 ): Promise<BlobServiceClient> {
-  const pipeline: StoragePipelineOptions = { retryOptions: { tryTimeoutInMs: timeoutSeconds * 1000 } };
+  // The SDK's back-off (4 s base: 0 + 4 + 12 s over its 4 tries) keeps a call to a dead endpoint
+  // hanging 16 s; a 1 s base bounds it at 4 s (0 + 1 + 3 s) and still rides out a restart.
+  const pipeline: StoragePipelineOptions = { retryOptions: { tryTimeoutInMs: timeoutSeconds * 1000, retryDelayInMs: 1000, maxRetryDelayInMs: 8000 } };
   switch (source.kind) {
     case 'client':
       return source.client;

@@ -45,6 +45,14 @@ const NETWORK_CODES = new Set([
   'UND_ERR_SOCKET',
 ]);
 
+/** @azure/identity's failures to get a token (DefaultAzureCredential's chain ends in the aggregate one). */
+const CREDENTIAL_ERRORS = new Set(['CredentialUnavailableError', 'AuthenticationRequiredError', 'AuthenticationError', 'AggregateAuthenticationError']);
+
+/** Said when no credential could be obtained: what to set. */
+export const CREDENTIAL_HINT =
+  'no Azure credentials were found: set AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCESS_KEY, or configure a ' +
+  'credential DefaultAzureCredential (@azure/identity) finds, e.g. AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET, a managed identity or `az login`';
+
 /** What an `@azure/*` failure carries (RestError, CredentialUnavailableError, AbortError, Node errors). */
 interface AzureLike {
   name?: string;
@@ -72,7 +80,7 @@ export function azureErrorCode(err: unknown): { code: ErrorCode; retryable?: boo
   if (e.name === 'AbortError') return { code: 'CANCELLED' };
   // A local file of logArtifact that does not exist.
   if (e.code === 'ENOENT' && e.statusCode === undefined) return { code: 'RESOURCE_DOES_NOT_EXIST' };
-  if (e.name === 'CredentialUnavailableError' || e.name === 'AuthenticationRequiredError' || e.name === 'AuthenticationError') {
+  if (CREDENTIAL_ERRORS.has(e.name ?? '')) {
     return { code: 'UNAUTHENTICATED' };
   }
   const azureCode = e.details?.errorCode ?? e.code;
@@ -96,12 +104,21 @@ export function azureErrorCode(err: unknown): { code: ErrorCode; retryable?: boo
  * Maps a failure of an Azure call at the package boundary: MlflowErrors pass through; anything
  * else becomes an MlflowError (`azureErrorCode`) whose message is prefixed with the package name,
  * names the operation and the blob, and holds no key or SAS signature; the original is `cause`.
+ * `aborted: false` says the caller did not abort, so an AbortError is a lost connection (retryable).
  */
-export function mapAzureError(err: unknown, what: string): MlflowError {
+export function mapAzureError(err: unknown, what: string, aborted?: boolean): MlflowError {
   if (isMlflowError(err)) return err;
   const { code, retryable } = azureErrorCode(err);
   const e = (err ?? {}) as AzureLike;
-  if (code === 'CANCELLED') return new MlflowError(`${PREFIX} ${what}: the operation was aborted`, 'CANCELLED', { cause: err });
+  if (code === 'CANCELLED') {
+    // The SDK turns a download connection closed early into an AbortError too: without the
+    // caller's abort, it is a lost connection, worth retrying.
+    if (aborted === false) return new MlflowError(`${PREFIX} ${what} failed: the connection to the storage service was lost mid-transfer`, 'TEMPORARILY_UNAVAILABLE', { cause: err, retryable: true });
+    return new MlflowError(`${PREFIX} ${what}: the operation was aborted`, 'CANCELLED', { cause: err });
+  }
+  if (CREDENTIAL_ERRORS.has(e.name ?? '')) {
+    return new MlflowError(`${PREFIX} ${what} failed: ${CREDENTIAL_HINT} (${redactAzureSecrets(String(e.message ?? err).split('\n')[0] ?? '').trim()})`, code, { cause: err });
+  }
   const status = typeof e.statusCode === 'number' && e.statusCode > 0 ? ` (HTTP ${e.statusCode}${e.details?.errorCode ?? e.code ? ` ${e.details?.errorCode ?? e.code}` : ''})` : '';
   // Azure's messages end with RequestId/Time lines: keep the first line only.
   const detail = redactAzureSecrets(String(e.message ?? err).split('\n')[0] ?? '').trim();

@@ -43,7 +43,9 @@ function networkCode(err: unknown): string | undefined {
     if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
     e = (e as { cause?: unknown }).cause;
   }
-  return undefined;
+  // The resumable uploader gives up with a plain Error whose message ends "… - code: ECONNRESET".
+  const m = /\bcode: ([A-Z_]+)\b/.exec((err as Error | undefined)?.message ?? '');
+  return m && NETWORK_CODES.has(m[1] as string) ? m[1] : undefined;
 }
 
 /** The code for a GCS status: 404 → RESOURCE_DOES_NOT_EXIST, 401/403, 408/429/5xx retryable. */

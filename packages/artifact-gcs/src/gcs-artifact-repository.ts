@@ -163,7 +163,7 @@ export class GcsArtifactRepository extends BaseArtifactRepository {
     });
     // Later failures (CRC mismatch, dropped connection) reach the reader as MlflowErrors, and a
     // reader that stops early (destroy) aborts the request.
-    return forward(stream, (error) => this.fail(error, what, opts));
+    return forward(stream, (error) => this.fail(error, what, opts), this.settings.timeoutMs);
   }
 
   /** Writes one object from a stream or buffer, replacing it; see {@link uploadBody}. */
@@ -225,9 +225,24 @@ export class GcsArtifactRepository extends BaseArtifactRepository {
 }
 
 /** A stream of `source`'s bytes whose errors are mapped; destroying it destroys `source`. */
-function forward(source: Readable, map: (error: unknown) => MlflowError): Readable {
+function forward(source: Readable, map: (error: unknown) => MlflowError, idleMs?: number): Readable {
   const out = new PassThrough({ readableHighWaterMark: source.readableHighWaterMark });
   source.on('error', (error) => out.destroy(map(error)));
+  // The SDK's download stream (node-fetch 2) neither ends nor errors when the connection dies
+  // mid-body: without data for `idleMs` while the reader waits for more (not while it applies
+  // backpressure), the read fails as a stalled connection — the read timeout Python's client has.
+  if (idleMs !== undefined) {
+    let last = Date.now();
+    source.on('data', () => (last = Date.now()));
+    source.on('pause', () => (last = Infinity)).on('resume', () => (last = Date.now()));
+    const timer = setInterval(() => {
+      if (Date.now() - last < idleMs) return;
+      const stalled = Object.assign(new Error(`no data for ${Math.round(idleMs / 1000)} s: the connection stalled or was lost`), { code: 'ETIMEDOUT' });
+      out.destroy(map(stalled));
+    }, Math.min(1000, idleMs));
+    timer.unref();
+    out.on('close', () => clearInterval(timer));
+  }
   out.on('close', () => {
     if (!source.destroyed) source.destroy();
   });

@@ -71,7 +71,13 @@ export interface S3ErrorContext {
   endpoint?: string;
 }
 
-const where = (ctx: S3ErrorContext) => `s3://${ctx.bucket}/${ctx.key ?? ''}`;
+/**
+ * `s3://<bucket>/<key>` for messages. MLflow keeps a URI's whole netloc as the bucket, so
+ * `s3://<key id>:<secret>@bucket/…` would put credentials into every message: they are masked.
+ */
+export const s3Location = (bucket: string, key = ''): string => scrub(`s3://${bucket}/${key}`);
+
+const where = (ctx: S3ErrorContext) => s3Location(ctx.bucket, ctx.key);
 
 /**
  * Maps any failure of an S3 call to an MlflowError (the original kept as `cause`, the message
@@ -101,7 +107,7 @@ export function mapS3Error(err: unknown, ctx: S3ErrorContext): MlflowError {
   const codeName = e.Code ?? name;
   if (codeName === 'NoSuchBucket') {
     const at = ctx.endpoint ? ` at ${scrub(ctx.endpoint)}` : '';
-    return MlflowError.notFound(`${head}: the bucket '${ctx.bucket}' does not exist${at}; create it or fix the artifact URI / MLFLOW_S3_ENDPOINT_URL`, { cause: err });
+    return MlflowError.notFound(`${head}: the bucket '${s3Location(ctx.bucket).slice(5, -1)}' does not exist${at}; create it or fix the artifact URI / MLFLOW_S3_ENDPOINT_URL`, { cause: err });
   }
   const networkCode = e.code !== undefined && (NETWORK_CODES.has(e.code) || (status === undefined && /^E[A-Z]+$/.test(e.code)));
   if (networkCode || name === 'TimeoutError') {

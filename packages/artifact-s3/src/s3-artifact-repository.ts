@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { deleteUnder } from './s3-delete.js';
@@ -21,7 +21,7 @@ import {
   type MultipartUploadPart,
   type OpenArtifactOptions,
 } from '@mlstore/core';
-import { PREFIX, mapS3Error, scrub, wrapLocalError } from './errors.js';
+import { PREFIX, mapS3Error, s3Location, scrub, wrapLocalError } from './errors.js';
 import { createS3Client, omitDefaultContentType } from './s3-client.js';
 import { guessS3ContentType } from './s3-content-type.js';
 import { abortMultipartUpload, completeMultipartUpload, createPresignedMultipartUpload } from './s3-multipart.js';
@@ -92,7 +92,7 @@ export class S3ArtifactRepository extends BaseArtifactRepository {
   }
 
   private fail(err: unknown, operation: string, key: string | undefined, opts?: ArtifactCallOptions): MlflowError {
-    if (opts?.signal?.aborted) return new MlflowError(`${PREFIX} ${operation} s3://${this.bucket}/${key ?? ''}: aborted`, 'CANCELLED', { cause: err });
+    if (opts?.signal?.aborted) return new MlflowError(`${PREFIX} ${operation} ${s3Location(this.bucket, key)}: aborted`, 'CANCELLED', { cause: err });
     return mapS3Error(err, { operation, bucket: this.bucket, ...(key !== undefined ? { key } : {}), ...(this.settings.endpoint ? { endpoint: this.settings.endpoint } : {}) });
   }
 
@@ -182,11 +182,18 @@ export class S3ArtifactRepository extends BaseArtifactRepository {
     }
     const signal = opts.signal;
     if (signal) {
-      const onAbort = () => body.destroy(new MlflowError(`${PREFIX} GetObject s3://${this.bucket}/${key}: aborted`, 'CANCELLED', { cause: signal.reason }));
+      const onAbort = () => body.destroy(new MlflowError(`${PREFIX} GetObject ${s3Location(this.bucket, key)}: aborted`, 'CANCELLED', { cause: signal.reason }));
       signal.addEventListener('abort', onAbort, { once: true });
       body.once('close', () => signal.removeEventListener('abort', onAbort));
     }
-    return body;
+    // A connection lost mid-body (server gone, reset) reaches the reader mapped like the request's
+    // failures (retryable), not as a bare socket error; destroying the result stops the request.
+    const out = new PassThrough({ readableHighWaterMark: body.readableHighWaterMark });
+    body.on('error', (err) => out.destroy(this.fail(err, 'GetObject', key, opts)));
+    out.on('close', () => {
+      if (!body.destroyed) body.destroy();
+    });
+    return body.pipe(out);
   }
 
   /** Writes one object (single PUT up to `partSize`, else multipart), replacing any previous one. */
@@ -207,7 +214,7 @@ export class S3ArtifactRepository extends BaseArtifactRepository {
     } catch (err) {
       const e = err as { $metadata?: unknown; name?: string } | undefined;
       if (e?.$metadata !== undefined || opts.signal?.aborted || e?.name === 'AbortError') throw this.fail(err, 'PutObject', key, opts);
-      throw wrapLocalError(err, `upload of s3://${this.bucket}/${key}`);
+      throw wrapLocalError(err, `upload of ${s3Location(this.bucket, key)}`);
     }
   }
 
@@ -241,7 +248,7 @@ export class S3ArtifactRepository extends BaseArtifactRepository {
     } catch (err) {
       await rm(tmp, { force: true });
       if (opts.signal?.aborted) throw new MlflowError(`${PREFIX} download of ${remotePath}: aborted`, 'CANCELLED', { cause: err });
-      throw wrapLocalError(err, `download of s3://${this.bucket}/${this.keyOf(remotePath)}`);
+      throw wrapLocalError(err, `download of ${s3Location(this.bucket, this.keyOf(remotePath))}`);
     }
   }
 
