@@ -1,0 +1,140 @@
+// What `pnpm bench:artifacts` runs and what its children report: the profiles, the emulators'
+// connection settings (the same ones the adapters' own tests use), the task each child gets and
+// the phase protocol the orchestrator reads on the child's stderr (for per-phase RSS and CPU).
+
+/** The three object stores, each on its local emulator. */
+export const BACKENDS = ['s3', 'azure', 'gcs'] as const;
+export type Backend = (typeof BACKENDS)[number];
+
+/**
+ * Who moves the bytes: the bare Node SDK, our repository as a user calls it, our repository with
+ * 16 files in flight (small files only: `writeArtifact` in a pool and `downloadArtifacts` with
+ * `concurrency: 16`, what a concurrent `logArtifacts` would do), MLflow's Python repository.
+ */
+export const SIDES = ['sdk', 'ours', 'ours16', 'mlflow'] as const;
+export type Side = (typeof SIDES)[number];
+
+/** The four timed phases, in the order every side runs them. */
+export const PHASES = ['upload-large', 'download-large', 'upload-small', 'download-small'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** Sizes of one run. */
+export interface Profile {
+  name: 'full' | 'quick';
+  /** Bytes of the one large file. */
+  largeBytes: number;
+  /** Number of small files and bytes of each. */
+  smallFiles: number;
+  smallBytes: number;
+  /** Requests in flight in the bare SDK's many-files phases. */
+  sdkConcurrency: number;
+}
+
+const MiB = 1024 * 1024;
+export const FULL: Profile = { name: 'full', largeBytes: 1024 * MiB, smallFiles: 1000, smallBytes: 10 * 1024, sdkConcurrency: 16 };
+export const QUICK: Profile = { name: 'quick', largeBytes: 64 * MiB, smallFiles: 100, smallBytes: 10 * 1024, sdkConcurrency: 16 };
+
+/** The bucket (S3, GCS) or container (Azure) every side writes into, each under its own prefix. */
+export const BUCKET = 'mlstore-bench';
+/** Object name of the large file under `<root>/large/`. */
+export const LARGE_NAME = 'large.bin';
+/** Small file `i` under `<root>/small/`. */
+export const smallName = (i: number) => `f${String(i).padStart(5, '0')}.bin`;
+
+/** Where the emulators listen: test/services defaults, overridable like the adapters' tests. */
+export interface Endpoints {
+  s3: string;
+  azureConnectionString: string;
+  gcs: string;
+}
+
+/** Azurite's published development-account key (documented by Microsoft, not a secret). */
+const AZURITE_DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export function endpoints(env: NodeJS.ProcessEnv = process.env): Endpoints {
+  const azurePort = env.MLSTORE_AZURITE_PORT ?? '55910';
+  return {
+    s3: env.MLSTORE_MOTO_URL ?? `http://127.0.0.1:${env.MLSTORE_MOTO_PORT ?? '55900'}`,
+    azureConnectionString:
+      env.MLSTORE_AZURITE_CONNECTION_STRING ??
+      `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${AZURITE_DEV_KEY};BlobEndpoint=http://127.0.0.1:${azurePort}/devstoreaccount1;`,
+    gcs: env.MLSTORE_GCS_URL ?? `http://127.0.0.1:${env.MLSTORE_GCS_PORT ?? '55920'}`,
+  };
+}
+
+/**
+ * The environment an MLflow user would set for each emulator; our repository and MLflow's read
+ * the same variables (moto and fake-gcs-server accept any or no credentials).
+ */
+export function backendEnv(backend: Backend, e: Endpoints): Record<string, string> {
+  switch (backend) {
+    case 's3':
+      return { MLFLOW_S3_ENDPOINT_URL: e.s3, AWS_ACCESS_KEY_ID: 'mlstore-bench', AWS_SECRET_ACCESS_KEY: 'mlstore-bench-secret', AWS_DEFAULT_REGION: 'us-east-1' };
+    case 'azure':
+      return { AZURE_STORAGE_CONNECTION_STRING: e.azureConnectionString };
+    case 'gcs':
+      return { STORAGE_EMULATOR_HOST: e.gcs };
+  }
+}
+
+/** The artifact root URI of `root` (a key prefix) on `backend`, as MLflow spells it. */
+export function artifactUri(backend: Backend, root: string): string {
+  switch (backend) {
+    case 's3':
+      return `s3://${BUCKET}/${root}`;
+    case 'azure':
+      return `wasbs://${BUCKET}@devstoreaccount1.blob.core.windows.net/${root}`;
+    case 'gcs':
+      return `gs://${BUCKET}/${root}`;
+  }
+}
+
+/** One child's job. `setup` creates the bucket; `cleanup` deletes everything under `root`. */
+export interface Task {
+  mode: 'bench' | 'setup' | 'cleanup';
+  backend: Backend;
+  side: Side;
+  endpoints: Endpoints;
+  /** Key prefix of this side's objects inside {@link BUCKET}. */
+  root: string;
+  largeFile: string;
+  smallDir: string;
+  /** Downloads land in `<outDir>/large/large.bin` and `<outDir>/small/…`. */
+  outDir: string;
+  sdkConcurrency: number;
+}
+
+/** What a bench child prints as its last stdout line. */
+export interface SideResult {
+  side: Side;
+  backend: Backend;
+  /** Seconds per phase, measured inside the child around the calls alone (`ours16`: small files only). */
+  seconds: Partial<Record<Phase, number>>;
+  /** The process's own peak RSS (`ru_maxrss`), KiB. */
+  maxRssKiB: number;
+  env: Record<string, string>;
+}
+
+/** Child → orchestrator markers on stderr: the line `@@phase <name>` starts a phase, `@@idle` ends it. */
+export const MARK = '@@';
+export const markPhase = (name: Phase | 'warmup') => process.stderr.write(`${MARK}phase ${name}\n`);
+export const markIdle = () => process.stderr.write(`${MARK}idle\n`);
+
+/** Times `fn` between phase markers (the markers are written outside the timed span). */
+export async function timed(name: Phase, fn: () => Promise<unknown>): Promise<number> {
+  markPhase(name);
+  const t = performance.now();
+  await fn();
+  const s = (performance.now() - t) / 1000;
+  markIdle();
+  return s;
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; rejects with the first failure. */
+export async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
