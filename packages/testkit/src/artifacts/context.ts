@@ -19,6 +19,11 @@ export interface ArtifactKitOptions {
   skip?: Record<string, string>;
   /** Size of the streamed large-file case (default 16 MiB; env `MLSTORE_LARGE_FILE_MB` overrides). */
   largeFileBytes?: number;
+  /**
+   * Upper bound of the large-file case, even over MLSTORE_LARGE_FILE_MB: for a repository form
+   * whose test server cannot take the full size in reasonable time (say why where it is set).
+   */
+  largeFileCapBytes?: number;
   /** Canary check outside the root for the traversal cases. */
   outsideRootProbe?: OutsideRootProbe;
 }

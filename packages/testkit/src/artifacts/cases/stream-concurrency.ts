@@ -4,17 +4,17 @@ import { generatedStream, hashStream, randomContent, readAll, sha256 } from '../
 
 const MiB = 1024 * 1024;
 
-/** The large-file size: env `MLSTORE_LARGE_FILE_MB`, else the option, else 16 MiB. */
-export function largeFileBytes(option?: number): number {
+/** The large-file size: env `MLSTORE_LARGE_FILE_MB`, else the option, else 16 MiB; at most `cap`. */
+export function largeFileBytes(option?: number, cap = Number.POSITIVE_INFINITY): number {
   const env = Number(process.env.MLSTORE_LARGE_FILE_MB);
-  if (Number.isFinite(env) && env > 0) return Math.floor(env * MiB);
-  return option ?? 16 * MiB;
+  const size = Number.isFinite(env) && env > 0 ? Math.floor(env * MiB) : (option ?? 16 * MiB);
+  return Math.min(size, cap);
 }
 
 /** Streamed large files and concurrent writers. */
 export function defineStreamConcurrencyCases(ctx: ArtifactKitContext): void {
   ctx.it('streams a large generated file in and out with bounded memory', async () => {
-    const size = largeFileBytes(ctx.options.largeFileBytes);
+    const size = largeFileBytes(ctx.options.largeFileBytes, ctx.options.largeFileCapBytes);
     const gen = generatedStream(size);
     const gc = (globalThis as { gc?: () => void }).gc;
     gc?.();
