@@ -97,9 +97,12 @@ async function withSchemaLock(db: Kysely<Database>, dialect: SqlDialectName, fn:
  */
 export async function ensureSchema(db: Kysely<Database>, dialect: SqlDialectName, artifactRoot: string): Promise<void> {
   let present = await tableNames(db);
-  if (!CORE_TABLES.some((t) => present.has(t))) {
+  if (!CORE_TABLES.every((t) => present.has(t))) {
+    // Also when only some tables are there: another process may be creating the schema right now
+    // (MySQL commits each CREATE TABLE on its own), so wait for its lock before judging the database.
     await withSchemaLock(db, dialect, async (conn) => {
-      if (!(await tableNames(conn)).has('alembic_version')) await createSchema(conn, dialect);
+      const now = await tableNames(conn);
+      if (!now.has('alembic_version') && !CORE_TABLES.some((t) => now.has(t))) await createSchema(conn, dialect);
     });
     present = await tableNames(db);
   }
