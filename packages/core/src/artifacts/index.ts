@@ -2,3 +2,4 @@ export * from './artifact-repository.js';
 export * from './artifact-path.js';
 export * from './base-artifact-repository.js';
 export * from './mime-type.js';
+export * from './python-mimetypes.js';
