@@ -223,18 +223,6 @@ export class HttpArtifactRepository extends BaseArtifactRepository {
     await this.put(target, () => createReadStream(localFile), size, opts);
   }
 
-  /** Uploads the files under `localDir` recursively, each through {@link logArtifact} (empty directories cannot be created). */
-  override async logArtifacts(localDir: string, artifactPath?: string, opts: ArtifactCallOptions = {}): Promise<void> {
-    const base = validateArtifactPath(artifactPath);
-    for (const entry of await readdir(localDir, { withFileTypes: true })) {
-      throwIfAborted(opts);
-      const local = join(localDir, entry.name);
-      const isFile = entry.isFile() || (entry.isSymbolicLink() && (await stat(local).catch(() => undefined))?.isFile() === true);
-      if (entry.isDirectory()) await this.logArtifacts(local, joinArtifactPath(base, entry.name), opts);
-      else if (isFile) await this.logArtifact(local, base, opts);
-    }
-  }
-
   /** `DELETE <root>/<path>` (the root itself when absent); a missing path is a no-op on MLflow's proxy. */
   async deleteArtifacts(path?: string, opts: ArtifactCallOptions = {}): Promise<void> {
     const rel = validateArtifactPath(path);

@@ -6,6 +6,12 @@ export interface ArtifactCallOptions {
   signal?: AbortSignal;
 }
 
+/** Options of recursive uploads (`logArtifacts`). */
+export interface UploadOptions extends ArtifactCallOptions {
+  /** Files uploaded at once (default 8). */
+  concurrency?: number;
+}
+
 /** Options of recursive downloads. */
 export interface DownloadOptions extends ArtifactCallOptions {
   /** Files downloaded at once (default 4, MLflow's pool size on a 2-core box). */
@@ -71,7 +77,7 @@ export interface ArtifactRepository {
   /** Uploads `localFile` to `<artifactPath>/<basename(localFile)>`. */
   logArtifact(localFile: string, artifactPath?: string, opts?: ArtifactCallOptions): Promise<void>;
   /** Uploads the contents of `localDir` recursively under `artifactPath`. */
-  logArtifacts(localDir: string, artifactPath?: string, opts?: ArtifactCallOptions): Promise<void>;
+  logArtifacts(localDir: string, artifactPath?: string, opts?: UploadOptions): Promise<void>;
   /** Direct children of `path` (root when absent); a file or missing path → `[]`. */
   listArtifacts(path?: string, opts?: ArtifactCallOptions): Promise<FileInfo[]>;
   /**

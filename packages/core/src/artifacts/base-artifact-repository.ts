@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -14,10 +14,40 @@ import type {
   ArtifactRepositoryCapabilities,
   DownloadOptions,
   OpenArtifactOptions,
+  UploadOptions,
 } from './artifact-repository.js';
 
 /** Limit of the aggregated failure message, as in MLflow. */
 const MAX_FAILURE_MESSAGE = 10_000;
+
+/** Files up to this size are read whole by `logArtifact` (at most 8 MiB in flight at the default concurrency). */
+export const SMALL_FILE_BYTES = 1024 * 1024;
+
+/** Files `logArtifacts` uploads at once unless told otherwise. */
+export const DEFAULT_UPLOAD_CONCURRENCY = 8;
+
+/**
+ * Runs `fn` on every item, at most `limit` at once, in order of start. The first rejection stops
+ * new starts and is rethrown once the running calls have settled.
+ */
+export async function forEachBounded<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  let firstError: unknown;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await fn(item);
+      } catch (error) {
+        if (!failed) firstError = error;
+        failed = true;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, Math.floor(limit)), items.length) }, worker));
+  if (failed) throw firstError;
+}
 
 /**
  * Template logic shared by repositories: subclasses implement `listArtifacts`, `openArtifact`,
@@ -44,26 +74,45 @@ export abstract class BaseArtifactRepository implements ArtifactRepository {
   /** Creates a directory; default no-op, since object stores have no empty directories. */
   protected async makeDirectory(_path: string, _opts?: ArtifactCallOptions): Promise<void> {}
 
-  /** Uploads a file as `<artifactPath>/<basename>` by streaming it into `writeArtifact`. */
+  /**
+   * Uploads a file as `<artifactPath>/<basename>` through `writeArtifact`: files up to
+   * {@link SMALL_FILE_BYTES} as one buffer (SDKs send those in one request without chunking
+   * machinery), larger ones streamed.
+   */
   async logArtifact(localFile: string, artifactPath?: string, opts?: ArtifactCallOptions): Promise<void> {
     const target = joinArtifactPath(artifactPath, basename(localFile));
-    await this.writeArtifact(target, createReadStream(localFile), opts);
+    const st = await stat(localFile).catch(() => undefined);
+    const small = st?.isFile() === true && st.size <= SMALL_FILE_BYTES ? await readFile(localFile).catch(() => undefined) : undefined;
+    // A file that cannot be read here is streamed, so the backend reports the error as it does for streams.
+    await this.writeArtifact(target, small ?? createReadStream(localFile), opts);
   }
 
-  /** Uploads the contents of `localDir` recursively (files only; empty dirs are backend-specific). */
-  async logArtifacts(localDir: string, artifactPath?: string, opts?: ArtifactCallOptions): Promise<void> {
-    const base = validateArtifactPath(artifactPath);
-    const entries = await readdir(localDir, { withFileTypes: true });
-    for (const entry of entries) {
-      throwIfAborted(opts);
-      const local = join(localDir, entry.name);
-      const remote = joinArtifactPath(base, entry.name);
-      if (entry.isDirectory()) {
-        await this.makeDirectory(remote, opts);
-        await this.logArtifacts(local, remote, opts);
+  /**
+   * Uploads the contents of `localDir` recursively (files and symlinks to files; directories are
+   * created with `makeDirectory` first, a no-op on object stores), each file through `logArtifact`,
+   * `opts.concurrency` at once (default 8): MLflow's loop uploads one at a time.
+   */
+  async logArtifacts(localDir: string, artifactPath?: string, opts: UploadOptions = {}): Promise<void> {
+    const files: { local: string; remoteDir: string }[] = [];
+    const walk = async (dir: string, remoteDir: string): Promise<void> => {
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        throwIfAborted(opts);
+        const local = join(dir, entry.name);
+        if (entry.isDirectory()) {
+          const remote = joinArtifactPath(remoteDir, entry.name);
+          await this.makeDirectory(remote, opts);
+          await walk(local, remote);
+        } else if (entry.isFile() || (entry.isSymbolicLink() && (await stat(local).catch(() => undefined))?.isFile() === true)) {
+          files.push({ local, remoteDir });
+        }
       }
-      else if (entry.isFile()) await this.writeArtifact(remote, createReadStream(local), opts);
-    }
+    };
+    await walk(localDir, validateArtifactPath(artifactPath));
+    const { concurrency, ...callOpts } = opts;
+    await forEachBounded(files, concurrency ?? DEFAULT_UPLOAD_CONCURRENCY, ({ local, remoteDir }) => {
+      throwIfAborted(callOpts);
+      return this.logArtifact(local, remoteDir, callOpts);
+    });
   }
 
   /**
@@ -109,23 +158,17 @@ export abstract class BaseArtifactRepository implements ArtifactRepository {
   }
 
   private async downloadAll(files: string[], dst: string, opts: DownloadOptions): Promise<void> {
-    const limit = Math.max(1, Math.floor(opts.concurrency ?? 4));
     const failures: { path: string; error: unknown }[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < files.length) {
-        const remote = files[next++] as string;
-        const local = join(dst, ...remote.split('/'));
-        try {
-          throwIfAborted(opts);
-          await mkdir(dirname(local), { recursive: true });
-          await this.downloadFile(remote, local, opts);
-        } catch (error) {
-          failures.push({ path: remote, error });
-        }
+    await forEachBounded(files, opts.concurrency ?? 4, async (remote) => {
+      const local = join(dst, ...remote.split('/'));
+      try {
+        throwIfAborted(opts);
+        await mkdir(dirname(local), { recursive: true });
+        await this.downloadFile(remote, local, opts);
+      } catch (error) {
+        failures.push({ path: remote, error });
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, files.length) }, worker));
+    });
     if (failures.length === 0) return;
     const first = failures[0];
     if (failures.length === 1 && first && isMlflowError(first.error)) throw first.error;
