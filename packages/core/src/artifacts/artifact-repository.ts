@@ -14,7 +14,7 @@ export interface UploadOptions extends ArtifactCallOptions {
 
 /** Options of recursive downloads. */
 export interface DownloadOptions extends ArtifactCallOptions {
-  /** Files downloaded at once (default 4, MLflow's pool size on a 2-core box). */
+  /** Files downloaded at once (default 8; MLflow's pool is 4 on a 2-core box). */
   concurrency?: number;
 }
 

@@ -23,8 +23,11 @@ const MAX_FAILURE_MESSAGE = 10_000;
 /** Files up to this size are read whole by `logArtifact` (at most 8 MiB in flight at the default concurrency). */
 export const SMALL_FILE_BYTES = 1024 * 1024;
 
-/** Files `logArtifacts` uploads at once unless told otherwise. */
-export const DEFAULT_UPLOAD_CONCURRENCY = 8;
+/**
+ * Files `logArtifacts` uploads and `downloadArtifacts` downloads at once unless told otherwise
+ * (MLflow uses one at a time up and 2 × CPUs threads down).
+ */
+export const DEFAULT_TRANSFER_CONCURRENCY = 8;
 
 /**
  * Runs `fn` on every item, at most `limit` at once, in order of start. The first rejection stops
@@ -109,7 +112,7 @@ export abstract class BaseArtifactRepository implements ArtifactRepository {
     };
     await walk(localDir, validateArtifactPath(artifactPath));
     const { concurrency, ...callOpts } = opts;
-    await forEachBounded(files, concurrency ?? DEFAULT_UPLOAD_CONCURRENCY, ({ local, remoteDir }) => {
+    await forEachBounded(files, concurrency ?? DEFAULT_TRANSFER_CONCURRENCY, ({ local, remoteDir }) => {
       throwIfAborted(callOpts);
       return this.logArtifact(local, remoteDir, callOpts);
     });
@@ -159,7 +162,7 @@ export abstract class BaseArtifactRepository implements ArtifactRepository {
 
   private async downloadAll(files: string[], dst: string, opts: DownloadOptions): Promise<void> {
     const failures: { path: string; error: unknown }[] = [];
-    await forEachBounded(files, opts.concurrency ?? 4, async (remote) => {
+    await forEachBounded(files, opts.concurrency ?? DEFAULT_TRANSFER_CONCURRENCY, async (remote) => {
       const local = join(dst, ...remote.split('/'));
       try {
         throwIfAborted(opts);
