@@ -1,6 +1,9 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { s3ClientConfig } from './s3-client.js';
-import { resolveS3Settings } from './s3-options.js';
+import { profileRegion, resolveS3Settings } from './s3-options.js';
 import { S3ArtifactRepository } from './s3-artifact-repository.js';
 
 const MiB = 1024 * 1024;
@@ -143,5 +146,33 @@ describe('S3ArtifactRepository construction (offline)', () => {
     await expect(repo.openArtifact('../escape.txt')).rejects.toMatchObject({ errorCode: 'INVALID_PARAMETER_VALUE' });
     await expect(repo.writeArtifact('', 'x')).rejects.toMatchObject({ errorCode: 'INVALID_PARAMETER_VALUE' });
     await repo.close();
+  });
+});
+
+describe('profileRegion (the AWS config file, as boto reads it)', () => {
+  const home = mkdtempSync(join(tmpdir(), 'mlstore-aws-home-'));
+  mkdirSync(join(home, '.aws'));
+  writeFileSync(
+    join(home, '.aws', 'config'),
+    ['# comment', '[default]', 'region = eu-west-3', 's3 =', '  region = nested-not-a-region', '[profile  team]', 'output = json', 'region=ap-northeast-1 ; trailing', '[profile empty]', 'region ='].join('\n'),
+  );
+  const other = join(home, 'other-config');
+  writeFileSync(other, '[profile ci]\nregion = sa-east-1\n');
+
+  it('reads [default], or [profile NAME] for AWS_PROFILE', () => {
+    expect(profileRegion({ HOME: home })).toBe('eu-west-3');
+    expect(profileRegion({ HOME: home, AWS_PROFILE: 'team' })).toBe('ap-northeast-1');
+  });
+  it('honours AWS_CONFIG_FILE; a missing profile, an empty value or a missing file is no region', () => {
+    expect(profileRegion({ HOME: home, AWS_CONFIG_FILE: other, AWS_PROFILE: 'ci' })).toBe('sa-east-1');
+    expect(profileRegion({ HOME: home, AWS_PROFILE: 'absent' })).toBeUndefined();
+    expect(profileRegion({ HOME: home, AWS_PROFILE: 'empty' })).toBeUndefined();
+    expect(profileRegion({ HOME: join(home, 'nowhere') })).toBeUndefined();
+    expect(profileRegion({})).toBeUndefined();
+  });
+  it('comes after AWS_REGION and AWS_DEFAULT_REGION, before the us-east-1 default', () => {
+    expect(resolveS3Settings({}, { HOME: home }).region).toBe('eu-west-3');
+    expect(resolveS3Settings({}, { HOME: home, AWS_DEFAULT_REGION: 'us-west-1' }).region).toBe('us-west-1');
+    expect(resolveS3Settings({ region: 'ca-central-1' }, { HOME: home, AWS_REGION: 'us-west-1' }).region).toBe('ca-central-1');
   });
 });

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { MlflowError, type Logger } from '@mlstore/core';
 import { PREFIX } from './errors.js';
@@ -14,7 +17,11 @@ export type S3AddressingStyle = 'auto' | 'path' | 'virtual';
 export interface S3ArtifactRepositoryOptions {
   /** S3-compatible endpoint, e.g. `http://127.0.0.1:9000`. Env `MLFLOW_S3_ENDPOINT_URL`; default AWS. */
   endpoint?: string;
-  /** Region. Env `AWS_REGION`, then `AWS_DEFAULT_REGION`; default `us-east-1` (regions are followed on redirect). */
+  /**
+   * Region. Env `AWS_REGION`, then `AWS_DEFAULT_REGION`, then `region` of the profile (`AWS_PROFILE`,
+   * else `default`) in the AWS config file (`AWS_CONFIG_FILE`, else `~/.aws/config`), as boto reads
+   * it; default `us-east-1` (regions are followed on redirect).
+   */
   region?: string;
   /** Static credentials (MLflow's constructor arguments). Env `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`; default the SDK's chain. */
   accessKeyId?: string;
@@ -102,8 +109,40 @@ function parseExtraArgs(text: string): Record<string, unknown> {
 }
 
 /**
- * Merges options over env vars over MLflow's defaults. Pure (reads only `options.env` or the
- * given env).
+ * `region` of the AWS profile in the shared config file, as boto and the AWS SDKs read it: the file
+ * is `AWS_CONFIG_FILE` or `~/.aws/config` (the home from `env.HOME`; the process's home only when
+ * `env` is the process's), the profile `AWS_PROFILE` (`[profile NAME]`) or `[default]`. Nested
+ * settings (indented lines under `s3 =`) are not regions. A missing or unreadable file is no region.
+ */
+export function profileRegion(env: NodeJS.ProcessEnv): string | undefined {
+  const home = nonEmpty(env.HOME) ?? (env === process.env ? homedir() : undefined);
+  const file = nonEmpty(env.AWS_CONFIG_FILE) ?? (home ? join(home, '.aws', 'config') : undefined);
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const profile = nonEmpty(env.AWS_PROFILE) ?? 'default';
+  const wanted = profile === 'default' ? ['default', 'profile default'] : [`profile ${profile}`];
+  let inProfile = false;
+  for (const raw of text.split(/\r?\n/)) {
+    if (/^\s*([#;]|$)/.test(raw)) continue;
+    const section = /^\[\s*([^\]]+?)\s*\]/.exec(raw);
+    if (section) {
+      inProfile = wanted.includes((section[1] as string).replace(/\s+/g, ' '));
+      continue;
+    }
+    const setting = /^region\s*=\s*([^\s#;]*)/.exec(raw);
+    if (inProfile && setting) return nonEmpty(setting[1]);
+  }
+  return undefined;
+}
+
+/**
+ * Merges options over env vars over MLflow's defaults. Reads only `options.env` (or the given env)
+ * and, for the region, the AWS config file it names.
  *
  * @throws MlflowError INVALID_PARAMETER_VALUE for a malformed boolean, addressing style, signature
  *   version, `MLFLOW_S3_UPLOAD_EXTRA_ARGS`, out-of-range sizes, or half of a static key pair.
@@ -131,7 +170,7 @@ export function resolveS3Settings(options: S3ArtifactRepositoryOptions = {}, env
   const extraText = nonEmpty(env.MLFLOW_S3_UPLOAD_EXTRA_ARGS);
   return {
     endpoint: nonEmpty(options.endpoint) ?? nonEmpty(env.MLFLOW_S3_ENDPOINT_URL),
-    region: nonEmpty(options.region) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? 'us-east-1',
+    region: nonEmpty(options.region) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? profileRegion(env) ?? 'us-east-1',
     credentials,
     addressingStyle,
     ignoreTls: options.ignoreTls ?? envBool(env, 'MLFLOW_S3_IGNORE_TLS') ?? false,
