@@ -1,0 +1,53 @@
+/**
+ * The MiniDFSCluster + HttpFS of test/services/hdfs.sh for the integration suites: their
+ * addresses, a reachability probe, and the loud skip / hard failure when they are not running.
+ */
+import { describe, it } from 'vitest';
+
+const port = Number(process.env.MLSTORE_HDFS_PORT ?? '55950');
+/** The namenode's WebHDFS (`MLSTORE_HDFS_URL`, else the script's default port + 1). */
+export const WEBHDFS_URL = process.env.MLSTORE_HDFS_URL ?? `http://127.0.0.1:${port + 1}`;
+/** The HttpFS gateway (`MLSTORE_HDFS_HTTPFS_URL`, else port `MLSTORE_HDFS_HTTPFS_PORT` or 55960). */
+export const HTTPFS_URL = process.env.MLSTORE_HDFS_HTTPFS_URL ?? `http://127.0.0.1:${process.env.MLSTORE_HDFS_HTTPFS_PORT ?? '55960'}`;
+/** hdfs:// address of the namenode RPC. */
+export const HDFS_RPC = `hdfs://127.0.0.1:${port}`;
+/** `webhdfs://host:port` forms of the two gateways. */
+export const WEBHDFS_AUTHORITY = WEBHDFS_URL.replace(/^http:\/\//, '');
+export const HTTPFS_AUTHORITY = HTTPFS_URL.replace(/^http:\/\//, '');
+/** The namenode's page size (dfs.ls.limit) set by the script. */
+export const LS_LIMIT = Number(process.env.MLSTORE_HDFS_LS_LIMIT ?? '7');
+
+const required = process.env.MLSTORE_REQUIRE_SERVICES === '1';
+
+/** True when `url` answers WebHDFS GETFILESTATUS on `/`. */
+export async function gatewayReachable(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/webhdfs/v1/?op=GETFILESTATUS&user.name=probe`, { signal: AbortSignal.timeout(3000) });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** True when both the namenode's WebHDFS and HttpFS answer. */
+export async function hdfsReachable(): Promise<boolean> {
+  const [a, b] = await Promise.all([gatewayReachable(WEBHDFS_URL), gatewayReachable(HTTPFS_URL)]);
+  return a && b;
+}
+
+/**
+ * When the cluster is down, declares a failing case under MLSTORE_REQUIRE_SERVICES=1 and a loud
+ * skip otherwise, and returns false; returns true when the suites can run.
+ */
+export function requireHdfs(available: boolean, suite: string): boolean {
+  if (available) return true;
+  const why = `HDFS (WebHDFS ${WEBHDFS_URL} and HttpFS ${HTTPFS_URL}) is not reachable; start it with test/services/hdfs.sh start`;
+  if (required) {
+    describe(`${suite}: HDFS`, () => it('is running (MLSTORE_REQUIRE_SERVICES=1)', () => { throw new Error(why); }));
+  } else {
+    describe.skip(`${suite} (SKIPPED: ${why})`, () => it('needs HDFS', () => {}));
+    process.stderr.write(`[${suite}] SKIPPING: ${why}\n`);
+  }
+  return false;
+}
