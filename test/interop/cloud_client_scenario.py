@@ -145,6 +145,8 @@ def main() -> int:
     parser.add_argument("workdir")
     parser.add_argument("--big-mib", type=int, required=True)
     parser.add_argument("--big-expect", choices=["multipart", "fallback"], required=True)
+    # Destinations with real directories (ftp, sftp, hdfs) keep a directory emptied by a delete.
+    parser.add_argument("--keeps-empty-dirs", action="store_true")
     args = parser.parse_args()
 
     _install_request_recorder()
@@ -324,11 +326,14 @@ def main() -> int:
         expect_eq(listed("tree/a"), [("tree/a/x.csv", False, len(TREE["a/x.csv"]))], "list_artifacts('tree/a') after deleting tree/a/b")
         expect_eq(listed("tree/a/b"), [], "list_artifacts('tree/a/b') after deleting it")
         expect_eq(listed("docs/text"), [], "list_artifacts('docs/text') after deleting its only file")
-        expect_eq(
-            [p for p, _, _ in listed()],
-            ["big", "model.bin", "tree"],
-            "root listing after the deletes (an object store has no empty directories)",
-        )
+        if args.keeps_empty_dirs:
+            expect_eq([p for p, _, _ in listed()], ["big", "docs", "model.bin", "tree"], "root listing after the deletes (docs/ stays, emptied)")
+        else:
+            expect_eq(
+                [p for p, _, _ in listed()],
+                ["big", "model.bin", "tree"],
+                "root listing after the deletes (an object store has no empty directories)",
+            )
         dst = os.path.join(work, "dl-gone")
         os.makedirs(dst)
         try:
