@@ -22,7 +22,9 @@ if [ "$have" != "$want" ]; then
 fi
 # The SDKs MLflow's own cloud artifact repositories import (S3, Azure Blob, GCS), for the
 # artifact interop tests: MLflow's repositories and ours on the same emulators.
-if ! "$venv/bin/python" -c 'import boto3, azure.storage.blob, azure.identity, google.cloud.storage' 2>/dev/null; then
-  "$venv/bin/pip" install -q --disable-pip-version-check boto3 azure-storage-blob azure-identity google-cloud-storage >&2
+# pysftp is what MLflow's SFTP repository imports; pysftp 0.2.9 (its last release) imports
+# paramiko's DSSKey, which paramiko 4 removed, so paramiko stays below 4.
+if ! "$venv/bin/python" -c 'import boto3, azure.storage.blob, azure.identity, google.cloud.storage, pysftp' 2>/dev/null; then
+  "$venv/bin/pip" install -q --disable-pip-version-check boto3 azure-storage-blob azure-identity google-cloud-storage pysftp 'paramiko<4' >&2
 fi
 echo "$venv"

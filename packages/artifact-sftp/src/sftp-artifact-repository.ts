@@ -1,0 +1,300 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { posix } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  BaseArtifactRepository,
+  ConnectionPool,
+  MlflowError,
+  isMlflowError,
+  silentLogger,
+  throwIfAborted,
+  validateArtifactPath,
+  type ArtifactBody,
+  type ArtifactCallOptions,
+  type ArtifactRepositoryCapabilities,
+  type FileInfo,
+  type Logger,
+  type OpenArtifactOptions,
+} from '@mlstore/core';
+import { PREFIX, isConnectionError, mapSftpError } from './errors.js';
+import { closeSftpConnection, openSftpConnection, type SftpConnection } from './sftp-connection.js';
+import { isNoSuchFile, lstatOrUndefined, mkdirp, readdir, removeTree, renameOver, statOrUndefined, supportsPosixRename, unlink } from './sftp-fs.js';
+import { resolveSftpSettings, type SftpArtifactRepositoryOptions, type SftpSettings } from './sftp-options.js';
+import { createPipelinedReadStream, createPipelinedWriteStream } from './sftp-streams.js';
+import { inTheWay, show, toReadable, withTimeout } from './sftp-helpers.js';
+import { joinRemotePath, parseSftpUri, type SftpLocation } from './sftp-uri.js';
+
+/**
+ * MLflow's `SFTPArtifactRepository` (`sftp://[user[:pass]@]host[:port]/abs/path`) on
+ * ssh2-sftp-client: `~/.ssh/config` host settings, ssh-agent / key files / password logins, host
+ * keys checked against known_hosts, a bounded pool of reused SSH connections (re-opened after a
+ * drop), streamed reads (byte ranges) and writes (temp file + atomic rename, so a failed or
+ * aborted upload leaves nothing at the destination), recursive delete, empty directories kept.
+ * Call {@link close} to end the pooled connections.
+ */
+export class SftpArtifactRepository extends BaseArtifactRepository {
+  static readonly capabilities: ArtifactRepositoryCapabilities = {
+    multipartUpload: false,
+    presign: false,
+    rangeRead: true,
+    paginatedList: false,
+    emptyDirectories: true,
+    deleteSemantics: 'full',
+    sortedListing: true,
+  };
+  readonly capabilities = SftpArtifactRepository.capabilities;
+  /** The URI as parsed. */
+  readonly location: SftpLocation;
+  /** Connection settings after URI, ssh config, options and environment are merged. */
+  readonly settings: SftpSettings;
+  private readonly pool: ConnectionPool<SftpConnection>;
+  private readonly logger: Logger;
+  private readonly secrets: (string | undefined)[];
+
+  /**
+   * Reads `~/.ssh/config` now (as MLflow does); connects lazily on the first call.
+   *
+   * @throws MlflowError INVALID_PARAMETER_VALUE for a non-sftp URI or malformed numbers.
+   */
+  constructor(artifactUri: string, options: SftpArtifactRepositoryOptions = {}) {
+    super(artifactUri);
+    this.location = parseSftpUri(artifactUri);
+    this.settings = resolveSftpSettings(this.location, options);
+    this.logger = options.logger ?? silentLogger;
+    this.secrets = [this.settings.password, this.settings.passphrase, this.location.password];
+    this.pool = new ConnectionPool<SftpConnection>({
+      create: (signal) => openSftpConnection(this.settings, this.logger, signal),
+      destroy: closeSftpConnection,
+      max: this.settings.maxConnections,
+      idleTimeoutMs: this.settings.idleTimeoutMs,
+      isOpen: (conn) => !conn.closed,
+      reusableAfter: (error, conn) => !conn.closed && isMlflowError(error) && error.errorCode !== 'TEMPORARILY_UNAVAILABLE' && error.errorCode !== 'CANCELLED' && error.errorCode !== 'INTERNAL_ERROR',
+    });
+  }
+
+  /** Ends every pooled connection (busy ones when they are given back); later calls fail. */
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  /**
+   * The absolute remote path of an artifact path (validated; a name over 255 bytes, which SFTP v3
+   * can only report as a bare "Failure", is INVALID_PARAMETER_VALUE).
+   */
+  remotePath(path: string | undefined): string {
+    const rel = validateArtifactPath(path);
+    if (rel.split('/').some((seg) => Buffer.byteLength(seg) > 255)) throw MlflowError.invalidParameter(`${PREFIX} Invalid path: a name is longer than 255 bytes`);
+    return joinRemotePath(this.location.path, rel);
+  }
+
+  /**
+   * Runs `fn` on a pooled connection, mapping failures. Idempotent metadata calls (`retry`) are
+   * tried once more on a fresh connection when a reused one turns out to be dead.
+   */
+  private async run<R>(what: string, fn: (conn: SftpConnection) => Promise<R>, opts: ArtifactCallOptions, retry = false): Promise<R> {
+    const signal = opts.signal;
+    const attempt = () =>
+      this.pool.use(async (conn) => {
+        try {
+          return await fn(conn);
+        } catch (error) {
+          throw mapSftpError(error, what, { ...(signal ? { signal } : {}), secrets: this.secrets });
+        }
+      }, signal);
+    try {
+      throwIfAborted(opts);
+      return await attempt();
+    } catch (error) {
+      const mapped = mapSftpError(error, what, { ...(signal ? { signal } : {}), secrets: this.secrets });
+      if (retry && mapped.errorCode === 'TEMPORARILY_UNAVAILABLE' && !signal?.aborted) {
+        this.logger.debug({ what }, 'sftp: connection dropped, retrying once');
+        try {
+          return await attempt();
+        } catch (again) {
+          throw mapSftpError(again, what, { ...(signal ? { signal } : {}), secrets: this.secrets });
+        }
+      }
+      throw mapped;
+    }
+  }
+
+  protected override async isDirectory(path: string, opts: ArtifactCallOptions = {}): Promise<boolean> {
+    const remote = this.remotePath(path);
+    return this.run(`stat ${show(path)}`, async (c) => (await statOrUndefined(c.sftp, remote))?.isDirectory() ?? false, opts, true);
+  }
+
+  protected override async makeDirectory(path: string, opts: ArtifactCallOptions = {}): Promise<void> {
+    const remote = this.remotePath(path);
+    await this.run(
+      `mkdir ${show(path)}`,
+      (c) =>
+        mkdirp(c.sftp, remote).catch(async (error: unknown) => {
+          throw (await inTheWay(c, remote, validateArtifactPath(path) || '.')) ?? error;
+        }),
+      opts,
+      true,
+    );
+  }
+
+  /** Direct children sorted by name (MLflow's `listdir` order); a file or a missing path → `[]`. */
+  async listArtifacts(path?: string, opts: ArtifactCallOptions = {}): Promise<FileInfo[]> {
+    const rel = validateArtifactPath(path);
+    const remote = this.remotePath(rel);
+    return this.run(
+      `list ${show(rel)}`,
+      async (c) => {
+        if (!(await statOrUndefined(c.sftp, remote))?.isDirectory()) return [];
+        let entries;
+        try {
+          entries = await readdir(c.sftp, remote);
+        } catch (error) {
+          if (isNoSuchFile(error)) return [];
+          throw error;
+        }
+        const infos: FileInfo[] = [];
+        for (const e of entries) {
+          const childRel = rel === '' ? e.filename : `${rel}/${e.filename}`;
+          // readdir gives lstat attributes; MLflow's isdir/stat follow symlinks.
+          const st = e.attrs.isSymbolicLink() ? await statOrUndefined(c.sftp, posix.join(remote, e.filename)) : e.attrs;
+          if (!st) continue; // dangling link
+          infos.push(st.isDirectory() ? { path: childRel, is_dir: true } : { path: childRel, is_dir: false, file_size: st.size });
+        }
+        return infos.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      },
+      opts,
+      true,
+    );
+  }
+
+  /**
+   * Streams one file (bytes `start`..`end` inclusive when given) over a pooled connection held
+   * until the stream ends or is destroyed. Missing → RESOURCE_DOES_NOT_EXIST; a directory →
+   * INVALID_PARAMETER_VALUE; a dropped connection ends the stream with TEMPORARILY_UNAVAILABLE;
+   * aborting `signal` ends it with CANCELLED.
+   */
+  async openArtifact(path: string, opts: OpenArtifactOptions = {}): Promise<Readable> {
+    const rel = validateArtifactPath(path);
+    const remote = this.remotePath(rel);
+    const what = `read ${show(rel)}`;
+    const signal = opts.signal;
+    throwIfAborted(opts);
+    return new Promise<Readable>((resolveOpen, rejectOpen) => {
+      let opened = false;
+      const fail = (error: unknown) => mapSftpError(error, what, { ...(signal ? { signal } : {}), secrets: this.secrets });
+      void this.pool
+        .use(async (c) => {
+          const st = await statOrUndefined(c.sftp, remote).catch((error: unknown) => Promise.reject(fail(error)));
+          if (!st) throw MlflowError.notFound(`${PREFIX} ${what}: no such file`);
+          if (st.isDirectory() || rel === '') throw MlflowError.invalidParameter(`${PREFIX} ${what}: is a directory`);
+          const range: { start?: number; end?: number } = {};
+          if (opts.start !== undefined) range.start = opts.start;
+          if (opts.end !== undefined) range.end = Math.min(opts.end, Math.max(0, st.size - 1));
+          const out = new PassThrough({ highWaterMark: 256 * 1024 });
+          if (st.size === 0 || (range.start ?? 0) >= st.size) {
+            out.end();
+            resolveOpen(out);
+            opened = true;
+            return;
+          }
+          const rs = createPipelinedReadStream(c.sftp, remote, { ...(range.start !== undefined ? { start: range.start } : {}), end: range.end ?? st.size - 1 });
+          let failure: MlflowError | undefined;
+          const onAbort = () => out.destroy(new MlflowError(`${PREFIX} ${what}: aborted`, 'CANCELLED', { cause: signal?.reason }));
+          signal?.addEventListener('abort', onAbort, { once: true });
+          const done = new Promise<void>((resolve) => {
+            out.once('close', resolve);
+          });
+          rs.once('error', (error: Error) => {
+            failure = fail(error);
+            out.destroy(failure);
+          });
+          const ssh = (c.client as unknown as { client: NodeJS.EventEmitter }).client;
+          const onClose = () => {
+            if (!out.writableFinished && !out.destroyed) {
+              failure = new MlflowError(`${PREFIX} ${what} failed: the SSH connection was cut mid-transfer; retry`, 'TEMPORARILY_UNAVAILABLE', { retryable: true });
+              out.destroy(failure);
+            }
+          };
+          ssh.once('close', onClose);
+          out.once('close', () => rs.destroy());
+          rs.pipe(out);
+          resolveOpen(out);
+          opened = true;
+          await done;
+          signal?.removeEventListener('abort', onAbort);
+          ssh.removeListener('close', onClose);
+          // A stream given up early may leave requests in flight: the session is not reused.
+          if (failure || !out.readableEnded) throw failure ?? new MlflowError(`${PREFIX} ${what}: stream closed early`, 'CANCELLED');
+        }, signal)
+        .catch((error: unknown) => {
+          if (!opened) rejectOpen(fail(error));
+        });
+    });
+  }
+
+  /**
+   * Writes one file from a stream or buffer into a hidden temp file next to the target, then
+   * renames it into place (`posix-rename@openssh.com`, so an existing file is replaced
+   * atomically); parents are created. On failure or abort the temp file is removed and the
+   * target is untouched.
+   */
+  async writeArtifact(path: string, body: ArtifactBody, opts: ArtifactCallOptions = {}): Promise<void> {
+    const rel = validateArtifactPath(path);
+    if (rel === '') throw MlflowError.invalidParameter(`${PREFIX} cannot write to the root path of ${this.artifactUri.replace(/:[^:@/]*@/, ':***@')}`);
+    const remote = this.remotePath(rel);
+    const dir = posix.dirname(remote);
+    const tmp = posix.join(dir, `.${posix.basename(remote)}.${randomBytes(6).toString('hex')}.mlstore-part`);
+    const signal = opts.signal;
+    const what = `write ${show(rel)}`;
+    await this.run(
+      what,
+      async (c) => {
+        await mkdirp(c.sftp, dir).catch(async (error: unknown) => {
+          throw (await inTheWay(c, dir, posix.dirname(rel))) ?? error;
+        });
+        try {
+          const ws = createPipelinedWriteStream(c.sftp, tmp, { mode: 0o644 });
+          await pipeline(toReadable(body), ws, ...(signal ? [{ signal }] : []));
+          throwIfAborted(opts);
+          await renameOver(c.sftp, tmp, remote, supportsPosixRename(c.sftp)).catch(async (error: unknown) => {
+            if ((await statOrUndefined(c.sftp, remote).catch(() => undefined))?.isDirectory()) {
+              throw MlflowError.invalidParameter(`${PREFIX} ${what}: a directory of that name exists`, { cause: error });
+            }
+            throw error;
+          });
+        } catch (error) {
+          if (!c.closed) await withTimeout(unlink(c.sftp, tmp), 5_000).catch(() => undefined);
+          if (signal?.aborted) throw new MlflowError(`${PREFIX} ${what}: aborted`, 'CANCELLED', { cause: error });
+          if (!isConnectionError(error) && !(error as { code?: unknown }).code && !isMlflowError(error)) {
+            // The body stream failed: a local failure, not the server's.
+            throw new MlflowError(`${PREFIX} ${what}: the body stream failed: ${(error as Error).message ?? String(error)}`, 'INTERNAL_ERROR', { cause: error });
+          }
+          throw error;
+        }
+      },
+      opts,
+    );
+  }
+
+  /** Deletes a file or a directory tree (the root when `path` is empty); missing → no-op. */
+  async deleteArtifacts(path?: string, opts: ArtifactCallOptions = {}): Promise<void> {
+    const remote = this.remotePath(path);
+    await this.run(`delete ${show(path)}`, (c) => removeTree(c.sftp, remote), opts, true);
+  }
+
+  protected async downloadFile(remotePath: string, localPath: string, opts: ArtifactCallOptions = {}): Promise<void> {
+    const stream = await this.openArtifact(remotePath, opts);
+    try {
+      await pipeline(stream, createWriteStream(localPath));
+    } catch (error) {
+      throw mapSftpError(error, `download ${show(remotePath)}`, { ...(opts.signal ? { signal: opts.signal } : {}), secrets: this.secrets });
+    }
+  }
+
+  /** Whether a remote path exists (lstat), for tests and tools. */
+  async exists(path: string, opts: ArtifactCallOptions = {}): Promise<boolean> {
+    const remote = this.remotePath(path);
+    return this.run(`stat ${show(path)}`, async (c) => (await lstatOrUndefined(c.sftp, remote)) !== undefined, opts, true);
+  }
+}
