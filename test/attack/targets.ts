@@ -237,6 +237,95 @@ export const ATTACK_TARGETS: AttackTarget[] = [
       };
     },
   },
+  {
+    // artifact-sftp under attack: a fresh folder on the OpenSSH sshd of test/services/sftp.sh,
+    // reached as sftp://user:password@… (the password must never reach a response or a log), the
+    // host key checked against the script's known_hosts (MLSTORE_SFTP_KNOWN_HOSTS, as an operator
+    // would set it); canaries as files beside and above <remoteBase>/a/b/artifacts.
+    name: 'sftp',
+    kind: 'artifacts',
+    service: 'sftp',
+    async provision() {
+      const { sftpState, SFTP_HOST, SFTP_PORT } = await import('../../packages/artifact-sftp/test/sftp-server.js');
+      const s = sftpState();
+      Object.assign(process.env, { MLSTORE_SFTP_KNOWN_HOSTS: s.knownHosts, MLSTORE_SFTP_SSH_CONFIG: '/dev/null' });
+      const remoteBase = `sftp://${s.user}:${s.password}@${SFTP_HOST}:${SFTP_PORT}${s.root}/attack-${randomBytes(6).toString('hex')}`;
+      const { SftpArtifactRepository } = await import('@mlstore/artifact-sftp');
+      const root = new SftpArtifactRepository(remoteBase, { agent: false });
+      await root.listArtifacts(); // rejects when the server is not reachable
+      await root.close();
+      const { base, store } = localBase('sftp');
+      return {
+        backendStoreUri: `sqlite:///${join(store, 'mlflow.db')}`,
+        artifactsDestination: `${remoteBase}/a/b/artifacts`,
+        base,
+        writable: [store],
+        remoteBase,
+        dispose: async () => {
+          const repo = new SftpArtifactRepository(remoteBase, { agent: false });
+          await repo.deleteArtifacts().catch(() => undefined);
+          await repo.close();
+        },
+      };
+    },
+  },
+  {
+    // artifact-ftp under attack: a fresh folder on the pyftpdlib server of test/services/ftp.sh,
+    // reached as ftp://user:password@… (the password must never reach a response or a log);
+    // canaries as files beside and above <remoteBase>/a/b/artifacts.
+    name: 'ftp',
+    kind: 'artifacts',
+    service: 'ftp',
+    async provision() {
+      const port = process.env['MLSTORE_FTP_PORT'] ?? '55940';
+      const user = process.env['MLSTORE_FTP_USER'] ?? 'mlstore';
+      const password = process.env['MLSTORE_FTP_PASSWORD'] ?? 'mlstore-secret';
+      const remoteBase = `ftp://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/attack-${randomBytes(6).toString('hex')}`;
+      const { FtpArtifactRepository } = await import('@mlstore/artifact-ftp');
+      const root = new FtpArtifactRepository(remoteBase);
+      await root.listArtifacts(); // rejects when the server is not reachable
+      await root.close();
+      const { base, store } = localBase('ftp');
+      return {
+        backendStoreUri: `sqlite:///${join(store, 'mlflow.db')}`,
+        artifactsDestination: `${remoteBase}/a/b/artifacts`,
+        base,
+        writable: [store],
+        remoteBase,
+        dispose: async () => {
+          const repo = new FtpArtifactRepository(remoteBase);
+          await repo.deleteArtifacts().catch(() => undefined);
+          await repo.close();
+        },
+      };
+    },
+  },
+  {
+    // artifact-hdfs under attack: a fresh folder on the MiniDFSCluster of test/services/hdfs.sh,
+    // reached as webhdfs:// through the namenode's WebHDFS (data legs on the datanode); canaries as
+    // files beside and above <remoteBase>/a/b/artifacts.
+    name: 'hdfs',
+    kind: 'artifacts',
+    service: 'hdfs',
+    async provision() {
+      const port = Number(process.env['MLSTORE_HDFS_PORT'] ?? '55950') + 1;
+      const dir = `/mlstore-attack/run-${randomBytes(6).toString('hex')}`;
+      const remoteBase = `webhdfs://127.0.0.1:${port}${dir}`;
+      const { HdfsArtifactRepository } = await import('@mlstore/artifact-hdfs');
+      const root = new HdfsArtifactRepository(remoteBase);
+      await root.listArtifacts(); // rejects when the cluster is not reachable
+      const { base, store } = localBase('hdfs');
+      return {
+        backendStoreUri: `sqlite:///${join(store, 'mlflow.db')}`,
+        artifactsDestination: `${remoteBase}/a/b/artifacts`,
+        base,
+        writable: [store],
+        remoteBase,
+        // deleteArtifacts only empties a directory (MLflow's HDFS semantics): drop the run's folder itself.
+        dispose: () => root.client.delete(dir, true).then(() => undefined, () => undefined),
+      };
+    },
+  },
 ];
 
 /**

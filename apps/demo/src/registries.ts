@@ -33,11 +33,14 @@ async function loadFileStoreFactory(): Promise<TrackingStoreFactory> {
   return scratch.factoryFor('file:///');
 }
 
-/** The cloud artifact packages: scheme → package and its register function. */
-const CLOUD_ARTIFACTS: { schemes: string[]; packageName: string; register: string }[] = [
+/** The artifact packages loaded on first use: scheme → package and its register function. */
+const LAZY_ARTIFACTS: { schemes: string[]; packageName: string; register: string }[] = [
   { schemes: ['s3'], packageName: '@mlstore/artifact-s3', register: 'registerS3ArtifactRepository' },
   { schemes: ['wasbs', 'abfss'], packageName: '@mlstore/artifact-azure', register: 'registerAzureArtifactRepository' },
   { schemes: ['gs'], packageName: '@mlstore/artifact-gcs', register: 'registerGcsArtifactRepository' },
+  { schemes: ['sftp'], packageName: '@mlstore/artifact-sftp', register: 'registerSftpArtifactRepository' },
+  { schemes: ['ftp', 'ftps'], packageName: '@mlstore/artifact-ftp', register: 'registerFtpArtifactRepository' },
+  { schemes: ['hdfs', 'webhdfs', 'swebhdfs'], packageName: '@mlstore/artifact-hdfs', register: 'registerHdfsArtifactRepository' },
 ];
 
 /**
@@ -58,14 +61,15 @@ function lazyArtifactFactory(packageName: string, register: string, scheme: stri
  * file store for `file:` URIs and plain paths (loaded on first use), MLflow tracking servers
  * (`http`, `https`), and artifact repositories: local (`file:` and plain paths), HTTP
  * (`http`, `https`, `mlflow-artifacts`), and — loaded on first use — S3 (`s3`), Azure Blob
- * (`wasbs`, `abfss`) and GCS (`gs`).
+ * (`wasbs`, `abfss`), GCS (`gs`), SFTP (`sftp`), FTP (`ftp`, `ftps`) and HDFS (`hdfs`, `webhdfs`,
+ * `swebhdfs`).
  */
 export function defaultRegistries(): Registries {
   const tracking = registerSqlTrackingStore(createTrackingStoreRegistry());
   tracking.registerLazy('file', { packageName: FILE_STORE_PACKAGE, load: loadFileStoreFactory }, { aliases: [''] });
   registerRestTrackingStore(tracking);
   const artifacts = registerHttpArtifactRepository(registerLocalArtifactRepository(createArtifactRepositoryRegistry()));
-  for (const { schemes, packageName, register } of CLOUD_ARTIFACTS) {
+  for (const { schemes, packageName, register } of LAZY_ARTIFACTS) {
     for (const scheme of schemes) artifacts.registerLazy(scheme, { packageName, load: lazyArtifactFactory(packageName, register, scheme) });
   }
   return { tracking, artifacts };
