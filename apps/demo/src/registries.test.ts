@@ -14,4 +14,22 @@ describe('defaultRegistries', () => {
     expect(wasbs.constructor.name).toBe('AzureBlobArtifactRepository');
     await expect(artifacts.resolve('abfss://c@acct.dfs.core.windows.net/p', {})).rejects.toThrow(/wasbs:\/\//);
   });
+
+  it('knows the host schemes and resolves each through its own package without connecting', async () => {
+    const { artifacts } = defaultRegistries();
+    expect(artifacts.schemes()).toEqual(expect.arrayContaining(['sftp', 'ftp', 'ftps', 'hdfs', 'webhdfs', 'swebhdfs']));
+    const cases: [string, string][] = [
+      ['sftp://user@127.0.0.1:1/srv/artifacts', 'SftpArtifactRepository'],
+      ['ftp://user:pw@127.0.0.1:1/artifacts', 'FtpArtifactRepository'],
+      ['ftps://127.0.0.1:1/artifacts', 'FtpArtifactRepository'],
+      ['webhdfs://127.0.0.1:1/artifacts', 'HdfsArtifactRepository'],
+      ['swebhdfs://127.0.0.1:1/artifacts', 'HdfsArtifactRepository'],
+      ['hdfs://127.0.0.1:1/artifacts', 'HdfsArtifactRepository'],
+    ];
+    for (const [uri, name] of cases) {
+      const repo = await artifacts.resolve(uri, {});
+      expect(repo.constructor.name).toBe(name);
+      await (repo as { close?: () => Promise<void> | void }).close?.();
+    }
+  });
 });
