@@ -1,6 +1,3 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeLocation, parseFtpUri } from './ftp-uri.js';
 
@@ -45,26 +42,4 @@ describe('parseFtpUri', () => {
     expect(describeLocation(loc, '/root/a b.txt')).toBe('ftps://me@host:2121/root/a b.txt');
   });
 
-  // MLflow's own reading of the same URIs (urlparse in FTPArtifactRepository.__init__), when its venv exists.
-  const python = join(resolve(import.meta.dirname, '../../..'), '.services', 'mlflow-venv', 'bin', 'python');
-  it.runIf(existsSync(python))('agrees with MLflow 3.18 on host, port, user, password and path', () => {
-    const uris = ['ftp://host/path', 'ftp://host', 'ftp:///path', 'ftp://User:p%40ss%3Aw@Host.Example:2121/a/b', 'ftp://u:p@[::1]:990/x?q=1', 'ftp://host/a%20b', 'ftp://anon@host/with space'];
-    const code = `
-import json, sys
-from mlflow.store.artifact.ftp_artifact_repo import FTPArtifactRepository
-out = []
-for uri in sys.argv[1:]:
-    r = FTPArtifactRepository(uri)
-    out.append([r.config['host'], r.config['port'], r.config['username'], r.config['password'], r.path])
-print(json.dumps(out))`;
-    const res = spawnSync(python, ['-c', code, ...uris], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true' } });
-    expect(res.status, res.stderr).toBe(0);
-    const theirs = JSON.parse(res.stdout) as [string, number, string | null, string, string][];
-    const mine = uris.map((u) => {
-      const l = parseFtpUri(u);
-      return [l.host, l.port, l.user ?? null, l.password, l.root];
-    });
-    // MLflow keeps a trailing-slash-free path as written; ours is normalised the same way here.
-    expect(mine).toEqual(theirs.map(([h, p, u, pw, path]) => [h, p, u, pw, path.replace(/\/+$/, '') || '/']));
-  });
 });
