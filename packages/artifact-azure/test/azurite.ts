@@ -4,7 +4,8 @@
  * (MLSTORE_REQUIRE_SERVICES=1 turns a missing server into a failing case).
  */
 import { BlobServiceClient } from '@azure/storage-blob';
-import { describe, it } from 'vitest';
+import { requireService } from '@mlstore/testkit';
+import { describe } from 'vitest';
 
 const port = process.env.MLSTORE_AZURITE_PORT ?? '55910';
 /** Azurite's published development-account key (documented by Microsoft, not a secret). */
@@ -35,14 +36,5 @@ const problem = await probe();
  * MLSTORE_REQUIRE_SERVICES=1, else a skipped suite and a line on stderr.
  */
 export function describeWithAzurite(name: string, body: () => void): void {
-  if (problem === undefined) {
-    describe(name, body);
-    return;
-  }
-  if (process.env.MLSTORE_REQUIRE_SERVICES === '1') {
-    describe(name, () => it('needs Azurite (MLSTORE_REQUIRE_SERVICES=1)', () => { throw new Error(problem); }));
-    return;
-  }
-  process.stderr.write(`[artifact-azure] SKIPPING ${name}: ${problem}\n`);
-  describe.skip(`${name} (SKIPPED: ${problem})`, () => it('needs Azurite', () => {}));
+  if (requireService(problem === undefined, name, problem ?? '')) describe(name, body);
 }

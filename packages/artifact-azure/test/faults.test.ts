@@ -7,18 +7,14 @@
  * container-less and wrong-host URIs, the CVE traversal corpus on every method and missing
  * credentials get clear MlflowErrors; no key or SAS signature ever appears in a message.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { isMlflowError, type MlflowError } from '@mlstore/core';
-import { TRAVERSAL_PAYLOADS, expectMlflowError } from '@mlstore/testkit';
+import { ServerProcess, TRAVERSAL_PAYLOADS, bigStream, dirBytes, drain, expectMlflowError, expectRetryableMlflowError, freePort, readAtLeast, rejection, until } from '@mlstore/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AzureBlobArtifactRepository, type AzureBlobArtifactRepositoryOptions } from '../src/index.js';
 import { AZURITE_CONNECTION_STRING, TEST_CONTAINER, describeWithAzurite } from './azurite.js';
@@ -31,77 +27,20 @@ const integration = process.env.MLSTORE_PROFILE === 'integration';
 const connectionString = (port: number | string, key = DEV_KEY) =>
   `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${key};BlobEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`;
 
-/** `size` bytes pushed on demand from one reused random chunk (never held whole, no CPU cost). */
-function bigStream(size: number): { stream: Readable; sent: () => number } {
-  const chunk = randomBytes(MiB);
-  let sent = 0;
-  const stream = new Readable({
-    read() {
-      if (sent >= size) return void this.push(null);
-      const n = Math.min(MiB, size - sent);
-      sent += n;
-      this.push(n === MiB ? chunk : chunk.subarray(0, n));
-    },
-  });
-  return { stream, sent: () => sent };
-}
-
-const rejection = (p: Promise<unknown>) =>
-  p.then(
-    () => ({ error: new Error('the call succeeded') as unknown, at: performance.now() }),
-    (error: unknown) => ({ error, at: performance.now() }),
-  );
-
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
 /** An Azurite of our own, with its own data folder (the shared one of azurite.sh is never touched). */
-class PrivateAzurite {
-  private proc: ChildProcess | undefined;
-  constructor(readonly port: number, readonly location: string) {}
+class PrivateAzurite extends ServerProcess {
+  constructor(readonly port: number, readonly location: string) {
+    const args = [AZURITE_BIN, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--location', location, '--skipApiVersionCheck', '--disableTelemetry', '--loose', '--silent'];
+    // Any HTTP answer means it listens (GET / is a 400).
+    super('the private Azurite', process.execPath, args, () => fetch(`http://127.0.0.1:${port}/`).then((r) => (void r.body?.cancel(), true), () => false));
+  }
   get connectionString(): string {
     return connectionString(this.port);
-  }
-  get running(): boolean {
-    return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
-  }
-  async start(): Promise<void> {
-    const args = [AZURITE_BIN, '--blobHost', '127.0.0.1', '--blobPort', String(this.port), '--location', this.location, '--skipApiVersionCheck', '--disableTelemetry', '--loose', '--silent'];
-    this.proc = spawn(process.execPath, args, { stdio: 'ignore' });
-    // Any HTTP answer means it listens (GET / is a 400).
-    await until(() => fetch(`http://127.0.0.1:${this.port}/`).then((r) => (void r.body?.cancel(), true), () => false), 30_000, 'the private Azurite');
-  }
-  signal(sig: NodeJS.Signals): void {
-    this.proc?.kill(sig);
-  }
-  async kill(): Promise<void> {
-    const proc = this.proc;
-    if (!proc || !this.running) return;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGKILL');
-    await exited;
   }
 }
 
 function expectRetryable(error: unknown, elapsedMs: number): MlflowError {
-  expect(isMlflowError(error), `expected an MlflowError, got ${String(error)}`).toBe(true);
-  const e = error as MlflowError;
-  expect(e.retryable, `${e.errorCode}: ${e.message}`).toBe(true);
-  expect(e.message).toMatch(/^@mlstore\/artifact-azure: /);
-  expect(e.message).toMatch(/connect|socket|closed|ECONN|EPIPE|aborted|reach/i);
+  const e = expectRetryableMlflowError(error, /^@mlstore\/artifact-azure: /, /connect|socket|closed|ECONN|EPIPE|aborted|reach/i);
   expect(elapsedMs).toBeLessThan(15_000);
   return e;
 }
@@ -175,13 +114,7 @@ if (!integration) {
       await r.writeArtifact('dl/big.bin', bigStream(96 * MiB).stream);
       const dst = await mkdtemp(join(tmpdir(), 'mlstore-azure-faults-'));
       const outcome = rejection(r.downloadArtifacts('dl/big.bin', dst));
-      const localBytes = async () => {
-        const dir = join(dst, 'dl');
-        let total = 0;
-        for (const n of await readdir(dir).catch(() => [] as string[])) total += (await stat(join(dir, n)).catch(() => ({ size: 0 }))).size;
-        return total;
-      };
-      await until(async () => (await localBytes()) >= 2 * MiB, 20_000, 'the first 2 MiB on disk');
+      await until(async () => (await dirBytes(join(dst, 'dl'))) >= 2 * MiB, 20_000, 'the first 2 MiB on disk');
       azurite.signal('SIGSTOP');
       const t0 = performance.now();
       await azurite.kill();
@@ -195,16 +128,12 @@ if (!integration) {
       const r = repo();
       await r.writeArtifact('rd/big.bin', bigStream(64 * MiB).stream);
       const body = await r.openArtifact('rd/big.bin');
-      let read = 0;
-      await until(() => {
-        let c: Buffer | null;
-        while (read < 4 * MiB && (c = body.read() as Buffer | null) !== null) read += c.length;
-        return read >= 4 * MiB;
-      }, 20_000, 'the first 4 MiB');
+      // Take 4 MiB, then stop reading while the server dies; then drain.
+      await readAtLeast(body, 4 * MiB, 20_000);
       azurite.signal('SIGSTOP');
       const t0 = performance.now();
       await azurite.kill();
-      const { error, at } = await rejection(pipeline(body, new Writable({ write: (_c, _e, cb) => cb() })));
+      const { error, at } = await rejection(drain(body));
       log.push(`open stream errored ${Math.round(at - t0)} ms after SIGKILL`);
       expectRetryable(error, at - t0);
     });

@@ -7,17 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readAll } from '@mlstore/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FtpArtifactRepository, type FtpListCommand } from '../src/index.js';
 import { ftpBase, ftpReachable, ftpRootDir, requireFtp } from './ftp-server.js';
 
 const run = `bad-input-${randomBytes(5).toString('hex')}`;
-
-async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks);
-}
 
 if (requireFtp(await ftpReachable(), 'artifact-ftp bad input')) {
   const repos: FtpArtifactRepository[] = [];

@@ -8,8 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { isMlflowError, type MlflowError } from '@mlstore/core';
+import { bigStream, caughtMlflowError as caught, freePort, readAll, until } from '@mlstore/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FtpArtifactRepository } from '../src/index.js';
 import { FTP_HOST, FTP_PASSWORD, FTP_PORT, FTP_USER, ftpBase, ftpCert, ftpReachable, ftpRootDir, requireFtp } from './ftp-server.js';
@@ -18,35 +17,8 @@ import { startFtpProxy, type FtpProxy } from './ftp-proxy.js';
 const MiB = 1024 * 1024;
 const run = `faults-${randomBytes(5).toString('hex')}`;
 
-/** An endless (or `limit`-byte) stream of 256 KiB chunks that counts what was read. */
-function source(limit = Infinity): { stream: Readable; sent: () => number } {
-  let sent = 0;
-  const chunk = randomBytes(256 * 1024);
-  const stream = new Readable({
-    read() {
-      if (sent >= limit) return void this.push(null);
-      sent += chunk.length;
-      this.push(chunk);
-    },
-  });
-  return { stream, sent: () => sent };
-}
-
-async function caught(p: Promise<unknown>): Promise<MlflowError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(isMlflowError(err), `not an MlflowError: ${String(err)}`).toBe(true);
-    return err as MlflowError;
-  }
-  throw new Error('expected a rejection');
-}
-
-async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks);
-}
+/** An endless body of 256 KiB chunks that counts what was read. */
+const endless = () => bigStream(Infinity, { chunkSize: 256 * 1024 });
 
 /** Files and dirs under the served `<run>/<dir>` on disk, temporaries included. */
 const onDisk = (dir: string): string[] => {
@@ -77,11 +49,11 @@ if (requireFtp(await ftpReachable(), 'artifact-ftp faults')) {
     it('an upload cut mid-way → retryable TEMPORARILY_UNAVAILABLE, no file under the name, no temporary left, the pool recovers', async () => {
       const repo = viaProxy();
       await repo.writeArtifact('cut/kept.bin', 'old');
-      const body = source();
+      const body = endless();
       const start = proxy.dataBytes;
       const pending = caught(repo.writeArtifact('cut/new.bin', body.stream));
-      const kept = caught(repo.writeArtifact('cut/kept.bin', source().stream));
-      while (proxy.dataBytes - start < 8 * MiB) await new Promise((r) => setTimeout(r, 10));
+      const kept = caught(repo.writeArtifact('cut/kept.bin', endless().stream));
+      await until(() => proxy.dataBytes - start >= 8 * MiB, 30_000, '8 MiB through the data connections');
       proxy.cutAll();
       for (const err of [await pending, await kept]) {
         expect(err.errorCode).toBe('TEMPORARILY_UNAVAILABLE');
@@ -169,9 +141,9 @@ if (requireFtp(await ftpReachable(), 'artifact-ftp faults')) {
       const repo = new FtpArtifactRepository(`${ftpBase()}/${run}`);
       repos.push(repo);
       const ac = new AbortController();
-      const body = source();
+      const body = endless();
       const pending = caught(repo.writeArtifact('abort/up.bin', body.stream, { signal: ac.signal }));
-      while (body.sent() < 16 * MiB) await new Promise((r) => setTimeout(r, 5));
+      await until(() => body.sent() >= 16 * MiB, 30_000, '16 MiB read from the body', 5);
       const t0 = Date.now();
       ac.abort();
       const err = await pending;
@@ -281,9 +253,7 @@ if (requireFtp(await ftpReachable(), 'artifact-ftp faults')) {
       expect((await readAll(await repo.openArtifact('tls/env.txt'))).toString()).toBe('tls');
     });
     it('no server on the port → TEMPORARILY_UNAVAILABLE at once', async () => {
-      const closed = await startFtpProxy(1); // a free port: close the proxy and reuse its number
-      const port = closed.port;
-      await closed.close();
+      const port = await freePort();
       const repo = new FtpArtifactRepository(`ftp://127.0.0.1:${port}/x`);
       repos.push(repo);
       const err = await caught(repo.listArtifacts());

@@ -4,10 +4,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, it } from 'vitest';
+import { greetsWith, requireService } from '@mlstore/testkit';
 
 const script = join(dirname(fileURLToPath(import.meta.url)), '../../../test/services/ftp.sh');
 
@@ -33,34 +32,10 @@ export function ftpCert(): Buffer {
 
 /** True when the port greets with an FTP 220 within 3 s. */
 export function ftpReachable(port = FTP_PORT): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: FTP_HOST, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(3000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('data', (data) => done(data.toString('latin1').startsWith('220')));
-  });
+  return greetsWith(FTP_HOST, port, '220');
 }
 
-/**
- * When the server is down, declares a failing case under MLSTORE_REQUIRE_SERVICES=1 and a loud
- * skip otherwise, and returns false; returns true when the suites can run.
- */
+/** True when the suites can run; otherwise the house's loud skip (or failure under CI), see `requireService`. */
 export function requireFtp(available: boolean, suite: string): boolean {
-  if (available) return true;
-  const why = `the FTP server is not reachable at ${FTP_HOST}:${FTP_PORT}; start it with test/services/ftp.sh start`;
-  if (process.env.MLSTORE_REQUIRE_SERVICES === '1') {
-    describe(`${suite}: FTP server`, () =>
-      it('is running (MLSTORE_REQUIRE_SERVICES=1)', () => {
-        throw new Error(why);
-      }),
-    );
-  } else {
-    describe.skip(`${suite} (SKIPPED: ${why})`, () => it('needs the FTP server', () => {}));
-    process.stderr.write(`[${suite}] SKIPPING: ${why}\n`);
-  }
-  return false;
+  return requireService(available, suite, `the FTP server is not reachable at ${FTP_HOST}:${FTP_PORT}; start it with test/services/ftp.sh start`);
 }

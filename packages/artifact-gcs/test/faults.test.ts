@@ -7,17 +7,13 @@
  * within a second (on the shared emulator); bucket-less URIs, the CVE traversal corpus on every
  * method and unusable credentials get clear MlflowErrors; no key or token appears in a message.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { isMlflowError, type MlflowError } from '@mlstore/core';
-import { TRAVERSAL_PAYLOADS, expectMlflowError } from '@mlstore/testkit';
+import { ServerProcess, TRAVERSAL_PAYLOADS, bigStream, dirBytes, drain, expectMlflowError, expectRetryableMlflowError, freePort, readAtLeast, rejection, until } from '@mlstore/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GcsArtifactRepository, type GcsArtifactRepositoryOptions } from '../src/index.js';
 import { FAKE_GCS_URL, ensureBucket, fakeGcsReachable, requireFakeGcs } from './fake-gcs-server.js';
@@ -27,81 +23,20 @@ const GiB = 1024 * MiB;
 const FAKE_GCS_BIN = join(process.env.MLSTORE_CACHE ?? '/var/tmp/mlstore-cache', `fake-gcs-server-${process.env.MLSTORE_FAKE_GCS_VERSION ?? 'v1.56.1'}`, 'bin', 'fake-gcs-server');
 const integration = process.env.MLSTORE_PROFILE === 'integration';
 
-/** `size` bytes pushed on demand from one reused random chunk (never held whole, no CPU cost). */
-function bigStream(size: number, at?: { bytes: number; run: () => void }): { stream: Readable; sent: () => number } {
-  const chunk = randomBytes(MiB);
-  let sent = 0;
-  const stream = new Readable({
-    read() {
-      if (at && sent >= at.bytes) {
-        const { run } = at;
-        at = undefined;
-        run();
-      }
-      if (sent >= size) return void this.push(null);
-      const n = Math.min(MiB, size - sent);
-      sent += n;
-      this.push(n === MiB ? chunk : chunk.subarray(0, n));
-    },
-  });
-  return { stream, sent: () => sent };
-}
-
-const rejection = (p: Promise<unknown>) =>
-  p.then(
-    () => ({ error: new Error('the call succeeded') as unknown, at: performance.now() }),
-    (error: unknown) => ({ error, at: performance.now() }),
-  );
-
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
 /** A fake-gcs-server of our own on the filesystem backend (the shared one is never touched). */
-class PrivateFakeGcs {
-  private proc: ChildProcess | undefined;
-  constructor(readonly port: number, readonly root: string) {}
+class PrivateFakeGcs extends ServerProcess {
+  constructor(readonly port: number, readonly root: string) {
+    const url = `http://127.0.0.1:${port}`;
+    const args = ['-scheme', 'http', '-host', '127.0.0.1', '-port', String(port), '-external-url', url, '-public-host', `127.0.0.1:${port}`, '-backend', 'filesystem', '-filesystem-root', root, '-log-level', 'error'];
+    super('the private fake-gcs-server', FAKE_GCS_BIN, args, () => fakeGcsReachable(url));
+  }
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
-  }
-  get running(): boolean {
-    return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
-  }
-  async start(): Promise<void> {
-    const args = ['-scheme', 'http', '-host', '127.0.0.1', '-port', String(this.port), '-external-url', this.url, '-public-host', `127.0.0.1:${this.port}`, '-backend', 'filesystem', '-filesystem-root', this.root, '-log-level', 'error'];
-    this.proc = spawn(FAKE_GCS_BIN, args, { stdio: 'ignore' });
-    await until(() => fakeGcsReachable(this.url), 30_000, 'the private fake-gcs-server');
-  }
-  signal(sig: NodeJS.Signals): void {
-    this.proc?.kill(sig);
-  }
-  async kill(): Promise<void> {
-    const proc = this.proc;
-    if (!proc || !this.running) return;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGKILL');
-    await exited;
   }
 }
 
 function expectRetryable(error: unknown, elapsedMs: number): MlflowError {
-  expect(isMlflowError(error), `expected an MlflowError, got ${String(error)}`).toBe(true);
-  const e = error as MlflowError;
-  expect(e.retryable, `${e.errorCode}: ${e.message}`).toBe(true);
-  expect(e.message).toMatch(/^@mlstore\/artifact-gcs: /);
-  expect(e.message).toMatch(/connect|socket|closed|ECONN|EPIPE|aborted|reach|lost/i);
+  const e = expectRetryableMlflowError(error, /^@mlstore\/artifact-gcs: /, /connect|socket|closed|ECONN|EPIPE|aborted|reach|lost/i);
   expect(elapsedMs).toBeLessThan(15_000);
   return e;
 }
@@ -161,13 +96,7 @@ if (!integration) {
       await r.writeArtifact('dl/big.bin', bigStream(96 * MiB).stream);
       const dst = await mkdtemp(join(tmpdir(), 'mlstore-gcs-faults-'));
       const outcome = rejection(r.downloadArtifacts('dl/big.bin', dst));
-      const localBytes = async () => {
-        const dir = join(dst, 'dl');
-        let total = 0;
-        for (const n of await readdir(dir).catch(() => [] as string[])) total += (await stat(join(dir, n)).catch(() => ({ size: 0 }))).size;
-        return total;
-      };
-      await until(async () => (await localBytes()) >= 2 * MiB, 20_000, 'the first 2 MiB on disk');
+      await until(async () => (await dirBytes(join(dst, 'dl'))) >= 2 * MiB, 20_000, 'the first 2 MiB on disk');
       gcs.signal('SIGSTOP');
       const t0 = performance.now();
       await gcs.kill();
@@ -181,16 +110,12 @@ if (!integration) {
       const r = repo();
       await r.writeArtifact('rd/big.bin', bigStream(64 * MiB).stream);
       const body = await r.openArtifact('rd/big.bin');
-      let read = 0;
-      await until(() => {
-        let c: Buffer | null;
-        while (read < 4 * MiB && (c = body.read() as Buffer | null) !== null) read += c.length;
-        return read >= 4 * MiB;
-      }, 20_000, 'the first 4 MiB');
+      // Take 4 MiB, then stop reading while the server dies; then drain.
+      await readAtLeast(body, 4 * MiB, 20_000);
       gcs.signal('SIGSTOP');
       const t0 = performance.now();
       await gcs.kill();
-      const { error, at } = await rejection(pipeline(body, new Writable({ write: (_c, _e, cb) => cb() })));
+      const { error, at } = await rejection(drain(body));
       log.push(`open stream errored ${Math.round(at - t0)} ms after SIGKILL`);
       expectRetryable(error, at - t0);
     });
@@ -207,7 +132,7 @@ if (!integration) {
       let t0 = 0;
       // Aborted from inside the source once 32 MiB were taken: the SDK reads so fast that a polling
       // timer of the test may not run before the whole GiB is gone.
-      const gen = bigStream(GiB, { bytes: 32 * MiB, run: () => ((t0 = performance.now()), ac.abort()) });
+      const gen = bigStream(GiB, { at: { bytes: 32 * MiB, run: () => ((t0 = performance.now()), ac.abort()) } });
       const outcome = rejection(r.writeArtifact('up/big.bin', gen.stream, { signal: ac.signal }));
       const { error, at } = await outcome;
       await expectMlflowError(Promise.reject(error), 'CANCELLED');

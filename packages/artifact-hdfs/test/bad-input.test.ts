@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { MlflowError, forEachBounded } from '@mlstore/core';
-import { TRAVERSAL_PAYLOADS, expectMlflowError } from '@mlstore/testkit';
+import { TRAVERSAL_PAYLOADS, expectMlflowError, readAll } from '@mlstore/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HdfsArtifactRepository, parseHdfsUri } from '../src/index.js';
 import { CutProxy } from './cut-proxy.js';
@@ -16,12 +16,6 @@ import { HTTPFS_AUTHORITY, HTTPFS_URL, LS_LIMIT, WEBHDFS_AUTHORITY, WEBHDFS_URL,
 
 const run = `/mlstore-bad-input/${randomBytes(5).toString('hex')}`;
 const opts = { user: 'mlstore', env: {} };
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** Raw child names of an absolute HDFS directory, straight from the namenode. */
 async function rawNames(abs: string): Promise<string[]> {
@@ -77,7 +71,7 @@ if (requireHdfs(await hdfsReachable(), 'artifact-hdfs bad input')) {
       });
     }
     it('the canary and the tree outside the root are untouched', async () => {
-      expect(await readAll(await outside.openArtifact('canary.txt'))).toBe('canary');
+      expect((await readAll(await outside.openArtifact('canary.txt'))).toString()).toBe('canary');
       expect(await rawNames(run)).toEqual(['canary.txt', 'root']);
       expect(await rawNames(root)).toEqual(['inside.txt']);
     });
@@ -105,7 +99,7 @@ if (requireHdfs(await hdfsReachable(), 'artifact-hdfs bad input')) {
         for (const n of names) await r.writeArtifact(`${sub}/${n}`, n);
         expect(await rawNames(`${root}/${sub}`)).toEqual([...names].sort());
         expect((await r.listArtifacts(sub)).map((f) => f.path)).toEqual(names.map((n) => `${sub}/${n}`).sort());
-        for (const n of names) expect(await readAll(await r.openArtifact(`${sub}/${n}`))).toBe(n);
+        for (const n of names) expect((await readAll(await r.openArtifact(`${sub}/${n}`))).toString()).toBe(n);
         for (const n of names) await r.deleteArtifacts(`${sub}/${n}`);
         expect(await rawNames(`${root}/${sub}`)).toEqual([]);
       });
@@ -176,7 +170,7 @@ if (requireHdfs(await hdfsReachable(), 'artifact-hdfs bad input')) {
         { path: 'sib/a/bc', is_dir: true },
       ]);
       expect(await repo.listArtifacts('sib/a/b')).toEqual([]);
-      expect(await readAll(await repo.openArtifact('sib/a/bc/y.txt'))).toBe('y');
+      expect((await readAll(await repo.openArtifact('sib/a/bc/y.txt'))).toString()).toBe('y');
     });
     it('deleting the root empties it and keeps it', async () => {
       const r = new HdfsArtifactRepository(`webhdfs://${HTTPFS_AUTHORITY}${run}/emptied`, opts);
@@ -190,7 +184,7 @@ if (requireHdfs(await hdfsReachable(), 'artifact-hdfs bad input')) {
       await repo.writeArtifact('dirx/inner.txt', 'i');
       for (const r of [repo, new HdfsArtifactRepository(`${HTTPFS_URL.replace('http', 'webhdfs')}${root}`, opts)]) {
         await expect(r.writeArtifact('dirx', 'file over dir')).rejects.toBeInstanceOf(MlflowError);
-        expect(await readAll(await r.openArtifact('dirx/inner.txt'))).toBe('i');
+        expect((await readAll(await r.openArtifact('dirx/inner.txt'))).toString()).toBe('i');
       }
       expect(await rawNames(`${root}/dirx`)).toEqual(['inner.txt']);
     });

@@ -10,9 +10,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import { Readable } from 'node:stream';
 import { isMlflowError, type MlflowError } from '@mlstore/core';
-import { expectMlflowError } from '@mlstore/testkit';
+import { bigStream, expectMlflowError, expectRetryableMlflowError, readAll, rejection } from '@mlstore/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HdfsArtifactRepository, loadKerberos, type HdfsArtifactRepositoryOptions } from '../src/index.js';
 import { CutProxy } from './cut-proxy.js';
@@ -24,45 +23,10 @@ const DATANODE_URL = `http://127.0.0.1:${Number(process.env.MLSTORE_HDFS_PORT ??
 const run = `mlstore-faults/${randomBytes(5).toString('hex')}`;
 const opts: HdfsArtifactRepositoryOptions = { user: 'mlstore', env: {} };
 
-/** `size` bytes pushed on demand from one reused random chunk; `at.run()` fires once `at.bytes` were taken. */
-function bigStream(size: number, at?: { bytes: number; run: () => void }): { stream: Readable; sent: () => number } {
-  const chunk = randomBytes(MiB);
-  let sent = 0;
-  const stream = new Readable({
-    read() {
-      if (at && sent >= at.bytes) {
-        const { run: fire } = at;
-        at = undefined;
-        fire();
-      }
-      if (sent >= size) return void this.push(null);
-      const n = Math.min(MiB, size - sent);
-      sent += n;
-      this.push(n === MiB ? chunk : chunk.subarray(0, n));
-    },
-  });
-  return { stream, sent: () => sent };
-}
-
-const outcome = (p: Promise<unknown>) =>
-  p.then(
-    () => ({ error: new Error('the call succeeded') as unknown, at: performance.now() }),
-    (error: unknown) => ({ error, at: performance.now() }),
-  );
-
 function expectRetryable(error: unknown): MlflowError {
-  expect(isMlflowError(error), String(error)).toBe(true);
-  const e = error as MlflowError;
+  const e = expectRetryableMlflowError(error, /^@mlstore\/artifact-hdfs: .*gateway connection failed/);
   expect(e.errorCode).toBe('TEMPORARILY_UNAVAILABLE');
-  expect(e.retryable).toBe(true);
-  expect(e.message).toMatch(/^@mlstore\/artifact-hdfs: .*gateway connection failed/);
   return e;
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /** Every name under `dir` straight from the namenode, temp files included. */
@@ -91,9 +55,9 @@ if (requireHdfs(await hdfsReachable(), 'artifact-hdfs faults')) {
 
       it('a connection cut mid-upload → retryable error, old version kept, no partial file, next call works', async () => {
         await repo.writeArtifact('up/model.bin', 'version 1');
-        const gen = bigStream(256 * MiB, { bytes: 24 * MiB, run: () => proxy.cut() });
+        const gen = bigStream(256 * MiB, { at: { bytes: 24 * MiB, run: () => proxy.cut() } });
         const t0 = performance.now();
-        const { error, at } = await outcome(repo.writeArtifact('up/model.bin', gen.stream));
+        const { error, at } = await rejection(repo.writeArtifact('up/model.bin', gen.stream));
         expectRetryable(error);
         expect(at - t0).toBeLessThan(30_000);
         expect(gen.sent()).toBeLessThan(256 * MiB);
@@ -115,7 +79,7 @@ if (requireHdfs(await hdfsReachable(), 'artifact-hdfs faults')) {
             if (read >= 8 * MiB) proxy.cut();
           }
         })();
-        const { error } = await outcome(consume);
+        const { error } = await rejection(consume);
         expectRetryable(error);
         expect(read).toBeLessThan(48 * MiB);
         expect((await readAll(await repo.openArtifact('down/big.bin'))).length).toBe(48 * MiB);
@@ -127,7 +91,7 @@ if (requireHdfs(await hdfsReachable(), 'artifact-hdfs faults')) {
         const { join } = await import('node:path');
         const dst = await mkdtemp(join(tmpdir(), 'mlstore-hdfs-faults-'));
         const timer = setInterval(() => proxy.cut(), 150);
-        const { error } = await outcome(repo.downloadArtifacts('down/big.bin', dst).finally(() => clearInterval(timer)));
+        const { error } = await rejection(repo.downloadArtifacts('down/big.bin', dst).finally(() => clearInterval(timer)));
         if (isMlflowError(error)) {
           expect(error.retryable).toBe(true);
           expect(await readdir(join(dst, 'down')).catch(() => [])).toEqual([]);
@@ -145,7 +109,7 @@ if (requireHdfs(await hdfsReachable(), 'artifact-hdfs faults')) {
           () => repo.deleteArtifacts('up'),
         ]) {
           const t0 = performance.now();
-          const { error, at } = await outcome(call());
+          const { error, at } = await rejection(call());
           expectRetryable(error);
           expect(at - t0).toBeLessThan(15_000);
         }
@@ -171,7 +135,7 @@ if (requireHdfs(await hdfsReachable(), 'artifact-hdfs faults')) {
     });
     it('fails after the idle timeout with a retryable error (no hang)', async () => {
       const repo = new HdfsArtifactRepository(`webhdfs://127.0.0.1:${port}/x`, { ...opts, idleTimeoutMs: 400 });
-      const { error } = await outcome(repo.listArtifacts());
+      const { error } = await rejection(repo.listArtifacts());
       expectRetryable(error);
       expect((error as Error).message).toMatch(/ETIMEDOUT/);
     });
@@ -181,8 +145,8 @@ if (requireHdfs(await hdfsReachable(), 'artifact-hdfs faults')) {
     it('upload: CANCELLED within 1 s of abort(), no file left (temp included)', async () => {
       const ac = new AbortController();
       let t0 = 0;
-      const gen = bigStream(GiB, { bytes: 32 * MiB, run: () => ((t0 = performance.now()), ac.abort()) });
-      const { error, at } = await outcome(direct.writeArtifact('abort/big.bin', gen.stream, { signal: ac.signal }));
+      const gen = bigStream(GiB, { at: { bytes: 32 * MiB, run: () => ((t0 = performance.now()), ac.abort()) } });
+      const { error, at } = await rejection(direct.writeArtifact('abort/big.bin', gen.stream, { signal: ac.signal }));
       await expectMlflowError(Promise.reject(error), 'CANCELLED');
       expect(at - t0).toBeLessThan(1000);
       expect(gen.sent()).toBeLessThan(GiB);
@@ -194,7 +158,7 @@ if (requireHdfs(await hdfsReachable(), 'artifact-hdfs faults')) {
       const stream = await direct.openArtifact('abort/read.bin', { signal: ac.signal });
       let t0 = 0;
       let read = 0;
-      const { error, at } = await outcome(
+      const { error, at } = await rejection(
         (async () => {
           for await (const c of stream) {
             read += (c as Buffer).length;

@@ -2,7 +2,7 @@
  * The MiniDFSCluster + HttpFS of test/services/hdfs.sh for the integration suites: their
  * addresses, a reachability probe, and the loud skip / hard failure when they are not running.
  */
-import { describe, it } from 'vitest';
+import { requireService } from '@mlstore/testkit';
 
 const port = Number(process.env.MLSTORE_HDFS_PORT ?? '55950');
 /** The namenode's WebHDFS (`MLSTORE_HDFS_URL`, else the script's default port + 1). */
@@ -16,8 +16,6 @@ export const WEBHDFS_AUTHORITY = WEBHDFS_URL.replace(/^http:\/\//, '');
 export const HTTPFS_AUTHORITY = HTTPFS_URL.replace(/^http:\/\//, '');
 /** The namenode's page size (dfs.ls.limit) set by the script. */
 export const LS_LIMIT = Number(process.env.MLSTORE_HDFS_LS_LIMIT ?? '7');
-
-const required = process.env.MLSTORE_REQUIRE_SERVICES === '1';
 
 /** True when `url` answers WebHDFS GETFILESTATUS on `/`. */
 export async function gatewayReachable(url: string): Promise<boolean> {
@@ -36,18 +34,7 @@ export async function hdfsReachable(): Promise<boolean> {
   return a && b;
 }
 
-/**
- * When the cluster is down, declares a failing case under MLSTORE_REQUIRE_SERVICES=1 and a loud
- * skip otherwise, and returns false; returns true when the suites can run.
- */
+/** True when the suites can run; otherwise the house's loud skip (or failure under CI), see `requireService`. */
 export function requireHdfs(available: boolean, suite: string): boolean {
-  if (available) return true;
-  const why = `HDFS (WebHDFS ${WEBHDFS_URL} and HttpFS ${HTTPFS_URL}) is not reachable; start it with test/services/hdfs.sh start`;
-  if (required) {
-    describe(`${suite}: HDFS`, () => it('is running (MLSTORE_REQUIRE_SERVICES=1)', () => { throw new Error(why); }));
-  } else {
-    describe.skip(`${suite} (SKIPPED: ${why})`, () => it('needs HDFS', () => {}));
-    process.stderr.write(`[${suite}] SKIPPING: ${why}\n`);
-  }
-  return false;
+  return requireService(available, suite, `HDFS (WebHDFS ${WEBHDFS_URL} and HttpFS ${HTTPFS_URL}) is not reachable; start it with test/services/hdfs.sh start`);
 }

@@ -8,97 +8,35 @@
  * object" check is made on a live server instead (an upload cut by its source leaves no object
  * and no pending multipart upload).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { CreateBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { isMlflowError, type MlflowError } from '@mlstore/core';
-import { TRAVERSAL_PAYLOADS, expectMlflowError } from '@mlstore/testkit';
+import { ServerProcess, TRAVERSAL_PAYLOADS, bigStream, dirBytes, drain, expectMlflowError, expectRetryableMlflowError, freePort, readAtLeast, rejection, until } from '@mlstore/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3ArtifactRepository, type S3ArtifactRepositoryOptions } from '../src/index.js';
-import { MOTO_URL, motoReachable, requireMoto } from './moto-server.js';
+import { MOTO_URL, adminClient, ensureBucket, motoReachable, requireMoto } from './moto-server.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const MOTO_BIN = join(process.env.MLSTORE_CACHE ?? '/var/tmp/mlstore-cache', 'moto-venv', 'bin', 'moto_server');
 const integration = process.env.MLSTORE_PROFILE === 'integration';
 
-/** `size` bytes pushed on demand from one reused random chunk (never held whole, no CPU cost). */
-function bigStream(size: number): { stream: Readable; sent: () => number } {
-  const chunk = randomBytes(MiB);
-  let sent = 0;
-  const stream = new Readable({
-    read() {
-      if (sent >= size) return void this.push(null);
-      const n = Math.min(MiB, size - sent);
-      sent += n;
-      this.push(n === MiB ? chunk : chunk.subarray(0, n));
-    },
-  });
-  return { stream, sent: () => sent };
-}
-
-/** The rejection of `p` (fails the test when it resolves) and when it came. */
-const rejection = (p: Promise<unknown>) =>
-  p.then(
-    () => ({ error: new Error('the call succeeded') as unknown, at: performance.now() }),
-    (error: unknown) => ({ error, at: performance.now() }),
-  );
-
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
 /** A moto_server of our own (the shared one of moto.sh is never touched). */
-class PrivateMoto {
-  private proc: ChildProcess | undefined;
-  constructor(readonly port: number) {}
+class PrivateMoto extends ServerProcess {
+  constructor(readonly port: number) {
+    super('the private moto_server', MOTO_BIN, ['-H', '127.0.0.1', '-p', String(port)], () => fetch(`http://127.0.0.1:${port}/moto-api/`).then((r) => r.ok, () => false));
+  }
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
-  }
-  async start(): Promise<void> {
-    this.proc = spawn(MOTO_BIN, ['-H', '127.0.0.1', '-p', String(this.port)], { stdio: 'ignore' });
-    await until(() => fetch(`${this.url}/moto-api/`).then((r) => r.ok, () => false), 30_000, 'the private moto_server');
-  }
-  get running(): boolean {
-    return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
-  }
-  signal(sig: NodeJS.Signals): void {
-    this.proc?.kill(sig);
-  }
-  async kill(): Promise<void> {
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGKILL');
-    await exited;
   }
 }
 
 function expectRetryable(error: unknown, elapsedMs: number): MlflowError {
-  expect(isMlflowError(error), `expected an MlflowError, got ${String(error)}`).toBe(true);
-  const e = error as MlflowError;
-  expect(e.retryable, e.message).toBe(true);
-  expect(e.message).toMatch(/^@mlstore\/artifact-s3: /);
-  expect(e.message).toMatch(/could not reach|connection|socket|closed|ECONN|EPIPE/i);
+  const e = expectRetryableMlflowError(error, /^@mlstore\/artifact-s3: /, /could not reach|connection|socket|closed|ECONN|EPIPE/i);
   expect(elapsedMs).toBeLessThan(15_000);
   return e;
 }
@@ -111,21 +49,6 @@ const motoOptions = (endpoint: string): S3ArtifactRepositoryOptions => ({
   region: 'us-east-1',
   env: {},
 });
-
-/** A plain SDK client on a moto endpoint (path-style), for set-up and checks. */
-const adminClient = (endpoint = MOTO_URL) =>
-  new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'mlstore-test', secretAccessKey: 'mlstore-test-secret' } });
-
-async function ensureBucket(bucket: string, endpoint = MOTO_URL): Promise<void> {
-  const client = adminClient(endpoint);
-  try {
-    await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  } catch (err) {
-    if ((err as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw err;
-  } finally {
-    client.destroy();
-  }
-}
 
 async function objectCount(client: S3Client, bucket: string, prefix: string): Promise<{ objects: number; uploads: number }> {
   const objects = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
@@ -196,14 +119,7 @@ if (!integration) {
       await r.writeArtifact('dl/big.bin', bigStream(96 * MiB).stream);
       const dst = await mkdtemp(join(tmpdir(), 'mlstore-s3-faults-'));
       const outcome = rejection(r.downloadArtifacts('dl/big.bin', dst));
-      const localBytes = async () => {
-        const dir = join(dst, 'dl');
-        const names = await readdir(dir).catch(() => [] as string[]);
-        let total = 0;
-        for (const n of names) total += (await stat(join(dir, n)).catch(() => ({ size: 0 }))).size;
-        return total;
-      };
-      await until(async () => (await localBytes()) >= 2 * MiB, 20_000, 'the first 2 MiB on disk');
+      await until(async () => (await dirBytes(join(dst, 'dl'))) >= 2 * MiB, 20_000, 'the first 2 MiB on disk');
       // Freeze the server first so the transfer is surely unfinished when it dies.
       moto.signal('SIGSTOP');
       const t0 = performance.now();
@@ -219,17 +135,12 @@ if (!integration) {
       const r = repo();
       await r.writeArtifact('rd/big.bin', bigStream(64 * MiB).stream);
       const body = await r.openArtifact('rd/big.bin');
-      let read = 0;
       // Take 4 MiB, then stop reading while the server dies; then drain.
-      await until(() => {
-        let c: Buffer | null;
-        while (read < 4 * MiB && (c = body.read() as Buffer | null) !== null) read += c.length;
-        return read >= 4 * MiB;
-      }, 20_000, 'the first 4 MiB');
+      await readAtLeast(body, 4 * MiB, 20_000);
       moto.signal('SIGSTOP');
       const t0 = performance.now();
       await moto.kill();
-      const { error, at } = await rejection(pipeline(body, new Writable({ write: (_c, _e, cb) => cb() })));
+      const { error, at } = await rejection(drain(body));
       expectRetryable(error, at - t0);
       log.push(`open stream errored ${Math.round(at - t0)} ms after SIGKILL`);
       await r.close();

@@ -3,7 +3,7 @@
  * it answers, fresh buckets, and the loud-skip / required-service rule of the house.
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { describe, it } from 'vitest';
+import { requireService } from '@mlstore/testkit';
 
 /** The endpoint (env `MLSTORE_MOTO_URL`, else 127.0.0.1 on `MLSTORE_MOTO_PORT`, default 55900). */
 export const MOTO_URL = process.env.MLSTORE_MOTO_URL ?? `http://127.0.0.1:${process.env.MLSTORE_MOTO_PORT ?? '55900'}`;
@@ -27,14 +27,14 @@ export async function motoReachable(): Promise<boolean> {
   }
 }
 
-/** A plain SDK client on moto (path-style), for setting up buckets. */
-export function adminClient(): S3Client {
-  return new S3Client({ endpoint: MOTO_URL, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'mlstore-test', secretAccessKey: 'mlstore-test-secret' } });
+/** A plain SDK client on moto (path-style; default: the shared one), for set-up and checks. */
+export function adminClient(endpoint = MOTO_URL): S3Client {
+  return new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'mlstore-test', secretAccessKey: 'mlstore-test-secret' } });
 }
 
-/** Creates a bucket (no error if this account already has it). */
-export async function ensureBucket(bucket: string): Promise<void> {
-  const client = adminClient();
+/** Creates a bucket on `endpoint` (default: the shared moto; no error if this account already has it). */
+export async function ensureBucket(bucket: string, endpoint = MOTO_URL): Promise<void> {
+  const client = adminClient(endpoint);
   try {
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
   } catch (err) {
@@ -44,20 +44,7 @@ export async function ensureBucket(bucket: string): Promise<void> {
   }
 }
 
-/**
- * True when the suite can run. Otherwise declares a failing case under MLSTORE_REQUIRE_SERVICES=1
- * (CI) or a loudly skipped one, and returns false.
- */
+/** True when the suite can run; otherwise the house's loud skip (or failure under CI), see `requireService`. */
 export function requireMoto(reachable: boolean, title: string): boolean {
-  if (reachable) return true;
-  const why = `moto (S3) is not reachable at ${MOTO_URL}; start it with: bash test/services/moto.sh start`;
-  if (process.env.MLSTORE_REQUIRE_SERVICES === '1') {
-    describe(title, () => it('has its S3 emulator (MLSTORE_REQUIRE_SERVICES=1)', () => {
-      throw new Error(why);
-    }));
-  } else {
-    describe.skip(`${title} (SKIPPED: ${why})`, () => it('needs moto', () => {}));
-    process.stderr.write(`[artifact-s3] SKIPPING ${title}: ${why}\n`);
-  }
-  return false;
+  return requireService(reachable, title, `moto (S3) is not reachable at ${MOTO_URL}; start it with: bash test/services/moto.sh start`);
 }

@@ -6,13 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { Transform } from 'node:stream';
-import { generatedStream, hashStream } from '@mlstore/testkit';
-import { isMlflowError } from '@mlstore/core';
+import { TcpCutProxy, caughtMlflowError as caught, generatedStream, hashStream, readAll, until } from '@mlstore/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SftpArtifactRepository } from '../src/index.js';
 import { SFTP_HOST, SFTP_PORT, requireSftp, sftpReachable, sftpState, sftpUri, testOptions } from './sftp-server.js';
@@ -21,64 +19,6 @@ const MiB = 1024 * 1024;
 const run = `faults-${randomBytes(5).toString('hex')}`;
 const repos: SftpArtifactRepository[] = [];
 const track = (r: SftpArtifactRepository) => (repos.push(r), r);
-
-/** A TCP proxy to sshd that can cut every connection, or stop listening (server gone). */
-class CuttableProxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  /** Bytes forwarded client → server since the last reset. */
-  upBytes = 0;
-  downBytes = 0;
-  port = 0;
-
-  async start(port = 0): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = connect({ host: SFTP_HOST, port: SFTP_PORT });
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.on('data', (d: Buffer) => (this.upBytes += d.length));
-      upstream.on('data', (d: Buffer) => (this.downBytes += d.length));
-      client.pipe(upstream);
-      upstream.pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    await new Promise<void>((res) => this.server!.listen(port, SFTP_HOST, res));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  /** Resets every proxied connection (what a crashed server or a dropped network looks like). */
-  cut(): void {
-    for (const s of this.sockets) s.resetAndDestroy();
-  }
-
-  /** Stops listening and cuts everything: the server is gone. */
-  async stop(): Promise<void> {
-    this.cut();
-    await new Promise<void>((res) => (this.server ? this.server.close(() => res()) : res()));
-  }
-
-  async waitFor(pred: () => boolean, ms = 30_000): Promise<void> {
-    const until = Date.now() + ms;
-    while (!pred()) {
-      if (Date.now() > until) throw new Error('timed out waiting for the transfer to start');
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-}
-
-async function caught(p: Promise<unknown>): Promise<{ errorCode: string; message: string; retryable: boolean }> {
-  try {
-    await p;
-  } catch (error) {
-    expect(isMlflowError(error), String(error)).toBe(true);
-    return error as never;
-  }
-  throw new Error('expected a failure');
-}
 
 if (requireSftp(await sftpReachable(), 'artifact-sftp faults')) {
   const s = sftpState();
@@ -100,7 +40,7 @@ if (requireSftp(await sftpReachable(), 'artifact-sftp faults')) {
   };
 
   describe('connection cut or server gone', () => {
-    const proxy = new CuttableProxy();
+    const proxy = new TcpCutProxy(SFTP_HOST, SFTP_PORT);
     let viaProxy: SftpArtifactRepository;
     beforeAll(async () => {
       await proxy.start();
@@ -115,7 +55,7 @@ if (requireSftp(await sftpReachable(), 'artifact-sftp faults')) {
       const gen = generatedStream(256 * MiB);
       proxy.upBytes = 0;
       const writing = viaProxy.writeArtifact('cut/up.bin', gen.stream);
-      await proxy.waitFor(() => proxy.upBytes > 4 * MiB);
+      await until(() => proxy.upBytes > 4 * MiB, 30_000, 'the transfer to start');
       proxy.cut();
       const err = await caught(writing);
       expect(err.errorCode).toBe('TEMPORARILY_UNAVAILABLE');
@@ -132,7 +72,7 @@ if (requireSftp(await sftpReachable(), 'artifact-sftp faults')) {
       proxy.downBytes = 0;
       const stream = await viaProxy.openArtifact('cut/down.bin');
       const reading = hashStream(stream);
-      await proxy.waitFor(() => proxy.downBytes > 2 * MiB);
+      await until(() => proxy.downBytes > 2 * MiB, 30_000, 'the transfer to start');
       proxy.cut();
       const err = await caught(reading);
       expect(err.errorCode).toBe('TEMPORARILY_UNAVAILABLE');
@@ -149,7 +89,7 @@ if (requireSftp(await sftpReachable(), 'artifact-sftp faults')) {
     });
 
     it('a server that is gone → retryable TEMPORARILY_UNAVAILABLE naming the target, fast', async () => {
-      const gone = new CuttableProxy();
+      const gone = new TcpCutProxy(SFTP_HOST, SFTP_PORT);
       await gone.start();
       const repo = track(new SftpArtifactRepository(`sftp://${s.user}@${SFTP_HOST}:${gone.port}${s.root}/${run}`, testOptions({ knownHostsPath: await knownHostsFor(gone.port) })));
       await repo.writeArtifact('gone/a.txt', 'a');
@@ -176,7 +116,7 @@ if (requireSftp(await sftpReachable(), 'artifact-sftp faults')) {
       );
       const ac = new AbortController();
       const writing = repo.writeArtifact('abort/big.bin', counted, { signal: ac.signal });
-      while (sent < 8 * MiB) await new Promise((r) => setTimeout(r, 5));
+      await until(() => sent >= 8 * MiB, 30_000, '8 MiB read from the body', 5);
       const t0 = performance.now();
       ac.abort();
       const err = await caught(writing);
@@ -245,7 +185,7 @@ if (requireSftp(await sftpReachable(), 'artifact-sftp faults')) {
       const { privateKeyPath: _k, ...noKey } = testOptions();
       const err = await caught(track(new SftpArtifactRepository(`sftp://${s.user}:wrong-pass-0xDEADBEEF@${SFTP_HOST}:${SFTP_PORT}${s.root}/${run}`, noKey)).listArtifacts());
       expect(err.errorCode).toBe('UNAUTHENTICATED');
-      expect(err.message).toMatch(/authentication failed for mlstore-sftp@127\.0\.0\.1:\d+: the server refused password/);
+      expect(err.message).toContain(`authentication failed for ${s.user}@${SFTP_HOST}:${SFTP_PORT}: the server refused password`);
       expect(secretsIn(err.message)).toEqual([]);
       expect(secretsIn(JSON.stringify(err))).toEqual([]);
       // and the right password logs in
@@ -295,7 +235,7 @@ if (requireSftp(await sftpReachable(), 'artifact-sftp faults')) {
       const { privateKeyPath: _k, ...rest } = testOptions();
       const err = await caught(track(new SftpArtifactRepository(sftpUri(run), rest)).listArtifacts());
       expect(err.errorCode).toBe('UNAUTHENTICATED');
-      expect(err.message).toMatch(/no credentials to log in to mlstore-sftp@127\.0\.0\.1:\d+: no password, no ssh-agent/);
+      expect(err.message).toContain(`no credentials to log in to ${s.user}@${SFTP_HOST}:${SFTP_PORT}: no password, no ssh-agent`);
     });
   });
 
@@ -339,10 +279,4 @@ if (requireSftp(await sftpReachable(), 'artifact-sftp faults')) {
       }
     });
   });
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }

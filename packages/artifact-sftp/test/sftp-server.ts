@@ -5,15 +5,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
-import { describe, it } from 'vitest';
+import { greetsWith, requireService } from '@mlstore/testkit';
 import type { SftpArtifactRepositoryOptions } from '../src/index.js';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
 export const SFTP_HOST = '127.0.0.1';
 export const SFTP_PORT = Number(process.env.MLSTORE_SFTP_PORT ?? '55930');
-const required = process.env.MLSTORE_REQUIRE_SERVICES === '1';
 
 /** The state dir of test/services/sftp.sh (env `MLSTORE_SFTP_DIR` overrides). */
 export const SFTP_DIR = process.env.MLSTORE_SFTP_DIR ?? execFileSync('bash', [join(repoRoot, 'test/services/sftp.sh'), 'dir'], { encoding: 'utf8' }).trim();
@@ -51,16 +49,7 @@ export function sftpState(): SftpState {
 /** True when sshd answers with its banner and the script's state files exist. */
 export function sftpReachable(port = SFTP_PORT): Promise<boolean> {
   if (!existsSync(join(SFTP_DIR, 'known_hosts'))) return Promise.resolve(false);
-  return new Promise((res) => {
-    const sock = connect({ host: SFTP_HOST, port });
-    const done = (ok: boolean) => {
-      sock.destroy();
-      res(ok);
-    };
-    sock.setTimeout(3000, () => done(false));
-    sock.once('error', () => done(false));
-    sock.once('data', (d) => done(d.toString('latin1').startsWith('SSH-')));
-  });
+  return greetsWith(SFTP_HOST, port, 'SSH-');
 }
 
 /** `sftp://user@127.0.0.1:PORT<root>/<sub>` (no password in it). */
@@ -85,18 +74,7 @@ export function testOptions(extra: SftpArtifactRepositoryOptions = {}): SftpArti
   };
 }
 
-/**
- * When sshd is down, declares a failing case under MLSTORE_REQUIRE_SERVICES=1 and a loud skip
- * otherwise, and returns false; returns true when the suites can run.
- */
+/** True when the suites can run; otherwise the house's loud skip (or failure under CI), see `requireService`. */
 export function requireSftp(available: boolean, suite: string): boolean {
-  if (available) return true;
-  const why = `sshd is not reachable at ${SFTP_HOST}:${SFTP_PORT} (or ${SFTP_DIR} is missing); start it with test/services/sftp.sh start`;
-  if (required) {
-    describe(`${suite}: sshd`, () => it('is running (MLSTORE_REQUIRE_SERVICES=1)', () => { throw new Error(why); }));
-  } else {
-    describe.skip(`${suite} (SKIPPED: ${why})`, () => it('needs sshd', () => {}));
-    process.stderr.write(`[${suite}] SKIPPING: ${why}\n`);
-  }
-  return false;
+  return requireService(available, suite, `sshd is not reachable at ${SFTP_HOST}:${SFTP_PORT} (or ${SFTP_DIR} is missing); start it with test/services/sftp.sh start`);
 }

@@ -1,2 +1,3 @@
 export * from './tracking/index.js';
 export * from './artifacts/index.js';
+export * from './faults/index.js';

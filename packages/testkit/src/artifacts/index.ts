@@ -6,5 +6,5 @@ export type {
   CapabilityGate,
   OutsideRootProbe,
 } from './context.js';
-export { TRAVERSAL_PAYLOADS, generatedStream, hashStream, sha256 } from './helpers.js';
+export { TRAVERSAL_PAYLOADS, generatedStream, hashStream, readAll, sha256 } from './helpers.js';
 export { largeFileBytes } from './cases/stream-concurrency.js';

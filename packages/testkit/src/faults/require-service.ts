@@ -1,0 +1,26 @@
+import { describe, it } from 'vitest';
+
+/**
+ * The house rule for suites that need a real server (started by `test/services/`): returns true
+ * when `reachable`, so the caller declares its suites. Otherwise declares, under `title`, a case
+ * that fails with `why` when `MLSTORE_REQUIRE_SERVICES=1` (CI), or else a loudly skipped suite
+ * (its title carries `why`, and a line goes to stderr), and returns false.
+ *
+ * @param reachable whether the server answered (probe it before calling).
+ * @param title the suite's name, e.g. `'artifact-s3 faults'`.
+ * @param why what is missing and how to start it, e.g. `'moto is not reachable at …; start it with …'`.
+ */
+export function requireService(reachable: boolean, title: string, why: string): boolean {
+  if (reachable) return true;
+  if (process.env.MLSTORE_REQUIRE_SERVICES === '1') {
+    describe(title, () =>
+      it('has its server (MLSTORE_REQUIRE_SERVICES=1)', () => {
+        throw new Error(why);
+      }),
+    );
+  } else {
+    describe.skip(`${title} (SKIPPED: ${why})`, () => it('needs its server', () => {}));
+    process.stderr.write(`[${title}] SKIPPING: ${why}\n`);
+  }
+  return false;
+}
