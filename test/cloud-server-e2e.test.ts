@@ -17,21 +17,18 @@
  * also written there.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mlflowVenvProblem, runPythonScript, spawnPythonScript } from './interop/mlflow-python.js';
-import { startMlstoreServer } from './interop/mlstore-server.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { lastJsonLine, mlflowVenvProblem, runPythonScript } from './interop/mlflow-python.js';
+import { describeWithServices, requireServices } from './interop/require-services.js';
+import { runClientScenario } from './interop/server-scenario.js';
 
 const integration = process.env.MLSTORE_PROFILE === 'integration';
-const requireServices = process.env.MLSTORE_REQUIRE_SERVICES === '1';
 const MIB = 1024 * 1024;
-const SCENARIO_TIMEOUT_MS = 150_000;
 const CASE_TIMEOUT_MS = 240_000;
 const BUCKET = 'mlstore-e2e';
-/** With MLSTORE_INTEROP_DUMPS=<dir>, each client report is also written there (as client-scenario does). */
-const dumpsDir = process.env.MLSTORE_INTEROP_DUMPS;
 const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 const motoUrl = process.env.MLSTORE_MOTO_URL ?? `http://127.0.0.1:${process.env.MLSTORE_MOTO_PORT ?? '55900'}`;
@@ -85,25 +82,6 @@ const BACKENDS: Backend[] = [
   },
 ];
 
-interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-  seconds: number;
-  requests: string[];
-}
-
-interface CloudReport {
-  ok: boolean;
-  passed: number;
-  failed: number;
-  seconds: number;
-  checks: Check[];
-  run_root: string | null;
-  expected: Record<string, number>;
-  big: { path?: string; size?: number; parts?: number; chunk_size?: number; upload_seconds?: number; download_seconds?: number };
-}
-
 interface StoredObject {
   size: number;
   etag: string;
@@ -120,141 +98,95 @@ async function reachable(url: string): Promise<boolean> {
   }
 }
 
-const tail = (text: string, lines = 30) => text.trim().split('\n').slice(-lines).join('\n');
-
-function describeFailures(result: { code: number | null; stdout: string; stderr: string }, report: CloudReport | undefined, serverLog: string): string {
-  const server = `\nserver log (end):\n${tail(serverLog, 25)}`;
-  if (!report) return `cloud_client_scenario.py exited with ${result.code} without a JSON report\nstdout: ${tail(result.stdout, 10)}\nstderr:\n${tail(result.stderr)}${server}`;
-  const failing = report.checks.filter((c) => !c.ok);
-  const lines = failing.map((c) => `  ✗ ${c.name}\n      ${c.detail.replace(/\n/g, '\n      ')}\n      requests: ${c.requests.slice(-15).join(' | ')}`);
-  return `${failing.length} failed, ${report.passed} passed (exit ${result.code}, ${report.seconds} s)\n${lines.join('\n')}${server}`;
-}
-
 /** cloud_store.py with the emulator env: the vendor SDK's view of the store. */
 async function store(backend: Backend, op: 'ensure' | 'list' | 'cleanup', prefix: string, cwd: string): Promise<Record<string, StoredObject>> {
   const out = await runPythonScript('cloud_store.py', [op, backend.scheme, BUCKET, prefix], { cwd, timeoutMs: 60_000, env: backend.env });
-  const parsed = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { objects?: Record<string, StoredObject> };
-  return parsed.objects ?? {};
+  return lastJsonLine<{ objects?: Record<string, StoredObject> }>(out).objects ?? {};
 }
 
-const venvProblem = integration ? mlflowVenvProblem() : null;
 const title = 'mlstore server with a cloud --artifacts-destination, driven by the MLflow 3.18.0 client';
+const problem = !integration ? 'integration profile only' : mlflowVenvProblem();
+const up = problem ? [] : await Promise.all(BACKENDS.map((b) => reachable(b.probe)));
 
-if (!integration) {
-  describe.skip(`${title} (integration profile only)`, () => it('needs MLSTORE_PROFILE=integration', () => {}));
-} else if (venvProblem) {
-  if (requireServices) {
-    describe(title, () => it('has the MLflow venv (MLSTORE_REQUIRE_SERVICES=1)', () => { throw new Error(`[cloud-server-e2e] ${venvProblem}`); }));
-  } else {
-    process.stderr.write(`[cloud-server-e2e] SKIPPING: ${venvProblem}\n`);
-    describe.skip(`${title} (SKIPPED: ${venvProblem})`, () => it('needs the MLflow venv', () => {}));
-  }
-} else {
-  const up = await Promise.all(BACKENDS.map((b) => reachable(b.probe)));
-  describe(title, () => {
-    let dir = '';
-    beforeAll(() => {
-      dir = mkdtempSync(join(tmpdir(), 'mlstore-cloud-e2e-'));
-    });
-    afterAll(() => {
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
-
-    BACKENDS.forEach((backend, i) => {
-      const name = `${backend.scheme}:// — ${backend.label}`;
-      if (!up[i]) {
-        const why = `${backend.label} is not reachable (${backend.probe}); start it with: ${backend.start}`;
-        if (requireServices) {
-          it(`${name}: has its emulator (MLSTORE_REQUIRE_SERVICES=1)`, () => { throw new Error(why); });
-        } else {
-          process.stderr.write(`[cloud-server-e2e] SKIPPING ${backend.scheme}: ${why}\n`);
-          it.skip(`${name} (SKIPPED: ${why})`, () => {});
-        }
-        return;
-      }
-      const prefix = `e2e/${randomBytes(6).toString('hex')}`;
-      const { big } = backend;
-      const bigWhat = big.expect === 'multipart' ? `a ${big.mib} MiB upload in ${big.chunkMib} MiB proxy-multipart parts` : `a ${big.mib} MiB upload falling back from proxy multipart (501) to one PUT`;
-      it(
-        `${name}: log / list / download / delete through the proxy land under the prefix; ${bigWhat}`,
-        async () => {
-          const root = join(dir, backend.scheme);
-          mkdirSync(join(root, 'work'), { recursive: true });
-          await store(backend, 'ensure', prefix, root);
-          const destination = backend.destination(prefix);
-          const t0 = Date.now();
-          const server = await startMlstoreServer(`sqlite:///${join(root, 'mlflow.db')}`, { cwd: root, artifactsDestination: destination, env: backend.env, timeoutMs: 60_000 });
-          let result;
-          try {
-            result = await spawnPythonScript(
-              'cloud_client_scenario.py',
-              [server.url, join(root, 'work'), '--big-mib', String(big.mib), '--big-expect', big.expect],
-              {
-                cwd: join(root, 'work'),
-                timeoutMs: SCENARIO_TIMEOUT_MS,
-                env: {
-                  MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD: 'true',
-                  MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE: String(big.chunkMib * MIB),
-                  MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE: String(8 * MIB),
-                },
-              },
-            );
-          } finally {
-            await server.stop();
-          }
-          let report: CloudReport | undefined;
-          try {
-            report = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '') as CloudReport;
-          } catch {
-            report = undefined;
-          }
-          if (dumpsDir) {
-            mkdirSync(dumpsDir, { recursive: true });
-            writeFileSync(join(dumpsDir, `cloud-server-e2e-${backend.scheme}.json`), report ? `${JSON.stringify(report, null, 1)}\n` : result.stdout);
-          }
-          const failures = describeFailures(result, report, server.log());
-          expect(result.code, failures).toBe(0);
-          expect(report?.ok, failures).toBe(true);
-          if (!report?.run_root) throw new Error(failures);
-
-          // What the vendor SDK sees: exactly the artifacts that remain, at <prefix>/<exp>/<run>/artifacts/<path>.
-          const objects = await store(backend, 'list', prefix, root);
-          try {
-            const base = `${prefix}/${report.run_root}/`;
-            const want = Object.fromEntries(Object.entries(report.expected).map(([path, size]) => [`${base}${path}`, size]));
-            const got = Object.fromEntries(Object.entries(objects).map(([key, o]) => [key, o.size]));
-            expect(got).toEqual(want);
-            expect(Object.keys(got)).toContain(`${base}tree/données/modèle été.txt`);
-            expect(got[`${base}tree/empty.txt`]).toBe(0);
-
-            const bigObject = objects[`${base}big/poids modèle+v1.bin`];
-            expect(bigObject?.size).toBe(big.mib * MIB);
-            const parts = Math.ceil(big.mib / big.chunkMib);
-            let evidence: string;
-            if (backend.scheme === 's3') {
-              expect(report.big.parts).toBe(parts);
-              // A multipart object's ETag is md5(part md5s)-<part count>; a single PUT's has no suffix.
-              expect(bigObject?.etag).toMatch(new RegExp(`^[0-9a-f]{32}-${parts}$`));
-              expect(objects[`${base}model.bin`]?.etag).toMatch(/^[0-9a-f]{32}$/);
-              evidence = `ETag ${bigObject?.etag}`;
-            } else if (backend.scheme === 'wasbs') {
-              expect(report.big.parts).toBe(parts);
-              expect(bigObject?.blocks).toEqual(Array.from({ length: parts }, (_, n) => `mlflow_block_${String(n + 1).padStart(5, '0')}`));
-              evidence = `committed blocks ${bigObject?.blocks?.join(',')}`;
-            } else {
-              expect(report.big.parts).toBe(0);
-              evidence = 'mpu/create 501 → one proxied PUT';
-            }
-            console.info(
-              `[cloud-server-e2e] ${backend.scheme}: ${report.passed}/${report.checks.length} client checks, ${Object.keys(objects).length} objects under ${prefix}/ as expected; ` +
-                `${big.mib} MiB ${big.expect} (${report.big.parts} parts; ${evidence}) up ${report.big.upload_seconds} s, down ${report.big.download_seconds} s; case ${((Date.now() - t0) / 1000).toFixed(1)} s`,
-            );
-          } finally {
-            await store(backend, 'cleanup', prefix, root);
-          }
-        },
-        CASE_TIMEOUT_MS,
-      );
-    });
+describeWithServices({ tag: 'cloud-server-e2e', title, needs: 'the MLflow venv', enabled: integration, problem }, () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mlstore-cloud-e2e-'));
   });
-}
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  BACKENDS.forEach((backend, i) => {
+    const name = `${backend.scheme}:// — ${backend.label}`;
+    if (!up[i]) {
+      const why = `${backend.label} is not reachable (${backend.probe}); start it with: ${backend.start}`;
+      if (requireServices) {
+        it(`${name}: has its emulator (MLSTORE_REQUIRE_SERVICES=1)`, () => { throw new Error(why); });
+      } else {
+        process.stderr.write(`[cloud-server-e2e] SKIPPING ${backend.scheme}: ${why}\n`);
+        it.skip(`${name} (SKIPPED: ${why})`, () => {});
+      }
+      return;
+    }
+    const prefix = `e2e/${randomBytes(6).toString('hex')}`;
+    const { big } = backend;
+    const bigWhat = big.expect === 'multipart' ? `a ${big.mib} MiB upload in ${big.chunkMib} MiB proxy-multipart parts` : `a ${big.mib} MiB upload falling back from proxy multipart (501) to one PUT`;
+    it(
+      `${name}: log / list / download / delete through the proxy land under the prefix; ${bigWhat}`,
+      async () => {
+        const root = join(dir, backend.scheme);
+        mkdirSync(root, { recursive: true });
+        await store(backend, 'ensure', prefix, root);
+        const t0 = Date.now();
+        const { report } = await runClientScenario({
+          root,
+          artifactsDestination: backend.destination(prefix),
+          serverEnv: backend.env,
+          bigMib: big.mib,
+          bigExpect: big.expect,
+          chunkMib: big.chunkMib,
+          dirs: 'none',
+          dumpName: `cloud-server-e2e-${backend.scheme}`,
+        });
+
+        // What the vendor SDK sees: exactly the artifacts that remain, at <prefix>/<exp>/<run>/artifacts/<path>.
+        const objects = await store(backend, 'list', prefix, root);
+        try {
+          const base = `${prefix}/${report.run_root}/`;
+          const want = Object.fromEntries(Object.entries(report.expected).map(([path, size]) => [`${base}${path}`, size]));
+          const got = Object.fromEntries(Object.entries(objects).map(([key, o]) => [key, o.size]));
+          expect(got).toEqual(want);
+          expect(Object.keys(got)).toContain(`${base}tree/données/modèle été.txt`);
+          expect(got[`${base}tree/empty.txt`]).toBe(0);
+
+          const bigObject = objects[`${base}big/poids modèle+v1.bin`];
+          expect(bigObject?.size).toBe(big.mib * MIB);
+          const parts = Math.ceil(big.mib / big.chunkMib);
+          let evidence: string;
+          if (backend.scheme === 's3') {
+            expect(report.big.parts).toBe(parts);
+            // A multipart object's ETag is md5(part md5s)-<part count>; a single PUT's has no suffix.
+            expect(bigObject?.etag).toMatch(new RegExp(`^[0-9a-f]{32}-${parts}$`));
+            expect(objects[`${base}model.bin`]?.etag).toMatch(/^[0-9a-f]{32}$/);
+            evidence = `ETag ${bigObject?.etag}`;
+          } else if (backend.scheme === 'wasbs') {
+            expect(report.big.parts).toBe(parts);
+            expect(bigObject?.blocks).toEqual(Array.from({ length: parts }, (_, n) => `mlflow_block_${String(n + 1).padStart(5, '0')}`));
+            evidence = `committed blocks ${bigObject?.blocks?.join(',')}`;
+          } else {
+            expect(report.big.parts).toBe(0);
+            evidence = 'mpu/create 501 → one proxied PUT';
+          }
+          console.info(
+            `[cloud-server-e2e] ${backend.scheme}: ${report.passed}/${report.checks.length} client checks, ${Object.keys(objects).length} objects under ${prefix}/ as expected; ` +
+              `${big.mib} MiB ${big.expect} (${report.big.parts} parts; ${evidence}) up ${report.big.upload_seconds} s, down ${report.big.download_seconds} s; case ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+          );
+        } finally {
+          await store(backend, 'cleanup', prefix, root);
+        }
+      },
+      CASE_TIMEOUT_MS,
+    );
+  });
+});

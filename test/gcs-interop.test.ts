@@ -7,17 +7,17 @@
  * profile only (or MLSTORE_INTEROP=1); a missing venv or emulator fails under
  * MLSTORE_REQUIRE_SERVICES=1 and skips loudly otherwise.
  */
-import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { GcsArtifactRepository } from '@mlstore/artifact-gcs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mlflowVenv, mlflowVenvProblem } from './interop/mlflow-python.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { lastJsonLine, mlflowVenvProblem, runPythonCode } from './interop/mlflow-python.js';
+import { describeWithServices } from './interop/require-services.js';
+import { makeTree, treeHashes } from './interop/tree.js';
 
 const enabled = process.env.MLSTORE_PROFILE === 'integration' || process.env.MLSTORE_INTEROP === '1';
-const requireServices = process.env.MLSTORE_REQUIRE_SERVICES === '1';
 const url = process.env.MLSTORE_GCS_URL ?? `http://127.0.0.1:${process.env.MLSTORE_GCS_PORT ?? '55920'}`;
 const title = 'MLflow 3.18.0 GCSArtifactRepository interop on fake-gcs-server';
 const bucket = `mlstore-interop-${randomBytes(5).toString('hex')}`;
@@ -48,39 +48,10 @@ else:
     print(json.dumps({"listed": sorted(listed), "files": files}))
 `;
 
-function mlflow(op: 'log' | 'read', uri: string, local: string): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, STORAGE_EMULATOR_HOST: url, MLFLOW_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: 'true', PYTHONIOENCODING: 'utf-8' };
-    delete env.GOOGLE_APPLICATION_CREDENTIALS;
-    const child = spawn(join(mlflowVenv, 'bin', 'python'), ['-c', PY, op, uri, local], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`MLflow ${op} exited ${code}: ${Buffer.concat(err).toString('utf8').slice(-3000)}`));
-      else resolve(JSON.parse(Buffer.concat(out).toString('utf8').trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>);
-    });
-  });
-}
-
-const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-
-/** Relative path → SHA-256 of every file under `dir`. */
-function hashTree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out[relative(dir, p).split('\\').join('/')] = sha(readFileSync(p));
-    }
-  };
-  walk(dir);
-  return out;
+/** MLflow's side with the emulator and no credentials file, so it uses its anonymous client. */
+async function mlflow(op: 'log' | 'read', uri: string, local: string): Promise<Record<string, unknown>> {
+  const out = await runPythonCode(PY, [op, uri, local], { timeoutMs: 300_000, env: { STORAGE_EMULATOR_HOST: url, GOOGLE_APPLICATION_CREDENTIALS: undefined } });
+  return lastJsonLine<Record<string, unknown>>(out);
 }
 
 /** Object name (relative to `root/`) → [size, contentType], from the emulator's JSON API. */
@@ -108,75 +79,64 @@ async function emulatorProblem(): Promise<string | null> {
 
 const problem = !enabled ? 'needs MLSTORE_PROFILE=integration or MLSTORE_INTEROP=1' : (mlflowVenvProblem() ?? (await emulatorProblem()));
 
-if (problem && enabled && requireServices) {
-  describe(title, () => it('has MLflow and fake-gcs-server (MLSTORE_REQUIRE_SERVICES=1)', () => { throw new Error(`[gcs-interop] ${problem}`); }));
-} else if (problem) {
-  console.warn(`[gcs-interop] skipped: ${problem}`);
-  describe.skip(`${title} (${problem})`, () => it('needs MLflow and fake-gcs-server', () => {}));
-} else {
-  describe(title, () => {
-    let dir = '';
-    let tree = '';
-    let expected: Record<string, string> = {};
-    const ours = (root: string) => new GcsArtifactRepository(`gs://${bucket}/${root}`, { env: { STORAGE_EMULATOR_HOST: url } });
+describeWithServices({ tag: 'gcs-interop', title, needs: 'MLflow and fake-gcs-server', enabled, problem }, () => {
+  let dir = '';
+  let tree = '';
+  let expected: Record<string, string> = {};
+  const ours = (root: string) => new GcsArtifactRepository(`gs://${bucket}/${root}`, { env: { STORAGE_EMULATOR_HOST: url } });
 
-    beforeAll(async () => {
-      const res = await fetch(`${url}/storage/v1/b?project=mlstore-test`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: bucket }) });
-      expect(res.status).toBeLessThan(300);
-      dir = mkdtempSync(join(tmpdir(), 'mlstore-gcs-interop-'));
-      tree = join(dir, 'tree');
-      const files: Record<string, Buffer> = {
-        'MLmodel': Buffer.from('flavors: {}\n'),
-        'empty.txt': Buffer.alloc(0),
-        'metrics.json': Buffer.from('{"a": 1}'),
-        'data/table.csv': Buffer.from('a,b\n1,2\n'),
-        'data/big/weights.bin': randomBytes(20 * 1024 * 1024),
-        'data/nested/deeper/notes.txt': Buffer.from('deep'),
-        'données/ünïcödé 📈.png': randomBytes(4096),
-        '日本語/ファイル.py': Buffer.from('print(1)\n'),
-        'archive.tar.gz': randomBytes(1000),
-      };
-      for (const [rel, data] of Object.entries(files)) {
-        mkdirSync(join(tree, rel, '..'), { recursive: true });
-        writeFileSync(join(tree, rel), data);
-      }
-      expected = hashTree(tree);
+  beforeAll(async () => {
+    const res = await fetch(`${url}/storage/v1/b?project=mlstore-test`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: bucket }) });
+    expect(res.status).toBeLessThan(300);
+    dir = mkdtempSync(join(tmpdir(), 'mlstore-gcs-interop-'));
+    tree = join(dir, 'tree');
+    makeTree(tree, {
+      'MLmodel': Buffer.from('flavors: {}\n'),
+      'empty.txt': Buffer.alloc(0),
+      'metrics.json': Buffer.from('{"a": 1}'),
+      'data/table.csv': Buffer.from('a,b\n1,2\n'),
+      'data/big/weights.bin': randomBytes(20 * 1024 * 1024),
+      'data/nested/deeper/notes.txt': Buffer.from('deep'),
+      'données/ünïcödé 📈.png': randomBytes(4096),
+      '日本語/ファイル.py': Buffer.from('print(1)\n'),
+      'archive.tar.gz': randomBytes(1000),
     });
-    afterAll(async () => {
-      await ours(prefix).deleteArtifacts().catch(() => undefined);
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
-
-    it('MLflow logs with its anonymous emulator client; ours lists and downloads byte-identically', async () => {
-      const logged = await mlflow('log', `gs://${bucket}/${prefix}/from-mlflow`, tree);
-      expect(logged.credentials).toBe('AnonymousCredentials');
-      const repo = ours(`${prefix}/from-mlflow`);
-      expect((await repo.listArtifacts()).map((f) => f.path)).toEqual(['MLmodel', 'archive.tar.gz', 'data', 'données', 'empty.txt', 'metrics.json', '日本語']);
-      expect(await repo.listArtifacts('data/big')).toEqual([{ path: 'data/big/weights.bin', is_dir: false, file_size: 20 * 1024 * 1024 }]);
-      const out = join(dir, 'ours-download');
-      mkdirSync(out);
-      await repo.downloadArtifacts('', out);
-      expect(hashTree(out)).toEqual(expected);
-    }, 300_000);
-
-    it('ours logs the same tree; MLflow lists and downloads it byte-identically', async () => {
-      await ours(`${prefix}/from-mlstore`).logArtifacts(tree);
-      const out = join(dir, 'mlflow-download');
-      mkdirSync(out);
-      const read = (await mlflow('read', `gs://${bucket}/${prefix}/from-mlstore`, out)) as { listed: [string, number][]; files: Record<string, string> };
-      expect(read.files).toEqual(expected);
-      expect(Object.fromEntries(read.listed)).toEqual(Object.fromEntries(Object.keys(expected).map((k) => [k, statSync(join(tree, k)).size])));
-    }, 300_000);
-
-    it('both wrote the same object names, sizes and Content-Types', async () => {
-      const theirs = await objects(`${prefix}/from-mlflow`);
-      const mine = await objects(`${prefix}/from-mlstore`);
-      expect(Object.keys(theirs).sort()).toEqual(Object.keys(expected).sort());
-      expect(mine).toEqual(theirs);
-      // Spot checks of what MLflow chose (mimetypes.guess_type, else application/octet-stream).
-      expect(theirs['MLmodel']?.[1]).toBe('application/octet-stream');
-      expect(theirs['metrics.json']?.[1]).toBe('application/json');
-      expect(theirs['archive.tar.gz']?.[1]).toBe('application/x-tar');
-    });
+    expected = treeHashes(tree);
   });
-}
+  afterAll(async () => {
+    await ours(prefix).deleteArtifacts().catch(() => undefined);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('MLflow logs with its anonymous emulator client; ours lists and downloads byte-identically', async () => {
+    const logged = await mlflow('log', `gs://${bucket}/${prefix}/from-mlflow`, tree);
+    expect(logged.credentials).toBe('AnonymousCredentials');
+    const repo = ours(`${prefix}/from-mlflow`);
+    expect((await repo.listArtifacts()).map((f) => f.path)).toEqual(['MLmodel', 'archive.tar.gz', 'data', 'données', 'empty.txt', 'metrics.json', '日本語']);
+    expect(await repo.listArtifacts('data/big')).toEqual([{ path: 'data/big/weights.bin', is_dir: false, file_size: 20 * 1024 * 1024 }]);
+    const out = join(dir, 'ours-download');
+    mkdirSync(out);
+    await repo.downloadArtifacts('', out);
+    expect(treeHashes(out)).toEqual(expected);
+  }, 300_000);
+
+  it('ours logs the same tree; MLflow lists and downloads it byte-identically', async () => {
+    await ours(`${prefix}/from-mlstore`).logArtifacts(tree);
+    const out = join(dir, 'mlflow-download');
+    mkdirSync(out);
+    const read = (await mlflow('read', `gs://${bucket}/${prefix}/from-mlstore`, out)) as { listed: [string, number][]; files: Record<string, string> };
+    expect(read.files).toEqual(expected);
+    expect(Object.fromEntries(read.listed)).toEqual(Object.fromEntries(Object.keys(expected).map((k) => [k, statSync(join(tree, k)).size])));
+  }, 300_000);
+
+  it('both wrote the same object names, sizes and Content-Types', async () => {
+    const theirs = await objects(`${prefix}/from-mlflow`);
+    const mine = await objects(`${prefix}/from-mlstore`);
+    expect(Object.keys(theirs).sort()).toEqual(Object.keys(expected).sort());
+    expect(mine).toEqual(theirs);
+    // Spot checks of what MLflow chose (mimetypes.guess_type, else application/octet-stream).
+    expect(theirs['MLmodel']?.[1]).toBe('application/octet-stream');
+    expect(theirs['metrics.json']?.[1]).toBe('application/json');
+    expect(theirs['archive.tar.gz']?.[1]).toBe('application/x-tar');
+  });
+});

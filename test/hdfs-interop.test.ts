@@ -13,16 +13,18 @@
  * Integration profile only (or MLSTORE_INTEROP=1); a missing cluster or Java fails under
  * MLSTORE_REQUIRE_SERVICES=1 and skips loudly otherwise.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { HdfsArtifactRepository } from '@mlstore/artifact-hdfs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runBounded } from './interop/mlflow-python.js';
+import { describeWithServices } from './interop/require-services.js';
+import { DIR, makeTree, treeHashes, treeSizes } from './interop/tree.js';
 
 const enabled = process.env.MLSTORE_PROFILE === 'integration' || process.env.MLSTORE_INTEROP === '1';
-const requireServices = process.env.MLSTORE_REQUIRE_SERVICES === '1';
 const port = Number(process.env.MLSTORE_HDFS_PORT ?? '55950');
 const webhdfs = `127.0.0.1:${port + 1}`;
 const httpfs = `127.0.0.1:${process.env.MLSTORE_HDFS_HTTPFS_PORT ?? '55960'}`;
@@ -33,54 +35,20 @@ const base = `/mlstore-interop/${randomBytes(6).toString('hex')}`;
 
 /** Runs `FsShell <args>` (as user mlstore) from the jars cached by test/services/hdfs.sh. */
 function fsShell(classpath: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('java', ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Dorg.slf4j.simpleLogger.defaultLogLevel=error', '-cp', classpath, 'org.apache.hadoop.fs.FsShell', '-fs', rpc, ...args], {
-      env: { ...process.env, HADOOP_USER_NAME: 'mlstore' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`FsShell ${args.join(' ')} exited ${code}: ${Buffer.concat(err).toString('utf8').slice(-3000)}`));
-      else resolve(Buffer.concat(out).toString('utf8'));
-    });
-  });
+  const jvm = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Dorg.slf4j.simpleLogger.defaultLogLevel=error', '-cp', classpath];
+  return runBounded(`FsShell ${args.join(' ')}`, 'java', [...jvm, 'org.apache.hadoop.fs.FsShell', '-fs', rpc, ...args], { timeoutMs: 120_000, env: { HADOOP_USER_NAME: 'mlstore' } });
 }
 
-/** `-ls -R` lines → path (relative to `root`) → `d` or the file size. */
-function parseLs(output: string, root: string): Record<string, 'd' | number> {
-  const out: Record<string, 'd' | number> = {};
+/** `-ls -R` lines → path (relative to `root`) → `'dir'` or the file size. */
+function parseLs(output: string, root: string): Record<string, typeof DIR | number> {
+  const out: Record<string, typeof DIR | number> = {};
   for (const line of output.split('\n')) {
     // drwxr-xr-x   - mlstore supergroup          0 2026-12-06 06:00 /path with spaces
     const m = /^([d-])[rwxt-]{9}\S*\s+(\S+)\s+\S+\s+\S+\s+(\d+)\s+\d{4}-\d\d-\d\d \d\d:\d\d (\/.*)$/.exec(line);
     if (!m) continue;
     const path = (m[4] as string).slice(root.length + 1);
-    out[path] = m[1] === 'd' ? 'd' : Number(m[3]);
+    out[path] = m[1] === 'd' ? DIR : Number(m[3]);
   }
-  return out;
-}
-
-const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-
-/** Relative path → SHA-256 of every file, `d` for every directory under `dir`. */
-function hashTree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      const rel = relative(dir, p).split('\\').join('/');
-      if (e.isDirectory()) {
-        out[rel] = 'd';
-        walk(p);
-      } else out[rel] = sha(readFileSync(p));
-    }
-  };
-  walk(dir);
   return out;
 }
 
@@ -104,24 +72,20 @@ async function clusterProblem(): Promise<string | null> {
 
 const problem = !enabled ? 'needs MLSTORE_PROFILE=integration or MLSTORE_INTEROP=1' : await clusterProblem();
 
-if (problem && enabled && requireServices) {
-  describe(title, () => it('has the MiniDFSCluster and Java (MLSTORE_REQUIRE_SERVICES=1)', () => { throw new Error(`[hdfs-interop] ${problem}`); }));
-} else if (problem) {
-  console.warn(`[hdfs-interop] skipped: ${problem}`);
-  describe.skip(`${title} (${problem})`, () => it('needs the MiniDFSCluster', () => {}));
-} else {
-  describe(title, () => {
-    let dir = '';
-    let tree = '';
-    let classpath = '';
-    let expected: Record<string, string> = {};
-    const sizes: Record<string, 'd' | number> = {};
+describeWithServices({ tag: 'hdfs-interop', title, needs: 'the MiniDFSCluster and Java', enabled, problem }, () => {
+  let dir = '';
+  let tree = '';
+  let classpath = '';
+  let expected: Record<string, string> = {};
+  let sizes: Record<string, typeof DIR | number> = {};
 
-    beforeAll(() => {
-      classpath = execFileSync('bash', [script, 'classpath'], { encoding: 'utf8' }).trim();
-      dir = mkdtempSync(join(tmpdir(), 'mlstore-hdfs-interop-'));
-      tree = join(dir, 'tree');
-      const files: Record<string, Buffer> = {
+  beforeAll(() => {
+    classpath = execFileSync('bash', [script, 'classpath'], { encoding: 'utf8' }).trim();
+    dir = mkdtempSync(join(tmpdir(), 'mlstore-hdfs-interop-'));
+    tree = join(dir, 'tree');
+    makeTree(
+      tree,
+      {
         'MLmodel': Buffer.from('flavors: {}\n'),
         'empty.txt': Buffer.alloc(0),
         'data/table.csv': Buffer.from('a,b\n1,2\n'),
@@ -132,47 +96,43 @@ if (problem && enabled && requireServices) {
         '-leading-dash.txt': Buffer.from('dash'),
         "odd !$&'()+,;=@[]~.txt": Buffer.from('odd'),
         '100%25.txt': Buffer.from('percent'),
-      };
-      for (const [rel, data] of Object.entries(files)) {
-        mkdirSync(join(tree, rel, '..'), { recursive: true });
-        writeFileSync(join(tree, rel), data);
-      }
-      mkdirSync(join(tree, 'empty-dir'));
-      expected = hashTree(tree);
-      for (const [rel, h] of Object.entries(expected)) sizes[rel] = h === 'd' ? 'd' : statSync(join(tree, rel)).size;
-    });
-    afterAll(async () => {
-      await new HdfsArtifactRepository(`webhdfs://${webhdfs}${base}`, { user: 'mlstore', env: {} }).client.delete(base, true).catch(() => undefined);
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
-
-    it('ours logs a tree through WebHDFS; FsShell -ls -R sees the same layout and -get the same bytes', async () => {
-      const ours = new HdfsArtifactRepository(`webhdfs://${webhdfs}${base}/from-mlstore`, { user: 'mlstore', env: {} });
-      await ours.logArtifacts(tree);
-      const listed = parseLs(await fsShell(classpath, ['-ls', '-R', `${base}/from-mlstore`]), `${base}/from-mlstore`);
-      expect(listed).toEqual(sizes);
-      const got = join(dir, 'fsshell-get');
-      await fsShell(classpath, ['-get', `${base}/from-mlstore`, got]);
-      expect(hashTree(got)).toEqual(expected);
-    }, 300_000);
-
-    it('FsShell -put uploads the tree; ours lists it (HttpFS) and downloads it (WebHDFS) byte-identically', async () => {
-      await fsShell(classpath, ['-mkdir', '-p', base]);
-      await fsShell(classpath, ['-put', tree, `${base}/from-fsshell`]);
-      const viaHttpFs = new HdfsArtifactRepository(`webhdfs://${httpfs}${base}/from-fsshell`, { user: 'mlstore', env: {} });
-      const walk = async (path: string): Promise<Record<string, 'd' | number>> => {
-        const out: Record<string, 'd' | number> = {};
-        for (const f of await viaHttpFs.listArtifacts(path)) {
-          out[f.path] = f.is_dir ? 'd' : (f.file_size ?? -1);
-          if (f.is_dir) Object.assign(out, await walk(f.path));
-        }
-        return out;
-      };
-      expect(await walk('')).toEqual(sizes);
-      const out = join(dir, 'ours-download');
-      mkdirSync(out);
-      await new HdfsArtifactRepository(`hdfs://127.0.0.1:${port}${base}/from-fsshell`, { user: 'mlstore', env: { MLSTORE_HDFS_GATEWAY: `http://${webhdfs}` } }).downloadArtifacts('', out);
-      expect(hashTree(out)).toEqual(expected);
-    }, 300_000);
+      },
+      ['empty-dir'],
+    );
+    expected = treeHashes(tree, 'all');
+    sizes = treeSizes(tree, 'all');
   });
-}
+  afterAll(async () => {
+    await new HdfsArtifactRepository(`webhdfs://${webhdfs}${base}`, { user: 'mlstore', env: {} }).client.delete(base, true).catch(() => undefined);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ours logs a tree through WebHDFS; FsShell -ls -R sees the same layout and -get the same bytes', async () => {
+    const ours = new HdfsArtifactRepository(`webhdfs://${webhdfs}${base}/from-mlstore`, { user: 'mlstore', env: {} });
+    await ours.logArtifacts(tree);
+    const listed = parseLs(await fsShell(classpath, ['-ls', '-R', `${base}/from-mlstore`]), `${base}/from-mlstore`);
+    expect(listed).toEqual(sizes);
+    const got = join(dir, 'fsshell-get');
+    await fsShell(classpath, ['-get', `${base}/from-mlstore`, got]);
+    expect(treeHashes(got, 'all')).toEqual(expected);
+  }, 300_000);
+
+  it('FsShell -put uploads the tree; ours lists it (HttpFS) and downloads it (WebHDFS) byte-identically', async () => {
+    await fsShell(classpath, ['-mkdir', '-p', base]);
+    await fsShell(classpath, ['-put', tree, `${base}/from-fsshell`]);
+    const viaHttpFs = new HdfsArtifactRepository(`webhdfs://${httpfs}${base}/from-fsshell`, { user: 'mlstore', env: {} });
+    const walk = async (path: string): Promise<Record<string, typeof DIR | number>> => {
+      const out: Record<string, typeof DIR | number> = {};
+      for (const f of await viaHttpFs.listArtifacts(path)) {
+        out[f.path] = f.is_dir ? DIR : (f.file_size ?? -1);
+        if (f.is_dir) Object.assign(out, await walk(f.path));
+      }
+      return out;
+    };
+    expect(await walk('')).toEqual(sizes);
+    const out = join(dir, 'ours-download');
+    mkdirSync(out);
+    await new HdfsArtifactRepository(`hdfs://127.0.0.1:${port}${base}/from-fsshell`, { user: 'mlstore', env: { MLSTORE_HDFS_GATEWAY: `http://${webhdfs}` } }).downloadArtifacts('', out);
+    expect(treeHashes(out, 'all')).toEqual(expected);
+  }, 300_000);
+});

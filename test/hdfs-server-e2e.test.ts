@@ -3,43 +3,37 @@
  * `--artifacts-destination` on the MiniDFSCluster of test/services/hdfs.sh — once as
  * `webhdfs://` (the namenode's WebHDFS, data through the datanode) and once as MLflow's `hdfs://`
  * URI mapped to HttpFS by MLSTORE_HDFS_GATEWAY — driven by the real MLflow 3.18.0 Python client
- * (test/interop/hdfs_client_scenario.py) through the mlflow-artifacts proxy: log_artifact(s),
- * list_artifacts at every level, downloads byte-compared, a 24 MiB file, deletes (a directory is
- * emptied, as MLflow's HDFS repository does). Then the namenode's own listing (plain WebHDFS
- * LISTSTATUS, not our code) shows exactly the expected files, sizes and directories under
- * `<destination>/<experiment>/<run>/artifacts`, and no temporary upload names.
+ * (test/interop/cloud_client_scenario.py --delete-empties-dirs) through the mlflow-artifacts proxy:
+ * log_artifact(s), list_artifacts at every level, downloads byte-compared, a 24 MiB file whose
+ * proxy-multipart request is answered 501 (no multipart on HDFS) so the client falls back to one
+ * proxied PUT, deletes (a directory is emptied, as MLflow's HDFS repository does). Then the
+ * namenode's own listing (plain WebHDFS LISTSTATUS, not our code) shows exactly the expected files,
+ * sizes and directories under `<destination>/<experiment>/<run>/artifacts`, and no temporary
+ * upload names.
  *
  * Integration profile only; a missing venv or cluster fails under MLSTORE_REQUIRE_SERVICES=1 and
  * skips loudly otherwise.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mlflowVenvProblem, spawnPythonScript } from './interop/mlflow-python.js';
-import { startMlstoreServer } from './interop/mlstore-server.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { mlflowVenvProblem } from './interop/mlflow-python.js';
+import { describeWithServices } from './interop/require-services.js';
+import { expectedLayout, runClientScenario } from './interop/server-scenario.js';
+import { DIR } from './interop/tree.js';
 
 const integration = process.env.MLSTORE_PROFILE === 'integration';
-const requireServices = process.env.MLSTORE_REQUIRE_SERVICES === '1';
 const port = Number(process.env.MLSTORE_HDFS_PORT ?? '55950');
 const webhdfsUrl = `http://127.0.0.1:${port + 1}`;
 const httpfsUrl = `http://127.0.0.1:${process.env.MLSTORE_HDFS_HTTPFS_PORT ?? '55960'}`;
 const BIG_MIB = 24;
 const title = 'mlstore server with an HDFS --artifacts-destination, driven by the MLflow 3.18.0 client';
 
-interface Report {
-  ok: boolean;
-  passed: number;
-  failed: number;
-  checks: { name: string; ok: boolean; detail: string }[];
-  run_root: string | null;
-  expected: Record<string, number | 'd'>;
-}
-
-/** Every path below `abs` → size or `d`, from the namenode's plain LISTSTATUS. */
-async function hdfsTree(abs: string): Promise<Record<string, number | 'd'>> {
-  const out: Record<string, number | 'd'> = {};
+/** Every path below `abs` → size or `'dir'`, from the namenode's plain LISTSTATUS. */
+async function hdfsTree(abs: string): Promise<Record<string, number | typeof DIR>> {
+  const out: Record<string, number | typeof DIR> = {};
   const walk = async (dir: string, rel: string) => {
     const res = await fetch(`${webhdfsUrl}/webhdfs/v1${dir.split('/').map(encodeURIComponent).join('/')}?op=LISTSTATUS&user.name=mlstore`);
     expect(res.status, `LISTSTATUS ${dir}`).toBe(200);
@@ -47,7 +41,7 @@ async function hdfsTree(abs: string): Promise<Record<string, number | 'd'>> {
     for (const s of body.FileStatuses.FileStatus) {
       const r = rel ? `${rel}/${s.pathSuffix}` : s.pathSuffix;
       if (s.type === 'DIRECTORY') {
-        out[r] = 'd';
+        out[r] = DIR;
         await walk(`${dir}/${s.pathSuffix}`, r);
       } else out[r] = s.length;
     }
@@ -67,83 +61,53 @@ async function reachable(url: string): Promise<boolean> {
 }
 
 const problem = !integration
-  ? null
+  ? 'integration profile only'
   : (mlflowVenvProblem() ??
     ((await reachable(webhdfsUrl)) && (await reachable(httpfsUrl)) ? null : `HDFS is not reachable at ${webhdfsUrl} / ${httpfsUrl}; start it with: bash test/services/hdfs.sh start`));
 
-if (!integration) {
-  describe.skip(`${title} (integration profile only)`, () => it('needs MLSTORE_PROFILE=integration', () => {}));
-} else if (problem) {
-  if (requireServices) {
-    describe(title, () => it('has the MLflow venv and HDFS (MLSTORE_REQUIRE_SERVICES=1)', () => { throw new Error(`[hdfs-server-e2e] ${problem}`); }));
-  } else {
-    process.stderr.write(`[hdfs-server-e2e] SKIPPING: ${problem}\n`);
-    describe.skip(`${title} (SKIPPED: ${problem})`, () => it('needs the MLflow venv and HDFS', () => {}));
-  }
-} else {
-  describe(title, () => {
-    let dir = '';
-    const base = `/mlstore-e2e/${randomBytes(6).toString('hex')}`;
-    beforeAll(() => {
-      dir = mkdtempSync(join(tmpdir(), 'mlstore-hdfs-e2e-'));
-    });
-    afterAll(async () => {
-      await fetch(`${webhdfsUrl}/webhdfs/v1${base}?op=DELETE&recursive=true&user.name=mlstore`, { method: 'DELETE' }).catch(() => undefined);
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
-
-    const variants = [
-      { name: 'webhdfs:// (namenode WebHDFS, datanode redirects)', sub: 'webhdfs', destination: (abs: string) => `webhdfs://127.0.0.1:${port + 1}${abs}`, env: {} },
-      {
-        name: 'hdfs:// (MLflow URI, MLSTORE_HDFS_GATEWAY=HttpFS)',
-        sub: 'hdfs',
-        destination: (abs: string) => `hdfs://127.0.0.1:${port}${abs}`,
-        env: { MLSTORE_HDFS_GATEWAY: httpfsUrl },
-      },
-    ];
-    for (const v of variants) {
-      it(
-        `${v.name}: log / list / download / delete through the proxy land under the destination`,
-        async () => {
-          const root = join(dir, v.sub);
-          mkdirSync(join(root, 'work'), { recursive: true });
-          const abs = `${base}/${v.sub}`;
-          const server = await startMlstoreServer(`sqlite:///${join(root, 'mlflow.db')}`, {
-            cwd: root,
-            artifactsDestination: v.destination(abs),
-            env: { HADOOP_USER_NAME: 'mlstore', ...v.env },
-            timeoutMs: 60_000,
-          });
-          let result;
-          try {
-            result = await spawnPythonScript('hdfs_client_scenario.py', [server.url, join(root, 'work'), '--big-mib', String(BIG_MIB)], {
-              cwd: join(root, 'work'),
-              timeoutMs: 180_000,
-            });
-          } finally {
-            await server.stop();
-          }
-          let report: Report | undefined;
-          try {
-            report = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '') as Report;
-          } catch {
-            report = undefined;
-          }
-          const failures = report
-            ? report.checks.filter((c) => !c.ok).map((c) => `✗ ${c.name}\n${c.detail}`).join('\n') + `\nserver log:\n${server.log().slice(-3000)}`
-            : `no report (exit ${result.code})\n${result.stderr.slice(-3000)}\nserver log:\n${server.log().slice(-3000)}`;
-          expect(result.code, failures).toBe(0);
-          expect(report?.ok, failures).toBe(true);
-          if (!report?.run_root) throw new Error(failures);
-          // What the namenode holds: exactly the remaining artifacts, no temporary upload names.
-          const tree = await hdfsTree(`${abs}/${report.run_root}`);
-          expect(tree).toEqual(report.expected);
-          expect(tree['tree/a/b']).toBe('d');
-          expect(tree[`big/poids modèle+v1.bin`]).toBe(BIG_MIB * 1024 * 1024);
-          console.info(`[hdfs-server-e2e] ${v.sub}: ${report.passed}/${report.checks.length} client checks; ${Object.keys(tree).length} entries under ${abs}/${report.run_root}`);
-        },
-        300_000,
-      );
-    }
+describeWithServices({ tag: 'hdfs-server-e2e', title, needs: 'the MLflow venv and HDFS', enabled: integration, problem }, () => {
+  let dir = '';
+  const base = `/mlstore-e2e/${randomBytes(6).toString('hex')}`;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mlstore-hdfs-e2e-'));
   });
-}
+  afterAll(async () => {
+    await fetch(`${webhdfsUrl}/webhdfs/v1${base}?op=DELETE&recursive=true&user.name=mlstore`, { method: 'DELETE' }).catch(() => undefined);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const variants = [
+    { name: 'webhdfs:// (namenode WebHDFS, datanode redirects)', sub: 'webhdfs', destination: (abs: string) => `webhdfs://127.0.0.1:${port + 1}${abs}`, env: {} },
+    {
+      name: 'hdfs:// (MLflow URI, MLSTORE_HDFS_GATEWAY=HttpFS)',
+      sub: 'hdfs',
+      destination: (abs: string) => `hdfs://127.0.0.1:${port}${abs}`,
+      env: { MLSTORE_HDFS_GATEWAY: httpfsUrl },
+    },
+  ];
+  for (const v of variants) {
+    it(
+      `${v.name}: log / list / download / delete through the proxy land under the destination`,
+      async () => {
+        const abs = `${base}/${v.sub}`;
+        const { report } = await runClientScenario({
+          root: join(dir, v.sub),
+          artifactsDestination: v.destination(abs),
+          serverEnv: { HADOOP_USER_NAME: 'mlstore', ...v.env },
+          bigMib: BIG_MIB,
+          bigExpect: 'fallback',
+          dirs: 'delete-empties-dirs',
+          timeoutMs: 180_000,
+          dumpName: `hdfs-server-e2e-${v.sub}`,
+        });
+        // What the namenode holds: exactly the remaining artifacts, no temporary upload names.
+        const tree = await hdfsTree(`${abs}/${report.run_root}`);
+        expect(tree).toEqual(expectedLayout(report));
+        expect(tree['tree/a/b']).toBe(DIR);
+        expect(tree[`big/poids modèle+v1.bin`]).toBe(BIG_MIB * 1024 * 1024);
+        console.info(`[hdfs-server-e2e] ${v.sub}: ${report.passed}/${report.checks.length} client checks; ${Object.keys(tree).length} entries under ${abs}/${report.run_root}`);
+      },
+      300_000,
+    );
+  }
+});

@@ -1,27 +1,35 @@
 """
 The real MLflow Python client (3.18.0) drives the mlflow-artifacts proxy of a tracking server whose
---artifacts-destination is a cloud object store (s3://, wasbs://, gs://) and checks every read-back.
+--artifacts-destination is a cloud object store (s3://, wasbs://, gs://) or a file server with real
+directories (ftp://, sftp://, HDFS) and checks every read-back.
 
     python cloud_client_scenario.py <tracking_uri> <workdir> --big-mib N --big-expect multipart|fallback
+        [--keeps-empty-dirs] [--delete-empties-dirs]
+
+`--keeps-empty-dirs`: the store has real directories, so one emptied by deleting its files stays.
+`--delete-empties-dirs` (MLflow's HDFS semantics, implies the former): deleting a directory empties
+it and leaves it in place rather than removing it.
 
 The client itself gets no cloud settings: everything goes through the server, except the parts of a
 proxy multipart upload, which the client PUTs to the presigned URLs the server hands out.
 
 Steps: create a run; `mlflow.log_artifact` (root and an artifact_path); `mlflow.log_artifacts` of a
-tree (nested dirs, unicode names, a space, an empty file); `MlflowClient.list_artifacts` at every
-level (names, is_dir, sizes); `mlflow.artifacts.download_artifacts` of a file and of the whole tree,
-byte-compared; one N MiB file through `mlflow.log_artifact` with MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD
-(set by the caller, with MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE / _MINIMUM_FILE_SIZE): `multipart` expects
+tree (nested dirs, unicode names, a space, a leading dash, an empty file);
+`MlflowClient.list_artifacts` at every level (names, is_dir, sizes);
+`mlflow.artifacts.download_artifacts` of a file and of the whole tree, byte-compared; one N MiB file
+through `mlflow.log_artifact` with MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD (set by the caller, with
+MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE / _MINIMUM_FILE_SIZE): `multipart` expects
 mpu/create → part PUTs → mpu/complete, `fallback` expects mpu/create answered 501 and one proxied
 PUT; downloaded back and SHA-256-compared; deletion through the proxy (DELETE
 /api/2.0/mlflow-artifacts/artifacts/<path>, MlflowArtifactsRepository.delete_artifacts) of a file and
 of a directory, checked by listing and by a failing download.
 
 Prints one JSON report on stdout: {"ok", "passed", "failed", "seconds", "checks": [{"name", "ok",
-"detail", "seconds", "requests"}], "run_root", "expected", "big"}: `run_root` is the run's artifact
-root below `mlflow-artifacts:/` (`<experiment_id>/<run_id>/artifacts`), `expected` maps every
-artifact path that must remain in the store to its size, `big` describes the large upload (path,
-size, sha256, parts). Exits 0 only when every check passed.
+"detail", "seconds", "requests"}], "run_root", "expected", "empty_dirs", "big"}: `run_root` is the
+run's artifact root below `mlflow-artifacts:/` (`<experiment_id>/<run_id>/artifacts`), `expected`
+maps every artifact path that must remain in the store to its size, `empty_dirs` lists the
+directories left empty that a store with real directories keeps (none for an object store), `big`
+describes the large upload (path, size, sha256, parts). Exits 0 only when every check passed.
 """
 
 from __future__ import annotations
@@ -108,8 +116,13 @@ def sha256_file(path: str) -> str:
 
 
 def tree_hashes(root: str) -> dict[str, str]:
+    """Relative path → SHA-256 of every file, and `<path>/` → "d" of every empty directory."""
     out = {}
-    for d, _, names in os.walk(root):
+    for d, dirs, names in os.walk(root):
+        for n in dirs:
+            p = os.path.join(d, n)
+            if not os.listdir(p):
+                out[os.path.relpath(p, root).replace(os.sep, "/") + "/"] = "d"
         for n in names:
             p = os.path.join(d, n)
             out[os.path.relpath(p, root).replace(os.sep, "/")] = sha256_file(p)
@@ -127,6 +140,7 @@ TREE = {
     "top.txt": b"top level\n",
     "a+b=c&d [1].txt": b"reserved characters\n",
     "empty.txt": b"",
+    "-dash.txt": b"leading dash\n",
     "a/b/c/deep.bin": os.urandom(70_000),
     "a/b/sibling.json": b'{"k": 1}\n',
     "a/x.csv": b"a,b\n1,2\n",
@@ -147,7 +161,10 @@ def main() -> int:
     parser.add_argument("--big-expect", choices=["multipart", "fallback"], required=True)
     # Destinations with real directories (ftp, sftp, hdfs) keep a directory emptied by a delete.
     parser.add_argument("--keeps-empty-dirs", action="store_true")
+    # MLflow's HDFS repository empties a deleted directory and leaves it in place.
+    parser.add_argument("--delete-empties-dirs", action="store_true")
     args = parser.parse_args()
+    args.keeps_empty_dirs = args.keeps_empty_dirs or args.delete_empties_dirs
 
     _install_request_recorder()
     import mlflow
@@ -161,6 +178,7 @@ def main() -> int:
     report = Report()
     S: dict = {}
     expected: dict[str, int] = {}
+    empty_dirs: list[str] = []
     big: dict = {}
 
     def listed(path=None):
@@ -203,6 +221,7 @@ def main() -> int:
             listed("tree"),
             sorted(
                 [
+                    ("tree/-dash.txt", False, len(TREE["-dash.txt"])),
                     ("tree/a", True, None),
                     ("tree/a+b=c&d [1].txt", False, len(TREE["a+b=c&d [1].txt"])),
                     ("tree/donn\u00e9es", True, None),
@@ -323,10 +342,16 @@ def main() -> int:
             expect(" /api/2.0/mlflow-artifacts/artifacts/" in r and r.endswith(" 200"), f"DELETE through the proxy: {r}")
         for gone in ["docs/text/notes.txt", "tree/a/b/c/deep.bin", "tree/a/b/sibling.json"]:
             expected.pop(gone)
-        expect_eq(listed("tree/a"), [("tree/a/x.csv", False, len(TREE["a/x.csv"]))], "list_artifacts('tree/a') after deleting tree/a/b")
+        x_csv = ("tree/a/x.csv", False, len(TREE["a/x.csv"]))
+        if args.delete_empties_dirs:
+            expect_eq(listed("tree/a"), [("tree/a/b", True, None), x_csv], "list_artifacts('tree/a') keeps the emptied tree/a/b")
+            empty_dirs.append("tree/a/b")
+        else:
+            expect_eq(listed("tree/a"), [x_csv], "list_artifacts('tree/a') after deleting tree/a/b")
         expect_eq(listed("tree/a/b"), [], "list_artifacts('tree/a/b') after deleting it")
         expect_eq(listed("docs/text"), [], "list_artifacts('docs/text') after deleting its only file")
         if args.keeps_empty_dirs:
+            empty_dirs.append("docs/text")
             expect_eq([p for p, _, _ in listed()], ["big", "docs", "model.bin", "tree"], "root listing after the deletes (docs/ stays, emptied)")
         else:
             expect_eq(
@@ -349,12 +374,14 @@ def main() -> int:
         os.makedirs(dst)
         local = mlflow.artifacts.download_artifacts(run_id=S["run_id"], artifact_path="tree", dst_path=dst)
         want = {k: v for k, v in tree_hashes(os.path.join(src, "tree")).items() if not k.startswith("a/b/")}
+        if args.delete_empties_dirs:
+            want["a/b/"] = "d"
         expect_eq(tree_hashes(local), want, "tree after the deletes")
 
     steps = [
         ("create a run (artifact_uri under mlflow-artifacts:)", create_run),
         ("mlflow.log_artifact at the root and under an artifact_path", log_artifact),
-        ("mlflow.log_artifacts of a tree (nested dirs, unicode names, an empty file)", log_artifacts),
+        ("mlflow.log_artifacts of a tree (nested dirs, unicode names, a leading dash, an empty file)", log_artifacts),
         ("MlflowClient.list_artifacts at every level", list_every_level),
         ("mlflow.artifacts.download_artifacts of single files (byte-compared)", download_file),
         ("mlflow.artifacts.download_artifacts of the tree (byte-compared)", download_tree),
@@ -383,6 +410,7 @@ def main() -> int:
                 "checks": report.checks,
                 "run_root": S.get("run_root"),
                 "expected": expected,
+                "empty_dirs": empty_dirs,
                 "big": big,
             },
             ensure_ascii=False,

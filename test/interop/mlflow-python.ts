@@ -1,7 +1,8 @@
 /**
  * The real MLflow 3.18.0 for the interop tests: finding its venv (installed by
- * test/services/mlflow.sh), running the helper scripts next to this file, and running
- * `mlflow server` on a free 127.0.0.1 port. Every child process is bounded in time.
+ * test/services/mlflow.sh), running the helper scripts next to this file or a test's own `-c`
+ * code (e.g. {@link artifactRepositoryCommands}), and running `mlflow server` on a free 127.0.0.1
+ * port. Every child process is bounded in time ({@link spawnBounded}, also for other clients).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -52,30 +53,39 @@ export interface PythonScriptResult {
   stderr: string;
 }
 
+/** Where and how long a Python child runs, and what it gets besides MLflow's quiet settings. */
+export interface PythonRunOptions {
+  /** Working directory (default: this process's). */
+  cwd?: string;
+  /** Killed after this long (the promise then rejects). */
+  timeoutMs: number;
+  /** Added to the environment; a variable set to `undefined` is removed (e.g. a credentials path). */
+  env?: NodeJS.ProcessEnv;
+  /** Another interpreter (e.g. another MLflow version) instead of the venv's. */
+  python?: string;
+}
+
 /**
- * Runs `<venv>/bin/python test/interop/<script> ...args` in `cwd` and resolves with its exit code
- * and output whatever the code; rejects only when it cannot start or runs past `timeoutMs` (the
- * process is killed). `env` adds variables (e.g. `MLFLOW_ALLOW_FILE_STORE`); `python` runs another
- * interpreter (another MLflow version) on the same scripts.
+ * Spawns `command ...argv` with `env` added to this process's environment, collects its output,
+ * and resolves with its exit code whatever it is; rejects when it cannot start or runs past
+ * `timeoutMs` (it is killed; `label` names it in that error). The runner under every Python helper
+ * here, and under the tests' other clients (e.g. Hadoop's FsShell on the JVM).
  */
-export function spawnPythonScript(
-  script: string,
-  args: string[],
-  opts: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv; python?: string },
+export function spawnBounded(
+  label: string,
+  command: string,
+  argv: string[],
+  opts: { cwd?: string; timeoutMs: number; env?: NodeJS.ProcessEnv },
 ): Promise<PythonScriptResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(opts.python ?? join(mlflowVenv, 'bin', 'python'), [join(scriptsDir, script), ...args], {
-      cwd: opts.cwd,
-      env: { ...process.env, ...mlflowEnv, ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(command, argv, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${script} timed out after ${opts.timeoutMs} ms\n${tail(Buffer.concat(err).toString('utf8'))}`));
+      reject(new Error(`${label} timed out after ${opts.timeoutMs} ms\n${tail(Buffer.concat(err).toString('utf8'))}`));
     }, opts.timeoutMs);
     child.on('error', (e) => {
       clearTimeout(timer);
@@ -88,15 +98,57 @@ export function spawnPythonScript(
   });
 }
 
+function stdoutOfSuccess(label: string, { code, stdout, stderr }: PythonScriptResult): string {
+  if (code !== 0) throw new Error(`${label} exited with ${code}\n${tail(stderr)}`);
+  return stdout;
+}
+
+/** {@link spawnBounded} that rejects on a non-zero exit with the end of stderr, else returns stdout. */
+export async function runBounded(label: string, command: string, argv: string[], opts: { cwd?: string; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<string> {
+  return stdoutOfSuccess(label, await spawnBounded(label, command, argv, opts));
+}
+
+/** {@link spawnBounded} on the venv's python (or `opts.python`) with MLflow's quiet settings. */
+function spawnPython(label: string, argv: string[], opts: PythonRunOptions): Promise<PythonScriptResult> {
+  return spawnBounded(label, opts.python ?? join(mlflowVenv, 'bin', 'python'), argv, { ...opts, env: { ...mlflowEnv, ...opts.env } });
+}
+
+/**
+ * Runs `<venv>/bin/python test/interop/<script> ...args` in `cwd` and resolves with its exit code
+ * and output whatever the code; rejects only when it cannot start or runs past `timeoutMs` (the
+ * process is killed). `env` adds variables (e.g. `MLFLOW_ALLOW_FILE_STORE`); `python` runs another
+ * interpreter (another MLflow version) on the same scripts.
+ */
+export function spawnPythonScript(
+  script: string,
+  args: string[],
+  opts: PythonRunOptions & { cwd: string },
+): Promise<PythonScriptResult> {
+  return spawnPython(script, [join(scriptsDir, script), ...args], opts);
+}
+
 /** {@link spawnPythonScript} that returns stdout and rejects on a non-zero exit with the end of stderr. */
 export async function runPythonScript(
   script: string,
   args: string[],
-  opts: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv; python?: string },
+  opts: PythonRunOptions & { cwd: string },
 ): Promise<string> {
-  const { code, stdout, stderr } = await spawnPythonScript(script, args, opts);
-  if (code !== 0) throw new Error(`${script} ${args.join(' ')} exited with ${code}\n${tail(stderr)}`);
-  return stdout;
+  return stdoutOfSuccess(`${script} ${args.join(' ')}`, await spawnPythonScript(script, args, opts));
+}
+
+/**
+ * Runs `<venv>/bin/python -c <code> ...args` (a test's own few lines driving one MLflow class) and
+ * returns its stdout; rejects on a non-zero exit with the end of stderr, on a failed start, or
+ * past `timeoutMs` (the process is killed).
+ */
+export async function runPythonCode(code: string, args: string[], opts: PythonRunOptions): Promise<string> {
+  const label = `python -c … ${args[0] ?? ''}`.trimEnd();
+  return stdoutOfSuccess(label, await spawnPython(label, ['-c', code, ...args], opts));
+}
+
+/** The JSON document a Python helper printed last on stdout (its one report line). */
+export function lastJsonLine<T>(stdout: string): T {
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as T;
 }
 
 /** A port that was free on 127.0.0.1 a moment ago. */
@@ -193,4 +245,24 @@ export async function startMlflowServer(
   }
   await server.stop();
   throw new Error(`mlflow server did not answer ${url}/health in time\n${tail(log)}`);
+}
+
+/**
+ * Python for `-c`: one MLflow artifact repository class (`module.cls`) driven from argv as
+ * `log <uri> <dir>` (log_artifacts), `download <uri> <dst>` (download_artifacts of the root), or
+ * `list <uri> <path>` (list_artifacts, printed as JSON `[path, is_dir, file_size]` rows; an empty
+ * path lists the root). `extra` adds `elif cmd == …:` branches (with `cmd`, `a`, `b` in scope).
+ */
+export function artifactRepositoryCommands(module: string, cls: string, extra = ''): string {
+  return `
+import json, sys
+from ${module} import ${cls}
+cmd, a, b = sys.argv[1:4]
+if cmd == 'log':
+    ${cls}(a).log_artifacts(b)
+elif cmd == 'download':
+    ${cls}(a).download_artifacts('', b)
+elif cmd == 'list':
+    print(json.dumps([[f.path, f.is_dir, f.file_size] for f in ${cls}(a).list_artifacts(b or None)]))
+${extra}`;
 }
