@@ -45,9 +45,13 @@ export async function readdir(sftp: SFTPWrapper, path: string): Promise<FileEntr
   return list.filter((e) => e.filename !== '.' && e.filename !== '..');
 }
 
-/** `mkdir -p`: creates missing parents; an existing directory is fine (also when made concurrently). */
+/**
+ * `mkdir -p`: creates missing parents; an existing directory is fine (also when made concurrently).
+ * One STAT when the directory exists (the common case: every upload into a known folder).
+ */
 export async function mkdirp(sftp: SFTPWrapper, path: string): Promise<void> {
   if (path === '/' || path === '' || path === '.') return;
+  if ((await statOrUndefined(sftp, path).catch(() => undefined))?.isDirectory()) return;
   try {
     await call<void>((cb) => sftp.mkdir(path, cb));
     return;

@@ -42,7 +42,7 @@ describe('resolveSftpSettings', () => {
   });
   it('defaults: port 22, the local user, ~/.ssh/id_* keys, strict host keys, 4 connections', () => {
     const s = resolveSftpSettings(parseSftpUri('sftp://h/x'), { ...base, sshConfigPath: false });
-    expect(s).toMatchObject({ host: 'h', port: 22, username: 'me', strictHostKeyChecking: true, maxConnections: 4, knownHostsPath: join(home, '.ssh/known_hosts') });
+    expect(s).toMatchObject({ host: 'h', port: 22, username: 'me', strictHostKeyChecking: true, maxConnections: 8, knownHostsPath: join(home, '.ssh/known_hosts') });
     expect(s.identityFiles.map((f) => f.explicit)).toEqual([false, false, false]);
   });
   it('password: option, else URI, else MLSTORE_SFTP_PASSWORD; env knobs', () => {

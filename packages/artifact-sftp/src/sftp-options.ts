@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { MlflowError, type Logger } from '@mlstore/core';
+import { DEFAULT_TRANSFER_CONCURRENCY, MlflowError, type Logger } from '@mlstore/core';
 import SSHConfig from 'ssh-config';
 import type { SftpLocation } from './sftp-uri.js';
 
@@ -26,7 +26,7 @@ export interface SftpArtifactRepositoryOptions {
    * explicit opt-out (pysftp's `cnopts.hostkeys = None`). Env: `MLSTORE_SFTP_STRICT_HOST_KEY_CHECKING=no`.
    */
   strictHostKeyChecking?: boolean;
-  /** SFTP sessions open at once (default 4). Env: `MLSTORE_SFTP_MAX_CONNECTIONS`. */
+  /** SFTP sessions open at once (default 8, the files `logArtifacts`/`downloadArtifacts` move at once). Env: `MLSTORE_SFTP_MAX_CONNECTIONS`. */
   maxConnections?: number;
   /** Idle sessions are closed after this many ms (default 30,000). */
   idleTimeoutMs?: number;
@@ -159,7 +159,7 @@ export function resolveSftpSettings(loc: SftpLocation, options: SftpArtifactRepo
     identityFiles,
     knownHostsPath: options.knownHostsPath ?? env.MLSTORE_SFTP_KNOWN_HOSTS ?? join(home, '.ssh', 'known_hosts'),
     strictHostKeyChecking: options.strictHostKeyChecking ?? strictFromEnv ?? true,
-    maxConnections: positiveInt(options.maxConnections ?? env.MLSTORE_SFTP_MAX_CONNECTIONS, 'maxConnections', 4),
+    maxConnections: positiveInt(options.maxConnections ?? env.MLSTORE_SFTP_MAX_CONNECTIONS, 'maxConnections', DEFAULT_TRANSFER_CONCURRENCY),
     idleTimeoutMs: positiveInt(options.idleTimeoutMs, 'idleTimeoutMs', 30_000, 0),
     readyTimeoutMs: positiveInt(options.readyTimeoutMs, 'readyTimeoutMs', 20_000),
     keepaliveIntervalMs: positiveInt(options.keepaliveIntervalMs, 'keepaliveIntervalMs', 10_000, 0),
