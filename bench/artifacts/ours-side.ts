@@ -8,12 +8,12 @@ import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArtifactRepository } from '@mlstore/core';
-import { LARGE_NAME, artifactUri, pool, smallName, timed, type Phase, type SideResult, type Task } from './workload.ts';
+import { HDFS_USER, LARGE_NAME, artifactUri, pool, smallName, timed, type Phase, type SideResult, type Task } from './workload.ts';
 
 const task = JSON.parse(process.argv[2]!) as Task;
 
-async function open(t: Task): Promise<ArtifactRepository & { close?: () => Promise<void> }> {
-  const uri = artifactUri(t.backend, t.root);
+async function open(t: Task): Promise<ArtifactRepository & { close?: () => unknown }> {
+  const uri = artifactUri(t.backend, t.root, t.endpoints);
   switch (t.backend) {
     case 's3':
       return new (await import('@mlstore/artifact-s3')).S3ArtifactRepository(uri);
@@ -21,6 +21,13 @@ async function open(t: Task): Promise<ArtifactRepository & { close?: () => Promi
       return new (await import('@mlstore/artifact-azure')).AzureBlobArtifactRepository(uri);
     case 'gcs':
       return new (await import('@mlstore/artifact-gcs')).GcsArtifactRepository(uri);
+    // HOME (its ~/.ssh/config alias + known_hosts) and SSH_AUTH_SOCK='' come from run.ts.
+    case 'sftp':
+      return new (await import('@mlstore/artifact-sftp')).SftpArtifactRepository(uri);
+    case 'ftp':
+      return new (await import('@mlstore/artifact-ftp')).FtpArtifactRepository(uri);
+    case 'hdfs':
+      return new (await import('@mlstore/artifact-hdfs')).HdfsArtifactRepository(uri, { user: HDFS_USER });
   }
 }
 

@@ -48,3 +48,67 @@ export function findPid(needles: string[]): number | undefined {
   }
   return hits.length === 1 ? hits[0] : undefined;
 }
+
+/**
+ * CPU and RSS of a process tree whose members come and go (sshd forks a process pair per
+ * connection). Each `sample()` scans the tree and adds every member's CPU growth since it was last
+ * seen (a member that appeared after the first sample counts from zero); members that exit lose
+ * at most the time since their last sample, and the total never goes down. Sample often (run.ts:
+ * every 50 ms). Members are keyed by pid + start time, so a reused pid is a new member.
+ */
+export class ProcessTreeMonitor {
+  private readonly last = new Map<string, number>();
+  private first = true;
+  private total = 0;
+
+  constructor(readonly root: number) {}
+
+  /** Accumulated CPU seconds since the first sample, and the tree's summed VmRSS (KiB; undefined once the root is gone). */
+  sample(): { cpuSeconds: number; rssKiB: number | undefined } {
+    const seen = new Set<string>();
+    let rss: number | undefined;
+    for (const p of processTree(this.root)) {
+      try {
+        const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const key = `${p}:${f[19]}`;
+        const ticks = Number(f[11]) + Number(f[12]);
+        const before = this.last.get(key) ?? (this.first ? ticks : 0);
+        this.total += Math.max(0, ticks - before);
+        this.last.set(key, ticks);
+        seen.add(key);
+        const r = rssKiB(p);
+        if (r !== undefined) rss = (rss ?? 0) + r;
+      } catch {
+        // exited meanwhile
+      }
+    }
+    for (const k of this.last.keys()) if (!seen.has(k)) this.last.delete(k);
+    this.first = false;
+    return { cpuSeconds: this.total / TICK, rssKiB: rss };
+  }
+}
+
+/** `pid` and every process below it (by PPid). */
+function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(d));
+      children.set(ppid, list);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = [];
+  for (let todo = [pid]; todo.length; ) {
+    const p = todo.pop()!;
+    out.push(p);
+    todo = todo.concat(children.get(p) ?? []);
+  }
+  return out;
+}

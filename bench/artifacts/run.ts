@@ -1,10 +1,12 @@
 // `pnpm bench:artifacts [--quick]`: for each object store on its local emulator (s3 on moto, azure
-// on Azurite, gcs on fake-gcs-server), one large file and many small files up and down through
-// three clients, one child process at a time (never concurrently, so they never share the 2
-// cores): the bare Node SDK (sdk-side.ts), our repository (ours-side.ts) and MLflow's own
-// repository class (mlflow_side.py in MLflow's venv). Every download is checked byte for byte
-// (SHA-256) against the source before any number is reported; RSS and CPU are sampled from /proc.
-import { spawn } from 'node:child_process';
+// on Azurite, gcs on fake-gcs-server) and, with `--backends sftp,ftp,hdfs`, each host backend on
+// its test server (OpenSSH sshd, pyftpdlib, a MiniDFSCluster), one large file and many small files
+// up and down through three clients, one child process at a time (never concurrently, so they
+// never share the 2 cores): the bare Node SDK or client (sdk-side.ts), our repository
+// (ours-side.ts) and MLflow's own repository class (mlflow_side.py in MLflow's venv). Every
+// download is checked byte for byte (SHA-256) against the source before any number is reported;
+// RSS and CPU are sampled from /proc.
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -13,9 +15,10 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { mlflowPython } from '../shared/writes.ts';
-import { cpuSeconds, findPid, machineBusySeconds, rssKiB } from './procfs.ts';
+import { MLFLOW_UNAVAILABLE, emulator, reachable } from './backends.ts';
+import { ProcessTreeMonitor, cpuSeconds, machineBusySeconds, rssKiB } from './procfs.ts';
 import { report, type Measured, type PhaseStats } from './report.ts';
-import { BACKENDS, FULL, LARGE_NAME, QUICK, SIDES, backendEnv, endpoints, smallName, type Backend, type Endpoints, type Phase, type Profile, type Side, type SideResult, type Task } from './workload.ts';
+import { BACKENDS, FULL, LARGE_NAME, OBJECT_STORES, QUICK, SHARED_ENV, SIDES, backendEnv, endpoints, smallName, type Endpoints, type Phase, type Profile, type Side, type SideResult, type Task } from './workload.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -23,7 +26,8 @@ const userPath = (p: string) => resolve(process.env.INIT_CWD ?? process.cwd(), p
 
 const USAGE = `usage: pnpm bench:artifacts [options]
   --quick             64 MiB large file and 100 small files (also: MLSTORE_BENCH_QUICK=1)
-  --backends LIST     comma-separated subset of s3,azure,gcs (default all three)
+  --backends LIST     comma-separated subset of s3,azure,gcs,sftp,ftp,hdfs (default s3,azure,gcs;
+                      the host backends run on test/services/{sftp,ftp,hdfs}.sh)
   --sides LIST        comma-separated subset of sdk,ours,ours16,mlflow (default all four; ours16 =
                       our repository with 16 small files in flight, small files only)
   --large-mib N       size of the large file (default 1024; quick 64)
@@ -34,7 +38,7 @@ const USAGE = `usage: pnpm bench:artifacts [options]
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: process.env.MLSTORE_BENCH_QUICK === '1' },
-    backends: { type: 'string', default: BACKENDS.join(',') },
+    backends: { type: 'string', default: OBJECT_STORES.join(',') },
     sides: { type: 'string', default: SIDES.join(',') },
     'large-mib': { type: 'string' },
     files: { type: 'string' },
@@ -59,29 +63,11 @@ const pick = <T extends string>(list: string, all: readonly T[], what: string): 
 const backends = pick(args.backends, BACKENDS, 'backend');
 const sides = pick(args.sides, SIDES, 'side');
 const ep: Endpoints = endpoints();
+// The sshd's keys, password and HOME live in test/services/sftp.sh's state dir.
+if (backends.includes('sftp') && !ep.sftp.dir) ep.sftp.dir = execFileSync('bash', [join(repo, 'test/services/sftp.sh'), 'dir'], { encoding: 'utf8' }).trim();
 const log = (s: string) => process.stderr.write(s);
 /** A child is stopped when its emulator's RSS passes this share of the machine's RAM. */
 const EMULATOR_RSS_LIMIT = 0.5;
-
-/** The emulator's process, for its CPU time (undefined when it cannot be told apart). */
-function emulatorPid(backend: Backend): number | undefined {
-  const port = (u: string) => new URL(u).port;
-  if (backend === 's3') return findPid(['moto_server', `-p ${port(ep.s3)}`]);
-  if (backend === 'azure') return findPid(['azurite', `--blobPort ${/BlobEndpoint=http:\/\/[^:]+:(\d+)/.exec(ep.azureConnectionString)?.[1] ?? '55910'}`]);
-  return findPid(['fake-gcs-server', `-port ${port(ep.gcs)}`]);
-}
-
-async function reachable(backend: Backend): Promise<string | undefined> {
-  const url = backend === 's3' ? `${ep.s3}/moto-api/` : backend === 'gcs' ? `${ep.gcs}/storage/v1/b` : /BlobEndpoint=([^;]+)/.exec(ep.azureConnectionString)?.[1];
-  const script = { s3: 'moto.sh', azure: 'azurite.sh', gcs: 'fake-gcs.sh' }[backend];
-  try {
-    const res = await fetch(url!, { signal: AbortSignal.timeout(5000) });
-    await res.arrayBuffer();
-    return undefined;
-  } catch {
-    return `${backend}: its emulator is not reachable at ${url}; start it with: bash test/services/${script} start`;
-  }
-}
 
 /** Writes `bytes` random bytes to `path`; returns their SHA-256. */
 async function randomFile(path: string, bytes: number): Promise<string> {
@@ -152,9 +138,20 @@ function runChild<T>(side: Side | 'setup' | 'cleanup', task: Task, python: strin
   const [cmd, argv] = script as [string, string[]];
   // Our repository and MLflow's read the backend's usual variables; the bare SDK side is configured explicitly.
   const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1', MLFLOW_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: 'true' };
-  for (const b of BACKENDS) for (const k of Object.keys(backendEnv(b, ep))) delete env[k];
+  for (const b of BACKENDS) for (const k of Object.keys(backendEnv(b, ep))) if (!SHARED_ENV.has(k)) delete env[k];
   if (side === 'ours' || side === 'ours16' || side === 'mlflow') Object.assign(env, backendEnv(task.backend, ep));
-  const emu = emulatorPid(task.backend);
+  const emuProc = emulator(task.backend, ep);
+  const emu = emuProc?.pid;
+  // sshd: the listener and every connection's processes, sampled with the RSS (every 50 ms).
+  const tree = emuProc?.tree ? new ProcessTreeMonitor(emuProc.pid) : undefined;
+  let treeCpu = tree?.sample().cpuSeconds ?? 0;
+  const emuCpu = () => (tree ? treeCpu : cpuSeconds(emu));
+  const emuRss = (pid: number) => {
+    if (!tree) return rssKiB(pid);
+    const t = tree.sample();
+    treeCpu = t.cpuSeconds;
+    return t.rssKiB;
+  };
   const load0 = loadavg()[0]!;
   return new Promise((ok, fail) => {
     const child = spawn(cmd, argv, { cwd: here, stdio: ['ignore', 'pipe', 'pipe'], env });
@@ -163,7 +160,7 @@ function runChild<T>(side: Side | 'setup' | 'cleanup', task: Task, python: strin
     let current: PhaseStats | undefined;
     let baselineKiB = 0;
     let peakKiB = 0;
-    const cpuAt = () => ({ child: cpuSeconds(pid), emulator: cpuSeconds(emu), machine: machineBusySeconds(), t: performance.now() });
+    const cpuAt = () => ({ child: cpuSeconds(pid), emulator: emuCpu(), machine: machineBusySeconds(), t: performance.now() });
     let mark = cpuAt();
     let killed = '';
     const sample = () => {
@@ -171,7 +168,7 @@ function runChild<T>(side: Side | 'setup' | 'cleanup', task: Task, python: strin
       if (r === undefined) return;
       peakKiB = Math.max(peakKiB, r);
       if (current) current.peakRssKiB = Math.max(current.peakRssKiB, r);
-      const e = emu === undefined ? undefined : rssKiB(emu);
+      const e = emu === undefined ? undefined : emuRss(emu);
       if (e !== undefined && current) current.emulatorPeakRssKiB = Math.max(current.emulatorPeakRssKiB ?? 0, e);
       // fake-gcs-server holds uploads in memory: stop before the shared machine runs out of it.
       if (e !== undefined && e * 1024 > totalmem() * EMULATOR_RSS_LIMIT && !killed) {
@@ -239,7 +236,7 @@ async function main(): Promise<void> {
     }
     log(`[bench] source data written in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     for (const backend of backends) {
-      const why = await reachable(backend);
+      const why = await reachable(backend, ep);
       if (why) {
         log(`[bench] SKIPPING ${why}\n`);
         skipped.push(why);
@@ -247,8 +244,14 @@ async function main(): Promise<void> {
       }
       const base: Omit<Task, 'side' | 'root' | 'outDir'> = { mode: 'bench', backend, endpoints: ep, largeFile, smallDir, sdkConcurrency: profile.sdkConcurrency };
       await runChild('setup', { ...base, mode: 'setup', side: 'sdk', root: '', outDir: work }, python);
+      const mlflowWhy = sides.includes('mlflow') ? MLFLOW_UNAVAILABLE[backend] : undefined;
+      if (mlflowWhy) {
+        log(`[bench] skipping ${mlflowWhy}\n`);
+        skipped.push(mlflowWhy);
+      }
       for (let rep = 0; rep < reps; rep++) {
         for (const side of sides) {
+          if (side === 'mlflow' && mlflowWhy) continue;
           const root = `bench-${runId}/${side}-${rep}`;
           const outDir = join(work, `out-${backend}-${side}`);
           mkdirSync(outDir, { recursive: true });

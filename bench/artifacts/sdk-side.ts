@@ -2,30 +2,20 @@
 // backend doing the simplest direct thing a developer would write — its own high-level upload and
 // download helpers with their defaults, plain file streams, and `sdkConcurrency` requests in
 // flight for the many small files (listing included in the download, as a real download must
-// find the files). Also the bench's setup (bucket) and cleanup (delete a prefix) tasks.
+// find the files). Also the bench's setup (bucket) and cleanup (delete a prefix) tasks. The host
+// backends' bare clients (ssh2-sftp-client, basic-ftp, node:http WebHDFS) are in sdk-hosts.ts.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { ftpSdk, hdfsSdk, sftpSdk, type Sdk } from './sdk-hosts.ts';
 import { BUCKET, LARGE_NAME, pool, smallName, timed, type Phase, type SideResult, type Task } from './workload.ts';
 
 const task = JSON.parse(process.argv[2]!) as Task;
 const e = task.endpoints;
 const key = (rel: string) => `${task.root}/${rel}`;
 const localOf = (rel: string) => join(task.outDir, ...rel.split('/'));
-
-/** One backend's four primitives, plus listing and deletion for cleanup. */
-interface Sdk {
-  setup(): Promise<void>;
-  uploadFile(local: string, rel: string): Promise<void>;
-  /** Large file: the SDK's streaming/multipart helper. */
-  uploadLarge(local: string, rel: string): Promise<void>;
-  download(rel: string): Promise<void>;
-  list(prefix: string): Promise<string[]>;
-  deleteKeys(keys: string[]): Promise<void>;
-  close(): Promise<void>;
-}
 
 async function s3(): Promise<Sdk> {
   const { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, ListObjectsV2Command, DeleteObjectsCommand } = await import('@aws-sdk/client-s3');
@@ -107,15 +97,23 @@ async function gcs(): Promise<Sdk> {
   };
 }
 
-const sdk = await { s3, azure, gcs }[task.backend]();
+const sftp = () => sftpSdk(task);
+const ftp = () => ftpSdk(task);
+const hdfs = () => hdfsSdk(task);
+const sdk = await { s3, azure, gcs, sftp, ftp, hdfs }[task.backend]();
 
 if (task.mode === 'setup') {
   await sdk.setup();
   process.stdout.write('{}\n');
 } else if (task.mode === 'cleanup') {
-  const keys = await sdk.list(`${task.root}/`);
-  await sdk.deleteKeys(keys);
-  process.stdout.write(`${JSON.stringify({ deleted: keys.length })}\n`);
+  if (sdk.deleteRoot) {
+    process.stdout.write(`${JSON.stringify({ deleted: await sdk.deleteRoot() })}\n`);
+    await sdk.close();
+  } else {
+    const keys = await sdk.list(`${task.root}/`);
+    await sdk.deleteKeys(keys);
+    process.stdout.write(`${JSON.stringify({ deleted: keys.length })}\n`);
+  }
 } else {
   const small = (await readdir(task.smallDir)).sort();
   const downloadDir = async (rel: string) => {
@@ -127,11 +125,12 @@ if (task.mode === 'setup') {
   await sdk.uploadFile(join(task.smallDir, smallName(0)), `warmup/${smallName(0)}`);
   await mkdir(localOf('warmup'), { recursive: true });
   await sdk.download(`warmup/${smallName(0)}`);
+  await sdk.warm?.();
   const seconds: Record<Phase, number> = {
     'upload-large': await timed('upload-large', () => sdk.uploadLarge(task.largeFile, `large/${LARGE_NAME}`)),
     'download-large': await timed('download-large', async () => {
       await mkdir(localOf('large'), { recursive: true });
-      await sdk.download(`large/${LARGE_NAME}`);
+      await (sdk.downloadLarge ?? sdk.download)(`large/${LARGE_NAME}`);
     }),
     'upload-small': await timed('upload-small', () => pool(small, task.sdkConcurrency, (f) => sdk.uploadFile(join(task.smallDir, f), `small/${f}`))),
     'download-small': await timed('download-small', () => downloadDir('small')),
