@@ -1,7 +1,5 @@
-import { createWriteStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
   BaseArtifactRepository,
   ConnectionPool,
@@ -21,7 +19,7 @@ import {
 } from '@mlstore/core';
 import { FTPError } from 'basic-ftp';
 import { PREFIX, mapBodyError, mapFtpError } from './errors.js';
-import { isPermanentReply, openFtpConnection, type FtpConnection } from './ftp-connection.js';
+import { isPermanentReply, openFtpConnection, transfer, type FtpConnection } from './ftp-connection.js';
 import { UPLOAD_TEMP_PREFIX, isDirectoryPath, listDirectory, makeDirectories, removeTree } from './ftp-listing.js';
 import { resolveFtpSettings, type FtpArtifactRepositoryOptions, type FtpSettings } from './ftp-options.js';
 import { guarded, parentOf, startDownload, tempNameFor, toReadable, uploadViaTemp } from './ftp-transfer.js';
@@ -282,13 +280,19 @@ export class FtpArtifactRepository extends BaseArtifactRepository {
     this.rememberDir(abs);
   }
 
+  /**
+   * RETR straight into the local file (no SIZE first, no stream hops: `downloadArtifacts` found the
+   * file by listing); a missing file is the server's 550. A failed or aborted transfer leaves no
+   * local file.
+   */
   protected async downloadFile(remotePath: string, localPath: string, opts: ArtifactCallOptions = {}): Promise<void> {
-    const stream = await this.openArtifact(remotePath, opts);
+    const rel = validateArtifactPath(remotePath);
+    const spec: CallSpec = { operation: 'read', abs: this.abs(rel), replayable: true };
     try {
-      await pipeline(stream, createWriteStream(localPath));
+      await this.run(spec, opts, (conn) => transfer(conn, () => conn.client.downloadTo(localPath, spec.abs)));
     } catch (err) {
       await unlink(localPath).catch(() => undefined);
-      throw isMlflowError(err) ? err : this.fail(err, { operation: 'download', abs: this.abs(remotePath) }, opts);
+      throw err;
     }
   }
 }
