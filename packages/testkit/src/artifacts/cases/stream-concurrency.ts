@@ -34,9 +34,10 @@ export function defineStreamConcurrencyCases(ctx: ArtifactKitContext): void {
       clearInterval(timer);
     }
     peak = Math.max(peak, process.memoryUsage().rss);
-    // 64 MiB of working set plus a margin for the test runner's own allocations (other workers
-    // share the process, so RSS is noisy); a buffered implementation of a large file exceeds it.
-    expect(peak - baseline).toBeLessThan(64 * MiB + 64 * MiB);
+    // The issues' bound: under 150 MiB of growth whatever the file's size (SDKs keep a few parts
+    // in flight, and the test runner's own allocations and GC timing make RSS noisy: an S3 form
+    // once reached 131 MiB on a loaded CI box); a buffered implementation of a large file exceeds it.
+    expect(peak - baseline).toBeLessThan(150 * MiB);
   }, undefined, 600_000);
   ctx.it('concurrent writers to different paths all land', async () => {
     const datas = Array.from({ length: 8 }, () => randomContent(200_000));
