@@ -1,11 +1,17 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { loadServicePorts } from './packages/testkit/src/faults/service-ports.ts';
 
 // Tests run against each package's TypeScript sources: every `@mlstore/<name>` import resolves to
 // `packages/<name>/src/index.ts`, so `vitest` needs no prior build (the build is still checked by
 // `turbo run build`). Every folder under packages/ and apps/ with a src/ is one vitest project.
 const root = import.meta.dirname;
+
+// Where this checkout's test services listen (test/services/lib/ports.sh publishes it whenever a
+// service script runs), for the test processes; variables already set win.
+loadServicePorts(root);
+
 const dirs = (parent: string) =>
   existsSync(join(root, parent))
     ? readdirSync(join(root, parent), { withFileTypes: true })

@@ -11,12 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AzureBlobArtifactRepository } from '@mlstore/artifact-azure';
 import type { FileInfo } from '@mlstore/core';
+import { servicePort } from '@mlstore/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mlflowVenvProblem, runPythonCode } from './interop/mlflow-python.js';
 import { describeWithServices } from './interop/require-services.js';
 import { makeTree, treeHashes } from './interop/tree.js';
 
-const port = process.env.MLSTORE_AZURITE_PORT ?? '55910';
+const port = servicePort('MLSTORE_AZURITE_PORT');
 // Azurite's published development-account key (documented by Microsoft, not a secret).
 const CONNECTION_STRING =
   process.env.MLSTORE_AZURITE_CONNECTION_STRING ??

@@ -24,6 +24,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { lastJsonLine, mlflowVenvProblem, runPythonScript } from './interop/mlflow-python.js';
 import { describeWithServices, requireServices } from './interop/require-services.js';
 import { runClientScenario } from './interop/server-scenario.js';
+import { servicePort } from '@mlstore/testkit';
 
 const integration = process.env.MLSTORE_PROFILE === 'integration';
 const MIB = 1024 * 1024;
@@ -31,9 +32,9 @@ const CASE_TIMEOUT_MS = 240_000;
 const BUCKET = 'mlstore-e2e';
 const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-const motoUrl = process.env.MLSTORE_MOTO_URL ?? `http://127.0.0.1:${process.env.MLSTORE_MOTO_PORT ?? '55900'}`;
-const azuritePort = process.env.MLSTORE_AZURITE_PORT ?? '55910';
-const gcsUrl = process.env.MLSTORE_GCS_URL ?? `http://127.0.0.1:${process.env.MLSTORE_GCS_PORT ?? '55920'}`;
+const motoUrl = process.env.MLSTORE_MOTO_URL ?? `http://127.0.0.1:${servicePort('MLSTORE_MOTO_PORT')}`;
+const azuritePort = servicePort('MLSTORE_AZURITE_PORT');
+const gcsUrl = process.env.MLSTORE_GCS_URL ?? `http://127.0.0.1:${servicePort('MLSTORE_GCS_PORT')}`;
 
 interface Backend {
   scheme: 's3' | 'wasbs' | 'gs';

@@ -12,13 +12,14 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GcsArtifactRepository } from '@mlstore/artifact-gcs';
+import { servicePort } from '@mlstore/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { lastJsonLine, mlflowVenvProblem, runPythonCode } from './interop/mlflow-python.js';
 import { describeWithServices } from './interop/require-services.js';
 import { makeTree, treeHashes } from './interop/tree.js';
 
 const enabled = process.env.MLSTORE_PROFILE === 'integration' || process.env.MLSTORE_INTEROP === '1';
-const url = process.env.MLSTORE_GCS_URL ?? `http://127.0.0.1:${process.env.MLSTORE_GCS_PORT ?? '55920'}`;
+const url = process.env.MLSTORE_GCS_URL ?? `http://127.0.0.1:${servicePort('MLSTORE_GCS_PORT')}`;
 const title = 'MLflow 3.18.0 GCSArtifactRepository interop on fake-gcs-server';
 const bucket = `mlstore-interop-${randomBytes(5).toString('hex')}`;
 const prefix = `run-${randomBytes(6).toString('hex')}`;

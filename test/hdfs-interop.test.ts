@@ -23,11 +23,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runBounded } from './interop/mlflow-python.js';
 import { describeWithServices } from './interop/require-services.js';
 import { DIR, makeTree, treeHashes, treeSizes } from './interop/tree.js';
+import { servicePort } from '@mlstore/testkit';
 
 const enabled = process.env.MLSTORE_PROFILE === 'integration' || process.env.MLSTORE_INTEROP === '1';
-const port = Number(process.env.MLSTORE_HDFS_PORT ?? '55950');
+const port = servicePort('MLSTORE_HDFS_PORT');
 const webhdfs = `127.0.0.1:${port + 1}`;
-const httpfs = `127.0.0.1:${process.env.MLSTORE_HDFS_HTTPFS_PORT ?? '55960'}`;
+const httpfs = `127.0.0.1:${servicePort('MLSTORE_HDFS_HTTPFS_PORT')}`;
 const rpc = `hdfs://127.0.0.1:${port}`;
 const script = join(import.meta.dirname, 'services', 'hdfs.sh');
 const title = "HDFS interop: @mlstore/artifact-hdfs ↔ Hadoop's own client (FsShell) on the MiniDFSCluster";

@@ -23,11 +23,12 @@ import { mlflowVenvProblem } from './interop/mlflow-python.js';
 import { describeWithServices } from './interop/require-services.js';
 import { expectedLayout, runClientScenario } from './interop/server-scenario.js';
 import { DIR } from './interop/tree.js';
+import { servicePort } from '@mlstore/testkit';
 
 const integration = process.env.MLSTORE_PROFILE === 'integration';
-const port = Number(process.env.MLSTORE_HDFS_PORT ?? '55950');
+const port = servicePort('MLSTORE_HDFS_PORT');
 const webhdfsUrl = `http://127.0.0.1:${port + 1}`;
-const httpfsUrl = `http://127.0.0.1:${process.env.MLSTORE_HDFS_HTTPFS_PORT ?? '55960'}`;
+const httpfsUrl = `http://127.0.0.1:${servicePort('MLSTORE_HDFS_HTTPFS_PORT')}`;
 const BIG_MIB = 24;
 const title = 'mlstore server with an HDFS --artifacts-destination, driven by the MLflow 3.18.0 client';
 

@@ -17,9 +17,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { artifactRepositoryCommands, mlflowVenvProblem, runPythonCode } from './interop/mlflow-python.js';
 import { describeWithServices } from './interop/require-services.js';
 import { makeTree, modelTree, treeHashes } from './interop/tree.js';
+import { servicePort } from '@mlstore/testkit';
 
 const enabled = process.env.MLSTORE_PROFILE === 'integration' || process.env.MLSTORE_INTEROP === '1';
-const MOTO_URL = process.env.MLSTORE_MOTO_URL ?? `http://127.0.0.1:${process.env.MLSTORE_MOTO_PORT ?? '55900'}`;
+const MOTO_URL = process.env.MLSTORE_MOTO_URL ?? `http://127.0.0.1:${servicePort('MLSTORE_MOTO_PORT')}`;
 const title = "artifact-s3 against MLflow 3.18.0's S3ArtifactRepository on moto";
 const S3_ENV = { MLFLOW_S3_ENDPOINT_URL: MOTO_URL, AWS_ACCESS_KEY_ID: 'interop-key', AWS_SECRET_ACCESS_KEY: 'interop-secret', AWS_DEFAULT_REGION: 'us-east-1' };
 

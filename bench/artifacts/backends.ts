@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { servicePort } from '../../packages/testkit/src/faults/service-ports.ts';
 import { findPid } from './procfs.ts';
 import { OBJECT_STORES, type Backend, type Endpoints } from './workload.ts';
 
@@ -20,7 +21,7 @@ export function emulator(backend: Backend, ep: Endpoints): { pid: number; tree: 
   const port = (u: string) => new URL(u).port;
   const pid =
     backend === 's3' ? findPid(['moto_server', `-p ${port(ep.s3)}`])
-    : backend === 'azure' ? findPid(['azurite', `--blobPort ${/BlobEndpoint=http:\/\/[^:]+:(\d+)/.exec(ep.azureConnectionString)?.[1] ?? '55910'}`])
+    : backend === 'azure' ? findPid(['azurite', `--blobPort ${/BlobEndpoint=http:\/\/[^:]+:(\d+)/.exec(ep.azureConnectionString)?.[1] ?? servicePort('MLSTORE_AZURITE_PORT')}`])
     : backend === 'gcs' ? findPid(['fake-gcs-server', `-port ${port(ep.gcs)}`])
     : backend === 'sftp' ? findPid(['sshd', `${ep.sftp.dir}/sshd_config`])
     : backend === 'ftp' ? findPid(['ftp_server.py', ` ${port(ep.ftp) || '21'} `])

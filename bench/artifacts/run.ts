@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { loadServicePorts } from '../../packages/testkit/src/faults/service-ports.ts';
 import { mlflowPython } from '../shared/writes.ts';
 import { MLFLOW_UNAVAILABLE, emulator, reachable } from './backends.ts';
 import { ProcessTreeMonitor, cpuSeconds, machineBusySeconds, rssKiB } from './procfs.ts';
@@ -23,6 +24,8 @@ import { BACKENDS, FULL, LARGE_NAME, OBJECT_STORES, QUICK, SHARED_ENV, SIDES, ba
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
 const userPath = (p: string) => resolve(process.env.INIT_CWD ?? process.cwd(), p);
+// Where test/services' servers listen in this checkout (variables already set win); the children inherit it.
+loadServicePorts(repo);
 
 const USAGE = `usage: pnpm bench:artifacts [options]
   --quick             64 MiB large file and 100 small files (also: MLSTORE_BENCH_QUICK=1)

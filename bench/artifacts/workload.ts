@@ -1,6 +1,7 @@
 // What `pnpm bench:artifacts` runs and what its children report: the profiles, the emulators'
 // connection settings (the same ones the adapters' own tests use), the task each child gets and
 // the phase protocol the orchestrator reads on the child's stderr (for per-phase RSS and CPU).
+import { servicePort } from '../../packages/testkit/src/faults/service-ports.ts';
 
 /** The three object stores, each on its local emulator (the default set of a run). */
 export const OBJECT_STORES = ['s3', 'azure', 'gcs'] as const;
@@ -74,19 +75,20 @@ export const HDFS_USER = 'bench';
 /** Azurite's published development-account key (documented by Microsoft, not a secret). */
 const AZURITE_DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
+/** From `env`, into which run.ts loads the ports test/services publish (.services/ports.env). */
 export function endpoints(env: NodeJS.ProcessEnv = process.env): Endpoints {
-  const azurePort = env.MLSTORE_AZURITE_PORT ?? '55910';
+  const azurePort = servicePort('MLSTORE_AZURITE_PORT', env);
   return {
-    s3: env.MLSTORE_MOTO_URL ?? `http://127.0.0.1:${env.MLSTORE_MOTO_PORT ?? '55900'}`,
+    s3: env.MLSTORE_MOTO_URL ?? `http://127.0.0.1:${servicePort('MLSTORE_MOTO_PORT', env)}`,
     azureConnectionString:
       env.MLSTORE_AZURITE_CONNECTION_STRING ??
       `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${AZURITE_DEV_KEY};BlobEndpoint=http://127.0.0.1:${azurePort}/devstoreaccount1;`,
-    gcs: env.MLSTORE_GCS_URL ?? `http://127.0.0.1:${env.MLSTORE_GCS_PORT ?? '55920'}`,
-    sftp: { host: env.MLSTORE_SFTP_HOST ?? '127.0.0.1', port: Number(env.MLSTORE_SFTP_PORT ?? '55930'), user: env.MLSTORE_SFTP_USER ?? 'mlstore-sftp', dir: env.MLSTORE_SFTP_DIR ?? '' },
+    gcs: env.MLSTORE_GCS_URL ?? `http://127.0.0.1:${servicePort('MLSTORE_GCS_PORT', env)}`,
+    sftp: { host: env.MLSTORE_SFTP_HOST ?? '127.0.0.1', port: servicePort('MLSTORE_SFTP_PORT', env), user: env.MLSTORE_SFTP_USER ?? 'mlstore-sftp', dir: env.MLSTORE_SFTP_DIR ?? '' },
     ftp:
       env.MLSTORE_FTP_URL ??
-      `ftp://${env.MLSTORE_FTP_USER ?? 'mlstore'}:${encodeURIComponent(env.MLSTORE_FTP_PASSWORD ?? 'mlstore-secret')}@127.0.0.1:${env.MLSTORE_FTP_PORT ?? '55940'}`,
-    hdfs: env.MLSTORE_HDFS_URL ?? `http://127.0.0.1:${Number(env.MLSTORE_HDFS_PORT ?? '55950') + 1}`,
+      `ftp://${env.MLSTORE_FTP_USER ?? 'mlstore'}:${encodeURIComponent(env.MLSTORE_FTP_PASSWORD ?? 'mlstore-secret')}@127.0.0.1:${servicePort('MLSTORE_FTP_PORT', env)}`,
+    hdfs: env.MLSTORE_HDFS_URL ?? `http://127.0.0.1:${servicePort('MLSTORE_HDFS_PORT', env) + 1}`,
   };
 }
 

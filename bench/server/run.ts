@@ -7,6 +7,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { loadServicePorts, servicePort } from '../../packages/testkit/src/faults/service-ports.ts';
 import { fmt, mlflowPython } from '../shared/writes.ts';
 import { analyze, createDatabases, fingerprint, redact, type Databases, type Fingerprint, type SideDatabase } from '../sql/databases.ts';
 import { ProcessSampler, type WindowStats } from './procs.ts';
@@ -18,7 +19,9 @@ import { call, probe, runLoad, searchBody, setUpFixture, workload, WORKLOADS, ty
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
 const userPath = (p: string) => resolve(process.env.INIT_CWD ?? process.cwd(), p);
-const DEFAULT_PG = 'postgresql://postgres@127.0.0.1:55432/postgres';
+// test/services/postgres.sh's server, on the port it publishes in .services/ports.env (variables already set win).
+loadServicePorts(repo);
+const DEFAULT_PG = `postgresql://postgres@127.0.0.1:${servicePort('MLSTORE_PG_PORT')}/postgres`;
 
 const USAGE = `usage: pnpm bench:server [options]
   --quick                3 s per workload (1 s warm-up), 200 search runs: a smoke run of every step

@@ -20,9 +20,10 @@ const userPath = (p: string) => resolve(process.env.INIT_CWD ?? process.cwd(), p
 
 const USAGE = `usage: pnpm bench:sql [options]
   --quick              smoke run: small counts (1,000 search runs, 5,000 history points)
-  --uri URI            database server for both sides, e.g. postgresql://postgres@127.0.0.1:55432/postgres or
-                       mysql://mlstore:mlstore@127.0.0.1:53306/mlstore (two fresh databases are created there and
-                       dropped afterwards); default: SQLite temp files
+  --uri URI            database server for both sides, e.g. postgresql://postgres@127.0.0.1:PORT/postgres or
+                       mysql://mlstore:mlstore@127.0.0.1:PORT/mlstore (test/services/{postgres,mariadb}.sh url
+                       print them; two fresh databases are created there and dropped afterwards); default:
+                       SQLite temp files
   --populate bulk|api  how the MLflow side writes the search data set (default bulk: one ORM transaction;
                        api: create_run + log_batch per run, several minutes for 10,000 runs)
   --store sql|memory   our store (memory: MemoryTrackingStore, to check the harness itself)

@@ -4,7 +4,10 @@
 # runs these on an empty database, so its schema is MLflow's own, table for table.
 # Needs: test/services/lib/mlflow-venv.sh, test/services/postgres.sh and test/services/mariadb.sh.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+# root, and the servers' ports: MLSTORE_PG_PORT / MLSTORE_MYSQL_PORT, else this checkout's slots.
+. "$(dirname "$0")/../../test/services/lib/ports.sh"
+pg_port=$(service_port MLSTORE_PG_PORT)
+mysql_port=$(service_port MLSTORE_MYSQL_PORT)
 out="$root/packages/store-sql/src/schema"
 venv=$(bash "$root/test/services/lib/mlflow-venv.sh")
 py="$venv/bin/python"
@@ -25,17 +28,17 @@ PY
 
 # PostgreSQL: pg_dump of the schema without ownership, privileges, session settings or psql meta-commands.
 pg=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-"$pg/psql" -q -h 127.0.0.1 -p "${MLSTORE_PG_PORT:-55432}" -U postgres -c "CREATE DATABASE $db"
-"$py" "$root/scripts/mlflow-schema/dump-schema.py" "postgresql+psycopg://postgres@127.0.0.1:${MLSTORE_PG_PORT:-55432}/$db" >/dev/null
-"$pg/pg_dump" -h 127.0.0.1 -p "${MLSTORE_PG_PORT:-55432}" -U postgres --schema-only --no-owner --no-privileges --no-comments "$db" \
+"$pg/psql" -q -h 127.0.0.1 -p "$pg_port" -U postgres -c "CREATE DATABASE $db"
+"$py" "$root/scripts/mlflow-schema/dump-schema.py" "postgresql+psycopg://postgres@127.0.0.1:$pg_port/$db" >/dev/null
+"$pg/pg_dump" -h 127.0.0.1 -p "$pg_port" -U postgres --schema-only --no-owner --no-privileges --no-comments "$db" \
   | grep -v -E '^(\\restrict|\\unrestrict|SET |SELECT pg_catalog\.set_config|--)' | cat -s >"$out/postgresql.sql"
-"$pg/psql" -q -h 127.0.0.1 -p "${MLSTORE_PG_PORT:-55432}" -U postgres -c "DROP DATABASE $db"
+"$pg/psql" -q -h 127.0.0.1 -p "$pg_port" -U postgres -c "DROP DATABASE $db"
 
 # MariaDB: tables without AUTO_INCREMENT counters and without table-level charset (MLflow's tables
 # take the database default); the trigger as one statement.
 sock="$(bash "$root/test/services/mariadb.sh" dir)/mysqld.sock"
 mariadb --socket="$sock" -u root -e "CREATE DATABASE $db"
-"$py" "$root/scripts/mlflow-schema/dump-schema.py" "mysql+pymysql://mlstore:mlstore@127.0.0.1:${MLSTORE_MYSQL_PORT:-53306}/$db" >/dev/null
+"$py" "$root/scripts/mlflow-schema/dump-schema.py" "mysql+pymysql://mlstore:mlstore@127.0.0.1:$mysql_port/$db" >/dev/null
 mariadb-dump --socket="$sock" -u root --no-data --skip-comments --skip-add-drop-table --skip-set-charset --compact "$db" \
   | sed -E -e 's/ AUTO_INCREMENT=[0-9]+//' -e 's/ DEFAULT CHARSET=[a-z0-9_]+( COLLATE=[a-z0-9_]+)?//' \
       -e '/^\/\*!40101 SET/d' -e '/^DELIMITER/d' -e 's#^/\*!50003 (CREATE)\*/ /\*!50017 DEFINER=[^*]*\*/ /\*!50003 #CREATE #' \

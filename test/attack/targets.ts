@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LocalArtifactRepository } from '@mlstore/artifact-local';
 import { startMlflowServer } from '@mlstore/server';
+import { servicePort } from '@mlstore/testkit';
 
 /** A fresh location made for one attack run. */
 export interface Provisioned {
@@ -136,8 +137,8 @@ export const ATTACK_TARGETS: AttackTarget[] = [
       return { backendStoreUri: pathToFileURL(mlruns).href, artifactsDestination: artifacts, base, writable: [store, artifacts], mlrunsDir: mlruns, dispose: async () => {} };
     },
   },
-  serverSql('postgresql', 'postgres', process.env['MLSTORE_POSTGRES_URL'] ?? 'postgresql://postgres@127.0.0.1:55432/mlstore'),
-  serverSql('mysql', 'mariadb', process.env['MLSTORE_MYSQL_URL'] ?? 'mysql://mlstore:mlstore@127.0.0.1:53306/mlstore'),
+  serverSql('postgresql', 'postgres', process.env['MLSTORE_POSTGRES_URL'] ?? `postgresql://postgres@127.0.0.1:${servicePort('MLSTORE_PG_PORT')}/mlstore`),
+  serverSql('mysql', 'mariadb', process.env['MLSTORE_MYSQL_URL'] ?? `mysql://mlstore:mlstore@127.0.0.1:${servicePort('MLSTORE_MYSQL_PORT')}/mlstore`),
   {
     // artifact-http under attack: the destination is another mlstore server's mlflow-artifacts
     // proxy (artifacts-only, its files in <base>/a/b/artifacts), reached over HTTP.
@@ -163,7 +164,7 @@ export const ATTACK_TARGETS: AttackTarget[] = [
     kind: 'artifacts',
     service: 'moto',
     async provision() {
-      const endpoint = process.env['MLSTORE_MOTO_URL'] ?? `http://127.0.0.1:${process.env['MLSTORE_MOTO_PORT'] ?? '55900'}`;
+      const endpoint = process.env['MLSTORE_MOTO_URL'] ?? `http://127.0.0.1:${servicePort('MLSTORE_MOTO_PORT')}`;
       Object.assign(process.env, { MLFLOW_S3_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'attack', AWS_SECRET_ACCESS_KEY: 'attack', AWS_DEFAULT_REGION: 'us-east-1' });
       const bucket = `mlstore-attack-${randomBytes(5).toString('hex')}`;
       const res = await fetch(`${endpoint}/${bucket}`, { method: 'PUT', signal: AbortSignal.timeout(5000) }); // moto takes an unsigned CreateBucket
@@ -190,7 +191,7 @@ export const ATTACK_TARGETS: AttackTarget[] = [
     kind: 'artifacts',
     service: 'azurite',
     async provision() {
-      const port = process.env['MLSTORE_AZURITE_PORT'] ?? '55910';
+      const port = servicePort('MLSTORE_AZURITE_PORT');
       const key = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='; // Azurite's published dev key
       process.env['AZURE_STORAGE_CONNECTION_STRING'] ??= `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${key};BlobEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`;
       const { AzureBlobArtifactRepository } = await import('@mlstore/artifact-azure');
@@ -215,7 +216,7 @@ export const ATTACK_TARGETS: AttackTarget[] = [
     kind: 'artifacts',
     service: 'fake-gcs',
     async provision() {
-      const endpoint = process.env['MLSTORE_GCS_URL'] ?? `http://127.0.0.1:${process.env['MLSTORE_GCS_PORT'] ?? '55920'}`;
+      const endpoint = process.env['MLSTORE_GCS_URL'] ?? `http://127.0.0.1:${servicePort('MLSTORE_GCS_PORT')}`;
       const bucket = `mlstore-attack-${randomBytes(5).toString('hex')}`;
       const res = await fetch(`${endpoint}/storage/v1/b?project=mlstore-attack`, {
         method: 'POST',
@@ -277,7 +278,7 @@ export const ATTACK_TARGETS: AttackTarget[] = [
     kind: 'artifacts',
     service: 'ftp',
     async provision() {
-      const port = process.env['MLSTORE_FTP_PORT'] ?? '55940';
+      const port = servicePort('MLSTORE_FTP_PORT');
       const user = process.env['MLSTORE_FTP_USER'] ?? 'mlstore';
       const password = process.env['MLSTORE_FTP_PASSWORD'] ?? 'mlstore-secret';
       const remoteBase = `ftp://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/attack-${randomBytes(6).toString('hex')}`;
@@ -308,7 +309,7 @@ export const ATTACK_TARGETS: AttackTarget[] = [
     kind: 'artifacts',
     service: 'hdfs',
     async provision() {
-      const port = Number(process.env['MLSTORE_HDFS_PORT'] ?? '55950') + 1;
+      const port = servicePort('MLSTORE_HDFS_PORT') + 1;
       const dir = `/mlstore-attack/run-${randomBytes(6).toString('hex')}`;
       const remoteBase = `webhdfs://127.0.0.1:${port}${dir}`;
       const { HdfsArtifactRepository } = await import('@mlstore/artifact-hdfs');

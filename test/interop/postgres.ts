@@ -1,11 +1,12 @@
 /**
  * A throwaway PostgreSQL database per test run on the server test/services/postgres.sh starts
- * (env `MLSTORE_POSTGRES_URL`, default postgresql://postgres@127.0.0.1:55432/mlstore).
+ * (env `MLSTORE_POSTGRES_URL`, else 127.0.0.1 on the port the script publishes in .services/ports.env).
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
+import { servicePort } from '@mlstore/testkit';
 
-export const postgresAdminUrl = process.env.MLSTORE_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:55432/mlstore';
+export const postgresAdminUrl = process.env.MLSTORE_POSTGRES_URL ?? `postgresql://postgres@127.0.0.1:${servicePort('MLSTORE_PG_PORT')}/mlstore`;
 
 async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   // Imported on first use, so a run that skips PostgreSQL does not need the driver installed.

@@ -6,13 +6,15 @@
 # until it answers; `stop` stops it (only the process its pid file names); `url` prints the
 # connection string of the well-known development account (devstoreaccount1), which is what
 # AZURE_STORAGE_CONNECTION_STRING should hold for MLflow and mlstore to reach it.
+# Port (the blob service's, the only one started): MLSTORE_AZURITE_PORT, else this checkout's slot
+# (lib/ports.sh, published in .services/ports.env).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib/ports.sh"
 version=3.35.0
 cache="${MLSTORE_CACHE:-/var/tmp/mlstore-cache}/azurite-$version"
 # One state dir per checkout, outside it (same rule as postgres.sh).
-dir="${MLSTORE_SERVICES_STATE:-/var/tmp/mlstore-services/$(printf %s "$root" | cksum | cut -d' ' -f1)}/azurite"
-port="${MLSTORE_AZURITE_PORT:-55910}"
+dir="$state/azurite"
+port=$(service_port MLSTORE_AZURITE_PORT)
 host=127.0.0.1
 bin="$cache/node_modules/azurite/dist/src/blob/main.js"
 pidf="$dir/pid"
@@ -38,7 +40,7 @@ start() {
   install
   mkdir -p "$dir/data"
   if ! alive; then
-    if ready; then echo "port $port is taken by another process; set MLSTORE_AZURITE_PORT" >&2; exit 1; fi
+    if port_listening "$port"; then echo "port $port is taken by another process; set MLSTORE_AZURITE_PORT" >&2; exit 1; fi
     # --skipApiVersionCheck: @azure/storage-blob 12.32 sends an x-ms-version newer than 3.35 knows.
     # --disableTelemetry: it would otherwise call applicationinsights.azure.com.
     # --loose: ignore headers Azurite does not implement instead of failing the request.

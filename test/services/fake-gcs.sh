@@ -5,13 +5,14 @@
 # API answers; `stop` stops it and removes its data; `url` prints the API endpoint.
 # Node's @google-cloud/storage must get this URL as `apiEndpoint` (STORAGE_EMULATOR_HOST is taken
 # verbatim as its base URL and breaks uploads); Python's SDK takes it as STORAGE_EMULATOR_HOST.
+# Port: MLSTORE_GCS_PORT, else this checkout's slot (lib/ports.sh, published in .services/ports.env).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib/ports.sh"
 version="${MLSTORE_FAKE_GCS_VERSION:-v1.56.1}"
 # The build cache is shared by every checkout on the machine; the server state is per checkout.
 cache="${MLSTORE_CACHE:-/var/tmp/mlstore-cache}/fake-gcs-server-$version"
-dir="${MLSTORE_SERVICES_STATE:-/var/tmp/mlstore-services/$(printf %s "$root" | cksum | cut -d' ' -f1)}/fake-gcs"
-port="${MLSTORE_GCS_PORT:-55920}"
+dir="$state/fake-gcs"
+port=$(service_port MLSTORE_GCS_PORT)
 host=127.0.0.1
 bin="$cache/bin/fake-gcs-server"
 
@@ -43,7 +44,7 @@ start() {
   install
   mkdir -p "$dir/data"
   if ! alive; then
-    if ready; then echo "port $port already serves something that is not our fake-gcs-server" >&2; exit 1; fi
+    if port_listening "$port"; then echo "port $port already serves something that is not our fake-gcs-server; set MLSTORE_GCS_PORT" >&2; exit 1; fi
     # -scheme http: the default is https with a self-signed certificate. -external-url is what the
     # server writes into resumable-upload Location headers, so it must be the reachable address.
     # -backend memory: GCS object names are flat, so `a/x` and `a/x/y` coexist; the filesystem

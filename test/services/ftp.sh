@@ -9,16 +9,18 @@
 #   url       → ftp://<user>:<password>@127.0.0.1:<port>   (anonymous: ftp://127.0.0.1:<port>)
 #   cert      → the PEM certificate ftps:// clients must trust (CN localhost, SAN localhost + 127.0.0.1)
 #   dir       → the state dir (files/ is the served root)
+# Ports: MLSTORE_FTP_PORT and MLSTORE_FTP_PASSIVE (first-last), else this checkout's slots
+# (lib/ports.sh, published in .services/ports.env).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib/ports.sh"
 version="${MLSTORE_PYFTPDLIB_VERSION:-2.2.0}"
 # The venv is shared by every checkout on the machine; the server state is per checkout.
 venv="${MLSTORE_CACHE:-/var/tmp/mlstore-cache}/pyftpdlib-venv"
-dir="${MLSTORE_SERVICES_STATE:-/var/tmp/mlstore-services/$(printf %s "$root" | cksum | cut -d' ' -f1)}/ftp"
-port="${MLSTORE_FTP_PORT:-55940}"
+dir="$state/ftp"
+port=$(service_port MLSTORE_FTP_PORT)
 # Passive data ports: one per transfer in flight (a repository pools up to 8 connections); when
 # all are busy pyftpdlib takes a kernel-assigned port instead, so transfers never fail for want of one.
-passive="${MLSTORE_FTP_PASSIVE:-55941-55949}"
+passive=$(service_port MLSTORE_FTP_PASSIVE)
 user="${MLSTORE_FTP_USER:-mlstore}"
 password="${MLSTORE_FTP_PASSWORD:-mlstore-secret}"
 host=127.0.0.1
@@ -74,11 +76,11 @@ start() {
   install
   mkdir -p "$dir/files"
   cert
-  # The port lies in Linux's ephemeral range (32768–60999): a client connection elsewhere may hold
-  # it for a moment (bind → EADDRINUSE), so a launch that dies on that is retried.
+  # A port in Linux's ephemeral range (32768–60999; only an override puts it there) may be held for
+  # a moment by a client connection elsewhere (bind → EADDRINUSE), so a launch that dies on that is retried.
   for attempt in 1 2 3 4 5; do
     if ! alive; then
-      if ready; then echo "port $port already serves an FTP server that is not ours" >&2; exit 1; fi
+      if port_listening "$port"; then echo "port $port already serves something that is not our FTP server; set MLSTORE_FTP_PORT" >&2; exit 1; fi
       setsid nohup "$venv/bin/python" "$root/test/services/ftp_server.py" "$dir/files" "$port" "$passive" \
         "$user" "$password" "$dir/cert.pem" "$dir/key.pem" >"$dir/server.log" 2>&1 </dev/null &
       echo $! >"$dir/pid"

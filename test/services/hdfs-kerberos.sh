@@ -12,14 +12,14 @@
 # Files in `dir`: krb5.conf (for MIT clients: KRB5_CONFIG), user.ccache (a TGT of
 # mlstore@EXAMPLE.COM, renewed every hour: KRB5CCNAME / MLFLOW_KERBEROS_TICKET_CACHE), user.keytab
 # (for `kinit -kt user.keytab mlstore`), service.keytab (hdfs/localhost, HTTP/localhost, HTTP/127.0.0.1).
+# Ports: MLSTORE_HDFS_KERBEROS_PORT (namenode RPC; +1 WebHDFS, +2..+4 datanode, +9 KDC), else this
+# checkout's slot (lib/ports.sh, published in .services/ports.env).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib/ports.sh"
 version="${MLSTORE_HADOOP_VERSION:-3.4.2}"
 cache="${MLSTORE_CACHE:-/var/tmp/mlstore-cache}/hdfs"
-dir="${MLSTORE_SERVICES_STATE:-/var/tmp/mlstore-services/$(printf %s "$root" | cksum | cut -d' ' -f1)}/hdfs-kerberos"
-# Below Linux's ephemeral range (32768+): a client socket in TIME-WAIT on one of our ports would
-# keep the namenode from binding it.
-port="${MLSTORE_HDFS_KERBEROS_PORT:-31970}"   # namenode RPC; +1 WebHDFS (SPNEGO), +2..+4 datanode, +9 KDC
+dir="$state/hdfs-kerberos"
+port=$(service_port MLSTORE_HDFS_KERBEROS_PORT)   # namenode RPC; +1 WebHDFS (SPNEGO), +2..+4 datanode, +9 KDC
 kdc_port=$((port + 9))
 user=mlstore
 host=127.0.0.1
@@ -192,7 +192,6 @@ negotiates() {
   grep -qi '^WWW-Authenticate: Negotiate' <<<"$h"
 }
 ready() { [ -f "$dir/ready" ] && [ -s "$dir/user.ccache" ] && negotiates; }
-listening() { (exec 3<>"/dev/tcp/$host/$1") 2>/dev/null; }  # anything at all on that port
 
 launch() {
   rm -rf "$dir" && mkdir -p "$dir"   # fresh KDC, keytabs and namespace every start
@@ -234,10 +233,9 @@ start() {
   if ! alive; then
     local p
     for p in "$port" $((port + 1)) $((port + 2)) $((port + 3)) $((port + 4)) "$kdc_port"; do
-      if listening "$p"; then echo "port $p already serves something that is not our Kerberos MiniDFSCluster" >&2; exit 1; fi
+      if port_listening "$p"; then echo "port $p already serves something that is not our Kerberos MiniDFSCluster; set MLSTORE_HDFS_KERBEROS_PORT" >&2; exit 1; fi
     done
-    # Our ports lie in Linux's ephemeral range, and a datanode that fails to bind dies half-way:
-    # start afresh up to three times.
+    # A datanode that fails to bind (a port held for a moment) dies half-way: start afresh up to three times.
     local try
     for try in 1 2 3; do
       launch
@@ -268,7 +266,7 @@ stop_jvm() {
     for _ in $(seq 1 100); do gone "$pid" && break; sleep 0.1; done
     gone "$pid" || kill -9 "$pid"
     for _ in $(seq 1 50); do gone "$pid" && break; sleep 0.1; done
-    for _ in $(seq 1 50); do listening $((port + 1)) || listening "$kdc_port" || break; sleep 0.1; done
+    for _ in $(seq 1 50); do port_listening $((port + 1)) || port_listening "$kdc_port" || break; sleep 0.1; done
   fi
   rm -f "$dir/pid"
 }

@@ -12,14 +12,16 @@
 # entries per page (dfs.ls.limit), so every LISTSTATUS_BATCH listing of more than 7 entries pages.
 # Writers poll for a closed file's last block every 20 ms instead of 400 ms
 # (dfs.client.block.write.locateFollowingBlock.initial.delay.ms), which makes small writes several times faster.
+# Ports: MLSTORE_HDFS_PORT (namenode RPC; +1 namenode HTTP = WebHDFS, +2..+4 datanode data/http/ipc)
+# and MLSTORE_HDFS_HTTPFS_PORT, else this checkout's slots (lib/ports.sh, published in .services/ports.env).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib/ports.sh"
 version="${MLSTORE_HADOOP_VERSION:-3.4.2}"
 # Jars, classes and the Maven repository are shared by every checkout; cluster state is per checkout.
 cache="${MLSTORE_CACHE:-/var/tmp/mlstore-cache}/hdfs"
-dir="${MLSTORE_SERVICES_STATE:-/var/tmp/mlstore-services/$(printf %s "$root" | cksum | cut -d' ' -f1)}/hdfs"
-port="${MLSTORE_HDFS_PORT:-55950}"            # namenode RPC; +1 namenode HTTP, +2..+4 datanode data/http/ipc
-httpfs_port="${MLSTORE_HDFS_HTTPFS_PORT:-55960}"
+dir="$state/hdfs"
+port=$(service_port MLSTORE_HDFS_PORT)        # namenode RPC; +1 namenode HTTP, +2..+4 datanode data/http/ipc
+httpfs_port=$(service_port MLSTORE_HDFS_HTTPFS_PORT)
 ls_limit="${MLSTORE_HDFS_LS_LIMIT:-7}"
 host=127.0.0.1
 mini="$cache/minicluster-$version"
@@ -132,13 +134,15 @@ EOF
 alive_nn() { [ -f "$dir/nn.pid" ] && grep -qa -- MlstoreMiniHdfs "/proc/$(cat "$dir/nn.pid")/cmdline" 2>/dev/null; }
 alive_fs() { [ -f "$dir/httpfs.pid" ] && grep -qa -- HttpFSServerWebServer "/proc/$(cat "$dir/httpfs.pid")/cmdline" 2>/dev/null; }
 probe() { curl -fs -o /dev/null --max-time 2 "$1/webhdfs/v1/?op=GETFILESTATUS&user.name=probe"; }
-answers() { curl -s -o /dev/null --max-time 2 "$1/" 2>/dev/null; }  # anything listening at all
 ready_nn() { [ -f "$dir/nn/ready" ] && probe "$(url)"; }
 ready_fs() { probe "$(httpfs_url)"; }
 
 start_nn() {
   alive_nn && return
-  if answers "$(url)"; then echo "port $((port + 1)) already serves something that is not our MiniDFSCluster" >&2; exit 1; fi
+  local p
+  for p in "$port" $((port + 1)) $((port + 2)) $((port + 3)) $((port + 4)); do
+    if port_listening "$p"; then echo "port $p already serves something that is not our MiniDFSCluster; set MLSTORE_HDFS_PORT" >&2; exit 1; fi
+  done
   rm -rf "$dir/nn" && mkdir -p "$dir/nn"    # fresh, formatted namespace every start
   # Serial GC and a capped heap keep the footprint small; data goes through in 64 KiB packets.
   setsid nohup java -Xmx384m -XX:+UseSerialGC -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
@@ -152,7 +156,7 @@ start_nn() {
 
 start_fs() {
   alive_fs && return
-  if answers "$(httpfs_url)"; then echo "port $httpfs_port already serves something that is not our HttpFS" >&2; exit 1; fi
+  if port_listening "$httpfs_port"; then echo "port $httpfs_port already serves something that is not our HttpFS; set MLSTORE_HDFS_HTTPFS_PORT" >&2; exit 1; fi
   mkdir -p "$dir/httpfs/conf" "$dir/httpfs/log" "$dir/httpfs/tmp"
   cat >"$dir/httpfs/conf/httpfs-site.xml" <<EOF
 <configuration>
@@ -190,7 +194,7 @@ start() {
   local tries=1
   for _ in $(seq 1 900); do
     ready_nn && ready_fs && break
-    # Our ports lie in Linux's ephemeral range: a client socket may hold one for a moment.
+    # A port in Linux's ephemeral range (only an override puts one there) may be held for a moment by a client socket.
     if ! alive_nn && [ $tries -lt 3 ] && grep -q BindException "$dir/nn.log" 2>/dev/null; then
       tries=$((tries + 1)); sleep 2; start_nn; continue
     fi

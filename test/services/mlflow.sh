@@ -4,10 +4,10 @@
 # lib/mlflow-venv.sh, ~90 s the first time) and checks that `mlflow --version` reports 3.18.0.
 # There is no long-running process here: each interop test spawns its own `mlflow server` on a
 # free 127.0.0.1 port and stops it (its whole process group) when done, so `stop` has nothing to do.
-# `venv` prints the venv path.
+# `venv` prints the venv path. Sourcing lib/ports.sh only publishes the checkout's ports (none is MLflow's).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
+. "$here/lib/ports.sh"
 venv="${MLSTORE_MLFLOW_VENV:-$root/.services/mlflow-venv}"
 want=3.18.0
 

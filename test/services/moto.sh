@@ -4,13 +4,14 @@
 # outside the checkout once (~80 s), starts the server if it is not running and waits until it
 # answers; `stop` stops it (its state is in memory, so nothing survives); `url` prints the endpoint.
 # Clients: endpoint = `url`, path-style addressing, any region and any credentials (e.g. `test`).
+# Port: MLSTORE_MOTO_PORT, else this checkout's slot (lib/ports.sh, published in .services/ports.env).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib/ports.sh"
 version="${MLSTORE_MOTO_VERSION:-5.2.6}"
 # The venv is shared by every checkout on the machine; the server state is per checkout.
 venv="${MLSTORE_CACHE:-/var/tmp/mlstore-cache}/moto-venv"
-dir="${MLSTORE_SERVICES_STATE:-/var/tmp/mlstore-services/$(printf %s "$root" | cksum | cut -d' ' -f1)}/moto"
-port="${MLSTORE_MOTO_PORT:-55900}"
+dir="$state/moto"
+port=$(service_port MLSTORE_MOTO_PORT)
 host=127.0.0.1
 
 # A venv counts as installed only once its marker exists: an interrupted install is redone.
@@ -37,7 +38,7 @@ start() {
   install
   mkdir -p "$dir"
   if ! alive; then
-    if ready; then echo "port $port already serves something that is not our moto_server" >&2; exit 1; fi
+    if port_listening "$port"; then echo "port $port already serves something that is not our moto_server; set MLSTORE_MOTO_PORT" >&2; exit 1; fi
     setsid nohup "$venv/bin/moto_server" -H "$host" -p "$port" >"$dir/server.log" 2>&1 </dev/null &
     echo $! >"$dir/pid"
   fi

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # PostgreSQL from Debian's packages as a plain process on 127.0.0.1, for the SQL store tests.
-# Idempotent: `start` installs it if missing, creates a cluster under .services/postgres once,
-# starts it if it is not running and waits until it accepts connections; `stop` stops it;
-# `url` prints the connection URI (database `mlstore`, user `postgres`, trust auth on loopback).
+# Idempotent: `start` installs it if missing, creates a cluster in the state dir once, starts it if
+# it is not running and waits until it accepts connections (a server on the port that is not this
+# checkout's cluster is refused); `stop` stops it; `url` prints the connection URI (database
+# `mlstore`, user `postgres`, trust auth on loopback). Port: MLSTORE_PG_PORT, else this checkout's
+# slot (lib/ports.sh, published in .services/ports.env).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-# Server data lives outside the checkout: the postgres user must reach it, and a checkout
-# may sit in a directory only root can enter (mktemp -d makes 0700). One state dir per checkout.
-dir="${MLSTORE_SERVICES_STATE:-/var/tmp/mlstore-services/$(printf %s "$root" | cksum | cut -d' ' -f1)}/postgres"
-port="${MLSTORE_PG_PORT:-55432}"
+. "$(dirname "$0")/lib/ports.sh"
+dir="$state/postgres"
+port=$(service_port MLSTORE_PG_PORT)
 
 find_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 
@@ -22,6 +22,9 @@ install() {
 as_pg() { (cd / && runuser -u postgres -- "$@"); }
 
 ready() { "$(find_bin)/pg_isready" -q -h 127.0.0.1 -p "$port" 2>/dev/null; }
+# Our cluster runs (pg_ctl checks the postmaster of our data dir); the port it took is line 4 of postmaster.pid.
+running() { [ -f "$dir/data/PG_VERSION" ] && as_pg "$(find_bin)/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; }
+ours() { running && [ "$(sed -n 4p "$dir/data/postmaster.pid" 2>/dev/null)" = "$port" ]; }
 
 start() {
   install
@@ -31,7 +34,9 @@ start() {
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     as_pg "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
   fi
-  if ! ready; then
+  if ! ours; then
+    if running; then echo "this checkout's postgres runs on port $(sed -n 4p "$dir/data/postmaster.pid"), not $port; stop it first" >&2; exit 1; fi
+    if port_listening "$port"; then echo "port $port already serves something that is not this checkout's postgres; set MLSTORE_PG_PORT" >&2; exit 1; fi
     as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
       -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" start >/dev/null
   fi
@@ -45,7 +50,7 @@ start() {
 
 stop() {
   local bin; bin=$(find_bin)
-  if [ -n "$bin" ] && [ -f "$dir/data/PG_VERSION" ] && ready; then
+  if [ -n "$bin" ] && running; then
     as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
   fi
 }
@@ -55,7 +60,7 @@ url() { echo "postgresql://postgres@127.0.0.1:$port/mlstore"; }
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  status) ready && echo running || { echo stopped; exit 1; } ;;
+  status) ours && ready && echo running || { echo stopped; exit 1; } ;;
   url) url ;;
   dir) echo "$dir" ;;
   *) echo "usage: $0 start|stop|status|url|dir" >&2; exit 2 ;;

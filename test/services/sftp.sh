@@ -19,10 +19,11 @@
 # naming HostName/Port/User/IdentityFile), home/.ssh/{known_hosts,config} (a HOME for pysftp,
 # whose known_hosts lookup ignores the port, so it also has a bare `127.0.0.1` line), files/ (the
 # served root, owned by the test user).
+# Port: MLSTORE_SFTP_PORT, else this checkout's slot (lib/ports.sh, published in .services/ports.env).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-dir="${MLSTORE_SERVICES_STATE:-/var/tmp/mlstore-services/$(printf %s "$root" | cksum | cut -d' ' -f1)}/sftp"
-port="${MLSTORE_SFTP_PORT:-55930}"
+. "$(dirname "$0")/lib/ports.sh"
+dir="$state/sftp"
+port=$(service_port MLSTORE_SFTP_PORT)
 host=127.0.0.1
 user="${MLSTORE_SFTP_USER:-mlstore-sftp}"
 sshd=/usr/sbin/sshd
@@ -97,7 +98,7 @@ start() {
   install
   setup
   if ! alive; then
-    if banner; then echo "port $port already serves something that is not our sshd" >&2; exit 1; fi
+    if port_listening "$port"; then echo "port $port already serves something that is not our sshd; set MLSTORE_SFTP_PORT" >&2; exit 1; fi
     # A root sshd needs its privilege-separation dir (Debian's unit creates it; we have no unit).
     mkdir -p /run/sshd && chmod 755 /run/sshd
     "$sshd" -t -f "$dir/sshd_config"

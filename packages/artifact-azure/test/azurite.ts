@@ -4,10 +4,11 @@
  * (MLSTORE_REQUIRE_SERVICES=1 turns a missing server into a failing case).
  */
 import { BlobServiceClient } from '@azure/storage-blob';
-import { requireService } from '@mlstore/testkit';
+import { requireService, servicePort } from '@mlstore/testkit';
 import { describe } from 'vitest';
 
-const port = process.env.MLSTORE_AZURITE_PORT ?? '55910';
+/** `MLSTORE_AZURITE_PORT`, published by the script in .services/ports.env. */
+const port = servicePort('MLSTORE_AZURITE_PORT');
 /** Azurite's published development-account key (documented by Microsoft, not a secret). */
 const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 

@@ -6,13 +6,13 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { greetsWith, requireService } from '@mlstore/testkit';
+import { greetsWith, requireService, servicePort } from '@mlstore/testkit';
 
 const script = join(dirname(fileURLToPath(import.meta.url)), '../../../test/services/ftp.sh');
 
-/** Port (env `MLSTORE_FTP_PORT`, default 55940) and credentials (the script's defaults). */
+/** Port (`MLSTORE_FTP_PORT`, published by the script in .services/ports.env) and credentials (the script's defaults). */
 export const FTP_HOST = '127.0.0.1';
-export const FTP_PORT = Number(process.env.MLSTORE_FTP_PORT ?? '55940');
+export const FTP_PORT = servicePort('MLSTORE_FTP_PORT');
 export const FTP_USER = process.env.MLSTORE_FTP_USER ?? 'mlstore';
 export const FTP_PASSWORD = process.env.MLSTORE_FTP_PASSWORD ?? 'mlstore-secret';
 

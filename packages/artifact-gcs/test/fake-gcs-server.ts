@@ -2,10 +2,10 @@
  * The fake-gcs-server of test/services/fake-gcs.sh for the integration suites: its endpoint, a
  * reachability probe, bucket creation, and the loud skip / hard failure when it is not running.
  */
-import { requireService } from '@mlstore/testkit';
+import { requireService, servicePort } from '@mlstore/testkit';
 
-/** Endpoint (env `MLSTORE_GCS_URL`, else the script's default port, `MLSTORE_GCS_PORT` or 55920). */
-export const FAKE_GCS_URL = process.env.MLSTORE_GCS_URL ?? `http://127.0.0.1:${process.env.MLSTORE_GCS_PORT ?? '55920'}`;
+/** Endpoint (env `MLSTORE_GCS_URL`, else port `MLSTORE_GCS_PORT`, published by the script in .services/ports.env). */
+export const FAKE_GCS_URL = process.env.MLSTORE_GCS_URL ?? `http://127.0.0.1:${servicePort('MLSTORE_GCS_PORT')}`;
 
 /** True when the emulator's JSON API answers. */
 export async function fakeGcsReachable(url = FAKE_GCS_URL): Promise<boolean> {

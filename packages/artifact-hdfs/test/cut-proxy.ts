@@ -17,7 +17,7 @@ export class CutProxy {
   /** Request lines (`METHOD /path?query`) forwarded so far. */
   readonly requests: string[] = [];
 
-  /** @param upstreams origins to front, e.g. `http://127.0.0.1:55951`. */
+  /** @param upstreams origins to front, e.g. the namenode's WebHDFS `http://127.0.0.1:<MLSTORE_HDFS_PORT + 1>`. */
   constructor(private readonly upstreams: string[]) {}
 
   /** Front origin of an upstream origin. */

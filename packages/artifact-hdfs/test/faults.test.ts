@@ -15,11 +15,11 @@ import { bigStream, expectMlflowError, expectRetryableMlflowError, readAll, reje
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HdfsArtifactRepository, loadKerberos, type HdfsArtifactRepositoryOptions } from '../src/index.js';
 import { CutProxy } from './cut-proxy.js';
-import { HTTPFS_AUTHORITY, HTTPFS_URL, WEBHDFS_AUTHORITY, WEBHDFS_URL, hdfsReachable, requireHdfs } from './hdfs-server.js';
+import { HDFS_PORT, HTTPFS_AUTHORITY, HTTPFS_URL, WEBHDFS_AUTHORITY, WEBHDFS_URL, hdfsReachable, requireHdfs } from './hdfs-server.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
-const DATANODE_URL = `http://127.0.0.1:${Number(process.env.MLSTORE_HDFS_PORT ?? '55950') + 3}`;
+const DATANODE_URL = `http://127.0.0.1:${HDFS_PORT + 3}`;
 const run = `mlstore-faults/${randomBytes(5).toString('hex')}`;
 const opts: HdfsArtifactRepositoryOptions = { user: 'mlstore', env: {} };
 

@@ -2,15 +2,16 @@
  * The MiniDFSCluster + HttpFS of test/services/hdfs.sh for the integration suites: their
  * addresses, a reachability probe, and the loud skip / hard failure when they are not running.
  */
-import { requireService } from '@mlstore/testkit';
+import { requireService, servicePort } from '@mlstore/testkit';
 
-const port = Number(process.env.MLSTORE_HDFS_PORT ?? '55950');
-/** The namenode's WebHDFS (`MLSTORE_HDFS_URL`, else the script's default port + 1). */
-export const WEBHDFS_URL = process.env.MLSTORE_HDFS_URL ?? `http://127.0.0.1:${port + 1}`;
-/** The HttpFS gateway (`MLSTORE_HDFS_HTTPFS_URL`, else port `MLSTORE_HDFS_HTTPFS_PORT` or 55960). */
-export const HTTPFS_URL = process.env.MLSTORE_HDFS_HTTPFS_URL ?? `http://127.0.0.1:${process.env.MLSTORE_HDFS_HTTPFS_PORT ?? '55960'}`;
+/** The namenode's RPC port (`MLSTORE_HDFS_PORT`, published by the script in .services/ports.env). */
+export const HDFS_PORT = servicePort('MLSTORE_HDFS_PORT');
+/** The namenode's WebHDFS (`MLSTORE_HDFS_URL`, else the RPC port + 1). */
+export const WEBHDFS_URL = process.env.MLSTORE_HDFS_URL ?? `http://127.0.0.1:${HDFS_PORT + 1}`;
+/** The HttpFS gateway (`MLSTORE_HDFS_HTTPFS_URL`, else port `MLSTORE_HDFS_HTTPFS_PORT`). */
+export const HTTPFS_URL = process.env.MLSTORE_HDFS_HTTPFS_URL ?? `http://127.0.0.1:${servicePort('MLSTORE_HDFS_HTTPFS_PORT')}`;
 /** hdfs:// address of the namenode RPC. */
-export const HDFS_RPC = `hdfs://127.0.0.1:${port}`;
+export const HDFS_RPC = `hdfs://127.0.0.1:${HDFS_PORT}`;
 /** `webhdfs://host:port` forms of the two gateways. */
 export const WEBHDFS_AUTHORITY = WEBHDFS_URL.replace(/^http:\/\//, '');
 export const HTTPFS_AUTHORITY = HTTPFS_URL.replace(/^http:\/\//, '');

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { expectMlflowError } from '@mlstore/testkit';
+import { expectMlflowError, servicePort } from '@mlstore/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HdfsArtifactRepository, loadKerberos, type HdfsArtifactRepositoryOptions } from '../src/index.js';
 
@@ -21,7 +21,7 @@ const MiB = 1024 * 1024;
 const services = join(import.meta.dirname, '..', '..', '..', 'test', 'services');
 const script = join(services, 'hdfs-kerberos.sh');
 const required = process.env.MLSTORE_REQUIRE_SERVICES === '1';
-const port = Number(process.env.MLSTORE_HDFS_KERBEROS_PORT ?? '31970');
+const port = servicePort('MLSTORE_HDFS_KERBEROS_PORT');
 const gateway = `127.0.0.1:${port + 1}`;
 const PRINCIPAL_USER = 'mlstore';
 const run = `mlstore-kerberos/${randomBytes(5).toString('hex')}`;

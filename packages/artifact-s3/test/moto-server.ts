@@ -3,10 +3,10 @@
  * it answers, fresh buckets, and the loud-skip / required-service rule of the house.
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { requireService } from '@mlstore/testkit';
+import { requireService, servicePort } from '@mlstore/testkit';
 
-/** The endpoint (env `MLSTORE_MOTO_URL`, else 127.0.0.1 on `MLSTORE_MOTO_PORT`, default 55900). */
-export const MOTO_URL = process.env.MLSTORE_MOTO_URL ?? `http://127.0.0.1:${process.env.MLSTORE_MOTO_PORT ?? '55900'}`;
+/** The endpoint (env `MLSTORE_MOTO_URL`, else 127.0.0.1 on `MLSTORE_MOTO_PORT`, published by the script in .services/ports.env). */
+export const MOTO_URL = process.env.MLSTORE_MOTO_URL ?? `http://127.0.0.1:${servicePort('MLSTORE_MOTO_PORT')}`;
 
 /** The env an MLflow user would set to reach moto (moto accepts any credentials). */
 export const MOTO_ENV: NodeJS.ProcessEnv = {

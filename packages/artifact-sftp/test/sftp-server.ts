@@ -6,12 +6,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { greetsWith, requireService } from '@mlstore/testkit';
+import { greetsWith, requireService, servicePort } from '@mlstore/testkit';
 import type { SftpArtifactRepositoryOptions } from '../src/index.js';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
 export const SFTP_HOST = '127.0.0.1';
-export const SFTP_PORT = Number(process.env.MLSTORE_SFTP_PORT ?? '55930');
+/** `MLSTORE_SFTP_PORT`, published by the script in .services/ports.env. */
+export const SFTP_PORT = servicePort('MLSTORE_SFTP_PORT');
 
 /** The state dir of test/services/sftp.sh (env `MLSTORE_SFTP_DIR` overrides). */
 export const SFTP_DIR = process.env.MLSTORE_SFTP_DIR ?? execFileSync('bash', [join(repoRoot, 'test/services/sftp.sh'), 'dir'], { encoding: 'utf8' }).trim();

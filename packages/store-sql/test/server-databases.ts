@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, it } from 'vitest';
+import { servicePort } from '@mlstore/testkit';
 import { parseSqlUri } from '../src/index.js';
 
 /** A server dialect under test: its name and a factory of URIs of fresh, empty databases. */
@@ -8,9 +9,10 @@ export interface ServerDatabase {
   uri(): Promise<string>;
 }
 
+// The servers of test/services/{postgres,mariadb}.sh, on the ports they publish in .services/ports.env.
 const DEFAULTS = {
-  postgresql: process.env['MLSTORE_POSTGRES_URL'] ?? 'postgresql://postgres@127.0.0.1:55432/mlstore',
-  mysql: process.env['MLSTORE_MYSQL_URL'] ?? 'mysql://mlstore:mlstore@127.0.0.1:53306/mlstore',
+  postgresql: process.env['MLSTORE_POSTGRES_URL'] ?? `postgresql://postgres@127.0.0.1:${servicePort('MLSTORE_PG_PORT')}/mlstore`,
+  mysql: process.env['MLSTORE_MYSQL_URL'] ?? `mysql://mlstore:mlstore@127.0.0.1:${servicePort('MLSTORE_MYSQL_PORT')}/mlstore`,
 } as const;
 
 const required = process.env['MLSTORE_REQUIRE_SERVICES'] === '1';
