@@ -1,8 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerLocalArtifactRepository } from '@mlstore/artifact-local';
 import {
+  createArtifactRepositoryRegistry,
   MemoryTrackingStore,
   isMlflowError,
   migrateStore,
@@ -112,3 +114,58 @@ function describeMigration(name: string, makeSource: () => Promise<PortableStore
 
 describeMigration('memory store', async () => new MemoryTrackingStore({ artifactRoot: join(dir, 'memory-artifacts') }));
 describeMigration('file store (mlruns) written by FileTrackingStore', async () => FileTrackingStore.open(join(dir, `mlruns-${n++}`)));
+
+describe('an mlruns with exact duplicate metric lines (as MLflow 3.18 log_model leaves them), and --copy-artifacts', () => {
+  const artifacts = registerLocalArtifactRepository(createArtifactRepositoryRegistry());
+  const resolve = (uri: string) => artifacts.resolve(uri);
+
+  async function smallMlruns(root: string) {
+    const store = await FileTrackingStore.open(root);
+    opened.push(store);
+    const e = await store.createExperiment('dups');
+    const run = await store.createRun({ experimentId: e });
+    const id = run.info.run_id;
+    await store.logBatch(id, { metrics: [0, 1, 2].map((s) => ({ key: 'loss', value: 1 / (s + 1), timestamp: 1_700_000_000_000 + s, step: s })) });
+    const repo = await resolve(run.info.artifact_uri);
+    await repo.writeArtifact('model/MLmodel', 'flavors: {}\n');
+    await repo.writeArtifact('plot.bin', Buffer.alloc(300_000, 7));
+    return { store, e, id };
+  }
+
+  it('a hand-made duplicate line migrates into SQLite, verified, with the fold reported', async () => {
+    const root = join(dir, `mlruns-dups-${n++}`);
+    const { store, e, id } = await smallMlruns(root);
+    const file = join(root, e, id, 'metrics', 'loss');
+    appendFileSync(file, readFileSync(file, 'utf8').split('\n')[0] + '\n');
+    expect((await store.getMetricHistory(id, 'loss')).items).toHaveLength(4);
+    const target = await sqlite();
+    opened.push(target);
+    const report = await migrateStore(store, target);
+    expect(report.verification?.ok).toBe(true);
+    expect(report.verification?.source).toMatchObject({ metricValues: 3, duplicateMetricValues: 1 });
+    expect(report.verification?.target).toMatchObject({ metricValues: 3, duplicateMetricValues: 0 });
+    expect((await target.getMetricHistory(id, 'loss')).items).toHaveLength(3);
+    // Artifacts were left alone; the target points at the mlruns.
+    expect(report.artifacts).toMatchObject({ copied: false, sourceLocations: [`file://${root}`] });
+    expect((await target.getRun(id)).info.artifact_uri).toBe(`file://${root}/${e}/${id}/artifacts`);
+  });
+
+  it("copies artifacts into a file-store target's own root, verified, and the copy survives the source", async () => {
+    const root = join(dir, `mlruns-art-${n++}`);
+    const { store, e, id } = await smallMlruns(root);
+    const targetRoot = join(dir, `mlruns-target-${n++}`);
+    const target = await FileTrackingStore.open(targetRoot);
+    opened.push(target);
+    const report = await migrateStore(store, target, { copyArtifacts: { resolve } });
+    expect(report.verification?.ok).toBe(true);
+    expect(report.artifacts).toMatchObject({ copied: true, destination: `file://${targetRoot}`, files: 2, bytes: 300_000 + 12, runs: { copied: 1, skipped: 0, inPlace: 0 } });
+    expect((await target.getExperiment(e)).artifact_location).toBe(`file://${targetRoot}/${e}`);
+    expect((await target.getRun(id)).info.artifact_uri).toBe(`file://${targetRoot}/${e}/${id}/artifacts`);
+    rmSync(root, { recursive: true });
+    const copy = await resolve((await target.getRun(id)).info.artifact_uri);
+    expect((await copy.listArtifacts()).map((f) => f.path).sort()).toEqual(['model', 'plot.bin']);
+    expect(readdirSync(join(targetRoot, e, id, 'artifacts', 'model'))).toEqual(['MLmodel']);
+    const again = await migrateStore(target, await sqlite(), { copyArtifacts: { resolve, destination: join(dir, `again-${n++}`) } });
+    expect(again.artifacts.files).toBe(2);
+  });
+});

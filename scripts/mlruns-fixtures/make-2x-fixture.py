@@ -42,7 +42,7 @@ BUILD_ROOT = "/tmp/mlstore-mlruns-2x-build/mlruns"
 T0 = 1_600_000_000_000  # 2020-09-13T12:26:40Z: every scenario time is an offset from here
 SEED = 20_170_200
 
-# The searches whose results are recorded (same JSON shape as test/interop/scenario.ts `Queries`).
+# The searches whose results are recorded (same JSON shape as @mlstore/testkit's `Queries`, packages/testkit/src/dump/).
 QUERIES = {
     "runs": [
         {
@@ -198,7 +198,7 @@ def fill(root):
 
 
 def normalize(dump):
-    """Sorts what MLflow does not order (as test/interop/store-dump.ts normalizeDump) for stable diffs."""
+    """Sorts what MLflow does not order (as @mlstore/testkit's normalizeDump) for stable diffs."""
     by_key = lambda items: sorted(items, key=lambda i: i["key"])  # noqa: E731
     inputs = lambda items: sorted(  # noqa: E731
         ({"dataset": i["dataset"], "tags": by_key(i["tags"])} for i in items),

@@ -8,13 +8,21 @@
  * `encodeNumber`); the dumps spell them the same way.
  */
 
-/** A double as it travels in JSON: finite numbers as themselves, the rest (and -0) as strings. */
-export type JsonNumber = number | 'NaN' | 'Infinity' | '-Infinity' | '-0';
+import {
+  decodeNumber,
+  encodeNumber,
+  type ExperimentQuery,
+  type JsonNumber,
+  type Queries,
+  type RunQuery,
+  type ScenarioDataset,
+  type ScenarioKeyValue,
+  type ViewTypeName,
+} from '@mlstore/testkit';
 
-export interface ScenarioKeyValue {
-  key: string;
-  value: string;
-}
+// The shapes both dumps share live in @mlstore/testkit (store-file's own tests read them too).
+export { decodeNumber, encodeNumber };
+export type { ExperimentQuery, JsonNumber, Queries, RunQuery, ScenarioDataset, ScenarioKeyValue, ViewTypeName };
 
 export interface ScenarioMetric {
   key: string;
@@ -24,15 +32,6 @@ export interface ScenarioMetric {
   /** MLflow 3 metric fields; both or neither (the file store writes them as two extra line fields). */
   dataset_name?: string;
   dataset_digest?: string;
-}
-
-export interface ScenarioDataset {
-  name: string;
-  digest: string;
-  source_type: string;
-  source: string;
-  schema?: string;
-  profile?: string;
 }
 
 export interface ScenarioDatasetInput {
@@ -54,47 +53,9 @@ export type ScenarioOp =
   | { op: 'restore_experiment'; experiment: string }
   | { op: 'log_inputs'; run: string; datasets: ScenarioDatasetInput[] };
 
-export type ViewTypeName = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
-
-/** A search_runs call; experiments by name. `max_results` is the page size (readers follow tokens). */
-export interface RunQuery {
-  name: string;
-  experiments: string[];
-  filter: string;
-  order_by: string[];
-  view: ViewTypeName;
-  max_results: number;
-}
-
-/** A search_experiments call; readers follow page tokens. */
-export interface ExperimentQuery {
-  name: string;
-  filter: string;
-  order_by: string[];
-  view: ViewTypeName;
-  max_results: number;
-}
-
-export interface Queries {
-  runs: RunQuery[];
-  experiments: ExperimentQuery[];
-}
-
 export interface Scenario {
   ops: ScenarioOp[];
   queries: Queries;
-}
-
-export function encodeNumber(value: number): JsonNumber {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Infinity) return 'Infinity';
-  if (value === -Infinity) return '-Infinity';
-  if (Object.is(value, -0)) return '-0'; // JSON.stringify(-0) is "0"
-  return value;
-}
-
-export function decodeNumber(value: JsonNumber): number {
-  return typeof value === 'number' ? value : Number(value);
 }
 
 /** 2024-04-24T22:13:20Z: every run and metric timestamp is an offset from here. */

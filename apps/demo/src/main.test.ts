@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -94,6 +94,41 @@ describe('mlstore CLI', () => {
     const bad = await run(['migrate', '--from', uri, '--to', 'gopher://x']);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain("Currently registered schemes are: ['', 'file', 'http', 'https', 'mariadb', 'mysql', 'postgres', 'postgresql', 'sqlite']");
+  });
+
+  it('migrate: artifacts are NOT moved by default and the summary says where they live; --copy-artifacts copies them', async () => {
+    const { uri, artifacts } = await sqliteSource(3);
+    const src = await SqlTrackingStore.open(uri, { artifactRoot: artifacts });
+    const [first] = (await src.searchRuns({ experimentIds: ['1'], maxResults: 1 })).items;
+    const runId = first?.info.run_id as string;
+    await src.close();
+    mkdirSync(join(artifacts, '1', runId, 'artifacts'), { recursive: true });
+    writeFileSync(join(artifacts, '1', runId, 'artifacts', 'model.pkl'), 'weights');
+
+    const plain = await run(['migrate', '--from', uri, '--to', `sqlite:///${join(dir, `dst-${n++}.db`)}`]);
+    expect(plain.code).toBe(0);
+    expect(plain.out).toContain(`artifacts     NOT moved (no --copy-artifacts): they still live in ${artifacts}; the target's runs point there, so keep it`);
+
+    const usage = await run(['migrate', '--from', uri, '--to', `sqlite:///${join(dir, `dst-${n++}.db`)}`, '--artifacts-to', '/x']);
+    expect(usage.code).toBe(2);
+    expect(usage.err).toContain('--artifacts-to needs --copy-artifacts.');
+    const unknown = await run(['migrate', '--from', uri, '--to', `sqlite:///${join(dir, `dst-${n++}.db`)}`, '--copy-artifacts', '--artifacts-to', 'gopher://x/y']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toContain('INVALID_PARAMETER_VALUE');
+
+    const to = `sqlite:///${join(dir, `dst-${n++}.db`)}`;
+    const dest = join(dir, `copied-${n++}`);
+    const copied = await run(['migrate', '--from', uri, '--to', to, '--copy-artifacts', '--artifacts-to', dest]);
+    expect(copied.err).toBe('');
+    expect(copied.code).toBe(0);
+    expect(copied.out).toContain(`artifacts     1 files (7 bytes) copied to ${dest}, SHA-256 verified: runs 3 copied, 0 skipped (already copied); logged models 0 copied, 0 skipped (already copied)`);
+    expect(readFileSync(join(dest, '1', runId, 'artifacts', 'model.pkl'), 'utf8')).toBe('weights');
+    const target = await SqlTrackingStore.open(to);
+    expect((await target.getRun(runId)).info.artifact_uri).toBe(join(dest, '1', runId, 'artifacts'));
+    expect((await target.getExperiment('1')).artifact_location).toBe(join(dest, '1'));
+    await target.close();
+    const again = await run(['migrate', '--from', uri, '--to', to, '--copy-artifacts', '--artifacts-to', dest, '--json']);
+    expect((JSON.parse(again.out) as { artifacts: { runs: unknown; files: number } }).artifacts).toMatchObject({ runs: { copied: 0, skipped: 3, inPlace: 0 }, files: 0 });
   });
 
   it('gc: removes deleted runs and their artifacts, printing MLflow\'s lines', async () => {

@@ -12,5 +12,6 @@ export * from './memory/index.js';
 export * from './maintenance.js';
 export * from './garbage-collect.js';
 export * from './migrate-store.js';
+export * from './migrate-artifacts.js';
 export * from './verify-migration.js';
 export * from './rest/index.js';

@@ -41,6 +41,8 @@ export type ImportOutcome = 'created' | 'exists';
  * and idempotent on the entity id.
  */
 export interface PortableStore extends AbstractStore {
+  /** The default artifact root: where new experiments' artifact locations go (`migrate --copy-artifacts` copies there). */
+  readonly artifactRoot?: string;
   /** Every experiment, active and deleted, with tags (ascending id order not required). */
   exportExperiments(opts?: CallOptions): AsyncIterable<Experiment>;
   /** Every run of the experiment, active and deleted. */

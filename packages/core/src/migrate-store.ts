@@ -4,6 +4,7 @@ import { throwIfAborted } from './base-store.js';
 import { ViewType, type Experiment } from './entities.js';
 import { MlflowError } from './errors.js';
 import type { ImportOutcome, PortableStore } from './maintenance.js';
+import { ArtifactMover, artifactRootOf, emptyArtifactReport, type ArtifactCopyOptions, type ArtifactMigrationReport } from './migrate-artifacts.js';
 import { verifyMigration, type MigrationMismatch, type MigrationVerification } from './verify-migration.js';
 
 /** Which part of a migration is running. */
@@ -33,6 +34,8 @@ export interface MigrationReport {
   experiments: ImportTally;
   runs: ImportTally;
   loggedModels: ImportTally;
+  /** Artifacts copied (`copyArtifacts`), or left where the source keeps them (`copied: false`). */
+  artifacts: ArtifactMigrationReport;
   /** Absent when verification was turned off. */
   verification?: MigrationVerification;
 }
@@ -45,6 +48,12 @@ export interface MigrateStoreOptions extends CallOptions {
   concurrency?: number;
   /** Compare source and target at the end ({@link verifyMigration}). Default true. */
   verify?: boolean;
+  /**
+   * Copy every run's and logged model's artifacts (checked by SHA-256) and point the target's
+   * experiments, runs and models at the copies. Default: artifacts stay where they are and the
+   * target points there, as after MLflow's own migration.
+   */
+  copyArtifacts?: ArtifactCopyOptions;
 }
 
 /** The INVALID_STATE error of a migration whose verification failed; carries the full report. */
@@ -127,7 +136,13 @@ async function forEachConcurrent<T>(items: AsyncIterable<T>, limit: number, call
  * experiment `0` is kept as it is. At the end, unless `verify: false`, {@link verifyMigration}
  * compares counts and a SHA-256 of every metric series.
  *
+ * Artifacts stay where they are unless `copyArtifacts` is given: then each run's and model's
+ * files are copied and checked before the entity is imported pointing at the copy (an entity in
+ * the target is one whose artifacts are complete; a resume does not copy them again).
+ *
  * @throws MigrationVerificationError (INVALID_STATE) when verification finds a mismatch
+ * @throws INVALID_STATE when a copied artifact reads back with another SHA-256
+ * @throws INVALID_PARAMETER_VALUE when `copyArtifacts` has no destination and the target no artifact root
  * @throws CANCELLED when `signal` aborts (what was copied stays; rerun to finish)
  * @throws whatever an import throws, e.g. RESOURCE_ALREADY_EXISTS for an experiment name taken by
  *   another experiment in the target, INVALID_PARAMETER_VALUE for an id the target cannot store
@@ -135,14 +150,18 @@ async function forEachConcurrent<T>(items: AsyncIterable<T>, limit: number, call
 export async function migrateStore(source: PortableStore, target: PortableStore, options: MigrateStoreOptions = {}): Promise<MigrationReport> {
   const call: CallOptions = options.signal ? { signal: options.signal } : {};
   const limit = Math.max(1, Math.floor(options.concurrency ?? 4));
-  const report: MigrationReport = { experiments: tally(), runs: tally(), loggedModels: tally() };
   const emit = options.onProgress ?? (() => {});
   throwIfAborted(call);
+  const destination = options.copyArtifacts ? (options.copyArtifacts.destination ?? target.artifactRoot) : undefined;
+  if (options.copyArtifacts && !destination) throw MlflowError.invalidParameter('The target store has no default artifact root: give the destination of the artifacts.');
 
   emit({ phase: 'counting', done: 0, overallDone: 0 });
   const experiments: Experiment[] = [];
   for await (const e of source.exportExperiments(call)) experiments.push(e);
   experiments.sort((a, b) => compareIds(a.experiment_id, b.experiment_id));
+  const sourceLocations = [...new Set(experiments.map(artifactRootOf))].sort();
+  const mover = options.copyArtifacts && destination ? new ArtifactMover(target, { ...options.copyArtifacts, destination }, sourceLocations, call) : undefined;
+  const report: MigrationReport = { experiments: tally(), runs: tally(), loggedModels: tally(), artifacts: mover?.report ?? emptyArtifactReport(sourceLocations) };
   let runTotal = 0;
   let modelTotal = 0;
   for (const [i, e] of experiments.entries()) {
@@ -161,20 +180,20 @@ export async function migrateStore(source: PortableStore, target: PortableStore,
   for (const [i, e] of experiments.entries()) {
     await setImmediate();
     throwIfAborted(call);
-    record(report.experiments, await target.importExperiment(e, call));
+    record(report.experiments, await target.importExperiment(mover ? mover.experiment(e) : e, call));
     emit({ phase: 'experiments', done: i + 1, total: experiments.length, overallDone, overallTotal });
   }
   let runsDone = 0;
   for (const e of experiments) {
     await forEachConcurrent(source.exportRuns(e.experiment_id, call), limit, call, async (run) => {
-      record(report.runs, await target.importRun(run, call));
+      record(report.runs, await (mover ? mover.importRun(run) : target.importRun(run, call)));
       emit({ phase: 'runs', done: ++runsDone, total: runTotal, overallDone, overallTotal });
     });
   }
   let modelsDone = 0;
   for (const e of experiments) {
     await forEachConcurrent(source.exportLoggedModels(e.experiment_id, call), limit, call, async (model) => {
-      record(report.loggedModels, await target.importLoggedModel(model, call));
+      record(report.loggedModels, await (mover ? mover.importLoggedModel(model) : target.importLoggedModel(model, call)));
       emit({ phase: 'logged-models', done: ++modelsDone, total: modelTotal, overallDone, overallTotal });
     });
   }

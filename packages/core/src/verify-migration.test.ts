@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryTrackingStore } from './memory/index.js';
-import { canonicalMetricValue, MAX_STORED_DOUBLE, metricSeriesHash, verifyMigration } from './verify-migration.js';
+import type { PortableStore, RunExport } from './maintenance.js';
+import { canonicalMetricValue, foldDuplicateMetrics, MAX_STORED_DOUBLE, metricSeriesHash, verifyMigration } from './verify-migration.js';
 
 const point = (value: number, timestamp = 1, step = 0) => ({ value, timestamp, step });
 
@@ -24,6 +25,33 @@ describe('metricSeriesHash', () => {
     expect(metricSeriesHash([])).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
   });
 });
+
+describe('foldDuplicateMetrics', () => {
+  it('keeps one of each (key, timestamp, step, stored value), as a SQL primary key does', () => {
+    const m = (key: string, value: number, timestamp = 1, step = 0) => ({ key, value, timestamp, step });
+    const values = [m('loss', 1), m('loss', 1), m('loss', 1, 2), m('loss', 1, 2, 1), m('acc', 1), m('loss', NaN), m('loss', NaN), m('loss', Infinity), m('loss', MAX_STORED_DOUBLE), m('loss', -0), m('loss', 0)];
+    const { distinct, folded } = foldDuplicateMetrics(values);
+    expect(folded).toBe(4);
+    expect(distinct).toEqual([m('loss', 1), m('loss', 1, 2), m('loss', 1, 2, 1), m('acc', 1), m('loss', NaN), m('loss', Infinity), m('loss', -0)]);
+  });
+});
+
+/**
+ * The source as an mlruns folder written by MLflow's `pyfunc.log_model` reads: every metric of
+ * `runId` appears twice (log_model re-appends the run's metric lines), which no SQL store can hold.
+ */
+function withRepeatedMetrics(store: PortableStore, runId: string): PortableStore {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop !== 'exportRuns') return Reflect.get(target, prop, receiver) as unknown;
+      return async function* (experimentId: string) {
+        for await (const r of target.exportRuns(experimentId)) {
+          yield r.info.run_id === runId ? ({ ...r, metrics: [...r.metrics, ...r.metrics.map((x) => ({ ...x }))] } satisfies RunExport) : r;
+        }
+      };
+    },
+  });
+}
 
 describe('verifyMigration', () => {
   async function pair() {
@@ -49,6 +77,19 @@ describe('verifyMigration', () => {
     expect(v.ok).toBe(true);
     expect(v.source).toEqual(v.target);
     expect(v.source).toMatchObject({ experiments: 2, experimentTags: 1, runs: 1, params: 1, tags: 1, metricValues: 3, metricSeries: 1, loggedModels: 1, loggedModelParams: 1 });
+  });
+
+  it('folds exact repeats of a metric entry in the source and says how many', async () => {
+    const { source, target, run } = await pair();
+    const v = await verifyMigration(withRepeatedMetrics(source, run), target);
+    expect(v.mismatches).toEqual([]);
+    expect(v.ok).toBe(true);
+    expect(v.source).toMatchObject({ metricValues: 3, duplicateMetricValues: 3 });
+    expect(v.target).toMatchObject({ metricValues: 3, duplicateMetricValues: 0 });
+    // A repeat is not a licence to lose a distinct value.
+    await source.logBatch(run, { metrics: [{ key: 'loss', value: 7, timestamp: 3, step: 2 }] });
+    const lost = await verifyMigration(withRepeatedMetrics(source, run), target);
+    expect(lost.mismatches.map((m) => `${m.entity}:${m.field}`)).toEqual(['run:metricValues', 'metric-series:sha256']);
   });
 
   it('reports every difference: values, counts, lifecycle, extra and missing entities', async () => {

@@ -14,8 +14,14 @@ export interface MigrationCounts {
   deletedRuns: number;
   params: number;
   tags: number;
-  /** Every stored metric value (whole histories). */
+  /** Distinct stored metric values (whole histories; exact repeats counted once, see below). */
   metricValues: number;
+  /**
+   * Exact repeats folded out of `metricValues`: entries equal to another of the same run in key,
+   * timestamp, step and value (as stored: {@link canonicalMetricValue}). A file store keeps them
+   * (MLflow's `log_model` re-appends a run's metrics); SQL stores hold each once (primary key).
+   */
+  duplicateMetricValues: number;
   /** Distinct (run, metric key) pairs. */
   metricSeries: number;
   datasetInputs: number;
@@ -26,7 +32,10 @@ export interface MigrationCounts {
   deletedLoggedModels: number;
   loggedModelParams: number;
   loggedModelTags: number;
+  /** Distinct logged-model metric entries (model, key, timestamp, step, run: SQL's primary key). */
   loggedModelMetrics: number;
+  /** Logged-model metric entries folded out of `loggedModelMetrics` as repeats of that key. */
+  duplicateLoggedModelMetrics: number;
 }
 
 /** One difference between source and target. */
@@ -93,25 +102,51 @@ export function metricSeriesHash(values: readonly Pick<Metric, 'value' | 'timest
   return createHash('sha256').update(buf).digest('hex');
 }
 
+/** Identity of a run's metric value as a SQL store's primary key sees it (key, timestamp, step, stored value). */
+function metricValueIdentity(m: Pick<Metric, 'key' | 'value' | 'timestamp' | 'step'>): string {
+  const v = canonicalMetricValue(m.value);
+  return `${m.key}\u0000${m.timestamp}\u0000${m.step ?? 0}\u0000${Number.isNaN(v) ? 'NaN' : v}`;
+}
+
+/**
+ * The metric values of one run as a store with MLflow's SQL primary key holds them: exact repeats
+ * (same key, timestamp, step and value made canonical by {@link canonicalMetricValue}) kept once,
+ * first occurrence first. `folded` is how many entries were dropped.
+ */
+export function foldDuplicateMetrics<M extends Pick<Metric, 'key' | 'value' | 'timestamp' | 'step'>>(values: readonly M[]): { distinct: M[]; folded: number } {
+  const seen = new Set<string>();
+  const distinct: M[] = [];
+  for (const m of values) {
+    const id = metricValueIdentity(m);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    distinct.push(m);
+  }
+  return { distinct, folded: values.length - distinct.length };
+}
+
 /** Counts of an empty store. */
 export function emptyMigrationCounts(): MigrationCounts {
   return {
     experiments: 0, deletedExperiments: 0, experimentTags: 0, runs: 0, deletedRuns: 0, params: 0, tags: 0,
-    metricValues: 0, metricSeries: 0, datasetInputs: 0, inputTags: 0, modelInputs: 0, modelOutputs: 0,
-    loggedModels: 0, deletedLoggedModels: 0, loggedModelParams: 0, loggedModelTags: 0, loggedModelMetrics: 0,
+    metricValues: 0, duplicateMetricValues: 0, metricSeries: 0, datasetInputs: 0, inputTags: 0, modelInputs: 0, modelOutputs: 0,
+    loggedModels: 0, deletedLoggedModels: 0, loggedModelParams: 0, loggedModelTags: 0, loggedModelMetrics: 0, duplicateLoggedModelMetrics: 0,
   };
 }
 
 interface RunDigest {
   counts: Record<'params' | 'tags' | 'metricValues' | 'datasetInputs' | 'inputTags' | 'modelInputs' | 'modelOutputs', number>;
+  /** Exact repeats folded out of `counts.metricValues` (not compared: a file store keeps them, SQL cannot). */
+  duplicates: number;
   lifecycle: string;
   deletedTime: number | null;
   series: Map<string, string>;
 }
 
 function digestRun(run: RunExport): RunDigest {
+  const { distinct, folded } = foldDuplicateMetrics(run.metrics);
   const byKey = new Map<string, Metric[]>();
-  for (const m of run.metrics) {
+  for (const m of distinct) {
     const list = byKey.get(m.key);
     if (list) list.push(m);
     else byKey.set(m.key, [m]);
@@ -122,12 +157,13 @@ function digestRun(run: RunExport): RunDigest {
     counts: {
       params: run.params.length,
       tags: run.tags.length,
-      metricValues: run.metrics.length,
+      metricValues: distinct.length,
       datasetInputs: run.inputs.dataset_inputs.length,
       inputTags: run.inputs.dataset_inputs.reduce((n, d) => n + (d.tags?.length ?? 0), 0),
       modelInputs: run.inputs.model_inputs.length,
       modelOutputs: run.outputs.model_outputs.length,
     },
+    duplicates: folded,
     lifecycle: run.info.lifecycle_stage,
     deletedTime: run.info.lifecycle_stage === LifecycleStage.DELETED ? (run.deletedTime ?? null) : null,
     series,
@@ -136,12 +172,17 @@ function digestRun(run: RunExport): RunDigest {
 
 interface ModelDigest {
   counts: Record<'loggedModelParams' | 'loggedModelTags' | 'loggedModelMetrics', number>;
+  duplicates: number;
   deleted: boolean;
 }
 
 function digestModel(m: LoggedModelExport): ModelDigest {
+  const { info, data } = m.model;
+  // MLflow's logged_model_metrics key: (model, name, timestamp, step, run); the value is not part of it.
+  const keys = new Set(data.metrics.map((x) => `${x.key}\u0000${x.timestamp}\u0000${x.step ?? 0}\u0000${x.run_id || info.source_run_id || ''}`));
   return {
-    counts: { loggedModelParams: m.model.data.params.length, loggedModelTags: m.model.info.tags.length, loggedModelMetrics: m.model.data.metrics.length },
+    counts: { loggedModelParams: data.params.length, loggedModelTags: info.tags.length, loggedModelMetrics: keys.size },
+    duplicates: data.metrics.length - keys.size,
     deleted: m.deleted,
   };
 }
@@ -161,6 +202,7 @@ function addRun(c: MigrationCounts, d: RunDigest): void {
   c.runs++;
   if (d.lifecycle === LifecycleStage.DELETED) c.deletedRuns++;
   for (const [k, v] of Object.entries(d.counts)) c[k as keyof RunDigest['counts']] += v;
+  c.duplicateMetricValues += d.duplicates;
   c.metricSeries += d.series.size;
 }
 
@@ -168,6 +210,7 @@ function addModel(c: MigrationCounts, d: ModelDigest): void {
   c.loggedModels++;
   if (d.deleted) c.deletedLoggedModels++;
   for (const [k, v] of Object.entries(d.counts)) c[k as keyof ModelDigest['counts']] += v;
+  c.duplicateLoggedModelMetrics += d.duplicates;
 }
 
 function addExperiment(c: MigrationCounts, e: Experiment): void {
@@ -188,6 +231,8 @@ export interface VerifyMigrationOptions extends CallOptions {
  * with the same name, lifecycle stage and tag count; each run with the same lifecycle stage,
  * deletion time and counts (params, tags, metric values, dataset inputs and their tags, model
  * inputs and outputs) and the same SHA-256 of every metric series ({@link metricSeriesHash});
+ * metric values are compared as a SQL store can hold them, exact repeats folded
+ * ({@link foldDuplicateMetrics}; how many is reported in `duplicateMetricValues`, not compared);
  * each logged model with the same deleted flag and param/tag/metric counts. Runs or models of a
  * migrated experiment that exist only in the target are mismatches too.
  *

@@ -51,7 +51,8 @@ function badId(kind: string, id: string): MlflowError {
 /**
  * Whole-entity export/import (for `migrate`) and hard deletes (for `gc`) on an mlruns tree.
  * An imported entity becomes visible when its meta.yaml appears, which is written last; a folder
- * without meta.yaml (an interrupted import) is removed and rebuilt on the next attempt.
+ * without meta.yaml (an interrupted import) is emptied (but for its `artifacts/`) and rebuilt on the
+ * next attempt.
  */
 export class FilePortability {
   constructor(
@@ -135,9 +136,15 @@ export class FilePortability {
   }
 
   /** Target folder of an imported entity, or 'exists'; half-written leftovers are cleared. */
+  /**
+   * The folder to import into, emptied of an interrupted import's files — except `artifacts/`,
+   * which the import does not write: `migrate --copy-artifacts` puts a run's (or model's) files
+   * there before importing it when the destination is this store's own root.
+   */
   private async target(dir: string): Promise<string | 'exists'> {
     if (existsSync(join(dir, META))) return 'exists';
-    await fs.rm(dir, { recursive: true, force: true });
+    const entries = await fs.readdir(dir).catch(() => [] as string[]);
+    for (const name of entries) if (name !== ARTIFACTS) await fs.rm(join(dir, name), { recursive: true, force: true });
     await fs.mkdir(dir, { recursive: true });
     return dir;
   }

@@ -2,8 +2,9 @@
  * Reading an `mlruns` folder written by MLflow 2.x: the fixture in ./fixtures/mlruns-2x was made by
  * MLflow 2.17.2's own FileStore (scripts/mlruns-fixtures/make-2x-fixture.py), and
  * ./fixtures/mlruns-2x.expected.json holds what MLflow 2.17.2's MlflowClient read back from it. Our
- * store opens a scratch copy and must report exactly the same (same dump shape and comparison as the
- * interop tests in test/; MLflow 3.18 reading the same fixture is checked in test/file-interop.test.ts).
+ * store opens a scratch copy and must report exactly the same (the dump shape and comparison of
+ * @mlstore/testkit, shared with the interop tests in test/; MLflow 3.18 reading the same fixture is
+ * checked in test/file-interop.test.ts).
  *
  * The fixture has 2.x-era content: experiment meta.yaml without the 3.x keys, a deleted experiment
  * in .trash (whose meta.yaml carries its tags, as MLflow writes on delete), finished/failed/killed/
@@ -16,9 +17,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copy2xFixture, load2xExpected } from '../../../test/interop/file-fixture.js';
-import { dumpStore, normalizeDump, type Dump, type DumpRun } from '../../../test/interop/store-dump.js';
+import { dumpStore, normalizeDump, type Dump, type DumpRun } from '@mlstore/testkit';
 import { FileTrackingStore } from '../src/index.js';
+import { copy2xFixture, load2xExpected } from './fixture-2x.js';
 
 /** Every file's bytes and every folder, by relative path: to prove reading changes nothing. */
 function rawTree(root: string, rel = '', out: Record<string, string> = {}): Record<string, string> {

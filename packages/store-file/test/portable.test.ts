@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { garbageCollect, LoggedModelStatus, migrateStore, MemoryTrackingStore } from '@mlstore/core';
@@ -62,6 +62,24 @@ describe('file store as a migration source and target', () => {
     expect(existsSync(join(root, exp, 'meta.yaml'))).toBe(true);
     const runs = await target.searchRuns({ experimentIds: [exp], orderBy: ['params.lr DESC'] });
     expect(runs.items.map((r) => r.data.params[0]?.value)).toEqual(['0.4', '0.3', '0.2', '0.1', '0']);
+  });
+
+  it("an interrupted import's folder is rebuilt, keeping the artifacts/ copied into it before the import", async () => {
+    const source = await FileTrackingStore.open(join(tmp(), 'src'));
+    const { exp } = await fill(source);
+    const root = join(tmp(), 'dst');
+    const target = await FileTrackingStore.open(root);
+    for await (const e of source.exportExperiments()) await target.importExperiment(e);
+    const [run] = (await source.searchRuns({ experimentIds: [exp], maxResults: 1 })).items;
+    const id = run?.info.run_id as string;
+    // What a kill in the middle of an import leaves (no meta.yaml), plus what `migrate --copy-artifacts` put there first.
+    mkdirSync(join(root, exp, id, 'metrics'), { recursive: true });
+    writeFileSync(join(root, exp, id, 'metrics', 'stale'), '1 2 3\n');
+    mkdirSync(join(root, exp, id, 'artifacts', 'model'), { recursive: true });
+    writeFileSync(join(root, exp, id, 'artifacts', 'model', 'MLmodel'), 'flavors: {}\n');
+    for await (const r of source.exportRuns(exp)) if (r.info.run_id === id) expect(await target.importRun(r)).toBe('created');
+    expect(readdirSync(join(root, exp, id, 'metrics'))).toEqual(['loss']);
+    expect(readFileSync(join(root, exp, id, 'artifacts', 'model', 'MLmodel'), 'utf8')).toBe('flavors: {}\n');
   });
 });
 

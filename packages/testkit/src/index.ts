@@ -1,3 +1,4 @@
 export * from './tracking/index.js';
 export * from './artifacts/index.js';
 export * from './faults/index.js';
+export * from './dump/index.js';

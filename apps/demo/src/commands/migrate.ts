@@ -6,7 +6,11 @@ import {
   migrateStore,
   MigrationVerificationError,
   MlflowError,
+  redactUri,
+  resolveUriIfLocal,
   type AbstractStore,
+  type ArtifactMigrationReport,
+  type MigrateStoreOptions,
   type MigrationReport,
   type PortableStore,
 } from '@mlstore/core';
@@ -19,11 +23,21 @@ export const MIGRATE_USAGE = `Usage: mlstore migrate --from <store-uri> --to <st
 Copies every experiment, run and logged model of a tracking store into another, keeping their ids
 (e.g. a file store ./mlruns into sqlite:///mlflow.db). Interrupted, it is resumed by running the
 same command again: what is already copied is skipped. At the end source and target are compared
-(counts and a SHA-256 of every metric series).
+(counts and a SHA-256 of every metric series; exact repeats of a metric entry, which an mlruns
+written by MLflow's log_model holds and a SQL store cannot, are folded and counted).
+
+Artifacts are NOT moved by default, as with MLflow's own migration: the target's runs point where
+the source's artifacts are, so that folder or bucket must be kept. --copy-artifacts copies them
+(each file checked by SHA-256) and points the target's experiments, runs and logged models at the
+copies; resumed, runs already in the target are not copied again.
 
 Options:
   --from <uri>          source store: a path or file: URI (mlruns), sqlite:///…, postgresql://…, mysql://…
   --to <uri>            target store, same forms
+  --copy-artifacts      copy every run's and logged model's artifacts into the target's default
+                        artifact root (or --artifacts-to) and rewrite their artifact URIs
+  --artifacts-to <uri>  with --copy-artifacts: where to copy them instead (any artifact URI:
+                        a path, file:, s3://, gs://, wasbs://, sftp://, ftp://, hdfs://, …)
   --no-verify           skip the final comparison
   --concurrency <n>     runs imported at the same time (default 4)
   --json                print the report as JSON
@@ -33,6 +47,8 @@ const OPTIONS = {
   from: { type: 'string' },
   to: { type: 'string' },
   'no-verify': { type: 'boolean' },
+  'copy-artifacts': { type: 'boolean' },
+  'artifacts-to': { type: 'string' },
   concurrency: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -45,12 +61,31 @@ function portable(store: AbstractStore, uri: string): PortableStore {
   return store;
 }
 
-/** Writes the report as text: created/skipped per entity and the verification counts. */
+/** The artifacts part of the report: where they were copied, or that they were not and where they still are. */
+function printArtifacts(ctx: CommandContext, a: ArtifactMigrationReport): void {
+  if (!a.copied) {
+    println(ctx.stdout, `artifacts     NOT moved (no --copy-artifacts): they still live in ${a.sourceLocations.map(redactUri).join(', ') || 'the source'}; the target's runs point there, so keep it`);
+    return;
+  }
+  const t = (x: { copied: number; skipped: number; inPlace: number }) => `${x.copied} copied, ${x.skipped} skipped (already copied)${x.inPlace ? `, ${x.inPlace} already at the destination` : ''}`;
+  println(ctx.stdout, `artifacts     ${a.files} files (${a.bytes} bytes) copied to ${redactUri(a.destination ?? '')}, SHA-256 verified: runs ${t(a.runs)}; logged models ${t(a.loggedModels)}`);
+  if (a.runs.inPlace + a.loggedModels.inPlace > 0) {
+    println(ctx.stderr, `mlstore migrate: ${a.runs.inPlace + a.loggedModels.inPlace} artifact trees were already at the destination (the source keeps them there): they were not moved.`);
+  }
+  if (a.notMoved.length > 0) {
+    println(ctx.stderr, `mlstore migrate: ${a.notMoved.length} runs or logged models were already in the target with their artifacts elsewhere (migrated before without --copy-artifacts); their artifacts were NOT moved:`);
+    for (const m of a.notMoved.slice(0, 20)) println(ctx.stderr, `  ${m.entity} ${m.id}: ${redactUri(m.artifactUri)}`);
+    if (a.notMoved.length > 20) println(ctx.stderr, `  … and ${a.notMoved.length - 20} more`);
+  }
+}
+
+/** Writes the report as text: created/skipped per entity, artifacts, and the verification counts. */
 function printReport(ctx: CommandContext, report: MigrationReport): void {
   const line = (name: string, t: { created: number; skipped: number }) => println(ctx.stdout, `${name.padEnd(14)}${t.created} created, ${t.skipped} skipped (already there)`);
   line('experiments', report.experiments);
   line('runs', report.runs);
   line('logged models', report.loggedModels);
+  printArtifacts(ctx, report.artifacts);
   const v = report.verification;
   if (!v) {
     println(ctx.stdout, 'verification  skipped (--no-verify)');
@@ -62,6 +97,10 @@ function printReport(ctx: CommandContext, report: MigrationReport): void {
     `verification  ${v.ok ? 'OK' : 'FAILED'}: ${c.experiments} experiments, ${c.runs} runs (${c.deletedRuns} deleted), ${c.params} params, ${c.tags} tags, ` +
       `${c.metricValues} metric values in ${c.metricSeries} series (SHA-256 each), ${c.datasetInputs} dataset inputs, ${c.modelOutputs} model outputs, ${c.loggedModels} logged models`,
   );
+  const folded = v.source.duplicateMetricValues + v.source.duplicateLoggedModelMetrics;
+  if (folded > 0) {
+    println(ctx.stdout, `              ${folded} duplicate metric entries folded (exact repeats in the source, e.g. from MLflow's log_model; each is kept once)`);
+  }
 }
 
 /** `mlstore migrate`: returns the exit code. */
@@ -79,14 +118,25 @@ export async function runMigrate(args: string[], ctx: CommandContext): Promise<n
     const concurrency = values.concurrency === undefined ? 4 : Number(values.concurrency);
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency must be a positive integer, got '${values.concurrency}'.`);
     if (values.from === values.to) throw new UsageError('--from and --to name the same store.');
+    if (values['artifacts-to'] !== undefined && !values['copy-artifacts']) throw new UsageError('--artifacts-to needs --copy-artifacts.');
     source = await openStore(ctx, values.from);
     target = await openStore(ctx, values.to);
-    ctx.logger.info({ from: values.from, to: values.to }, 'migrating');
-    const report = await migrateStore(portable(source, values.from), portable(target, values.to), {
+    const to = portable(target, values.to);
+    let copyArtifacts: MigrateStoreOptions['copyArtifacts'];
+    if (values['copy-artifacts']) {
+      const destination = values['artifacts-to'] ? resolveUriIfLocal(values['artifacts-to']) : to.artifactRoot;
+      if (!destination) throw MlflowError.invalidParameter(`The store at ${values.to} has no default artifact root: give --artifacts-to.`);
+      const resolve = (uri: string) => ctx.registries.artifacts.resolve(uri, { logger: ctx.logger });
+      await resolve(destination); // an unknown scheme or a missing package fails before anything is copied
+      copyArtifacts = { destination, resolve };
+    }
+    ctx.logger.info({ from: values.from, to: values.to, artifactsTo: copyArtifacts?.destination && redactUri(copyArtifacts.destination) }, 'migrating');
+    const report = await migrateStore(portable(source, values.from), to, {
       signal: ctx.signal,
       concurrency,
       verify: !values['no-verify'],
       onProgress: (p) => reporter.update(p),
+      ...(copyArtifacts ? { copyArtifacts } : {}),
     });
     reporter.stop();
     if (values.json) println(ctx.stdout, JSON.stringify(report, null, 2));

@@ -1,0 +1,2 @@
+export * from './dump-queries.js';
+export * from './store-dump.js';
