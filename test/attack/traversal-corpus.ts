@@ -82,6 +82,7 @@ const q = encodeURIComponent;
 const json = (v: unknown): Pick<AttackRequest, 'body' | 'contentType'> => ({ body: JSON.stringify(v), contentType: 'application/json' });
 const API = '/api/2.0/mlflow';
 const ART = '/api/2.0/mlflow-artifacts';
+const AJAX = '/ajax-api/2.0/mlflow';
 
 /** Every route × path-taking field, as a request built from one payload. */
 export const TEMPLATES: Record<string, (p: string, s: Seeded) => AttackRequest> = {
@@ -131,4 +132,8 @@ export const TEMPLATES: Record<string, (p: string, s: Seeded) => AttackRequest> 
   'logged-models/<id>/tags key': (p, s) => ({ method: 'PATCH', path: `${API}/logged-models/${s.modelId}/tags`, ...json({ tags: [{ key: p, value: 'v' }] }) }),
   'logged-models/<id>/params key': (p, s) => ({ method: 'POST', path: `${API}/logged-models/${s.modelId}/params`, ...json({ params: [{ key: p, value: 'v' }] }) }),
   'logged-models create source_run_id': (p, s) => ({ method: 'POST', path: `${API}/logged-models`, ...json({ experiment_id: s.experimentId, name: 'm', source_run_id: p }) }),
+  'ajax upload-artifact path=': (p, s) => ({ method: 'POST', path: `${AJAX}/upload-artifact?run_id=${s.runId}&path=${q(p)}`, body: 'pwned', contentType: 'application/octet-stream' }),
+  'ajax upload-artifact run_id=': (p) => ({ method: 'POST', path: `${AJAX}/upload-artifact?run_id=${q(p)}&path=x.txt`, body: 'pwned', contentType: 'application/octet-stream' }),
+  'ajax logged-models/<id>/artifacts/files path': (p, s) => ({ method: 'GET', path: `${AJAX}/logged-models/${s.modelId}/artifacts/files?artifact_file_path=${q(p)}` }),
+  'ajax logged-models/<id>/artifacts/files id': (p) => ({ method: 'GET', path: `${AJAX}/logged-models/${rawPathSegment(p)}/artifacts/files?artifact_file_path=x` }),
 };

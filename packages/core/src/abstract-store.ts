@@ -134,6 +134,11 @@ export interface TrackingStoreCapabilities {
    * `logged` (the order values were logged, as MLflow's FileStore reads its append-only files).
    */
   metricHistoryOrder: 'sorted' | 'logged';
+  /**
+   * The MLflow store this one stands in for, as `GET /api/3.0/mlflow/server-info` reports it
+   * (`store_type`): `SqlStore` (MLflow's SqlAlchemyStore) or `FileStore`; absent for others.
+   */
+  mlflowStoreType?: 'SqlStore' | 'FileStore';
 }
 
 /**

@@ -1,3 +1,5 @@
+import { classifyRaisedError } from './error-classification.js';
+
 /** MLflow error codes (databricks.proto `ErrorCode` names) and the HTTP status MLflow answers with. */
 export const ERROR_CODE_TO_HTTP_STATUS = {
   INTERNAL_ERROR: 500,
@@ -95,16 +97,33 @@ export interface MlflowErrorOptions {
   cause?: unknown;
   /** Overrides the default retryability of the code. */
   retryable?: boolean;
+  /** MLflow's SQLSTATE (default: derived from the error class, else the code); `null` for none. */
+  sqlstate?: string | null;
+  /** MLflow's error class (default: derived from the code); `null` for none. */
+  errorClass?: string | null;
+}
+
+/** MLflow's REST error body (`MlflowException.serialize_as_json`). */
+export interface MlflowErrorBody {
+  error_code: ErrorCode;
+  message: string;
+  sqlstate?: string;
+  error_class?: string;
 }
 
 /**
- * The one error class of mlstore: an MLflow error code, its HTTP status, and the original failure
- * as `cause`. `toJSON()` gives MLflow's REST error body.
+ * The one error class of mlstore: an MLflow error code, its HTTP status, MLflow 3.18's
+ * classification (`sqlstate`, `errorClass`, derived from the code unless given), and the original
+ * failure as `cause`. `toJSON()` gives MLflow's REST error body.
  */
 export class MlflowError extends Error {
   readonly errorCode: ErrorCode;
   readonly httpStatus: number;
   readonly retryable: boolean;
+  /** MLflow's 5-character SQLSTATE (`KAM00`, …); undefined for codes MLflow leaves unclassified. */
+  readonly sqlstate: string | undefined;
+  /** MLflow's error class (`INVALID_PARAMETER_VALUE`, `RESOURCE_NOT_FOUND`, …), or undefined. */
+  readonly errorClass: string | undefined;
 
   constructor(message: string, errorCode: ErrorCode = 'INTERNAL_ERROR', options: MlflowErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -112,6 +131,9 @@ export class MlflowError extends Error {
     this.errorCode = errorCode;
     this.httpStatus = httpStatusForErrorCode(errorCode);
     this.retryable = options.retryable ?? RETRYABLE.has(errorCode);
+    const { sqlstate, errorClass } = classifyRaisedError(errorCode, options);
+    this.sqlstate = sqlstate;
+    this.errorClass = errorClass;
     Object.defineProperty(this, BRAND, { value: true });
   }
 
@@ -125,9 +147,12 @@ export class MlflowError extends Error {
     return new MlflowError(message, 'RESOURCE_DOES_NOT_EXIST', options);
   }
 
-  /** MLflow's JSON error body. */
-  toJSON(): { error_code: ErrorCode; message: string } {
-    return { error_code: this.errorCode, message: this.message };
+  /** MLflow's JSON error body: `sqlstate` and `error_class` only when set, in MLflow's key order. */
+  toJSON(): MlflowErrorBody {
+    const body: MlflowErrorBody = { error_code: this.errorCode, message: this.message };
+    if (this.sqlstate !== undefined) body.sqlstate = this.sqlstate;
+    if (this.errorClass !== undefined) body.error_class = this.errorClass;
+    return body;
   }
 }
 

@@ -1,5 +1,6 @@
 export * from './entities.js';
 export * from './errors.js';
+export * from './error-classification.js';
 export * from './abstract-store.js';
 export * from './base-store.js';
 export * from './logger.js';

@@ -24,6 +24,14 @@ function tooLarge(limit: number): MlflowError {
   return new BodyTooLargeError(`Request body is larger than the server's limit of ${limit} bytes.`, 'INVALID_PARAMETER_VALUE');
 }
 
+// The JSON text each parsed body came from, for error messages that quote numbers as written.
+const BODY_SOURCES = new WeakMap<object, string>();
+
+/** The JSON text a {@link parseJsonBody} result was read from (undefined for `{}` stand-ins). */
+export function jsonBodySource(body: object): string | undefined {
+  return BODY_SOURCES.get(body);
+}
+
 /**
  * MLflow's lenient JSON body: Content-Type must be application/json on POST/PUT, invalid JSON
  * reads as `{}`, a JSON string is decoded once more (old clients double-encode), `null` is `{}`.
@@ -41,13 +49,16 @@ export function parseJsonBody(req: IncomingMessage, body: Buffer): Record<string
     throw MlflowError.invalidParameter(`Request body is nested deeper than ${MAX_JSON_DEPTH} levels.`);
   }
   let value: unknown;
+  const text = body.toString('utf8');
   try {
-    value = parsePythonJson(body.toString('utf8'));
+    value = parsePythonJson(text);
     if (typeof value === 'string') value = parsePythonJson(value);
   } catch {
     return {};
   }
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
+  BODY_SOURCES.set(value, text);
+  return value as Record<string, unknown>;
 }
 
 /** Deepest JSON nesting a request may have; MLflow's messages are a few levels deep. */
@@ -103,7 +114,11 @@ export function parsePythonJson(text: string): unknown {
 
 /** Sends an MLflow JSON response (`{}` when empty). */
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = value === undefined ? '{}' : toWireJson(value);
+  sendJsonText(res, status, value === undefined ? '{}' : toWireJson(value));
+}
+
+/** Sends JSON text as it is. */
+export function sendJsonText(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
@@ -115,10 +130,11 @@ export function sendText(res: ServerResponse, status: number, text: string): voi
 }
 
 /**
- * Answers a failure as MLflow does: an MlflowError becomes `{error_code, message}` with the code's
- * status; anything else is logged and answered as INTERNAL_ERROR without internals. What a client
- * can cause (4xx, and 501 for a feature the destination lacks) is logged at debug/info without a
- * stack, so clients cannot flood the log; server faults are logged at error with their cause.
+ * Answers a failure as MLflow does: an MlflowError becomes MLflow 3.18's `{error_code, message,
+ * sqlstate, error_class}` (the last two when the code has them) with the code's status; anything
+ * else is logged and answered as INTERNAL_ERROR without internals. What a client can cause (4xx,
+ * and 501 for a feature the destination lacks) is logged at debug/info without a stack, so
+ * clients cannot flood the log; server faults are logged at error with their cause.
  * URIs in messages have their credentials redacted.
  */
 export function sendError(res: ServerResponse, err: unknown, logger: Logger): void {
@@ -131,6 +147,6 @@ export function sendError(res: ServerResponse, err: unknown, logger: Logger): vo
     res.destroy();
     return;
   }
-  const body = error ? { error_code: error.errorCode, message: redactUrisIn(error.message) } : { error_code: 'INTERNAL_ERROR', message: 'Internal server error' };
+  const body = error ? { ...error.toJSON(), message: redactUrisIn(error.message) } : new MlflowError('Internal server error').toJSON();
   sendJson(res, error ? error.httpStatus : 500, body);
 }

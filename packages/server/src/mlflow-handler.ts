@@ -3,14 +3,16 @@ import { pipeline } from 'node:stream/promises';
 import { guessMimeType, MlflowError, redactingLogger, silentLogger, type AbstractStore, type ArtifactRepository, type Logger, type MlflowRpc } from '@mlstore/core';
 import { createArtifactLocationPolicy, createHostPolicy } from './artifact-location.js';
 import { handleArtifactProxy } from './artifact-proxy.js';
-import { parseJsonBody, readBody, sendError, sendJson, sendText } from './http-io.js';
+import { jsonBodySource, parseJsonBody, readBody, sendError, sendJson, sendJsonText, sendText } from './http-io.js';
 import { attachmentDisposition } from './content-disposition.js';
 import { queryToJson, readRpcRequest } from './request-parse.js';
 import { RpcRouter } from './router.js';
 import { RPC_SCHEMAS } from './rpc-schemas.js';
 import { RunArtifacts, type ArtifactRepositoryResolver } from './run-artifacts.js';
 import { createSecurityMiddleware, type SecurityOptions } from './security-middleware.js';
+import { SERVER_INFO_PATHS, serverInfoJson } from './server-info.js';
 import { TRACKING_RPCS, type RpcContext } from './tracking-rpcs.js';
+import { handleUiRoute } from './ui-routes.js';
 
 /** The MLflow version whose REST API the server speaks; `/version` answers it. */
 export const MLFLOW_COMPAT_VERSION = '3.18.0';
@@ -39,6 +41,12 @@ export interface MlflowHandlerOptions {
   bodyLimit?: number;
   /** Answer of `/version` (default {@link MLFLOW_COMPAT_VERSION}). */
   version?: string;
+  /**
+   * The `store_type` that `/api/3.0/mlflow/server-info` reports: MLflow's class name for the
+   * backend (`SqlStore` for SQL databases, `FileStore` for `./mlruns`); default: the tracking
+   * store's `capabilities.mlflowStoreType`, else null.
+   */
+  storeType?: string | null;
   /**
    * MLflow's security middleware (host allow-list, CORS, X-Frame-Options), applied to every request
    * before routing. Default: on, configured from MLflow's env vars (MLFLOW_SERVER_ALLOWED_HOSTS, …,
@@ -80,6 +88,11 @@ export function createMlflowHandler(options: MlflowHandlerOptions): MlflowReques
   const runArtifacts = new RunArtifacts({ destination: serveArtifacts ? destination : undefined, resolve: options.resolveArtifactRepository, hostPolicy });
   const router = new RpcRouter(Object.keys(TRACKING_RPCS) as MlflowRpc[]);
   const security = createSecurityMiddleware(options.security, { staticPrefix, logger });
+  const serverInfo = serverInfoJson({
+    storeType: options.artifactsOnly || !store ? null : (options.storeType ?? store.capabilities.mlflowStoreType ?? null),
+    servedDestination: serveArtifacts ? destination : undefined,
+    env: process.env,
+  });
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<boolean> {
     const url = req.url ?? '/';
@@ -94,9 +107,15 @@ export function createMlflowHandler(options: MlflowHandlerOptions): MlflowReques
     if (path === '/health') return sendText(res, 200, 'OK'), true;
     if (path === '/version') return sendText(res, 200, version), true;
     if (path === '/get-artifact' && method === 'GET') return serveRunArtifact(query, res, signal);
+    if (SERVER_INFO_PATHS.has(path)) {
+      if (method === 'GET' || method === 'HEAD') sendJsonText(res, 200, serverInfo);
+      else sendText(res, 405, 'Method Not Allowed');
+      return true;
+    }
     const prefix = API_PREFIXES.find((p) => path.startsWith(`${p}/`));
     if (!prefix) return false;
     const rest = path.slice(prefix.length);
+    if (prefix === '/ajax-api/2.0' && (await handleUiRoute(rest, req, res, query, { store: options.artifactsOnly ? undefined : store, runArtifacts, staticPrefix, signal }))) return true;
 
     if (rest.startsWith('/mlflow-artifacts/')) {
       if (!serveArtifacts) {
@@ -118,7 +137,7 @@ export function createMlflowHandler(options: MlflowHandlerOptions): MlflowReques
     }
     const schema = RPC_SCHEMAS[match.rpc];
     const input = method === 'GET' && query.size > 0 ? queryToJson(schema, query) : parseJsonBody(req, await readBody(req, bodyLimit));
-    const msg = readRpcRequest(schema, { ...input, ...match.params });
+    const msg = readRpcRequest(schema, { ...input, ...match.params }, jsonBodySource(input));
     const ctx: RpcContext = { store, runArtifacts, signal, artifactLocationPolicy };
     sendJson(res, 200, await TRACKING_RPCS[match.rpc]!(msg, ctx));
     return true;

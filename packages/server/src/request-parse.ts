@@ -1,38 +1,45 @@
 import { isWellFormedText, MlflowError, wireDouble, wireInteger } from '@mlstore/core';
+import { parseKeepingNumberText, pyJsonDumps, pyTypeName } from './python-values.js';
 import type { FieldSpec, MessageSchema } from './rpc-schemas.js';
 
 const API_DOCS = ' See the API docs for more information about request parameters.';
 
-/** Python's name for a JSON value's type, as MLflow's messages print it. */
-function pyType(value: unknown): string {
-  if (value === null || value === undefined) return 'NoneType';
-  if (Array.isArray(value)) return 'list';
-  switch (typeof value) {
-    case 'string':
-      return 'str';
-    case 'boolean':
-      return 'bool';
-    case 'number':
-      return Number.isInteger(value) ? 'int' : 'float';
-    default:
-      return 'dict';
+/** A mistyped value: its message is written again from the body's number spellings when known. */
+class InvalidValueError extends MlflowError {
+  constructor(
+    readonly path: string,
+    value: unknown,
+  ) {
+    super(invalidMessage(path, value), 'INVALID_PARAMETER_VALUE');
   }
 }
 
-/** Python's `json.dumps(value, sort_keys=True, separators=(",", ":"))`, close enough for messages. */
-function pyJson(value: unknown): string {
-  const sort = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(sort) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])])) : v;
-  return JSON.stringify(sort(value) ?? null).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+function invalidMessage(path: string, value: unknown): string {
+  return `Invalid value ${pyJsonDumps(value)} for parameter '${path}' supplied:  Hint: Value was of type '${pyTypeName(value)}'.${API_DOCS}`;
 }
 
 function invalid(path: string, value: unknown): MlflowError {
-  return MlflowError.invalidParameter(`Invalid value ${pyJson(value)} for parameter '${path}' supplied:  Hint: Value was of type '${pyType(value)}'.${API_DOCS}`);
+  return new InvalidValueError(path, value);
+}
+
+/** The value at `path` (`metrics[0].value`) of the JSON body `source`, numbers as written; undefined when absent. */
+function spelledValueAt(source: string, path: string): unknown {
+  let node: unknown;
+  try {
+    node = parseKeepingNumberText(source);
+  } catch {
+    return undefined;
+  }
+  for (const [, key, index] of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[index ?? key!];
+  }
+  return node;
 }
 
 /** A string JSON can carry (`"\\ud800"`) but no store can encode: refused for every field at once. */
 function notUnicode(path: string, value: unknown): MlflowError {
-  return MlflowError.invalidParameter(`Invalid value ${pyJson(value)} for parameter '${path}' supplied: it holds a lone UTF-16 surrogate, which is not valid Unicode.${API_DOCS}`);
+  return MlflowError.invalidParameter(`Invalid value ${pyJsonDumps(value)} for parameter '${path}' supplied: it holds a lone UTF-16 surrogate, which is not valid Unicode.${API_DOCS}`);
 }
 
 function missing(path: string): MlflowError {
@@ -99,12 +106,20 @@ function readMessage(schema: MessageSchema, input: Record<string, unknown>, pref
 /**
  * Reads an RPC's request as MLflow's `_get_request_message` does: the JSON body, or for GET the
  * query string (repeated keys for repeated fields, `true|false` for booleans), then checks types
- * and the handler's required fields. `run_uuid` stands in for a missing `run_id`.
+ * and the handler's required fields. `run_uuid` stands in for a missing `run_id`. `source`, the
+ * body's JSON text, lets a mistyped number be quoted as written (`9.0` is Python's float).
  *
  * @throws MlflowError INVALID_PARAMETER_VALUE with MLflow's messages.
  */
-export function readRpcRequest(schema: MessageSchema, input: Record<string, unknown>): Record<string, unknown> {
-  const message = readMessage(schema, input);
+export function readRpcRequest(schema: MessageSchema, input: Record<string, unknown>, source?: string): Record<string, unknown> {
+  let message: Record<string, unknown>;
+  try {
+    message = readMessage(schema, input);
+  } catch (err) {
+    if (!(err instanceof InvalidValueError) || source === undefined) throw err;
+    const spelled = spelledValueAt(source, err.path);
+    throw spelled === undefined ? err : new MlflowError(invalidMessage(err.path, spelled), 'INVALID_PARAMETER_VALUE');
+  }
   if (message['run_id'] === undefined && typeof message['run_uuid'] === 'string') message['run_id'] = message['run_uuid'];
   for (const [name, spec] of Object.entries(schema)) {
     if (!spec.required) continue;

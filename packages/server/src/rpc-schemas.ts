@@ -88,7 +88,8 @@ export const RPC_SCHEMAS: Record<MlflowRpc, MessageSchema> = {
   listArtifacts: { ...runId, path: s, page_token: s },
   getMetricHistory: { ...runId, metric_key: req, page_token: s, max_results: int },
   getMetricHistoryBulkInterval: { run_ids: { type: 'string[]', required: true }, metric_key: req, start_step: int, end_step: int, max_results: int },
-  getMetricHistoryBulk: { run_id: { type: 'string[]', required: true }, metric_key: req, max_results: int },
+  // The handler reads run_id and metric_key itself, with its own messages.
+  getMetricHistoryBulk: { run_id: strings, metric_key: s, max_results: int },
   searchDatasets: { experiment_ids: strings },
   createLoggedModel: { experiment_id: req, name: s, model_type: s, source_run_id: s, params: keyValues, tags: keyValues },
   getLoggedModel: { model_id: req },

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { splitUri, type ArtifactRepository, type FileInfo } from '@mlstore/core';
+import { splitUri, type ArtifactRepository, type FileInfo, type RunInfo } from '@mlstore/core';
 import { validatePathIsSafe } from './safe-path.js';
 
 /** Makes the artifact repository of a stored artifact URI (a run's or a logged model's). */
@@ -57,6 +57,23 @@ export class RunArtifacts {
       return info;
     });
     return { root_uri: artifactUri, files };
+  }
+
+  /**
+   * Writes one file of a run (MLflow's UI `upload-artifact`). A proxied run (an `http(s)` or
+   * `mlflow-artifacts` root while the proxy is served) gets it at `<experiment_id>/<run_id>/artifacts/<path>`
+   * in the destination, where MLflow 3.18 puts it whatever the root's own path; any other run
+   * through the repository of its artifact URI.
+   */
+  async writeRunFile(run: RunInfo, path: string, data: Uint8Array, signal?: AbortSignal): Promise<void> {
+    const rel = validatePathIsSafe(path);
+    const { scheme } = splitUri(run.artifact_uri);
+    if (this.options.destination && (scheme === 'mlflow-artifacts' || scheme === 'http' || scheme === 'https')) {
+      await this.options.destination.writeArtifact(`${run.experiment_id}/${run.run_id}/artifacts/${rel}`, data, { signal });
+      return;
+    }
+    const { repo, base } = await this.repoFor(run.artifact_uri);
+    await repo.writeArtifact([base, rel].filter(Boolean).join('/'), data, { signal });
   }
 
   /** Streams one artifact of a run or model. */

@@ -2,6 +2,7 @@ import {
   MlflowError,
   type AbstractStore,
   type DatasetInput,
+  type Experiment,
   type LoggedModelStatus,
   type Metric,
   type MlflowRpc,
@@ -57,6 +58,9 @@ function runId(msg: Msg): string {
 
 const MODEL_JSON_FIELDS = ['artifact_path', 'flavors', 'utc_time_created', 'run_id'];
 
+// MLflow 3.18 answers every experiment with its workspace; without workspaces that is `default`.
+const inWorkspace = (e: Experiment): Experiment & { workspace: string } => ({ ...e, workspace: 'default' });
+
 /**
  * One handler per tracking RPC: request message in, MLflow's response message out. The store
  * does the validation of values (names, limits, filters); these only translate.
@@ -78,16 +82,16 @@ export const TRACKING_RPCS: Partial<Record<MlflowRpc, RpcHandler>> = {
       },
       { signal },
     );
-    return { experiments: page.items, next_page_token: page.nextPageToken };
+    return { experiments: page.items.map(inWorkspace), next_page_token: page.nextPageToken };
   },
   async getExperiment(msg, { store, signal }) {
-    return { experiment: await store.getExperiment(str(msg['experiment_id'])!, { signal }) };
+    return { experiment: inWorkspace(await store.getExperiment(str(msg['experiment_id'])!, { signal })) };
   },
   async getExperimentByName(msg, { store, signal }) {
     const name = str(msg['experiment_name'])!;
     const experiment = await store.getExperimentByName(name, { signal });
     if (!experiment) throw MlflowError.notFound(`Could not find experiment with name '${name}'`);
-    return { experiment };
+    return { experiment: inWorkspace(experiment) };
   },
   async deleteExperiment(msg, { store, signal }) {
     await store.deleteExperiment(str(msg['experiment_id'])!, { signal });
@@ -229,19 +233,25 @@ export const TRACKING_RPCS: Partial<Record<MlflowRpc, RpcHandler>> = {
   },
   async getMetricHistoryBulk(msg, { store, signal }) {
     const runIds = [...strings(msg['run_id'])].sort();
+    if (runIds.length === 0) throw MlflowError.invalidParameter('GetMetricHistoryBulk request must specify at least one run_id.');
     if (runIds.length > 100) throw MlflowError.invalidParameter(`GetMetricHistoryBulk request cannot specify more than 100 run_ids. Received ${runIds.length} run_ids.`);
+    // MLflow checks only that metric_key is present: an empty key reads nothing.
+    const key = str(msg['metric_key']);
+    if (key === undefined) throw MlflowError.invalidParameter('GetMetricHistoryBulk request must specify a metric_key.');
     const maxResults = Math.min(num(msg['max_results']) ?? 25_000, 25_000);
-    const key = str(msg['metric_key'])!;
     const metrics = [];
     for (const id of runIds) {
       const page = await store.getMetricHistory(id, key, { maxResults }, { signal });
       const sorted = [...page.items].sort((a, b) => a.timestamp - b.timestamp || a.step - b.step || a.value - b.value);
       for (const m of sorted) metrics.push({ key: m.key, value: m.value, timestamp: m.timestamp, step: m.step, run_id: id });
     }
-    return { metrics };
+    return { metrics: metrics.slice(0, maxResults) };
   },
   async searchDatasets(msg, { store, signal }) {
-    return { dataset_summaries: await store.searchDatasets(strings(msg['experiment_ids']), { signal }) };
+    const ids = strings(msg['experiment_ids']);
+    if (ids.length === 0) throw MlflowError.invalidParameter('SearchDatasets request must specify at least one experiment_id.');
+    if (ids.length > 20) throw MlflowError.invalidParameter(`SearchDatasets request cannot specify more than 20 experiment_ids. Received ${ids.length} experiment_ids.`);
+    return { dataset_summaries: await store.searchDatasets(ids, { signal }) };
   },
   async createLoggedModel(msg, { store, signal }) {
     const model = await store.createLoggedModel(

@@ -106,7 +106,6 @@ export class FileLoggedModels {
     const { loc: exp, experiment } = await this.activeExperiment(String(request?.experimentId));
     for (const t of request.tags ?? []) validateTagName(t?.key);
     const params = (request.params ?? []).map((p, i) => truncateOrValidateParam(p, `params[${i}]`, this.ctx.logger));
-    if (request.sourceRunId) this.ctx.layout.locateRun(request.sourceRunId);
     const modelId = `m-${randomUUID().replaceAll('-', '')}`;
     const now = Date.now();
     const model: LoggedModel = {

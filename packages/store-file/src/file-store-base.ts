@@ -93,6 +93,7 @@ export abstract class FileTrackingStoreBase extends BaseTrackingStore implements
     loggedModels: true,
     sequentialExperimentIds: false,
     metricHistoryOrder: 'logged',
+    mlflowStoreType: 'FileStore',
   };
 
   readonly layout: MlrunsLayout;

@@ -1,4 +1,4 @@
-import { MlflowError, errorCodeForHttpStatus, ERROR_CODE_TO_HTTP_STATUS, type ErrorCode } from '@mlstore/core';
+import { MlflowError, classifyReceivedError, errorCodeForHttpStatus, ERROR_CODE_TO_HTTP_STATUS, type ErrorCode, type MlflowErrorOptions } from '@mlstore/core';
 
 /** Prefix of every message this package writes. */
 export const PACKAGE_PREFIX = '@mlstore/store-rest:';
@@ -25,7 +25,7 @@ export class MlflowAbortError extends MlflowError {
 export class MlflowHttpError extends MlflowError {
   override readonly httpStatus: number;
 
-  constructor(message: string, errorCode: ErrorCode, httpStatus: number, options: { cause?: unknown; retryable?: boolean } = {}) {
+  constructor(message: string, errorCode: ErrorCode, httpStatus: number, options: MlflowErrorOptions = {}) {
     super(message, errorCode, options);
     this.httpStatus = httpStatus;
   }
@@ -45,7 +45,9 @@ function knownCode(code: string): code is ErrorCode {
  * The error for a non-2xx response, as MLflow's `verify_rest_response`/`RestException` build it:
  * a JSON object body gives `"<error_code>: <message>"` with that code (a numeric code is read as
  * an HTTP status; an unknown one becomes INTERNAL_ERROR); any other body gives the code of the
- * status (`errorCodeForHttpStatus`) and a message with the status and a body excerpt.
+ * status (`errorCodeForHttpStatus`) and a message with the status and a body excerpt. `sqlstate`
+ * and `errorClass` are the body's when it has them, else MLflow's server-side (CP) values for the
+ * code, as MLflow's client classifies them.
  *
  * @param what names the request in messages, e.g. `GET /api/2.0/mlflow/runs/get` (no credentials).
  */
@@ -63,15 +65,19 @@ export function errorFromResponse(status: number, bodyText: string, what: string
     let code: ErrorCode = 'INTERNAL_ERROR';
     if (knownCode(rawCode)) code = rawCode;
     else if (/^\d{3}$/.test(rawCode)) code = errorCodeForHttpStatus(Number(rawCode));
-    return new MlflowHttpError(`${rawCode}: ${detail}`, code, status);
+    return new MlflowHttpError(`${rawCode}: ${detail}`, code, status, nullable(classifyReceivedError(code, json)));
   }
   const code = errorCodeForHttpStatus(status);
   return new MlflowHttpError(
     `${PACKAGE_PREFIX} API request ${what} failed with error code ${status}. Response body: '${bodyExcerpt(bodyText)}'`,
     code,
     status,
+    nullable(classifyReceivedError(code)),
   );
 }
+
+// A missing value is "none", not "derive it from the code".
+const nullable = (c: { sqlstate: string | undefined; errorClass: string | undefined }): MlflowErrorOptions => ({ sqlstate: c.sqlstate ?? null, errorClass: c.errorClass ?? null });
 
 /** Node/undici error codes meaning the connection was never established (safe to resend). */
 const CONNECT_ERROR_CODES = new Set([

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { isMlflowError, type Logger } from '@mlstore/core';
+import { isMlflowError, type Logger, type MlflowError } from '@mlstore/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { json, startPeer, type Peer, type PeerHandler } from '../test/http-peer.js';
 import { MlflowHttpClient } from './mlflow-http-client.js';
@@ -190,6 +190,36 @@ describe('MlflowHttpClient.callJson', () => {
     expect(errs[1]?.message).toMatch(/failed with error code 404.*<html>Not Found<\/html>/);
     expect(errs[4]?.message).toBe('SOMETHING_NEW: teapot');
     expect(errs[5]?.message).toMatch(/^INTERNAL_ERROR: Response: /);
+  });
+
+  it("keeps a body's sqlstate and error_class, else takes MLflow's server-side (CP) values, as RestException does", async () => {
+    const replies: [number, string][] = [
+      [404, JSON.stringify({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'x', sqlstate: 'KAM00', error_class: 'RESOURCE_NOT_FOUND' })],
+      [404, JSON.stringify({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'x' })],
+      [403, JSON.stringify({ error_code: '403', message: 'x' })],
+      [418, JSON.stringify({ error_code: 'SOMETHING_NEW', message: 'x' })],
+      [501, JSON.stringify({ error_code: 'NOT_IMPLEMENTED', message: 'x' })],
+      [404, '<html>Not Found</html>'],
+      [502, 'gateway'],
+    ];
+    const p = await peer((_req, res, i) => {
+      const [status, body] = replies[i]!;
+      res.writeHead(status);
+      res.end(body);
+    });
+    const c = client({ baseUrl: p.url });
+    const errs = [];
+    for (let i = 0; i < replies.length; i++) errs.push((await caught(c.callJson('GET', `/e${i}`))) as MlflowError);
+    // Each pair as MLflow 3.18.0's client reports it for the same reply.
+    expect(errs.map((e) => [e.sqlstate, e.errorClass])).toEqual([
+      ['KAM00', 'RESOURCE_NOT_FOUND'],
+      ['KAMC2', 'CP_RESOURCE_NOT_FOUND'],
+      ['KAMC1', 'CP_PERMISSION_DENIED'],
+      ['XXMC0', 'CP_INTERNAL_ERROR'],
+      [undefined, undefined],
+      ['KAMC2', 'CP_RESOURCE_NOT_FOUND'],
+      ['XXMC0', 'CP_INTERNAL_ERROR'],
+    ]);
   });
 });
 

@@ -26,7 +26,6 @@ import type { Database, ExperimentRow, LoggedModelsTable } from './db-types.js';
 import { compareSql } from './dialect-sql.js';
 import { experimentIdParams } from './sql-experiment-id.js';
 import { groupBy, inTransaction, loadInChunks, upsert, type SqlContext } from './sql-context.js';
-import { requireRunRow } from './sql-run-data.js';
 
 type Sql = RawBuilder<unknown>;
 
@@ -131,7 +130,6 @@ export class SqlLoggedModels {
     for (const t of request?.tags ?? []) validateTagName(t?.key);
     return inTransaction(this.ctx, async (tx) => {
       const exp = await this.activeExperiment(tx, request?.experimentId);
-      if (request.sourceRunId) await requireRunRow(tx, request.sourceRunId);
       const modelId = `m-${randomUUID().replaceAll('-', '')}`;
       const now = Date.now();
       const row: LoggedModelsTable = {

@@ -4,6 +4,7 @@ import {
   RUN_NAME_TAG,
   LifecycleStage,
   MlflowError,
+  paramChangeError,
   type DatasetInput,
   type Metric,
   type Param,
@@ -123,21 +124,20 @@ export async function requireActiveRunRow(db: Kysely<Database>, runId: unknown):
   return row;
 }
 
-/** Writes params; a key logged before with another value aborts the transaction. */
-export async function writeParams(tx: Kysely<Database>, dialect: SqlDialectName, runId: string, params: readonly Param[]): Promise<void> {
+/**
+ * Writes params; a key logged before with another value aborts the transaction (`log_param`'s
+ * single-param message when `singleParam`, else log-batch's list).
+ */
+export async function writeParams(tx: Kysely<Database>, dialect: SqlDialectName, runId: string, params: readonly Param[], singleParam = false): Promise<void> {
   if (params.length === 0) return;
   const rows = params.map((p) => ({ key: p.key, value: p.value, run_uuid: runId }));
   await insertIgnore(tx, dialect, 'params', rows, ['key', 'run_uuid']).execute();
   const stored = await tx.selectFrom('params').select(['key', 'value']).where('run_uuid', '=', runId).where('key', 'in', params.map((p) => p.key)).execute();
   const byKey = new Map(stored.map((s) => [s.key, s.value]));
-  const mismatched = params
+  const changed = params
     .filter((p) => byKey.has(p.key) && byKey.get(p.key) !== p.value)
-    .map((p) => `{'key': '${p.key}', 'old_value': '${byKey.get(p.key) ?? ''}', 'new_value': '${p.value}'}`);
-  if (mismatched.length > 0) {
-    throw MlflowError.invalidParameter(
-      `Changing param values is not allowed. Params were already logged='[${mismatched.join(', ')}]' for run ID='${runId}'.`,
-    );
-  }
+    .map((p) => ({ key: p.key, old: byKey.get(p.key) ?? '', value: p.value }));
+  if (changed.length > 0) throw paramChangeError(runId, changed, singleParam);
 }
 
 /** Upserts run tags; `mlflow.runName` also renames the run. */

@@ -19,6 +19,7 @@ import {
   throwIfAborted,
   truncateOrValidateTag,
   newRunTagsAndName,
+  validateBulkIntervalRequest,
   validateLogBatchRequest,
   validateBatchLimits,
   validateDatasetInputs,
@@ -43,8 +44,11 @@ import {
   type LoggedModelTag,
   type Logger,
   type Metric,
+  type MetricHistoryBulkIntervalRequest,
   type MetricHistoryRequest,
+  type MetricWithRunId,
   type PagedList,
+  type Param,
   type Run,
   type RunInfo,
   type SearchExperimentsRequest,
@@ -62,6 +66,7 @@ import { groupBy, inTransaction, loadInChunks, reading, upsert, type SqlContext 
 import { experimentIdParam, experimentIdParams, experimentIdText, toIdValue } from './sql-experiment-id.js';
 import { SqlLoggedModels } from './sql-logged-models.js';
 import { SqlMaintenanceStore } from './sql-maintenance.js';
+import { sampleRunMetricHistory } from './sql-metric-sampling.js';
 import {
   RUN_NAME_TAG,
   loadRuns,
@@ -101,6 +106,7 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
     loggedModels: true,
     sequentialExperimentIds: true,
     metricHistoryOrder: 'sorted',
+    mlflowStoreType: 'SqlStore',
   };
 
   private readonly models: SqlLoggedModels;
@@ -426,29 +432,52 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
    * changes nothing.
    */
   async logBatch(runId: string, batch: LogBatchRequest, opts?: CallOptions): Promise<void> {
+    return this.writeBatch(runId, batch, opts, false);
+  }
+
+  /** @inheritdoc A changed value gets `log_param`'s single-param message, not log-batch's list. */
+  override async logParam(runId: string, param: Param, opts?: CallOptions): Promise<void> {
+    return this.writeBatch(runId, { params: [param] }, opts, true);
+  }
+
+  private async writeBatch(runId: string, batch: LogBatchRequest, opts: CallOptions | undefined, singleParam: boolean): Promise<void> {
     throwIfAborted(opts);
     const { metrics, params, tags } = validateLogBatchRequest(runId, batch, this.ctx.logger);
     await inTransaction(this.ctx, async (tx) => {
       const run = await requireActiveRunRow(tx, runId);
-      await writeParams(tx, this.ctx.dialect, runId, params);
+      await writeParams(tx, this.ctx.dialect, runId, params, singleParam);
       await writeMetrics(tx, this.ctx.dialect, runId, metrics);
       await writeModelMetrics(tx, this.ctx.dialect, run, metrics);
       await writeTags(tx, this.ctx.dialect, runId, tags);
     });
   }
 
-  /** @inheritdoc Ordered by (timestamp, step, value); pages only when `maxResults` is given. */
+  /** @inheritdoc Each run sampled on its own, in SQL, as MLflow 3.18's SqlAlchemyStore ({@link sampleRunMetricHistory}). */
+  override async getMetricHistoryBulkInterval(request: MetricHistoryBulkIntervalRequest, opts?: CallOptions): Promise<MetricWithRunId[]> {
+    const maxResults = validateBulkIntervalRequest(request);
+    const out: MetricWithRunId[] = [];
+    for (const runId of request.runIds) {
+      throwIfAborted(opts);
+      out.push(...(await reading(() => sampleRunMetricHistory(this.ctx.db, runId, request.metricKey, maxResults, request.startStep, request.endStep))));
+    }
+    return out;
+  }
+
+  /**
+   * @inheritdoc Ordered by (timestamp, step, value); pages only when `maxResults` is given. Like
+   * MLflow's SQL store, the run is not looked up: an unknown run has an empty history.
+   */
   async getMetricHistory(runId: string, metricKey: string, request: MetricHistoryRequest = {}, opts?: CallOptions): Promise<PagedList<Metric>> {
     throwIfAborted(opts);
     const offset = request.pageToken ? decodePageToken(request.pageToken) : 0;
     const paged = request.maxResults !== undefined && request.maxResults !== null;
     if (paged) validateMaxResults(request.maxResults as number, { threshold: Number.MAX_SAFE_INTEGER });
+    if (typeof runId !== 'string' || runId === '') throw MlflowError.invalidParameter("Missing value for required parameter 'run_id'.");
     return reading(async () => {
-      const run = await requireRunRow(this.ctx.db, runId);
       let q = this.ctx.db
         .selectFrom('metrics')
         .select(['key', 'value', 'timestamp', 'step', 'is_nan'])
-        .where('run_uuid', '=', run.run_uuid)
+        .where('run_uuid', '=', runId)
         .where('key', '=', metricKey)
         .orderBy('timestamp')
         .orderBy('step')
@@ -458,7 +487,7 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
       const rows = await q.execute();
       const items = rows
         .filter((r) => r.key === metricKey)
-        .map((r) => ({ key: r.key, value: storedMetricValue(r.value, r.is_nan), timestamp: Number(r.timestamp), step: Number(r.step), run_id: run.run_uuid }));
+        .map((r) => ({ key: r.key, value: storedMetricValue(r.value, r.is_nan), timestamp: Number(r.timestamp), step: Number(r.step), run_id: runId }));
       if (!paged) return { items };
       const max = request.maxResults as number;
       return items.length > max ? { items: items.slice(0, max), nextPageToken: encodePageToken(offset + max) } : { items };

@@ -130,6 +130,35 @@ for (const d of dialects) {
       }
     });
 
+    // Expected values printed by MLflow 3.18.0's SqlAlchemyStore.get_metric_history_bulk_interval.
+    it('get-history-bulk-interval samples each run on its own, as MLflow 3.18 (NTILE buckets plus the last row)', async () => {
+      const store = await open(await d.uri());
+      try {
+        const run = async (points: [step: number, timestamp: number, value: number][]) => {
+          const id = (await store.createRun({ experimentId: '0' })).info.run_id;
+          await store.logBatch(id, { metrics: points.map(([step, timestamp, value]) => ({ key: 'm', value, timestamp, step })) });
+          return id;
+        };
+        const bulk = (runIds: string[], maxResults: number, startStep?: number, endStep?: number) =>
+          store.getMetricHistoryBulkInterval({ runIds, metricKey: 'm', maxResults, startStep, endStep });
+        const ten = await run(Array.from({ length: 10 }, (_, i) => [i, 1000 + i, i * 10]));
+        expect((await bulk([ten], 5)).map((m) => m.step)).toEqual([0, 2, 4, 6, 9]);
+        const long = await run(Array.from({ length: 20 }, (_, i) => [i, i, i]));
+        const single = await run([[7, 0, 0]]);
+        expect((await bulk([long, single], 4)).map((m) => [m.run_id, m.step])).toEqual([[long, 0], [long, 5], [long, 10], [long, 19], [single, 7]]);
+        expect((await bulk([long], 3, 4, 12)).map((m) => m.step)).toEqual([4, 7, 12]);
+        const oneStep = await run(Array.from({ length: 10 }, (_, i) => [0, i, i]));
+        expect((await bulk([oneStep], 3)).map((m) => [m.step, m.timestamp, m.value])).toEqual([[0, 0, 0], [0, 4, 4], [0, 9, 9]]);
+        const mixed = await run([[-3, 1, 1], [0, 2, NaN], [0, 2, 5], [4, 3, 2]]);
+        expect((await bulk([mixed], 2)).map((m) => [m.step, m.timestamp, m.value])).toEqual([[-3, 1, 1], [4, 3, 2]]);
+        expect((await bulk([mixed], 10)).map((m) => [m.step, m.value])).toEqual([[-3, 1], [0, NaN], [0, 5], [4, 2]]);
+        expect(await bulk(['0'.repeat(32)], 10)).toEqual([]);
+        expect((await bulk([ten], 2))[0]).toEqual({ key: 'm', value: 0, timestamp: 1000, step: 0, run_id: ten });
+      } finally {
+        await store.close();
+      }
+    });
+
     it('16 clients writing in parallel to one run and to their own runs lose no write and never deadlock', async () => {
       const uri = await d.uri();
       const clients = await Promise.all(Array.from({ length: 16 }, () => open(uri)));

@@ -42,7 +42,6 @@ export class MemoryModelStore {
   constructor(
     private readonly state: MemoryState,
     private readonly activeExperiment: (id: unknown) => Experiment,
-    private readonly requireRun: (id: unknown) => RunRecord,
   ) {}
 
   /** Visible model or RESOURCE_DOES_NOT_EXIST "Logged model with ID '…' not found.". */
@@ -57,7 +56,6 @@ export class MemoryModelStore {
     validateLoggedModelName(request?.name);
     const exp = this.activeExperiment(request?.experimentId);
     for (const t of request.tags ?? []) validateTagName(t?.key);
-    if (request.sourceRunId) this.requireRun(request.sourceRunId);
     const modelId = `m-${randomUUID().replaceAll('-', '')}`;
     const now = Date.now();
     const model: LoggedModel = {

@@ -36,6 +36,7 @@ import {
   type LoggedModelTag,
   type Metric,
   type PagedList,
+  type Param,
   type Run,
   type RunInfo,
 } from '../entities.js';
@@ -55,6 +56,7 @@ import {
   runMatches,
 } from '../search/index.js';
 import {
+  paramChangeError,
   truncateOrValidateTag,
   validateBatchData,
   validateBatchLimits,
@@ -122,7 +124,7 @@ export class MemoryTrackingStore extends BaseTrackingStore implements PortableSt
     super();
     this.artifactRoot = resolveUriIfLocal(options.artifactRoot ?? './mlruns');
     this.logger = options.logger ?? silentLogger;
-    this.models = new MemoryModelStore(this.state, (id) => this.activeExperiment(id), (id) => this.requireRun(id));
+    this.models = new MemoryModelStore(this.state, (id) => this.activeExperiment(id));
     this.portable = new MemoryPortable(this.state, this.models);
     this.insertExperiment(DEFAULT_EXPERIMENT_NAME, undefined, []);
   }
@@ -396,17 +398,22 @@ export class MemoryTrackingStore extends BaseTrackingStore implements PortableSt
    * anything is written.
    */
   async logBatch(runId: string, batch: LogBatchRequest, opts?: CallOptions): Promise<void> {
+    return this.writeBatch(runId, batch, opts, false);
+  }
+
+  /** @inheritdoc A changed value gets `log_param`'s single-param message, not log-batch's list. */
+  override async logParam(runId: string, param: Param, opts?: CallOptions): Promise<void> {
+    return this.writeBatch(runId, { params: [param] }, opts, true);
+  }
+
+  private async writeBatch(runId: string, batch: LogBatchRequest, opts: CallOptions | undefined, singleParam: boolean): Promise<void> {
     throwIfAborted(opts);
     const { metrics, params, tags } = validateLogBatchRequest(runId, batch, this.logger);
     const rec = this.activeRun(runId);
-    const mismatched = params
+    const changed = params
       .filter((p) => rec.params.has(p.key) && rec.params.get(p.key) !== p.value)
-      .map((p) => `{'key': '${p.key}', 'old_value': '${rec.params.get(p.key) ?? ''}', 'new_value': '${p.value}'}`);
-    if (mismatched.length > 0) {
-      throw MlflowError.invalidParameter(
-        `Changing param values is not allowed. Params were already logged='[${mismatched.join(', ')}]' for run ID='${runId}'.`,
-      );
-    }
+      .map((p) => ({ key: p.key, old: rec.params.get(p.key) ?? '', value: p.value }));
+    if (changed.length > 0) throw paramChangeError(runId, changed, singleParam);
     for (const p of params) rec.params.set(p.key, p.value);
     for (const raw of metrics) storeMetric(rec, raw);
     this.models.attachMetrics(rec.info.run_id, metrics);

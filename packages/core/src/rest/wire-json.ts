@@ -1,17 +1,34 @@
 /**
  * Serialises a response or request the way MLflow's `message_to_json` does: int64 values as JSON
- * numbers, non-finite doubles as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`, and unset
- * (`undefined`/`null`) fields and empty repeated fields left out.
+ * numbers, non-finite doubles as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`, unset
+ * (`undefined`/`null`) fields and empty repeated fields left out, and finite doubles spelled as
+ * Python prints floats (`1.0`, `1e-05`, `1e+16`). The only double field of MLflow's tracking
+ * messages is a metric's `value`, so numbers under that key are the ones spelled as floats.
  */
 export function toWireJson(value: unknown): string {
-  return JSON.stringify(value, wireReplacer);
+  spelled = false;
+  const text = JSON.stringify(value, wireReplacer);
+  return spelled ? text.replace(FLOAT_TOKEN, '$1') : text;
 }
 
-function wireReplacer(_key: string, value: unknown): unknown {
+// JSON.stringify cannot write raw number text on Node 20 (no JSON.rawJSON), so a float whose
+// Python spelling differs from JavaScript's is written as a marked string and unquoted after.
+// The marker is NUL-led and random per process: no client string can be mistaken for it.
+const FLOAT_MARK = `mlstore-float-${Math.random().toString(36).slice(2)}:`;
+// What JSON.stringify writes for `"\u0000" + FLOAT_MARK + spelling`: NUL as the 6 characters \u0000.
+const FLOAT_TOKEN = new RegExp(`"\\\\u0000${FLOAT_MARK}([^"]*)"`, 'g');
+let spelled = false;
+
+function wireReplacer(key: string, value: unknown): unknown {
   switch (typeof value) {
     case 'number':
-      if (Number.isFinite(value)) return value;
-      return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+      if (!Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+      // Only integers and magnitudes outside [1e-4, 1e16) are spelled differently by Python.
+      if (key === 'value' && (Number.isInteger(value) || Math.abs(value) < 1e-4 || Math.abs(value) >= 1e16)) {
+        spelled = true;
+        return `\u0000${FLOAT_MARK}${pyFloatRepr(value)}`;
+      }
+      return value;
     case 'object':
       if (value === null) return undefined;
       if (Array.isArray(value) && value.length === 0) return undefined;
@@ -19,6 +36,28 @@ function wireReplacer(_key: string, value: unknown): unknown {
     default:
       return value;
   }
+}
+
+/**
+ * Python's `repr(float)`: the shortest digits that read back as the same double (as JavaScript's),
+ * in fixed notation with at least one fractional digit for exponents -4..15 (`100000.0`, `0.0001`),
+ * else scientific with a signed two-digit exponent (`1e-05`, `1.5e+16`); `NaN`, `Infinity`,
+ * `-Infinity` as `json.dumps` writes them.
+ */
+export function pyFloatRepr(value: number): string {
+  if (Number.isInteger(value) && value < 1e16 && value > -1e16) return Object.is(value, -0) ? '-0.0' : `${value}.0`;
+  if (Number.isNaN(value)) return 'NaN';
+  if (!Number.isFinite(value)) return value > 0 ? 'Infinity' : '-Infinity';
+  const [mantissa, expText] = value.toExponential().split('e') as [string, string];
+  const exp = Number(expText);
+  const sign = value < 0 ? '-' : '';
+  const digits = mantissa.replace('-', '').replace('.', '');
+  if (exp < -4 || exp >= 16) {
+    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    return `${sign}${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  }
+  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+  return `${sign}${digits.slice(0, exp + 1).padEnd(exp + 1, '0')}.${digits.slice(exp + 1) || '0'}`;
 }
 
 /**

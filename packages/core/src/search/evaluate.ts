@@ -223,12 +223,15 @@ function isOnDataset(m: Metric, datasets: readonly LoggedModelDatasetFilter[] | 
   return datasets.some((d) => m.dataset_name === d.dataset_name && (d.dataset_digest === undefined || d.dataset_digest === m.dataset_digest));
 }
 
-/** The model's latest value of a metric (by timestamp, then step), optionally limited to datasets. */
+/**
+ * The model's latest value of a metric, optionally limited to datasets: the highest (step,
+ * timestamp, value), as MLflow's SQL store ranks them and its FileStore reduces a model's metrics.
+ */
 function latestModelMetric(model: LoggedModel, key: string, datasets?: readonly LoggedModelDatasetFilter[]): number | undefined {
   let best: Metric | undefined;
   for (const m of model.data.metrics) {
     if (m.key !== key || !isOnDataset(m, datasets)) continue;
-    if (!best || m.timestamp > best.timestamp || (m.timestamp === best.timestamp && m.step > best.step)) best = m;
+    if (!best || (m.step - best.step || m.timestamp - best.timestamp || m.value - best.value) > 0) best = m;
   }
   return best?.value;
 }

@@ -178,6 +178,29 @@ export function validateParamKeysUnique(params: readonly Param[]): void {
   }
 }
 
+/** A param a write would change: its key, the stored value and the new one. */
+export interface ParamChange {
+  key: string;
+  old: string;
+  value: string;
+}
+
+/**
+ * MLflow's INVALID_PARAMETER_VALUE for re-logging params with other values: `log_param`'s
+ * single-param wording when `single`, else the SQL store's `log_batch` list.
+ */
+export function paramChangeError(runId: string, changes: readonly ParamChange[], single = false): MlflowError {
+  const first = changes[0];
+  if (single && first) {
+    return MlflowError.invalidParameter(
+      `Changing param values is not allowed. Param with key='${first.key}' was already logged with value='${first.old}' ` +
+        `for run ID='${runId}'. Attempted logging new value '${first.value}'.`,
+    );
+  }
+  const listed = changes.map((c) => `{'key': '${c.key}', 'old_value': '${c.old}', 'new_value': '${c.value}'}`);
+  return MlflowError.invalidParameter(`Changing param values is not allowed. Params were already logged='[${listed.join(', ')}]' for run ID='${runId}'.`);
+}
+
 function batchLimit(entityName: string, limit: number, length: number): void {
   if (length > limit) {
     throw MlflowError.invalidParameter(

@@ -42,6 +42,13 @@ export const loggedModelsGroup: TrackingCaseGroup = {
       expect(got.data.params).toEqual([{ key: 'p', value: '2' }]);
     });
 
+    it('createLoggedModel keeps a source run id that names no run (MLflow does not check it)', async () => {
+      const exp = await newExperiment(ctx);
+      const model = await s().createLoggedModel({ experimentId: exp, sourceRunId: '0123456789abcdef0123456789abcdef' });
+      const got = await s().getLoggedModel(model.info.model_id);
+      expect(got.info.source_run_id).toBe('0123456789abcdef0123456789abcdef');
+    });
+
     for (const name of ['a/b', 'a:b', 'a.b', 'a%b', 'a"b', "a'b", '']) {
       it(`createLoggedModel refuses name "${name}"`, async () => {
         const exp = await newExperiment(ctx);
@@ -151,6 +158,17 @@ export const loggedModelsGroup: TrackingCaseGroup = {
       const got = (await s().getLoggedModel(model.info.model_id)).data.metrics;
       expect(got.map((m) => m.key)).toEqual(['f1']);
       expect(got[0]).toMatchObject({ dataset_name: 'eval', dataset_digest: 'abc' });
+    });
+
+    it('searches compare a model metric\'s latest value by highest step, then timestamp', async () => {
+      const exp = await newExperiment(ctx);
+      const run = await newRunId(ctx, exp);
+      const id = (await s().createLoggedModel({ experimentId: exp, name: 'latest' })).info.model_id;
+      // Step 5 at an earlier timestamp, step 1 at a later one: MLflow's stores take step 5.
+      await s().logBatch(run, { metrics: [{ ...metric('acc', 1, 100, 5), model_id: id }, { ...metric('acc', 2, 200, 1), model_id: id }] });
+      const found = async (filterString: string) => (await s().searchLoggedModels({ experimentIds: [exp], filterString })).items.map((m) => m.info.name);
+      expect(await found('metrics.acc = 1')).toEqual(['latest']);
+      expect(await found('metrics.acc = 2')).toEqual([]);
     });
 
     it('metrics without model_id do not appear on models', async () => {

@@ -31,6 +31,16 @@ export const paramsTagsGroup: TrackingCaseGroup = {
       expect(await runParams(s(), id)).toEqual({ lr: '0.01' });
     });
 
+    ctx.it('changing a param via logParam names the key, both values and the run (log_param\'s message)', async () => {
+      const id = await newRunId(ctx);
+      await s().logParam(id, { key: 'lr', value: '0.01' });
+      const err = await expectMlflowError(s().logParam(id, { key: 'lr', value: '0.02' }), 'INVALID_PARAMETER_VALUE');
+      // toContain: a REST client prefixes the error code.
+      expect(err.message).toContain(
+        `Changing param values is not allowed. Param with key='lr' was already logged with value='0.01' for run ID='${id}'. Attempted logging new value '0.02'.`,
+      );
+    });
+
     ctx.it('changing a param via logBatch fails with INVALID_PARAMETER_VALUE', async () => {
       const id = await newRunId(ctx);
       await s().logParam(id, { key: 'lr', value: '1' });
