@@ -11,6 +11,8 @@ export interface CommandContext {
   registries: Registries;
   /** The app logger (pino, to stderr). */
   logger: Logger;
+  /** Changes the app logger's level (a pino level name); a no-op for loggers without levels. */
+  setLogLevel(level: string): void;
   /** Aborted on SIGINT/SIGTERM. */
   signal: AbortSignal;
 }

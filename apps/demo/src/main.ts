@@ -5,6 +5,7 @@ import { runGc } from './commands/gc.js';
 import { runMigrate } from './commands/migrate.js';
 import { runServer } from './commands/server.js';
 import { println, type CommandContext } from './context.js';
+import { prettyLogDestination } from './log-format.js';
 import { defaultRegistries, type Registries } from './registries.js';
 
 /** Help text of `mlstore`. */
@@ -17,7 +18,8 @@ Commands:
   artifacts list, download and upload artifacts on any backend (mlflow artifacts)
 
 Run 'mlstore <command> --help' for a command's options.
-Environment: LOG_LEVEL (pino level for the log on stderr, default info).`;
+Environment: LOG_LEVEL (pino level for the log on stderr, default info; the log is JSON lines,
+or readable lines when stderr is a terminal; NO_COLOR turns their colours off).`;
 
 /** What {@link main} runs with; every field defaults to the process's own. */
 export interface MainOptions {
@@ -36,15 +38,22 @@ export async function main(argv: readonly string[], options: Partial<MainOptions
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
   const env = options.env ?? process.env;
-  // Every line goes through redaction: store URIs, presigned URLs and driver errors may hold secrets.
-  const logger = redactingLogger(options.logger ?? pino({ level: env['LOG_LEVEL'] ?? 'info', base: null }, pino.destination({ dest: 2, sync: true })));
+  const isTTY = options.isTTY ?? Boolean((stderr as { isTTY?: boolean }).isTTY);
+  // JSON lines for machines; on a terminal, lines shaped like `mlflow server`'s (uvicorn's) log.
+  const destination = isTTY ? prettyLogDestination(stderr, !env['NO_COLOR']) : pino.destination({ dest: 2, sync: true });
+  const base = options.logger ?? pino({ level: env['LOG_LEVEL'] ?? 'info', base: null }, destination);
   const ctx: CommandContext = {
     stdout,
     stderr,
-    isTTY: options.isTTY ?? Boolean((stderr as { isTTY?: boolean }).isTTY),
+    isTTY,
     env,
     registries: options.registries ?? defaultRegistries(),
-    logger,
+    // Every line goes through redaction: store URIs, presigned URLs and driver errors may hold secrets.
+    logger: redactingLogger(base),
+    setLogLevel: (level) => {
+      // pino's level is a setter; a logger without one keeps its own.
+      if (typeof (base as { level?: unknown }).level === 'string') (base as { level: string }).level = level;
+    },
     signal: options.signal ?? new AbortController().signal,
   };
   const [command, ...rest] = argv;

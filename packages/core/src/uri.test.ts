@@ -72,6 +72,9 @@ describe('redactUri', () => {
     ['https://acct.blob.core.windows.net/c?sv=2020&sig=abcd', 'https://acct.blob.core.windows.net/c?sv=2020&sig=***'],
     ['s3://b/k?X-Amz-Signature=xyz&X-Amz-Date=1', 's3://b/k?X-Amz-Signature=***&X-Amz-Date=1'],
     ['/plain/path', '/plain/path'],
+    ['sqlite:///mlflow.db', 'sqlite:///mlflow.db'],
+    ['file:///tmp/mlruns', 'file:///tmp/mlruns'],
+    ['sqlite:////abs/mlflow.db?mode=ro', 'sqlite:////abs/mlflow.db?mode=ro'],
   ])('%s', (uri, expected) => {
     expect(redactUri(uri)).toBe(expected);
   });

@@ -129,24 +129,27 @@ const SECRET_QUERY_KEYS = /^(password|passwd|pwd|secret|token|access_token|sig|s
  */
 export function redactUri(uri: string): string {
   const parts = splitUri(uri);
-  const at = parts.netloc.lastIndexOf('@');
+  let netloc = parts.netloc;
+  const at = netloc.lastIndexOf('@');
   if (at >= 0) {
-    const userinfo = parts.netloc.slice(0, at);
+    const userinfo = netloc.slice(0, at);
     const colon = userinfo.indexOf(':');
     const user = colon >= 0 ? userinfo.slice(0, colon) : userinfo;
-    parts.netloc = `${colon >= 0 ? `${user}:***` : user}${parts.netloc.slice(at)}`;
+    netloc = `${colon >= 0 ? `${user}:***` : user}${netloc.slice(at)}`;
   }
-  if (parts.query) {
-    parts.query = parts.query
-      .split('&')
-      .map((kv) => {
-        const eq = kv.indexOf('=');
-        if (eq < 0) return kv;
-        return SECRET_QUERY_KEYS.test(decodeSafe(kv.slice(0, eq))) ? `${kv.slice(0, eq)}=***` : kv;
-      })
-      .join('&');
-  }
-  return joinUri(parts);
+  const query = parts.query
+    .split('&')
+    .map((kv) => {
+      const eq = kv.indexOf('=');
+      if (eq < 0) return kv;
+      return SECRET_QUERY_KEYS.test(decodeSafe(kv.slice(0, eq))) ? `${kv.slice(0, eq)}=***` : kv;
+    })
+    .join('&');
+  // Edited in place rather than rebuilt: rebuilding drops the empty authority of `sqlite:///x.db`.
+  let out = uri;
+  if (netloc !== parts.netloc) out = out.replace(`//${parts.netloc}`, `//${netloc}`);
+  if (query !== parts.query) out = out.replace(`?${parts.query}`, `?${query}`);
+  return out;
 }
 
 function decodeSafe(s: string): string {

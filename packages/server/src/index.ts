@@ -15,3 +15,4 @@ export {
   type SecurityContext,
   type MlflowSecurityFlags,
 } from './security-middleware.js';
+export { REQUEST_LOG_MESSAGE, type RequestLogLine } from './request-log.js';

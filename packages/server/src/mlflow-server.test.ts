@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { LocalArtifactRepository } from '@mlstore/artifact-local';
 import { MemoryTrackingStore } from '@mlstore/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultMaxConnections, startMlflowServer, type MlflowServerOptions, type RunningMlflowServer } from './mlflow-server.js';
+import { createMlflowHandler } from './mlflow-handler.js';
+import { defaultMaxConnections, listenMlflowServer, startMlflowServer, type MlflowServerOptions, type RunningMlflowServer } from './mlflow-server.js';
+import { REQUEST_LOG_MESSAGE } from './request-log.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const servers: RunningMlflowServer[] = [];
@@ -101,5 +103,57 @@ describe('connection limits (security: slowloris and descriptor exhaustion)', ()
     await sleep(50);
     const res = await fetch(`${server.url}/health`);
     expect(res.status).toBe(200);
+  });
+});
+
+/** A Logger that keeps every call as `{ level, obj, msg }`. */
+function recordingLogger() {
+  const lines: { level: string; obj: Record<string, unknown>; msg?: string }[] = [];
+  const at = (level: string) => (obj: unknown, msg?: string) => void lines.push({ level, obj: obj as Record<string, unknown>, msg });
+  const logger = { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
+  return { logger, requests: () => lines.filter((l) => l.msg === REQUEST_LOG_MESSAGE) };
+}
+
+describe('request log', () => {
+  it('logs one info line per request once its response is done: method, path, status, ms, client', async () => {
+    const { logger, requests } = recordingLogger();
+    const { server } = await start({ logger });
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    const missing = await fetch(`${server.url}/api/2.0/mlflow/experiments/get?experiment_id=424242`);
+    expect(missing.status).toBe(404);
+    await missing.text();
+    await sleep(20);
+    const lines = requests();
+    expect(lines.map((l) => [l.level, l.obj['method'], l.obj['path'], l.obj['status']])).toEqual([
+      ['info', 'GET', '/health', 200],
+      ['info', 'GET', '/api/2.0/mlflow/experiments/get?experiment_id=424242', 404],
+    ]);
+    for (const l of lines) {
+      expect(typeof l.obj['ms']).toBe('number');
+      expect(l.obj['client']).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(l.obj['aborted']).toBeUndefined();
+    }
+  });
+
+  it('is off with accessLog: false', async () => {
+    const { logger, requests } = recordingLogger();
+    const { server } = await start({ logger, accessLog: false });
+    await (await fetch(`${server.url}/health`)).text();
+    await sleep(20);
+    expect(requests()).toEqual([]);
+  });
+});
+
+describe('listenMlflowServer (bind before opening stores)', () => {
+  it('fails with EADDRINUSE on a taken port, and answers 503 TEMPORARILY_UNAVAILABLE until serve()', async () => {
+    const bound = await listenMlflowServer({ port: 0, shutdownTimeoutMs: 500 });
+    servers.push(bound);
+    const port = Number(new URL(bound.url).port);
+    await expect(listenMlflowServer({ port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    const early = await fetch(`${bound.url}/health`);
+    expect(early.status).toBe(503);
+    expect(await early.json()).toEqual({ error_code: 'TEMPORARILY_UNAVAILABLE', message: 'The server is starting; retry shortly.' });
+    bound.serve(createMlflowHandler({ trackingStore: new MemoryTrackingStore() }));
+    expect(await (await fetch(`${bound.url}/health`)).text()).toBe('OK');
   });
 });

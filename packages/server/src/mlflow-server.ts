@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { redactingLogger, silentLogger } from '@mlstore/core';
-import { createMlflowHandler, type MlflowHandlerOptions } from './mlflow-handler.js';
+import { createMlflowHandler, type MlflowHandlerOptions, type MlflowRequestHandler } from './mlflow-handler.js';
+import { withRequestLog } from './request-log.js';
 
 export interface MlflowServerOptions extends MlflowHandlerOptions {
   /** Interface to bind (default `127.0.0.1`; MLflow's `--host`). */
@@ -30,6 +31,11 @@ export interface MlflowServerOptions extends MlflowHandlerOptions {
    * further connections are closed at once instead of exhausting descriptors.
    */
   maxConnections?: number;
+  /**
+   * One `info` line per request once its response is done (method, path, status, ms, client), as
+   * uvicorn's access log (default true; nothing is measured when false or without a logger).
+   */
+  accessLog?: boolean;
 }
 
 /** The process's soft open-file limit on Linux, or undefined elsewhere. */
@@ -60,15 +66,32 @@ export interface RunningMlflowServer {
   close(): Promise<void>;
 }
 
+/** What {@link listenMlflowServer} takes: the socket, connection limits and the request log. */
+export type MlflowListenOptions = Omit<MlflowServerOptions, keyof MlflowHandlerOptions> & Pick<MlflowHandlerOptions, 'logger'>;
+
+/** A bound port that answers 503 until {@link ListeningMlflowServer.serve} gives it a handler. */
+export interface ListeningMlflowServer extends RunningMlflowServer {
+  /** Starts answering requests with `handler` (e.g. {@link createMlflowHandler}'s). */
+  serve(handler: MlflowRequestHandler): void;
+}
+
+const STARTING = JSON.stringify({ error_code: 'TEMPORARILY_UNAVAILABLE', message: 'The server is starting; retry shortly.' });
+
 /**
- * Starts MLflow's REST API and artifact proxy on a plain `node:http` server.
+ * Binds the port before anything else is opened, so a failed start (port in use) leaves nothing
+ * behind; requests get 503 TEMPORARILY_UNAVAILABLE (which MLflow's client retries) until `serve()`.
  *
- * @throws the listen error (e.g. EADDRINUSE).
+ * @throws the listen error (e.g. EADDRINUSE, EACCES, EADDRNOTAVAIL).
  */
-export async function startMlflowServer(options: MlflowServerOptions): Promise<RunningMlflowServer> {
+export async function listenMlflowServer(options: MlflowListenOptions): Promise<ListeningMlflowServer> {
   const logger = redactingLogger(options.logger ?? silentLogger);
-  const handler = createMlflowHandler(options);
+  let handler: MlflowRequestHandler | undefined;
   const headersTimeout = options.headersTimeoutMs ?? 20_000;
+  const respond = (req: IncomingMessage, res: ServerResponse): void => {
+    if (handler) return handler(req, res);
+    res.writeHead(503, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(STARTING), 'Retry-After': '1' });
+    res.end(STARTING);
+  };
   const server = createServer(
     {
       // Node derives the header timeout from requestTimeout when it is not given (0 turned it off).
@@ -78,7 +101,7 @@ export async function startMlflowServer(options: MlflowServerOptions): Promise<R
       // Timeouts are checked on this period; keep it well under the shortest one.
       connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4))),
     },
-    (req, res) => handler(req, res),
+    options.accessLog === false || logger === silentLogger ? respond : withRequestLog(respond, logger),
   );
   server.timeout = options.idleTimeoutMs ?? 120_000;
   server.maxConnections = options.maxConnections ?? defaultMaxConnections();
@@ -107,5 +130,18 @@ export async function startMlflowServer(options: MlflowServerOptions): Promise<R
       });
       server.closeIdleConnections();
     }));
-  return { url, server, close };
+  return { url, server, close, serve: (h) => void (handler = h) };
+}
+
+/**
+ * Starts MLflow's REST API and artifact proxy on a plain `node:http` server.
+ *
+ * @throws the listen error (e.g. EADDRINUSE).
+ * @throws what {@link createMlflowHandler} throws for invalid options (before binding).
+ */
+export async function startMlflowServer(options: MlflowServerOptions): Promise<RunningMlflowServer> {
+  const handler = createMlflowHandler(options);
+  const { serve, ...running } = await listenMlflowServer(options);
+  serve(handler);
+  return running;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,12 +23,17 @@ function freePort(): Promise<number> {
 function start(argv: string[], env: NodeJS.ProcessEnv = {}) {
   const out = new PassThrough();
   const err = new PassThrough();
+  const log = new PassThrough();
   let text = '';
+  let logText = '';
   out.on('data', (c: Buffer) => (text += c.toString()));
   err.on('data', (c: Buffer) => (text += c.toString()));
+  log.on('data', (c: Buffer) => (logText += c.toString()));
   const controller = new AbortController();
-  const done = main(['server', ...argv], { stdout: out, stderr: err, env, cwd: dir, logger: pino({ level: 'silent' }), signal: controller.signal });
-  return { done, stop: () => controller.abort(), output: () => text };
+  const logger = pino({ level: 'info', base: null }, log);
+  const done = main(['server', ...argv], { stdout: out, stderr: err, env, cwd: dir, logger, signal: controller.signal });
+  const logLines = () => logText.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { done, stop: () => controller.abort(), output: () => text, logLines };
 }
 
 async function waitFor(url: string): Promise<void> {
@@ -57,9 +62,26 @@ describe('mlstore server', () => {
     expect((await fetch(`${url}/api/2.0/mlflow-artifacts/artifacts/x/y.txt`, { method: 'PUT', body: 'hello' })).status).toBe(200);
     expect(readdirSync(join(dir, 'art', 'x'))).toEqual(['y.txt']);
     expect(await (await fetch(`${url}/version`)).text()).toBe('3.18.0');
+    const info = (await (await fetch(`${url}/api/3.0/mlflow/server-info`)).json()) as { store_type: string | null };
+    expect(info.store_type).toBe('SqlStore');
     server.stop();
     expect(await server.done).toBe(0);
     await expect(fetch(`${url}/health`)).rejects.toThrow();
+  });
+
+  it("reports the backend in server-info's store_type as MLflow does: FileStore for ./mlruns, null for --artifacts-only", async () => {
+    const port = await freePort();
+    const a = start(['--backend-store-uri', join(dir, 'mlruns-info'), '--port', String(port)]);
+    await waitFor(`http://127.0.0.1:${port}/health`);
+    expect(((await (await fetch(`http://127.0.0.1:${port}/api/3.0/mlflow/server-info`)).json()) as { store_type: unknown }).store_type).toBe('FileStore');
+    a.stop();
+    expect(await a.done).toBe(0);
+    const port2 = await freePort();
+    const b = start(['--artifacts-only', '--artifacts-destination', join(dir, 'art-info'), '--port', String(port2)]);
+    await waitFor(`http://127.0.0.1:${port2}/health`);
+    expect(((await (await fetch(`http://127.0.0.1:${port2}/api/3.0/mlflow/server-info`)).json()) as { store_type: unknown }).store_type).toBeNull();
+    b.stop();
+    expect(await b.done).toBe(0);
   });
 
   it('answers 503 on artifact routes with --no-serve-artifacts and on tracking routes with --artifacts-only', async () => {
@@ -109,5 +131,48 @@ describe('mlstore server', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
     server.stop();
     expect(await server.done).toBe(0);
+  });
+
+  it('logs one info line per request (method, path, status, ms); --uvicorn-opts --no-access-log and --log-level warning silence them', async () => {
+    const port = await freePort();
+    const server = start(['--backend-store-uri', `sqlite:///${join(dir, 'log.db')}`, '--port', String(port)]);
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(`${url}/health`);
+    await (await fetch(`${url}/api/2.0/mlflow/experiments/get?experiment_id=77`)).text();
+    server.stop();
+    expect(await server.done).toBe(0);
+    const requests = server.logLines().filter((l) => l['msg'] === 'request completed');
+    expect(requests.at(-1)).toMatchObject({ level: 30, method: 'GET', path: '/api/2.0/mlflow/experiments/get?experiment_id=77', status: 404 });
+    expect(typeof requests.at(-1)!['ms']).toBe('number');
+    expect(requests.filter((l) => l['path'] === '/health' && l['status'] === 200).length).toBeGreaterThan(0);
+
+    for (const [argv, env] of [[['--uvicorn-opts', '--no-access-log'], {}], [[], { MLFLOW_UVICORN_OPTS: '--log-level warning' }]] as const) {
+      const quietPort = await freePort();
+      const quiet = start(['--backend-store-uri', `sqlite:///${join(dir, 'quiet.db')}`, '--port', String(quietPort), ...argv], env);
+      await waitFor(`http://127.0.0.1:${quietPort}/health`);
+      quiet.stop();
+      expect(await quiet.done).toBe(0);
+      expect(quiet.logLines().filter((l) => l['msg'] === 'request completed')).toEqual([]);
+    }
+    const bad = start(['--uvicorn-opts', '--reload']);
+    expect(await bad.done).toBe(2);
+    expect(bad.output()).toContain("'--reload' is not supported");
+    expect(await start(['--uvicorn-opts', '--log-level loud']).done).toBe(2);
+  });
+
+  it('on a port in use: one line, exit code 1, no stack trace, and no database file created', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const db = join(dir, 'port-in-use.db');
+      const server = start(['--backend-store-uri', `sqlite:///${db}`, '--artifacts-destination', join(dir, 'port-in-use-art'), '--port', String(port)]);
+      expect(await server.done).toBe(1);
+      expect(server.output()).toBe(`mlstore server: port ${port} is in use, try --port <another port> (0 picks a free one).\n`);
+      expect(server.logLines().filter((l) => (l['level'] as number) >= 50)).toEqual([]);
+      expect(existsSync(db)).toBe(false);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 });

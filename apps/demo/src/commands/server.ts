@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { AbstractStore, ArtifactRepository } from '@mlstore/core';
-import { securityOptionsFromFlags, startMlflowServer } from '@mlstore/server';
+import { createMlflowHandler, listenMlflowServer, securityOptionsFromFlags, type ListeningMlflowServer } from '@mlstore/server';
 import { openStore, println, reportFailure, UsageError, usageErrors, type CommandContext } from '../context.js';
 
 /** Help text of `mlstore server`. */
@@ -42,7 +42,14 @@ Options:
   --max-connections <n>           connections open at once (default: half the open-file limit,
                                   64..4096) ($MLSTORE_MAX_CONNECTIONS)
   -w, --workers <n>               accepted for compatibility; one Node process serves all requests
+  --uvicorn-opts <options>        the subset of uvicorn's options that applies here: --log-level
+                                  critical|error|warning|info|debug|trace, --no-access-log,
+                                  --access-log ($MLFLOW_UVICORN_OPTS)
   --help                          show this help
+
+Every request is logged at info once answered (method, path, status, ms, client) on stderr: JSON
+lines, or uvicorn-style lines on a terminal. --uvicorn-opts --no-access-log or LOG_LEVEL=warn
+silences them.
 
 SIGINT/SIGTERM stop accepting connections, finish the requests in flight, close the stores and exit.`;
 
@@ -65,6 +72,7 @@ const OPTIONS = {
   'keep-alive-timeout': { type: 'string' },
   'max-connections': { type: 'string' },
   workers: { type: 'string', short: 'w' },
+  'uvicorn-opts': { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -77,14 +85,62 @@ function envFlag(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
   throw new UsageError(`${name} must be true, false, 1 or 0 (got '${env[name]}').`);
 }
 
+/** uvicorn's `--log-level` choices and the pino level each one sets. */
+const UVICORN_LOG_LEVELS: Record<string, string> = { critical: 'fatal', error: 'error', warning: 'warn', info: 'info', debug: 'debug', trace: 'trace' };
+
+/**
+ * The part of `--uvicorn-opts` (MLflow forwards it to uvicorn) that means something for one Node
+ * process: the log level and the access log. Other uvicorn options are refused rather than ignored
+ * (a silently dropped `--ssl-certfile` would serve plain HTTP).
+ */
+export function parseUvicornOpts(raw: string | undefined): { logLevel?: string; accessLog?: boolean } {
+  const out: { logLevel?: string; accessLog?: boolean } = {};
+  const words = (raw ?? '').trim().split(/\s+/).filter(Boolean);
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (word === '--access-log' || word === '--no-access-log') out.accessLog = word === '--access-log';
+    else if (word === '--log-level' || word.startsWith('--log-level=')) {
+      const value = word === '--log-level' ? words[++i] : word.slice('--log-level='.length);
+      const level = value === undefined ? undefined : UVICORN_LOG_LEVELS[value.toLowerCase()];
+      if (level === undefined) {
+        throw new UsageError(`--uvicorn-opts: Invalid value for '--log-level': '${value ?? ''}' is not one of 'critical', 'error', 'warning', 'info', 'debug', 'trace'.`);
+      }
+      out.logLevel = level;
+    } else {
+      throw new UsageError(`--uvicorn-opts: '${word}' is not supported; mlstore server takes only --log-level, --access-log and --no-access-log.`);
+    }
+  }
+  return out;
+}
+
+/** One line for an error binding the port (no stack: the cause is the machine's state, not a bug). */
+function bindFailure(err: unknown, host: string, port: number): string | undefined {
+  switch ((err as NodeJS.ErrnoException | undefined)?.code) {
+    case 'EADDRINUSE':
+      return `port ${port} is in use, try --port <another port> (0 picks a free one).`;
+    case 'EACCES':
+      return `no permission to listen on port ${port} (ports below 1024 need privileges), try --port <another port>.`;
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot listen on host '${host}': it is not an address of this machine, check --host.`;
+    default:
+      return undefined;
+  }
+}
+
 /** True for URIs MLflow treats as local paths (`file:` or no scheme). */
 const isLocalUri = (uri: string) => !/^[a-zA-Z][a-zA-Z0-9+.-]+:/.test(uri) || uri.startsWith('file:');
 
 /** `mlstore server`: serves until SIGINT/SIGTERM; returns the exit code. */
 export async function runServer(args: string[], ctx: CommandContext): Promise<number> {
   let store: AbstractStore | undefined;
+  let server: ListeningMlflowServer | undefined;
   try {
-    const { values } = usageErrors(() => parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }));
+    // `--uvicorn-opts '--log-level debug'` passes a value that starts with dashes, which parseArgs
+    // refuses as ambiguous unless it is joined with '='; click (MLflow) takes it as it is.
+    const joined = args.flatMap((a, i) => (a === '--uvicorn-opts' && i + 1 < args.length ? [] : args[i - 1] === '--uvicorn-opts' ? [`--uvicorn-opts=${a}`] : [a]));
+    const { values } = usageErrors(() => parseArgs({ args: joined, options: OPTIONS, strict: true, allowPositionals: false }));
     if (values.help) {
       println(ctx.stdout, SERVER_USAGE);
       return 0;
@@ -121,25 +177,42 @@ export async function runServer(args: string[], ctx: CommandContext): Promise<nu
       keepAliveTimeoutMs: limit('keep-alive-timeout', 'MLSTORE_KEEP_ALIVE_TIMEOUT', 1000, 0),
       maxConnections: limit('max-connections', 'MLSTORE_MAX_CONNECTIONS', 1, 1),
     };
+    const uvicorn = parseUvicornOpts(values['uvicorn-opts'] ?? env['MLFLOW_UVICORN_OPTS']);
+    if (uvicorn.logLevel) ctx.setLogLevel(uvicorn.logLevel);
     if (values.workers !== undefined) ctx.logger.info({ workers: values.workers }, 'one Node process serves every request; --workers is ignored');
 
+    // Bind before opening anything: a taken port must not leave a new mlflow.db (or anything) behind.
+    const host = values.host ?? env['MLFLOW_HOST'] ?? '127.0.0.1';
+    try {
+      server = await listenMlflowServer({
+        ...Object.fromEntries(Object.entries(connectionLimits).filter(([, v]) => v !== undefined)),
+        accessLog: uvicorn.accessLog ?? true,
+        host,
+        port,
+        logger: ctx.logger,
+      });
+    } catch (err) {
+      const line = bindFailure(err, host, port);
+      if (line === undefined) throw err;
+      println(ctx.stderr, `mlstore server: ${line}`);
+      return 1;
+    }
     const { artifacts } = ctx.registries;
     store = artifactsOnly ? undefined : await openStore(ctx, backendStoreUri, defaultArtifactRoot);
     const destination: ArtifactRepository | undefined = serveArtifacts ? await artifacts.resolve(destinationUri) : undefined;
-    const server = await startMlflowServer({
-      trackingStore: store,
-      artifactsDestination: destination,
-      serveArtifacts,
-      artifactsOnly,
-      resolveArtifactRepository: (uri) => artifacts.resolve(uri),
-      trustedArtifactUris: [defaultArtifactRoot, destinationUri],
-      staticPrefix,
-      security,
-      ...Object.fromEntries(Object.entries(connectionLimits).filter(([, v]) => v !== undefined)),
-      host: values.host ?? env['MLFLOW_HOST'] ?? '127.0.0.1',
-      port,
-      logger: ctx.logger,
-    });
+    server.serve(
+      createMlflowHandler({
+        trackingStore: store,
+        artifactsDestination: destination,
+        serveArtifacts,
+        artifactsOnly,
+        resolveArtifactRepository: (uri) => artifacts.resolve(uri),
+        trustedArtifactUris: [defaultArtifactRoot, destinationUri],
+        staticPrefix,
+        security,
+        logger: ctx.logger,
+      }),
+    );
     ctx.logger.info(
       { url: server.url, backendStoreUri: artifactsOnly ? undefined : backendStoreUri, defaultArtifactRoot, artifactsDestination: serveArtifacts ? destinationUri : undefined },
       `mlstore server listening at ${server.url}`,
@@ -155,6 +228,8 @@ export async function runServer(args: string[], ctx: CommandContext): Promise<nu
   } catch (err) {
     return reportFailure(ctx, 'server', err);
   } finally {
+    // Closed first on a failed start (a store that would not open): nothing may keep the port.
+    await server?.close();
     await store?.close();
   }
 }
