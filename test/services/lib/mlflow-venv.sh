@@ -27,4 +27,16 @@ fi
 if ! "$venv/bin/python" -c 'import boto3, azure.storage.blob, azure.identity, google.cloud.storage, pysftp' 2>/dev/null; then
   "$venv/bin/pip" install -q --disable-pip-version-check boto3 azure-storage-blob azure-identity google-cloud-storage pysftp 'paramiko<4' >&2
 fi
+# MLflow's own REST test suite (test/peer-suites/mlflow-rest-tracking, run by
+# test/mlflow-rest-suite.test.ts) runs under pytest in this venv; pinned, installed once.
+# pytest-xdist spreads its tests over workers (each test starts its own server).
+pytest_pins="pytest==9.2.0 pytest-timeout==2.4.0 pytest-asyncio==1.5.0 pytest-xdist==3.8.0"
+if ! "$venv/bin/python" - $pytest_pins <<'PY' 2>/dev/null
+import sys
+from importlib.metadata import version
+sys.exit(any(version(n) != v for n, v in (a.split("==") for a in sys.argv[1:])))
+PY
+then
+  "$venv/bin/pip" install -q --disable-pip-version-check $pytest_pins >&2
+fi
 echo "$venv"
