@@ -7,11 +7,26 @@ import { tokenize, type Token } from './tokenizer.js';
 export interface RawClause {
   identifier: string;
   comparator: SearchComparator;
+  /** The comparator as written (`like`, `>=`); MLflow checks span comparators case-sensitively. */
+  comparatorText?: string;
   /** The value token, or a list of tokens for IN / NOT IN, or null for IS [NOT] NULL. */
   value: Token | Token[] | null;
 }
 
 const COMPARISON_OPS = new Set(['=', '!=', '>', '>=', '<', '<=']);
+
+/** Grammar switches for one search family. */
+export interface ParseOptions {
+  /** Accept `RLIKE` (regular expression match) as a comparator, as MLflow's trace search does. */
+  rlike?: boolean;
+  /**
+   * Hand on what sqlparse reads as a comparison but MLflow refuses later, so the caller can give
+   * MLflow's own message: `<>` / `==` comparators and unquoted identifiers as values.
+   */
+  lenient?: boolean;
+  /** Quote each stray OR / NOT in the message (`'OR'`), as MLflow's run, logged-model and trace searches do; its experiment search prints them bare. */
+  quoteStrays?: boolean;
+}
 
 /**
  * Parses `a <op> v AND b IN ('x', 'y') AND c IS NOT NULL …` into raw clauses. Only AND joins
@@ -20,7 +35,7 @@ const COMPARISON_OPS = new Set(['=', '!=', '>', '>=', '<', '<=']);
  *
  * @throws MlflowError INVALID_PARAMETER_VALUE for anything else.
  */
-export function parseClauses(filter: string): RawClause[] {
+export function parseClauses(filter: string, options: ParseOptions = {}): RawClause[] {
   const tokens = tokenize(filter);
   const clauses: RawClause[] = [];
   let i = 0;
@@ -31,7 +46,19 @@ export function parseClauses(filter: string): RawClause[] {
       .join(' ');
     throw MlflowError.invalidParameter(`Invalid clause(s) in filter string: '${text}'`);
   };
-  while (tokens[i]?.kind === 'keyword' && tokens[i]?.text === 'AND') i++;
+  // Like MLflow, report every stray OR / NOT together, ahead of any other error in the clauses.
+  const strays: string[] = [];
+  const skipJoins = () => {
+    for (;;) {
+      const t = tokens[i];
+      if (t?.kind === 'keyword' && t.text === 'AND') i++;
+      else if (t?.kind === 'keyword' && (t.text === 'OR' || t.text === 'NOT')) {
+        strays.push(t.raw ?? t.text);
+        i++;
+      } else return;
+    }
+  };
+  skipJoins();
   while (i < tokens.length) {
     const start = i;
     const ident = tokens[i];
@@ -41,20 +68,21 @@ export function parseClauses(filter: string): RawClause[] {
     let comparator: SearchComparator;
     let value: RawClause['value'];
     if (op?.kind === 'op') {
-      if (!COMPARISON_OPS.has(op.text)) {
+      if (!COMPARISON_OPS.has(op.text) && options.lenient !== true) {
         throw MlflowError.invalidParameter(`Invalid comparator '${op.text}' in filter string`);
       }
       comparator = op.text as SearchComparator;
       const v = tokens[i + 1];
-      if (!v || (v.kind !== 'string' && v.kind !== 'number' && !(v.kind === 'ident' && v.quoted))) {
+      if (!v || (v.kind !== 'string' && v.kind !== 'number' && !(v.kind === 'ident' && (v.quoted || options.lenient === true)))) {
         throw MlflowError.invalidParameter(
           `Invalid comparison clause. Expected value token found '${v?.text ?? ''}' in filter string '${filter}'`,
         );
       }
       value = v;
       i += 2;
-    } else if (op?.kind === 'keyword' && (op.text === 'LIKE' || op.text === 'ILIKE')) {
-      comparator = op.text;
+    } else if (op?.kind === 'keyword' && (op.text === 'LIKE' || op.text === 'ILIKE' || (op.text === 'RLIKE' && options.rlike === true))) {
+      // RLIKE only reaches trace clauses, whose comparator type admits it.
+      comparator = op.text as SearchComparator;
       const v = tokens[i + 1];
       if (!v || v.kind === 'keyword' || v.kind === 'op' || v.kind === 'lparen' || v.kind === 'rparen' || v.kind === 'comma') {
         invalid(start);
@@ -76,9 +104,13 @@ export function parseClauses(filter: string): RawClause[] {
     } else {
       return invalid(start);
     }
-    clauses.push({ identifier: (ident as Token).text, comparator, value });
+    clauses.push({ identifier: (ident as Token).text, comparator, comparatorText: op?.kind === 'keyword' && op.text.endsWith('LIKE') ? (op.raw ?? op.text) : comparator, value });
     // MLflow (through sqlparse) ignores stray ANDs and accepts clauses side by side; so do we.
-    while (tokens[i]?.kind === 'keyword' && tokens[i]?.text === 'AND') i++;
+    skipJoins();
+  }
+  if (strays.length > 0) {
+    const shown = options.quoteStrays === false ? strays : strays.map((t) => `'${t}'`);
+    throw MlflowError.invalidParameter(`Invalid clause(s) in filter string: ${shown.join(', ')}`);
   }
   return clauses;
 }
@@ -192,7 +224,7 @@ export function integerClause(type: SearchEntityType, key: string, comparator: S
 }
 
 /** Parses `filter` (empty or absent: no clause) and builds each clause with `build`. */
-export function parseWith(filter: string | undefined, build: (clause: RawClause) => SearchComparison): SearchComparison[] {
+export function parseWith(filter: string | undefined, build: (clause: RawClause) => SearchComparison, options?: ParseOptions): SearchComparison[] {
   if (filter === undefined || filter.trim() === '') return [];
-  return parseClauses(filter).map(build);
+  return parseClauses(filter, options).map(build);
 }

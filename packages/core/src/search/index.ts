@@ -22,3 +22,12 @@ export {
   paginate,
   type LoggedModelTokenRequest,
 } from './page-token.js';
+export {
+  parseTraceFilter,
+  parseTraceSearchOrderBy,
+  type TraceOrderByClause,
+  type TraceSearchComparator,
+  type TraceSearchComparison,
+  type TraceSearchEntityType,
+} from './trace-filter.js';
+export { compareTraces, filterTraces, traceOrderClauses, type TraceAssessmentView, type TraceSearchRow, type TraceSpanView } from './trace-evaluate.js';

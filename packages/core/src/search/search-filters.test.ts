@@ -144,6 +144,9 @@ describe('parseRunFilter: invalid filters', () => {
 
   it('names the invalid clause like MLflow', () => {
     expect(invalid(() => parseRunFilter('metrics.a > 1 OR metrics.b > 2'))).toContain('Invalid clause(s) in filter string');
+    // MLflow 3.18 lists every stray OR / NOT as written, and only them.
+    expect(invalid(() => parseRunFilter("metrics.a > 1 or params.b = 'x' OR tags.c = 'y'"))).toBe("Invalid clause(s) in filter string: 'or', 'OR'");
+    expect(invalid(() => parseExperimentFilter("NOT name = 'x'"))).toBe('Invalid clause(s) in filter string: NOT');
     expect(invalid(() => parseRunFilter("attributes.nope = 'x'"))).toContain("Invalid attribute key 'nope' specified");
     expect(invalid(() => parseRunFilter('bogus.x = 1'))).toContain("Invalid entity type 'bogus'");
     expect(invalid(() => parseRunFilter("metrics.m = 'x'"))).toContain('Expected numeric value type for metric');

@@ -186,7 +186,7 @@ export function parseExperimentFilter(filter: string | undefined): SearchCompari
       throw MlflowError.invalidParameter("Only ['experiment_id'] attributes support comparison with a list of quoted string values.");
     }
     return { type, key, comparator, value: quotedValue(value, 'attributes') };
-  });
+  }, { quoteStrays: false });
 }
 
 /** Parses one order_by string into identifier text and direction (`"metrics.\`a b\` DESC"`). */

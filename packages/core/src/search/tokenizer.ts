@@ -4,7 +4,7 @@ import { MlflowError } from '../errors.js';
  * Token kinds of MLflow's filter language, as sqlparse classifies what MLflow looks at:
  * `ident` (dotted names, backtick or double-quoted parts), `string` ('single-quoted'),
  * `number` (integers, decimals, scientific, with an optional minus), `op` (comparison operators),
- * `keyword` (AND, OR, NOT, IN, LIKE, ILIKE, IS, NULL, ASC, DESC — upper-cased), and punctuation.
+ * `keyword` (AND, OR, NOT, IN, LIKE, ILIKE, RLIKE, IS, NULL, ASC, DESC — upper-cased), and punctuation.
  */
 export type TokenKind = 'ident' | 'string' | 'number' | 'op' | 'keyword' | 'lparen' | 'rparen' | 'comma';
 
@@ -12,13 +12,15 @@ export interface Token {
   kind: TokenKind;
   /** The source text (keywords upper-cased). */
   text: string;
+  /** For `keyword`: the text as written (`like`), which MLflow's span checks compare case-sensitively. */
+  raw?: string;
   /** For `ident`: true when the whole identifier is one double-quoted part (`"x"`), which MLflow accepts as a string value. */
   quoted?: boolean;
   /** For `number`: true when written with a dot or an exponent. */
   float?: boolean;
 }
 
-const KEYWORDS = new Set(['AND', 'OR', 'NOT', 'IN', 'LIKE', 'ILIKE', 'IS', 'NULL', 'ASC', 'DESC']);
+const KEYWORDS = new Set(['AND', 'OR', 'NOT', 'IN', 'LIKE', 'ILIKE', 'RLIKE', 'IS', 'NULL', 'ASC', 'DESC']);
 const NUMBER = /^-?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)|\d+\.\d*|\.\d+|\d+)(?![\w.])/;
 const WORD = /^[A-Za-z_][\w$]*/;
 const KEY_PART = /^[\w$]+/;
@@ -79,7 +81,7 @@ export function tokenize(input: string): Token[] {
     if (ch === '`' || ch === '"' || WORD.test(rest)) {
       const [text, end, parts] = readIdentifier(input, i);
       const upper = text.toUpperCase();
-      if (parts === 1 && WORD.test(text) && KEYWORDS.has(upper)) tokens.push({ kind: 'keyword', text: upper });
+      if (parts === 1 && WORD.test(text) && KEYWORDS.has(upper)) tokens.push({ kind: 'keyword', text: upper, raw: text });
       else tokens.push({ kind: 'ident', text, quoted: parts === 1 && text.startsWith('"') });
       i = end;
       continue;
@@ -133,6 +135,8 @@ function readIdentifier(input: string, start: number): [text: string, end: numbe
       i++;
       continue;
     }
+    // sqlparse keeps a trailing dot in the name (`span.attributes. = 'x'` has the key `attributes.`).
+    if (input[i] === '.' && (next === undefined || /\s/.test(next))) i++;
     break;
   }
   return [input.slice(start, i), i, parts];
