@@ -19,6 +19,7 @@ import type {
   RunTag,
   ViewType,
 } from './entities.js';
+import type { TraceStore } from './traces/trace-store.js';
 
 /** Options every I/O call accepts. */
 export interface CallOptions {
@@ -139,14 +140,17 @@ export interface TrackingStoreCapabilities {
    * (`store_type`): `SqlStore` (MLflow's SqlAlchemyStore) or `FileStore`; absent for others.
    */
   mlflowStoreType?: 'SqlStore' | 'FileStore';
+  /** Traces and assessments (MLflow 3's {@link TraceStore} methods) are stored; else they answer NOT_IMPLEMENTED. */
+  traces: boolean;
 }
 
 /**
  * The tracking store contract: MLflow's `AbstractStore`, camelCased, async, with MLflow's errors
  * (`MlflowError` with MLflow's codes) and semantics. Implementations: the in-memory store
  * (`MemoryTrackingStore`), `@mlstore/store-sql`, `@mlstore/store-file`, `@mlstore/store-rest`.
+ * The trace and assessment methods come from {@link TraceStore}.
  */
-export interface AbstractStore {
+export interface AbstractStore extends TraceStore {
   readonly capabilities: TrackingStoreCapabilities;
 
   // Experiments

@@ -32,6 +32,7 @@ import type {
 } from './entities.js';
 import { LifecycleStage, ViewType } from './entities.js';
 import { MlflowError } from './errors.js';
+import { TracesNotImplemented } from './traces/trace-store.js';
 import type { Logger } from './logger.js';
 import { generateRandomName } from './memory/memory-helpers.js';
 import {
@@ -253,9 +254,10 @@ export function resolveSearchMaxResults(maxResults: number | undefined): number 
 /**
  * Template base for tracking stores: single-entity writes go through `logBatch`, bulk-interval
  * sampling is built on `getMetricHistory`, `recordLoggedModel` appends to the history tag.
- * Subclasses implement the rest of {@link AbstractStore}.
+ * Subclasses implement the rest of {@link AbstractStore}; trace methods default to NOT_IMPLEMENTED
+ * ({@link TracesNotImplemented}) until a store overrides them and declares `capabilities.traces`.
  */
-export abstract class BaseTrackingStore implements AbstractStore {
+export abstract class BaseTrackingStore extends TracesNotImplemented implements AbstractStore {
   abstract readonly capabilities: TrackingStoreCapabilities;
 
   abstract searchExperiments(request?: SearchExperimentsRequest, opts?: CallOptions): Promise<PagedList<Experiment>>;

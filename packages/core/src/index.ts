@@ -1,4 +1,5 @@
 export * from './entities.js';
+export * from './traces/index.js';
 export * from './errors.js';
 export * from './error-classification.js';
 export * from './abstract-store.js';

@@ -48,4 +48,5 @@ export const SQL_SERVER_CAPABILITIES: TrackingStoreCapabilities = Object.freeze(
   loggedModels: true,
   sequentialExperimentIds: true,
   metricHistoryOrder: 'sorted',
+  traces: false,
 });

@@ -9,6 +9,7 @@ import {
   metricFromWire,
   runFromWire,
   runInfoFromWire,
+  TracesNotImplemented,
   type AbstractStore,
   type CallOptions,
   type CreateLoggedModelRequest,
@@ -55,9 +56,10 @@ const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 /**
  * MLflow's `RestStore`: the tracking-store contract over HTTP against any MLflow tracking server
  * (MLflow's own or `@mlstore/server`). Each method is the RPC MLflow's Python client calls, with
- * the same request fields; errors are the server's, as `MlflowError`s with its codes.
+ * the same request fields; errors are the server's, as `MlflowError`s with its codes. Trace and
+ * assessment methods answer NOT_IMPLEMENTED until their RPCs land (`capabilities.traces` false).
  */
-export class RestStore implements AbstractStore {
+export class RestStore extends TracesNotImplemented implements AbstractStore {
   readonly capabilities: TrackingStoreCapabilities;
   private readonly transport: RestTransport;
   private readonly ownsTransport: boolean;
@@ -68,6 +70,7 @@ export class RestStore implements AbstractStore {
    *   environment variables, unreadable certificate files).
    */
   constructor(options: RestStoreOptions) {
+    super();
     if ('client' in options) {
       this.transport = options.client;
       this.ownsTransport = false;

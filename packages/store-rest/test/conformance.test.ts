@@ -55,7 +55,8 @@ for (const [name, open] of backends) {
     `RestStore → mlstore server (${name})`,
     async () => {
       const { server, store } = await start();
-      return new RestStore({ baseUrl: server.url, maxRetries: 0, capabilities: store.capabilities });
+      // Traces are not on the wire yet (neither our server's routes nor RestStore's calls; issue 13).
+      return new RestStore({ baseUrl: server.url, maxRetries: 0, capabilities: { ...store.capabilities, traces: false } });
     },
     { skip: SKIP },
   );

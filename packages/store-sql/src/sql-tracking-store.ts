@@ -107,6 +107,7 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
     sequentialExperimentIds: true,
     metricHistoryOrder: 'sorted',
     mlflowStoreType: 'SqlStore',
+    traces: false,
   };
 
   private readonly models: SqlLoggedModels;

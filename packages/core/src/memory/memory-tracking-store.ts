@@ -13,7 +13,6 @@ import type {
   UpdateRunInfoRequest,
 } from '../abstract-store.js';
 import {
-  BaseTrackingStore,
   lifecycleStagesFor,
   newRunTagsAndName,
   resolveSearchMaxResults,
@@ -71,6 +70,7 @@ import {
 import type { DeletedEntity, GarbageCollectableStore, ImportOutcome, LoggedModelExport, PortableStore, RunExport } from '../maintenance.js';
 import { MemoryModelStore } from './memory-logged-models.js';
 import { MemoryPortable } from './memory-portable.js';
+import { MemoryTracesBase } from './memory-traces-base.js';
 import {
   appendToUriPath,
   canonicalExperimentId,
@@ -99,13 +99,14 @@ function stagesFor(viewType: ViewType | undefined): Set<string> {
  * metric rule, pagination tokens). Unlike SQL it keeps NaN/±Inf metric values exactly.
  * Not persistent; every returned entity is a deep copy.
  */
-export class MemoryTrackingStore extends BaseTrackingStore implements PortableStore, GarbageCollectableStore {
+export class MemoryTrackingStore extends MemoryTracesBase implements PortableStore, GarbageCollectableStore {
   /** Memory supports everything the SQL store does. */
   readonly capabilities: TrackingStoreCapabilities = {
     metricHistoryPagination: true,
     loggedModels: true,
     sequentialExperimentIds: true,
     metricHistoryOrder: 'sorted',
+    traces: true,
   };
 
   /** Absolute artifact root used for default experiment locations. */
@@ -121,7 +122,7 @@ export class MemoryTrackingStore extends BaseTrackingStore implements PortableSt
   private readonly portable: MemoryPortable;
 
   constructor(options: MemoryTrackingStoreOptions = {}) {
-    super();
+    super(options.logger ?? silentLogger);
     this.artifactRoot = resolveUriIfLocal(options.artifactRoot ?? './mlruns');
     this.logger = options.logger ?? silentLogger;
     this.models = new MemoryModelStore(this.state, (id) => this.activeExperiment(id));
@@ -164,6 +165,11 @@ export class MemoryTrackingStore extends BaseTrackingStore implements PortableSt
       );
     }
     return exp;
+  }
+
+  /** New traces go to active experiments only (MLflow's `_check_experiment_is_active`). */
+  protected activeTraceExperiment(experimentId: unknown): Experiment {
+    return this.activeExperiment(experimentId);
   }
 
   private nameTaken(name: string, exceptId?: string): boolean {

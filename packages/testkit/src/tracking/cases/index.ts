@@ -1,3 +1,4 @@
+import { assessmentsGroup } from './assessments.js';
 import { experimentsGroup } from './experiments.js';
 import type { TrackingCaseGroup } from './group.js';
 import { inputsOutputsGroup } from './inputs-outputs.js';
@@ -13,6 +14,8 @@ import { searchExperimentsGroup } from './search-experiments.js';
 import { searchRunsErrorsGroup } from './search-runs-errors.js';
 import { searchNumericGroup } from './search-runs-numeric.js';
 import { searchRunsGroup } from './search-runs.js';
+import { traceSearchDeleteGroup } from './trace-search-delete.js';
+import { tracesGroup } from './traces.js';
 import { validationGroup } from './validation.js';
 
 /** Every group of the tracking kit, in run order. */
@@ -32,4 +35,7 @@ export const trackingCaseGroups: TrackingCaseGroup[] = [
   searchNumericGroup,
   searchExperimentsGroup,
   searchDatasetsModelsGroup,
+  tracesGroup,
+  traceSearchDeleteGroup,
+  assessmentsGroup,
 ];

@@ -1,0 +1,123 @@
+import type { CallOptions } from '../abstract-store.js';
+import { BaseTrackingStore, throwIfAborted } from '../base-store.js';
+import type { Experiment, PagedList } from '../entities.js';
+import { MlflowError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Assessment, Span, Trace, TraceInfo } from '../traces/trace-entities.js';
+import type { BatchGetTracesRequest, DeleteTracesRequest, SearchTracesRequest, UpdateAssessmentRequest } from '../traces/trace-store.js';
+import { MemoryAssessments } from './memory-assessments.js';
+import { MemoryTraceStore } from './memory-traces.js';
+
+/**
+ * The trace and assessment half of the memory store: MLflow 3.18's trace methods over
+ * {@link MemoryTraceStore} and {@link MemoryAssessments}. The memory store extends it and supplies
+ * the experiment lookup.
+ */
+export abstract class MemoryTracesBase extends BaseTrackingStore {
+  /** Traces and run links of this store. */
+  protected readonly traceStore: MemoryTraceStore;
+  private readonly assessments: MemoryAssessments;
+
+  constructor(logger: Logger) {
+    super();
+    this.traceStore = new MemoryTraceStore({ activeExperiment: (id) => this.activeTraceExperiment(id) }, logger);
+    this.assessments = new MemoryAssessments(this.traceStore);
+  }
+
+  /** The active experiment a new trace goes to. @throws RESOURCE_DOES_NOT_EXIST / INVALID_PARAMETER_VALUE */
+  protected abstract activeTraceExperiment(experimentId: unknown): Experiment;
+
+  /** @inheritdoc */
+  override async startTrace(traceInfo: TraceInfo, opts?: CallOptions): Promise<TraceInfo> {
+    throwIfAborted(opts);
+    return this.traceStore.startTrace(traceInfo);
+  }
+
+  /** @inheritdoc */
+  override async getTraceInfo(traceId: string, opts?: CallOptions): Promise<TraceInfo> {
+    throwIfAborted(opts);
+    return this.traceStore.getTraceInfo(traceId);
+  }
+
+  /** @inheritdoc */
+  override async batchGetTraceInfos(request: BatchGetTracesRequest, opts?: CallOptions): Promise<TraceInfo[]> {
+    throwIfAborted(opts);
+    return this.traceStore.batchGetTraceInfos(request);
+  }
+
+  /** @inheritdoc */
+  override async getTrace(traceId: string, _request?: { allowPartial?: boolean }, opts?: CallOptions): Promise<Trace> {
+    throwIfAborted(opts);
+    return this.traceStore.getTrace(traceId);
+  }
+
+  /** @inheritdoc */
+  override async batchGetTraces(request: BatchGetTracesRequest, opts?: CallOptions): Promise<Trace[]> {
+    throwIfAborted(opts);
+    return this.traceStore.batchGetTraces(request);
+  }
+
+  /** @inheritdoc */
+  override async searchTraces(request?: SearchTracesRequest, opts?: CallOptions): Promise<PagedList<TraceInfo>> {
+    throwIfAborted(opts);
+    return this.traceStore.searchTraces(request);
+  }
+
+  /** @inheritdoc */
+  override async deleteTraces(experimentId: string, request: DeleteTracesRequest, opts?: CallOptions): Promise<number> {
+    throwIfAborted(opts);
+    return this.traceStore.deleteTraces(experimentId, request);
+  }
+
+  /** @inheritdoc */
+  override async setTraceTag(traceId: string, key: string, value: string, opts?: CallOptions): Promise<void> {
+    throwIfAborted(opts);
+    this.traceStore.setTraceTag(traceId, key, value);
+  }
+
+  /** @inheritdoc */
+  override async deleteTraceTag(traceId: string, key: string, opts?: CallOptions): Promise<void> {
+    throwIfAborted(opts);
+    this.traceStore.deleteTraceTag(traceId, key);
+  }
+
+  /**
+   * Not yet: MLflow's log_spans also derives the trace info (times, state, previews, session, token
+   * usage and cost) from the spans; the memory store will do so in the next slice.
+   * @throws NOT_IMPLEMENTED
+   */
+  override async logSpans(_location: string, _spans: Span[], opts?: CallOptions): Promise<Span[]> {
+    throwIfAborted(opts);
+    throw new MlflowError('log_spans is not implemented by MemoryTrackingStore yet.', 'NOT_IMPLEMENTED');
+  }
+
+  /** @inheritdoc */
+  override async linkTracesToRun(traceIds: string[], runId: string, opts?: CallOptions): Promise<void> {
+    throwIfAborted(opts);
+    this.traceStore.linkTracesToRun(traceIds, runId);
+  }
+
+  /** @inheritdoc */
+  override async createAssessment(assessment: Assessment, opts?: CallOptions): Promise<Assessment> {
+    throwIfAborted(opts);
+    return this.assessments.create(assessment);
+  }
+
+  /** @inheritdoc */
+  override async getAssessment(traceId: string, assessmentId: string, opts?: CallOptions): Promise<Assessment> {
+    throwIfAborted(opts);
+    return this.assessments.get(traceId, assessmentId);
+  }
+
+  /** @inheritdoc */
+  override async updateAssessment(traceId: string, assessmentId: string, request: UpdateAssessmentRequest, opts?: CallOptions): Promise<Assessment> {
+    throwIfAborted(opts);
+    return this.assessments.update(traceId, assessmentId, request);
+  }
+
+  /** @inheritdoc */
+  override async deleteAssessment(traceId: string, assessmentId: string, opts?: CallOptions): Promise<void> {
+    throwIfAborted(opts);
+    this.assessments.delete(traceId, assessmentId);
+  }
+}
