@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The real MLflow 3.18.0 (Python) for the interop tests in test/sql-interop.test.ts.
 # Idempotent: `start` installs it into a venv under .services/mlflow-venv once (via
-# lib/mlflow-venv.sh, ~90 s the first time) and checks that `mlflow --version` reports 3.18.0.
+# lib/mlflow-venv.sh, ~90 s the first time) and checks that `mlflow --version` reports 3.18.0;
+# the venv also gets pinned pytest plugins for MLflow's own REST suite (test/mlflow-rest-suite.test.ts).
 # There is no long-running process here: each interop test spawns its own `mlflow server` on a
 # free 127.0.0.1 port and stops it (its whole process group) when done, so `stop` has nothing to do.
 # `venv` prints the venv path. Sourcing lib/ports.sh only publishes the checkout's ports (none is MLflow's).
