@@ -79,6 +79,12 @@ describe('LocalArtifactRepository symlink containment', () => {
     expect(await codeOf(repo.openArtifact('d'))).toBe('INVALID_PARAMETER_VALUE');
   });
 
+  it('writing below a file is INVALID_PARAMETER_VALUE, not an internal error, and keeps the file', async () => {
+    await repo.writeArtifact('f', 'data');
+    expect(await codeOf(repo.writeArtifact('f/child.txt', 'x'))).toBe('INVALID_PARAMETER_VALUE');
+    expect(await readFile(join(root, 'f'), 'utf8')).toBe('data');
+  });
+
   it('a non-local URI is refused', () => {
     expect(() => new LocalArtifactRepository('s3://bucket/x')).toThrow(/Not a local URI/);
   });

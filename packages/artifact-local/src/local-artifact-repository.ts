@@ -41,6 +41,8 @@ function wrapFsError(err: unknown, action: string): MlflowError {
     return new MlflowError(`@mlstore/artifact-local: permission denied: ${action}`, 'PERMISSION_DENIED', { cause: err });
   }
   if (code === 'EISDIR') return MlflowError.invalidParameter(`@mlstore/artifact-local: is a directory: ${action}`, { cause: err });
+  // mkdir -p where a file already holds a parent's name: the client asked for a file under a file.
+  if (code === 'EEXIST') return MlflowError.invalidParameter(`@mlstore/artifact-local: a parent of the path is a file: ${action}`, { cause: err });
   if (code === 'ENAMETOOLONG') return MlflowError.invalidParameter(`@mlstore/artifact-local: a name is longer than the filesystem allows: ${action.slice(0, 300)}`, { cause: err });
   if ((err as Error | undefined)?.name === 'AbortError') return new MlflowError(`@mlstore/artifact-local: aborted: ${action}`, 'CANCELLED', { cause: err });
   // Node's own text names the resolved local path: it stays in `cause` (logged), not in the message.
