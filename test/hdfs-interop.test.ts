@@ -36,8 +36,14 @@ const base = `/mlstore-interop/${randomBytes(6).toString('hex')}`;
 
 /** Runs `FsShell <args>` (as user mlstore) from the jars cached by test/services/hdfs.sh. */
 function fsShell(classpath: string, args: string[]): Promise<string> {
-  const jvm = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Dorg.slf4j.simpleLogger.defaultLogLevel=error', '-cp', classpath];
-  return runBounded(`FsShell ${args.join(' ')}`, 'java', [...jvm, 'org.apache.hadoop.fs.FsShell', '-fs', rpc, ...args], { timeoutMs: 120_000, env: { HADOOP_USER_NAME: 'mlstore' } });
+  // UTF-8 whatever the caller's locale (CI may run with none): Java otherwise prints and names
+  // local files in ASCII, turning `données` into `donn?es`.
+  const utf8 = ['-Dfile.encoding=UTF-8', '-Dsun.jnu.encoding=UTF-8', '-Dsun.stdout.encoding=UTF-8', '-Dsun.stderr.encoding=UTF-8'];
+  const jvm = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Dorg.slf4j.simpleLogger.defaultLogLevel=error', ...utf8, '-cp', classpath];
+  return runBounded(`FsShell ${args.join(' ')}`, 'java', [...jvm, 'org.apache.hadoop.fs.FsShell', '-fs', rpc, ...args], {
+    timeoutMs: 120_000,
+    env: { HADOOP_USER_NAME: 'mlstore', LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' },
+  });
 }
 
 /** `-ls -R` lines → path (relative to `root`) → `'dir'` or the file size. */
