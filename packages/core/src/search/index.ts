@@ -30,4 +30,11 @@ export {
   type TraceSearchComparison,
   type TraceSearchEntityType,
 } from './trace-filter.js';
+export {
+  TRACE_ANALYTICS_COLUMNS,
+  analyticsColumnsFromMetadata,
+  analyticsFilterColumns,
+  analyticsMetadataFromColumns,
+  canonicalAnalyticsFilterValue,
+} from './trace-analytics.js';
 export { compareTraces, filterTraces, traceOrderClauses, type TraceAssessmentView, type TraceSearchRow, type TraceSpanView } from './trace-evaluate.js';

@@ -83,3 +83,48 @@ export function canonicalAnalyticsFilterValue(key: string, value: string): strin
   const canonical = dumpColumns(key, columns);
   return canonical === value ? canonical : undefined;
 }
+
+/** The columns MLflow 3.18 keeps for `mlflow.trace.tokenUsage` (token counts) and `mlflow.trace.cost` (costs), in column order. */
+export const TRACE_ANALYTICS_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  'mlflow.trace.tokenUsage': TOKEN_KEYS,
+  'mlflow.trace.cost': COST_KEYS,
+};
+
+/**
+ * MLflow's `analytics_columns_from_metadata` for one reserved key: the column values its metadata
+ * value sets (an item that is not a valid count / finite cost becomes NULL; absent items are left out).
+ */
+export function analyticsColumnsFromMetadata(key: string, metadataValue: string): Map<string, bigint | number | null> {
+  const obj = jsonObject(metadataValue) ?? {};
+  const token = key === TRACE_TOKEN_USAGE_METADATA;
+  const out = new Map<string, bigint | number | null>();
+  for (const k of TRACE_ANALYTICS_COLUMNS[key] ?? []) {
+    if (Object.hasOwn(obj, k)) out.set(k, token ? tokenCount(obj[k]) : finiteFloat(obj[k]));
+  }
+  return out;
+}
+
+/**
+ * MLflow's `compatibility_metadata_from_columns` for one reserved key: the metadata value rebuilt
+ * from the stored columns (`json.dumps` of the non-null ones), or undefined when all are NULL.
+ */
+export function analyticsMetadataFromColumns(key: string, row: Readonly<Record<string, unknown>>): string | undefined {
+  const token = key === TRACE_TOKEN_USAGE_METADATA;
+  const columns = new Map<string, bigint | number>();
+  for (const k of TRACE_ANALYTICS_COLUMNS[key] ?? []) {
+    const v = row[k];
+    if (v === null || v === undefined) continue;
+    if (token) {
+      const n = tokenCount(typeof v === 'bigint' ? v.toString() : v);
+      if (n !== null) columns.set(k, n);
+    } else {
+      columns.set(k, Number(v));
+    }
+  }
+  return columns.size > 0 ? dumpColumns(key, columns) : undefined;
+}
+
+/** The column values a canonical filter value ({@link canonicalAnalyticsFilterValue}) stands for. */
+export function analyticsFilterColumns(key: string, canonical: string): Map<string, bigint | number> {
+  return columnsOf(key, jsonObject(canonical) ?? {});
+}
