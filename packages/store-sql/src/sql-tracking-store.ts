@@ -66,6 +66,7 @@ import { groupBy, inTransaction, loadInChunks, reading, upsert, type SqlContext 
 import { experimentIdParam, experimentIdParams, experimentIdText, toIdValue } from './sql-experiment-id.js';
 import { SqlLoggedModels } from './sql-logged-models.js';
 import { SqlMaintenanceStore } from './sql-maintenance.js';
+import { activeExperimentRow, experimentRow } from './sql-experiment-rows.js';
 import { sampleRunMetricHistory } from './sql-metric-sampling.js';
 import {
   RUN_NAME_TAG,
@@ -166,21 +167,12 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
 
   // ---------------------------------------------------------------- experiments
 
-  private async experimentRow(db: Kysely<Database>, experimentId: unknown): Promise<ExperimentRow> {
-    const id = experimentIdParam(this.ctx.dialect, experimentId);
-    const row = id === undefined ? undefined : await db.selectFrom('experiments').selectAll().where('experiment_id', '=', id).executeTakeFirst();
-    if (!row) throw MlflowError.notFound(`No Experiment with id=${experimentIdText(experimentId)} exists`);
-    return row;
+  private experimentRow(db: Kysely<Database>, experimentId: unknown): Promise<ExperimentRow> {
+    return experimentRow(db, this.ctx.dialect, experimentId);
   }
 
-  private async activeExperimentRow(db: Kysely<Database>, experimentId: unknown): Promise<ExperimentRow> {
-    const row = await this.experimentRow(db, experimentId);
-    if (row.lifecycle_stage !== LifecycleStage.ACTIVE) {
-      throw MlflowError.invalidParameter(
-        `The experiment ${row.experiment_id} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`,
-      );
-    }
-    return row;
+  private activeExperimentRow(db: Kysely<Database>, experimentId: unknown): Promise<ExperimentRow> {
+    return activeExperimentRow(db, this.ctx.dialect, experimentId);
   }
 
   private async toExperiments(rows: readonly ExperimentRow[]): Promise<Experiment[]> {
