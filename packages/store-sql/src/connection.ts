@@ -108,6 +108,16 @@ async function createSqlite(filename: string): Promise<Kysely<Database>> {
   handle.pragma('synchronous = NORMAL');
   handle.pragma('foreign_keys = ON');
   handle.pragma('case_sensitive_like = ON');
+  // MLflow registers `regexp` on its SQLite connections for RLIKE (Python's re.search; a pattern
+  // that does not compile matches nothing).
+  handle.function('regexp', { deterministic: true }, (pattern: unknown, text: unknown) => {
+    if (pattern == null || text == null) return 0;
+    try {
+      return new RegExp(String(pattern)).test(String(text)) ? 1 : 0;
+    } catch {
+      return 0;
+    }
+  });
   return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: exactIntegers(handle) }) });
 }
 

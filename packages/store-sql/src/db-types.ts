@@ -133,6 +133,82 @@ export interface WorkspacesTable {
   default_artifact_root: string | null;
 }
 
+/** `trace_info` (MLflow 3.18: the trace name, session and token/cost analytics are columns). */
+export interface TraceInfoTable {
+  request_id: string;
+  experiment_id: ExperimentIdValue;
+  timestamp_ms: number;
+  execution_time_ms: number | null;
+  status: string;
+  client_request_id: string | null;
+  request_preview: string | null;
+  response_preview: string | null;
+  db_payload_generation: Generated<number>;
+  trace_name: string | null;
+  session_id: string | null;
+  input_tokens: number | bigint | null;
+  output_tokens: number | bigint | null;
+  total_tokens: number | bigint | null;
+  cache_read_input_tokens: number | bigint | null;
+  cache_creation_input_tokens: number | bigint | null;
+  cache_creation_input_tokens_above_1hr: number | bigint | null;
+  input_cost: number | null;
+  output_cost: number | null;
+  total_cost: number | null;
+}
+
+/** `trace_tags` and `trace_request_metadata`. */
+export interface TraceKeyValueTable {
+  key: string;
+  value: string | null;
+  request_id: string;
+}
+
+export interface SpansTable {
+  trace_id: string;
+  experiment_id: ExperimentIdValue;
+  span_id: string;
+  parent_span_id: string | null;
+  name: string | null;
+  type: string | null;
+  status: string;
+  start_time_unix_nano: number | bigint;
+  end_time_unix_nano: number | bigint | null;
+  content: string;
+}
+
+export interface AssessmentsTable {
+  assessment_id: string;
+  trace_id: string;
+  name: string;
+  assessment_type: string;
+  value: string;
+  error: string | null;
+  created_timestamp: number;
+  last_updated_timestamp: number;
+  source_type: string;
+  source_id: string | null;
+  run_id: string | null;
+  span_id: string | null;
+  rationale: string | null;
+  overrides: string | null;
+  valid: boolean | number;
+  assessment_metadata: string | null;
+  experiment_id: ExperimentIdValue | null;
+  trace_timestamp_ms: number | null;
+  aggregate_value: number | null;
+  is_numeric_value: boolean | number;
+}
+
+export interface EntityAssociationsTable {
+  association_id: string;
+  source_type: string;
+  source_id: string;
+  destination_type: string;
+  destination_id: string;
+  created_time: number | null;
+}
+
 /** The part of MLflow's schema this store touches. */
 export interface Database {
   alembic_version: AlembicVersionTable;
@@ -151,4 +227,10 @@ export interface Database {
   logged_model_metrics: LoggedModelMetricsTable;
   logged_model_params: LoggedModelParamsTable;
   logged_model_tags: LoggedModelTagsTable;
+  trace_info: TraceInfoTable;
+  trace_tags: TraceKeyValueTable;
+  trace_request_metadata: TraceKeyValueTable;
+  spans: SpansTable;
+  assessments: AssessmentsTable;
+  entity_associations: EntityAssociationsTable;
 }

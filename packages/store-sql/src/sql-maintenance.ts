@@ -1,5 +1,4 @@
 import {
-  BaseTrackingStore,
   type CallOptions,
   type DeletedEntity,
   type Experiment,
@@ -13,15 +12,16 @@ import * as gc from './sql-gc.js';
 import * as exporting from './sql-export.js';
 import * as importing from './sql-import.js';
 import type { SqlContext } from './sql-context.js';
+import { SqlTracesStore } from './sql-traces-store.js';
 
 /**
  * The SQL store's maintenance side: export/import with ids (`PortableStore`, used by `migrate`)
  * and hard deletion (`GarbageCollectableStore`, used by `gc`), on all three dialects.
  * `SqlTrackingStore` extends it; the work is done in sql-export.ts and sql-import.ts and sql-gc.ts.
  */
-export abstract class SqlMaintenanceStore extends BaseTrackingStore implements PortableStore, GarbageCollectableStore {
-  protected constructor(protected readonly ctx: SqlContext) {
-    super();
+export abstract class SqlMaintenanceStore extends SqlTracesStore implements PortableStore, GarbageCollectableStore {
+  protected constructor(ctx: SqlContext) {
+    super(ctx);
   }
 
   /** @inheritdoc Any lifecycle stage and workspace, in id order. */

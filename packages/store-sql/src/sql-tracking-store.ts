@@ -108,7 +108,7 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
     sequentialExperimentIds: true,
     metricHistoryOrder: 'sorted',
     mlflowStoreType: 'SqlStore',
-    traces: false,
+    traces: true,
   };
 
   private readonly models: SqlLoggedModels;

@@ -1,0 +1,129 @@
+import {
+  BaseTrackingStore,
+  MlflowError,
+  throwIfAborted,
+  type Assessment,
+  type BatchGetTracesRequest,
+  type CallOptions,
+  type DeleteTracesRequest,
+  type PagedList,
+  type SearchTracesRequest,
+  type Span,
+  type Trace,
+  type TraceInfo,
+  type UpdateAssessmentRequest,
+} from '@mlstore/core';
+import { SqlAssessments } from './sql-assessments.js';
+import type { SqlContext } from './sql-context.js';
+import { searchTraces } from './sql-trace-search.js';
+import { SqlTraces } from './sql-traces.js';
+
+/**
+ * The SQL store's trace side: MLflow 3.18's trace and assessment methods on its own tables, on all
+ * three dialects. `SqlTrackingStore` extends it (through `SqlMaintenanceStore`); the work is done in
+ * sql-traces.ts, sql-trace-search.ts and sql-assessments.ts.
+ */
+export abstract class SqlTracesStore extends BaseTrackingStore {
+  private readonly traces: SqlTraces;
+  private readonly assessments: SqlAssessments;
+
+  protected constructor(protected readonly ctx: SqlContext) {
+    super();
+    this.traces = new SqlTraces(ctx);
+    this.assessments = new SqlAssessments(ctx);
+  }
+
+  /** @inheritdoc */
+  override async startTrace(traceInfo: TraceInfo, opts?: CallOptions): Promise<TraceInfo> {
+    throwIfAborted(opts);
+    return this.traces.startTrace(traceInfo);
+  }
+
+  /** @inheritdoc */
+  override async getTraceInfo(traceId: string, opts?: CallOptions): Promise<TraceInfo> {
+    throwIfAborted(opts);
+    return this.traces.getTraceInfo(traceId);
+  }
+
+  /** @inheritdoc */
+  override async batchGetTraceInfos(request: BatchGetTracesRequest, opts?: CallOptions): Promise<TraceInfo[]> {
+    throwIfAborted(opts);
+    return this.traces.batchGetTraceInfos(request);
+  }
+
+  /** @inheritdoc Spans come from the `spans` table (INTERNAL_ERROR when they are in the artifact repository). */
+  override async getTrace(traceId: string, _request?: { allowPartial?: boolean }, opts?: CallOptions): Promise<Trace> {
+    throwIfAborted(opts);
+    return this.traces.getTrace(traceId);
+  }
+
+  /** @inheritdoc */
+  override async batchGetTraces(request: BatchGetTracesRequest, opts?: CallOptions): Promise<Trace[]> {
+    throwIfAborted(opts);
+    return this.traces.batchGetTraces(request);
+  }
+
+  /** @inheritdoc Filtering, ordering and paging in SQL. */
+  override async searchTraces(request?: SearchTracesRequest, opts?: CallOptions): Promise<PagedList<TraceInfo>> {
+    throwIfAborted(opts);
+    return searchTraces(this.ctx, request);
+  }
+
+  /** @inheritdoc */
+  override async deleteTraces(experimentId: string, request: DeleteTracesRequest, opts?: CallOptions): Promise<number> {
+    throwIfAborted(opts);
+    return this.traces.deleteTraces(experimentId, request);
+  }
+
+  /** @inheritdoc */
+  override async setTraceTag(traceId: string, key: string, value: string, opts?: CallOptions): Promise<void> {
+    throwIfAborted(opts);
+    return this.traces.setTraceTag(traceId, key, value);
+  }
+
+  /** @inheritdoc */
+  override async deleteTraceTag(traceId: string, key: string, opts?: CallOptions): Promise<void> {
+    throwIfAborted(opts);
+    return this.traces.deleteTraceTag(traceId, key);
+  }
+
+  /**
+   * Not yet: MLflow's log_spans also derives the trace info (times, state, previews, session, token
+   * usage and cost) from the spans; the SQL store will do so with the memory store's next slice.
+   * @throws NOT_IMPLEMENTED
+   */
+  override async logSpans(_location: string, _spans: Span[], opts?: CallOptions): Promise<Span[]> {
+    throwIfAborted(opts);
+    throw new MlflowError('log_spans is not implemented by SqlTrackingStore yet.', 'NOT_IMPLEMENTED');
+  }
+
+  /** @inheritdoc */
+  override async linkTracesToRun(traceIds: string[], runId: string, opts?: CallOptions): Promise<void> {
+    throwIfAborted(opts);
+    return this.traces.linkTracesToRun(traceIds, runId);
+  }
+
+  /** @inheritdoc */
+  override async createAssessment(assessment: Assessment, opts?: CallOptions): Promise<Assessment> {
+    throwIfAborted(opts);
+    return this.assessments.create(assessment);
+  }
+
+  /** @inheritdoc */
+  override async getAssessment(traceId: string, assessmentId: string, opts?: CallOptions): Promise<Assessment> {
+    throwIfAborted(opts);
+    return this.assessments.get(traceId, assessmentId);
+  }
+
+  /** @inheritdoc */
+  override async updateAssessment(traceId: string, assessmentId: string, request: UpdateAssessmentRequest, opts?: CallOptions): Promise<Assessment> {
+    throwIfAborted(opts);
+    return this.assessments.update(traceId, assessmentId, request);
+  }
+
+  /** @inheritdoc */
+  override async deleteAssessment(traceId: string, assessmentId: string, opts?: CallOptions): Promise<void> {
+    throwIfAborted(opts);
+    return this.assessments.delete(traceId, assessmentId);
+  }
+}
