@@ -1,0 +1,264 @@
+/**
+ * The trace scenario of test/sql-trace-interop.test.ts: one spec replayed by our SqlTrackingStore
+ * ({@link applyTraceSpec}) or by MLflow's SqlAlchemyStore (traces_via_store.py `fill`), and read
+ * back by either into the same neutral JSON ({@link dumpTraces} / traces_via_store.py `dump`).
+ */
+import type { AbstractStore, Assessment, JsonValue, TraceInfo } from '@mlstore/core';
+
+/** One assessment of the spec; `overrides` is the index of an earlier assessment. */
+export interface SpecAssessment {
+  trace_id: string;
+  name: string;
+  kind: 'feedback' | 'expectation';
+  value: JsonValue;
+  source_type: 'HUMAN' | 'LLM_JUDGE' | 'CODE';
+  source_id: string;
+  error?: { error_code: string; error_message: string };
+  rationale?: string;
+  metadata?: Record<string, string>;
+  span_id?: string;
+  overrides?: number;
+}
+
+export interface TraceQuery {
+  filter?: string;
+  order_by?: string[];
+  max_results?: number;
+}
+
+export interface TraceSpec {
+  experiment_name: string;
+  traces: (Omit<TraceInfo, 'trace_location' | 'assessments'>)[];
+  set_tags: [string, string, string][];
+  delete_tags: [string, string][];
+  assessments: SpecAssessment[];
+  update_assessments: [number, { name?: string; value?: JsonValue; rationale?: string; metadata?: Record<string, string> }][];
+  link_to_run: string[];
+  queries: TraceQuery[];
+}
+
+const id = (n: number) => `tr-${n.toString(16).padStart(32, '0')}`;
+
+/** The spec: five traces covering every stored field, tags, metadata (session, token usage, cost), assessments and a run link. */
+export function buildTraceSpec(): TraceSpec {
+  const [a, b, c, d, e] = [1, 2, 3, 4, 5].map(id) as [string, string, string, string, string];
+  return {
+    experiment_name: 'trace-interop',
+    traces: [
+      {
+        trace_id: a,
+        request_time: 1_700_000_000_100,
+        execution_duration: 250,
+        state: 'OK',
+        request_preview: '{"question": "What is MLflow?"}',
+        response_preview: '"An open source platform"',
+        client_request_id: 'client-a',
+        trace_metadata: {
+          'mlflow.trace.session': 'session-1',
+          'mlflow.trace.tokenUsage': '{"input_tokens": 10, "output_tokens": 5, "total_tokens": 15}',
+          'mlflow.trace.cost': '{"input_cost": 0.001, "total_cost": 0.003}',
+          'mlflow.sourceRun': 'run-from-metadata',
+          origin: 'batch',
+        },
+        tags: { 'mlflow.traceName': 'chat', env: 'prod', 'ünïcode': 'välue' },
+      },
+      {
+        trace_id: b,
+        request_time: 1_700_000_000_200,
+        execution_duration: 1000,
+        state: 'ERROR',
+        request_preview: '{"question": "Why?"}',
+        trace_metadata: { 'mlflow.trace.session': 'session-1', origin: 'online' },
+        tags: { 'mlflow.traceName': 'Chat', env: 'dev' },
+      },
+      { trace_id: c, request_time: 1_700_000_000_200, state: 'IN_PROGRESS', trace_metadata: {}, tags: {} },
+      {
+        trace_id: d,
+        request_time: 1_700_000_000_050,
+        execution_duration: 5,
+        state: 'OK',
+        client_request_id: 'client-d',
+        trace_metadata: { 'mlflow.trace.session': 'session-2' },
+        tags: { 'mlflow.traceName': 'retrieval', env: 'prod', rank: '2' },
+      },
+      { trace_id: e, request_time: 1_700_000_000_300, execution_duration: 0, state: 'STATE_UNSPECIFIED', trace_metadata: { origin: 'batch' }, tags: { rank: '1' } },
+    ],
+    set_tags: [
+      [c, 'env', 'staging'],
+      [a, 'note', 'x'.repeat(300)],
+      [e, 'mlflow.traceName', 'renamed'],
+      [d, 'tmp', 'gone'],
+    ],
+    delete_tags: [[d, 'tmp']],
+    assessments: [
+      { trace_id: a, name: 'relevance', kind: 'feedback', value: 0.9, source_type: 'LLM_JUDGE', source_id: 'gpt', rationale: 'on topic', metadata: { judge: 'v1' } },
+      { trace_id: b, name: 'relevance', kind: 'feedback', value: 0.4, source_type: 'LLM_JUDGE', source_id: 'gpt' },
+      { trace_id: b, name: 'relevance', kind: 'feedback', value: 0.7, source_type: 'HUMAN', source_id: 'me@example.com', overrides: 1 },
+      { trace_id: a, name: 'correct', kind: 'feedback', value: 'yes', source_type: 'HUMAN', source_id: 'me@example.com', span_id: 'span-1' },
+      { trace_id: d, name: 'correct', kind: 'feedback', value: true, source_type: 'CODE', source_id: 'check.py' },
+      { trace_id: d, name: 'judge', kind: 'feedback', value: null, source_type: 'LLM_JUDGE', source_id: 'gpt', error: { error_code: 'RATE_LIMIT', error_message: 'slow down' } },
+      { trace_id: c, name: 'expected', kind: 'expectation', value: { answer: ['a', 1, true, null], 'ünï': 'ok' }, source_type: 'HUMAN', source_id: 'me@example.com' },
+      { trace_id: a, name: 'session_quality', kind: 'feedback', value: 'good', source_type: 'HUMAN', source_id: 'me', metadata: { 'mlflow.trace.session': 'session-1' } },
+    ],
+    update_assessments: [[0, { name: 'relevance', value: 0.95, rationale: 'even better', metadata: { judge: 'v2', extra: '1' } }]],
+    link_to_run: [c, e],
+    queries: [
+      {},
+      { order_by: ['timestamp_ms ASC'] },
+      { order_by: ['execution_time DESC'] },
+      { order_by: ['tags.rank ASC'] },
+      { order_by: ['name DESC'] },
+      { order_by: ['status ASC', 'request_id DESC'] },
+      { order_by: ['metadata.origin DESC'] },
+      { max_results: 2 },
+      { filter: "tags.env = 'prod'" },
+      { filter: "tags.env != 'prod'" },
+      { filter: "tags.env IS NULL" },
+      { filter: "tags.env LIKE 'pr%'" },
+      { filter: "tags.env ILIKE 'PR%'" },
+      { filter: "tags.env RLIKE '^(prod|dev)$'" },
+      { filter: "name = 'chat'" },
+      { filter: "name ILIKE 'chat'" },
+      { filter: "trace.status = 'ERROR'" },
+      { filter: "trace.status IN ('OK', 'ERROR')" },
+      { filter: "trace.status NOT IN ('OK')" },
+      { filter: 'trace.timestamp_ms >= 1700000000200 AND trace.timestamp_ms < 1700000000300' },
+      { filter: 'trace.execution_time_ms > 100' },
+      { filter: 'trace.end_time_ms <= 1700000000300' },
+      { filter: "trace.client_request_id = 'client-d'" },
+      { filter: "request_id = '" + a + "'" },
+      { filter: "metadata.origin = 'batch'" },
+      { filter: "metadata.origin IS NOT NULL" },
+      { filter: "metadata.`mlflow.trace.session` = 'session-1'" },
+      { filter: "metadata.`mlflow.trace.tokenUsage` IS NOT NULL" },
+      { filter: 'metadata.`mlflow.trace.tokenUsage` = \'{"input_tokens": 10, "output_tokens": 5, "total_tokens": 15}\'' },
+      { filter: "metadata.`mlflow.trace.cost` != '{}'" },
+      { filter: "run_id = 'run-from-metadata'" },
+      { filter: 'feedback.relevance > 0.5' },
+      { filter: 'feedback.relevance <= 0.5' },
+      { filter: "feedback.correct = 'yes'" },
+      { filter: "feedback.correct = 'true'" },
+      { filter: 'feedback.correct IS NULL' },
+      { filter: 'feedback.session_quality IS NOT NULL' },
+      { filter: "feedback.judge LIKE '%'" },
+      { filter: "expectation.expected LIKE '%answer%'" },
+      { filter: "span.name = 'x'" },
+      { filter: "trace.text ILIKE '%mlflow%'" },
+      { filter: "tags.env = 'prod' AND feedback.relevance > 0.5" },
+      { filter: 'trace.nope = 1' },
+      { filter: "tags.env = 'prod'", order_by: ['timestamp_ms ASC'], max_results: 1 },
+    ],
+  };
+}
+
+/** Replays the spec on our store; returns the experiment and run ids. */
+export async function applyTraceSpec(store: AbstractStore, spec: TraceSpec): Promise<{ experimentId: string; runId: string }> {
+  const experimentId = await store.createExperiment(spec.experiment_name);
+  const run = await store.createRun({ experimentId, userId: 'interop', startTime: 0, tags: [], runName: 'linked' });
+  for (const t of spec.traces) {
+    await store.startTrace({ ...t, trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }, assessments: [] });
+  }
+  for (const [traceId, key, value] of spec.set_tags) await store.setTraceTag(traceId, key, value);
+  for (const [traceId, key] of spec.delete_tags) await store.deleteTraceTag(traceId, key);
+  const created: string[] = [];
+  for (const a of spec.assessments) {
+    const input: Assessment = { assessment_name: a.name, trace_id: a.trace_id, source: { source_type: a.source_type, source_id: a.source_id } };
+    if (a.kind === 'feedback') {
+      input.feedback = { value: a.value, ...(a.error ? { error: a.error } : {}) };
+      if (a.rationale !== undefined) input.rationale = a.rationale;
+      if (a.overrides !== undefined) input.overrides = created[a.overrides] as string;
+    } else {
+      input.expectation = { value: a.value };
+    }
+    if (a.metadata) input.metadata = a.metadata;
+    if (a.span_id) input.span_id = a.span_id;
+    created.push((await store.createAssessment(input)).assessment_id as string);
+  }
+  for (const [index, u] of spec.update_assessments) {
+    const a = spec.assessments[index] as SpecAssessment;
+    await store.updateAssessment(a.trace_id, created[index] as string, {
+      ...(u.name !== undefined ? { name: u.name } : {}),
+      ...(u.value !== undefined ? { feedback: { value: u.value } } : {}),
+      ...(u.rationale !== undefined ? { rationale: u.rationale } : {}),
+      ...(u.metadata !== undefined ? { metadata: u.metadata } : {}),
+    });
+  }
+  await store.linkTracesToRun(spec.link_to_run, run.info.run_id);
+  return { experimentId, runId: run.info.run_id };
+}
+
+const sorted = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+
+function assessmentJson(a: Assessment): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    assessment_id: a.assessment_id,
+    name: a.assessment_name,
+    trace_id: a.trace_id,
+    source: { source_type: a.source.source_type, source_id: a.source.source_id },
+    create_time: a.create_time,
+    last_update_time: a.last_update_time,
+    span_id: a.span_id ?? null,
+    rationale: a.rationale ?? null,
+    metadata: a.metadata && Object.keys(a.metadata).length > 0 ? a.metadata : null,
+    overrides: a.overrides ?? null,
+    valid: a.valid !== false,
+    run_id: a.run_id ?? null,
+  };
+  if (a.feedback != null) {
+    out['feedback'] = a.feedback.value ?? null;
+    const e = a.feedback.error;
+    out['error'] = e ? { error_code: e.error_code ?? null, error_message: e.error_message ?? null, stack_trace: e.stack_trace ?? null } : null;
+  } else {
+    out['expectation'] = a.expectation?.value ?? null;
+  }
+  return out;
+}
+
+function infoJson(info: TraceInfo): Record<string, unknown> {
+  return {
+    trace_id: info.trace_id,
+    experiment_id: info.trace_location.mlflow_experiment?.experiment_id,
+    request_time: info.request_time,
+    execution_duration: info.execution_duration ?? null,
+    state: info.state,
+    request_preview: info.request_preview ?? null,
+    response_preview: info.response_preview ?? null,
+    client_request_id: info.client_request_id ?? null,
+    tags: sorted(info.tags),
+    trace_metadata: sorted(info.trace_metadata),
+    assessments: info.assessments.map(assessmentJson).sort((x, y) => String(x['assessment_id']).localeCompare(String(y['assessment_id']))),
+  };
+}
+
+async function searchIds(store: AbstractStore, experimentId: string, q: TraceQuery): Promise<string[]> {
+  const ids: string[] = [];
+  let pageToken: string | undefined;
+  do {
+    const page = await store.searchTraces({
+      locations: [experimentId],
+      ...(q.filter !== undefined ? { filterString: q.filter } : {}),
+      ...(q.order_by ? { orderBy: q.order_by } : {}),
+      maxResults: q.max_results ?? 100,
+      ...(pageToken ? { pageToken } : {}),
+    });
+    ids.push(...page.items.map((t) => t.trace_id));
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return ids;
+}
+
+/** The experiment's traces and the spec's query results, as traces_via_store.py `dump` prints them. */
+export async function dumpTraces(store: AbstractStore, spec: TraceSpec, experimentId: string): Promise<{ traces: unknown[]; queries: unknown[] }> {
+  const ids = await searchIds(store, experimentId, {});
+  const queries: unknown[] = [];
+  for (const q of spec.queries) {
+    try {
+      queries.push(await searchIds(store, experimentId, q));
+    } catch (err) {
+      queries.push({ error: (err as { errorCode?: string }).errorCode ?? String(err) });
+    }
+  }
+  const traces: unknown[] = [];
+  for (const i of ids) traces.push(infoJson(await store.getTraceInfo(i)));
+  return { traces, queries };
+}

@@ -1,0 +1,155 @@
+"""Traces and assessments through MLflow 3.18.0's own SqlAlchemyStore, for test/sql-trace-interop.test.ts.
+
+usage: traces_via_store.py fill <db-uri> <artifact-root> <spec.json>
+       traces_via_store.py dump <db-uri> <artifact-root> <spec.json> <experiment-id>
+
+`fill` replays the spec (test/interop/trace-scenario.ts) and prints {"experiment_id": ...};
+`dump` prints the experiment's traces (search_traces order, get_trace_info of each) and the ids
+every spec query returns, in the neutral shape trace-scenario.ts builds from our store, as the last
+line of stdout.
+"""
+
+import json
+import sys
+
+from mlflow.entities import TraceInfo, TraceLocation, TraceState
+from mlflow.entities.assessment import AssessmentError, AssessmentSource, Expectation, Feedback
+from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+
+def fill(store, spec):
+    experiment_id = store.create_experiment(spec["experiment_name"])
+    run_id = store.create_run(experiment_id, "interop", 0, [], "linked").info.run_id
+    for t in spec["traces"]:
+        store.start_trace(
+            TraceInfo(
+                trace_id=t["trace_id"],
+                trace_location=TraceLocation.from_experiment_id(experiment_id),
+                request_time=t["request_time"],
+                execution_duration=t.get("execution_duration"),
+                state=TraceState(t["state"]),
+                request_preview=t.get("request_preview"),
+                response_preview=t.get("response_preview"),
+                client_request_id=t.get("client_request_id"),
+                trace_metadata=t.get("trace_metadata", {}),
+                tags=t.get("tags", {}),
+            )
+        )
+    for trace_id, key, value in spec["set_tags"]:
+        store.set_trace_tag(trace_id, key, value)
+    for trace_id, key in spec["delete_tags"]:
+        store.delete_trace_tag(trace_id, key)
+    created = []
+    for a in spec["assessments"]:
+        source = AssessmentSource(source_type=a["source_type"], source_id=a["source_id"])
+        common = dict(
+            name=a["name"],
+            source=source,
+            trace_id=a["trace_id"],
+            metadata=a.get("metadata"),
+            span_id=a.get("span_id"),
+        )
+        if a["kind"] == "feedback":
+            error = a.get("error")
+            assessment = Feedback(
+                value=a.get("value"),
+                error=AssessmentError(**error) if error else None,
+                rationale=a.get("rationale"),
+                overrides=created[a["overrides"]] if a.get("overrides") is not None else None,
+                **common,
+            )
+        else:
+            assessment = Expectation(value=a["value"], **common)
+        created.append(store.create_assessment(assessment).assessment_id)
+    for index, update in spec["update_assessments"]:
+        a = spec["assessments"][index]
+        store.update_assessment(
+            a["trace_id"],
+            created[index],
+            name=update.get("name"),
+            feedback=Feedback(value=update["value"]).feedback if "value" in update else None,
+            rationale=update.get("rationale"),
+            metadata=update.get("metadata"),
+        )
+    store.link_traces_to_run(spec["link_to_run"], run_id)
+    return {"experiment_id": experiment_id, "run_id": run_id}
+
+
+def assessment_json(a):
+    d = a.to_dictionary()
+    out = {
+        "assessment_id": a.assessment_id,
+        "name": a.name,
+        "trace_id": a.trace_id,
+        "source": {"source_type": a.source.source_type, "source_id": a.source.source_id},
+        "create_time": a.create_time_ms,
+        "last_update_time": a.last_update_time_ms,
+        "span_id": a.span_id,
+        "rationale": a.rationale,
+        "metadata": a.metadata or None,
+        "overrides": a.overrides,
+        "valid": a.valid,
+        "run_id": a.run_id,
+    }
+    if "feedback" in d:
+        out["feedback"] = a.feedback.value
+        err = a.feedback.error
+        out["error"] = err.to_dictionary() if err else None
+    else:
+        out["expectation"] = a.expectation.value
+    return out
+
+
+def info_json(info):
+    return {
+        "trace_id": info.trace_id,
+        "experiment_id": info.experiment_id,
+        "request_time": info.request_time,
+        "execution_duration": info.execution_duration,
+        "state": info.state.value,
+        "request_preview": info.request_preview,
+        "response_preview": info.response_preview,
+        "client_request_id": info.client_request_id,
+        "tags": dict(sorted(info.tags.items())),
+        "trace_metadata": dict(sorted(info.trace_metadata.items())),
+        "assessments": sorted((assessment_json(a) for a in info.assessments), key=lambda a: a["assessment_id"]),
+    }
+
+
+def search_ids(store, experiment_id, filter_string=None, order_by=None, max_results=100):
+    ids, token = [], None
+    while True:
+        infos, token = store.search_traces(
+            locations=[experiment_id], filter_string=filter_string, order_by=order_by, max_results=max_results, page_token=token
+        )
+        ids += [i.trace_id for i in infos]
+        if not token:
+            return ids
+
+
+def dump(store, spec, experiment_id):
+    ids = search_ids(store, experiment_id)
+    queries = []
+    for q in spec["queries"]:
+        try:
+            result = search_ids(store, experiment_id, q.get("filter"), q.get("order_by"), q.get("max_results", 100))
+        except Exception as e:  # noqa: BLE001 - the error code is what both sides must agree on
+            result = {"error": getattr(e, "error_code", type(e).__name__)}
+        queries.append(result)
+    return {"traces": [info_json(store.get_trace_info(i)) for i in ids], "queries": queries}
+
+
+def main():
+    mode, uri, artifact_root, spec_path = sys.argv[1:5]
+    with open(spec_path) as f:
+        spec = json.load(f)
+    store = SqlAlchemyStore(uri, artifact_root)
+    if mode == "fill":
+        out = fill(store, spec)
+    else:
+        out = dump(store, spec, sys.argv[5])
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
