@@ -34,6 +34,8 @@ export interface TraceSpec {
   assessments: SpecAssessment[];
   update_assessments: [number, { name?: string; value?: JsonValue; rationale?: string; metadata?: Record<string, string> }][];
   link_to_run: string[];
+  /** MLflow's writer also runs a traced function (spans in the `spans` table); our store has no log_spans yet. */
+  traced_call: boolean;
   queries: TraceQuery[];
 }
 
@@ -102,6 +104,7 @@ export function buildTraceSpec(): TraceSpec {
     ],
     update_assessments: [[0, { name: 'relevance', value: 0.95, rationale: 'even better', metadata: { judge: 'v2', extra: '1' } }]],
     link_to_run: [c, e],
+    traced_call: true,
     queries: [
       {},
       { order_by: ['timestamp_ms ASC'] },
@@ -143,7 +146,19 @@ export function buildTraceSpec(): TraceSpec {
       { filter: "feedback.judge LIKE '%'" },
       { filter: "expectation.expected LIKE '%answer%'" },
       { filter: "span.name = 'x'" },
+      { filter: "span.name = 'retrieve'" },
+      { filter: "span.name IN ('fails', 'llm')" },
+      { filter: "span.name LIKE 'ret%' AND span.type = 'RETRIEVER'" },
+      { filter: "span.name = 'retrieve' AND span.type = 'LLM'" },
+      { filter: "span.type != 'CHAIN'" },
+      { filter: "span.status = 'ERROR'" },
+      { filter: "span.attributes.model LIKE '%gpt%'" },
+      { filter: "span.attributes.model ILIKE '%GPT-4%'" },
+      { filter: "span.attributes.model RLIKE 'gpt-[0-9]$'" },
+      { filter: "span.attributes.top_k = '2'" },
       { filter: "trace.text ILIKE '%mlflow%'" },
+      { filter: "trace.text LIKE '%doc-2%'" },
+      { filter: 'trace.timestamp_ms > 1700000000000 AND span.name = \'llm\'' },
       { filter: "tags.env = 'prod' AND feedback.relevance > 0.5" },
       { filter: 'trace.nope = 1' },
       { filter: "tags.env = 'prod'", order_by: ['timestamp_ms ASC'], max_results: 1 },
@@ -248,7 +263,7 @@ async function searchIds(store: AbstractStore, experimentId: string, q: TraceQue
 }
 
 /** The experiment's traces and the spec's query results, as traces_via_store.py `dump` prints them. */
-export async function dumpTraces(store: AbstractStore, spec: TraceSpec, experimentId: string): Promise<{ traces: unknown[]; queries: unknown[] }> {
+export async function dumpTraces(store: AbstractStore, spec: TraceSpec, experimentId: string): Promise<{ traces: unknown[]; spans: unknown[]; queries: unknown[] }> {
   const ids = await searchIds(store, experimentId, {});
   const queries: unknown[] = [];
   for (const q of spec.queries) {
@@ -259,6 +274,15 @@ export async function dumpTraces(store: AbstractStore, spec: TraceSpec, experime
     }
   }
   const traces: unknown[] = [];
-  for (const i of ids) traces.push(infoJson(await store.getTraceInfo(i)));
-  return { traces, queries };
+  const spans: unknown[] = [];
+  for (const i of ids) {
+    const info = await store.getTraceInfo(i);
+    traces.push(infoJson(info));
+    spans.push(
+      info.tags['mlflow.trace.spansLocation'] === 'TRACKING_STORE'
+        ? (await store.getTrace(i)).data.spans.sort((x, y) => (x.span_id < y.span_id ? -1 : x.span_id > y.span_id ? 1 : 0))
+        : null,
+    );
+  }
+  return { traces, spans, queries };
 }

@@ -17,7 +17,7 @@ from mlflow.entities.assessment import AssessmentError, AssessmentSource, Expect
 from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
 
-def fill(store, spec):
+def fill(store, spec, uri):
     experiment_id = store.create_experiment(spec["experiment_name"])
     run_id = store.create_run(experiment_id, "interop", 0, [], "linked").info.run_id
     for t in spec["traces"]:
@@ -72,7 +72,43 @@ def fill(store, spec):
             metadata=update.get("metadata"),
         )
     store.link_traces_to_run(spec["link_to_run"], run_id)
+    if spec.get("traced_call"):
+        traced_call(uri, experiment_id)
     return {"experiment_id": experiment_id, "run_id": run_id}
+
+
+def traced_call(uri, experiment_id):
+    """A traced function with nested spans, attributes and an exception span, logged by MLflow's
+    client itself (its SQL backend puts the spans in the `spans` table)."""
+    import mlflow
+
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment(experiment_id=experiment_id)
+
+    @mlflow.trace(span_type="LLM", attributes={"model": "gpt-4", "temperature": 0.5})
+    def llm(question):
+        return f"MLflow answers {question}"
+
+    @mlflow.trace(name="fails")
+    def fails():
+        raise ValueError("boom")
+
+    @mlflow.trace(span_type="CHAIN")
+    def answer(question):
+        with mlflow.start_span(name="retrieve", span_type="RETRIEVER") as span:
+            span.set_inputs({"query": question})
+            span.set_outputs(["doc-1", "doc-2"])
+            span.set_attribute("top_k", 2)
+        try:
+            fails()
+        except ValueError:
+            pass
+        return llm(question)
+
+    answer("hello tracing")
+    flush = getattr(mlflow, "flush_trace_async_logging", None)
+    if flush:
+        flush()
 
 
 def assessment_json(a):
@@ -98,6 +134,12 @@ def assessment_json(a):
     else:
         out["expectation"] = a.expectation.value
     return out
+
+
+def spans_json(store, info):
+    if info.tags.get("mlflow.trace.spansLocation") != "TRACKING_STORE":
+        return None
+    return sorted((s.to_dict() for s in store.get_trace(info.trace_id).data.spans), key=lambda s: s["span_id"])
 
 
 def info_json(info):
@@ -136,7 +178,12 @@ def dump(store, spec, experiment_id):
         except Exception as e:  # noqa: BLE001 - the error code is what both sides must agree on
             result = {"error": getattr(e, "error_code", type(e).__name__)}
         queries.append(result)
-    return {"traces": [info_json(store.get_trace_info(i)) for i in ids], "queries": queries}
+    infos = [store.get_trace_info(i) for i in ids]
+    return {
+        "traces": [info_json(i) for i in infos],
+        "spans": [spans_json(store, i) for i in infos],
+        "queries": queries,
+    }
 
 
 def main():
@@ -145,7 +192,7 @@ def main():
         spec = json.load(f)
     store = SqlAlchemyStore(uri, artifact_root)
     if mode == "fill":
-        out = fill(store, spec)
+        out = fill(store, spec, uri)
     else:
         out = dump(store, spec, sys.argv[5])
     print(json.dumps(out))
