@@ -1,6 +1,6 @@
 /**
  * Trace and assessment interop with the real MLflow 3.18.0 SqlAlchemyStore (Python) on SQLite and
- * PostgreSQL, both directions, on one database each:
+ * PostgreSQL and MariaDB, both directions, on one database each:
  *
  * (a) our SqlTrackingStore replays the trace scenario (test/interop/trace-scenario.ts); MLflow's
  *     SqlAlchemyStore reads the same database back identically (every trace info field, tags,
@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type { AbstractStore } from '@mlstore/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastJsonLine, mlflowVenvProblem, runPythonScript } from './interop/mlflow-python.js';
+import { createTempMariadbDatabase, mariadbProblem } from './interop/mariadb.js';
 import { createTempDatabase, postgresProblem } from './interop/postgres.js';
 import { applyTraceSpec, buildTraceSpec, dumpTraces } from './interop/trace-scenario.js';
 
@@ -24,13 +25,14 @@ const enabled = process.env.MLSTORE_PROFILE === 'integration' || process.env.MLS
 const requireServices = process.env.MLSTORE_REQUIRE_SERVICES === '1';
 const PYTHON_TIMEOUT_MS = 240_000;
 
-type DialectName = 'sqlite' | 'postgresql';
+type DialectName = 'sqlite' | 'postgresql' | 'mysql';
 type TraceDump = Awaited<ReturnType<typeof dumpTraces>>;
 
 const venvProblem = enabled ? mlflowVenvProblem() : null;
 const problems: Record<DialectName, string | null> = {
   sqlite: venvProblem,
   postgresql: enabled ? (venvProblem ?? (await postgresProblem())) : null,
+  mysql: enabled ? (venvProblem ?? (await mariadbProblem())) : null,
 };
 
 async function openOurStore(uri: string, artifactRoot: string): Promise<AbstractStore> {
@@ -70,7 +72,7 @@ function facts(get: () => { ours: TraceDump; mlflow: TraceDump }) {
   });
 }
 
-for (const dialect of ['sqlite', 'postgresql'] as const) {
+for (const dialect of ['sqlite', 'postgresql', 'mysql'] as const) {
   const title = `trace interop with MLflow 3.18.0 on ${dialect}`;
   const problem = problems[dialect];
   if (!enabled) {
@@ -94,7 +96,7 @@ for (const dialect of ['sqlite', 'postgresql'] as const) {
         const uri = `sqlite:///${join(dir, `${label}.db`)}`;
         return { ourUri: uri, mlflowUri: uri };
       }
-      const db = await createTempDatabase(label);
+      const db = dialect === 'postgresql' ? await createTempDatabase(label) : await createTempMariadbDatabase(label);
       disposers.push(db.drop);
       return { ourUri: db.url, mlflowUri: db.sqlalchemyUrl };
     }

@@ -222,15 +222,16 @@ export function traceFilterSql(dialect: SqlDialectName, filter: readonly TraceSe
   return out;
 }
 
-/** ORDER BY of search_traces: the clauses then MLflow's defaults, missing values last. */
-export function traceOrderSql(dialect: SqlDialectName, orderBy: readonly TraceOrderByClause[]): { joins: Sql[]; order: Sql[] } {
+/**
+ * ORDER BY of search_traces: the clauses then MLflow's defaults, missing values last. Strings order
+ * by the column's collation, as MLflow's query does (case-insensitive on MySQL/MariaDB by default).
+ */
+export function traceOrderSql(orderBy: readonly TraceOrderByClause[]): { joins: Sql[]; order: Sql[] } {
   const joins: Sql[] = [];
   const order: Sql[] = [];
-  const text = (col: Sql) => (dialect === 'mysql' ? sql`BINARY ${col}` : col);
   traceOrderClauses(orderBy).forEach((o, i) => {
     let col: Sql;
-    let isString = true;
-    if (o.type === 'attribute') ({ col, isString } = attributeColumn(o.key));
+    if (o.type === 'attribute') col = attributeColumn(o.key).col;
     else if (o.type === 'tag' && o.key === TraceTagKey.TRACE_NAME) col = sql.ref('ti.trace_name');
     else if (o.type === 'request_metadata' && o.key === SESSION) col = sql.ref('ti.session_id');
     else {
@@ -239,7 +240,7 @@ export function traceOrderSql(dialect: SqlDialectName, orderBy: readonly TraceOr
       joins.push(sql`LEFT JOIN ${sql.table(table)} ${sql.raw(alias)} ON ${sql.ref(`${alias}.request_id`)} = ti.request_id AND ${sql.ref(`${alias}.key`)} = ${o.key}`);
       col = sql.ref(`${alias}.value`);
     }
-    order.push(sql`CASE WHEN ${col} IS NULL THEN 1 ELSE 0 END`, sql`${isString ? text(col) : col} ${sql.raw(o.ascending ? 'ASC' : 'DESC')}`);
+    order.push(sql`CASE WHEN ${col} IS NULL THEN 1 ELSE 0 END`, sql`${col} ${sql.raw(o.ascending ? 'ASC' : 'DESC')}`);
   });
   return { joins, order };
 }
@@ -262,7 +263,7 @@ export async function searchTraces(ctx: SqlContext, request: SearchTracesRequest
   const inScope = (alias: string) =>
     experiments ? sql`${sql.ref(`${alias}.experiment_id`)} IN (${sql.join(experiments.map((e) => sql`${e}`))})` : sql`1 = 1`;
   const where = [inScope('ti'), ...traceFilterSql(ctx.dialect, filter, inScope('t2'))];
-  const { joins, order } = traceOrderSql(ctx.dialect, orderBy);
+  const { joins, order } = traceOrderSql(orderBy);
   return reading(async () => {
     const query = sql<TraceInfoRow>`SELECT ti.* FROM trace_info ti ${joins.length > 0 ? sql.join(joins, sql` `) : sql``} WHERE ${sql.join(where, sql` AND `)} ORDER BY ${sql.join(order)} LIMIT ${maxResults + 1} OFFSET ${offset}`;
     const rows = (await query.execute(ctx.db)).rows;
