@@ -234,6 +234,34 @@ for (const d of dialects) {
       expect(await store.createExperiment('doomed')).not.toBe(e);
     });
 
+    it('hard-deletes a deleted experiment with its traces, their tags, metadata and assessments', async () => {
+      const { store, uri } = await fresh(d);
+      const e = await store.createExperiment('traced');
+      const keep = await store.createExperiment('kept-traces');
+      const trace = (experimentId: string, n: number) =>
+        store.startTrace({
+          trace_id: `tr-${n.toString(16).padStart(32, '0')}`,
+          trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },
+          request_time: 1000 + n,
+          state: 'OK',
+          trace_metadata: { 'mlflow.trace.session': 's', origin: 'x' },
+          tags: { 'mlflow.traceName': 'n', k: 'v' },
+          assessments: [],
+        });
+      const doomed = await trace(e, 1);
+      const kept = await trace(keep, 2);
+      for (const t of [doomed, kept]) {
+        await store.createAssessment({ assessment_name: 'q', trace_id: t.trace_id, source: { source_type: 'HUMAN', source_id: 'me' }, feedback: { value: 1 } });
+      }
+      await store.deleteExperiment(e);
+      await store.hardDeleteExperiment(e);
+      const gone = `'${doomed.trace_id}'`;
+      expect(await countRows(uri, 'trace_info', `request_id = ${gone}`)).toBe(0);
+      for (const table of ['trace_tags', 'trace_request_metadata']) expect([table, await countRows(uri, table, `request_id = ${gone}`)]).toEqual([table, 0]);
+      expect(await countRows(uri, 'assessments', `trace_id = ${gone}`)).toBe(0);
+      expect((await store.getTraceInfo(kept.trace_id)).assessments).toHaveLength(1);
+    });
+
     it('migrates a memory store into it and back, verified', async () => {
       const { store } = await fresh(d);
       const source = new MemoryTrackingStore({ artifactRoot: '/tmp/mem' });
