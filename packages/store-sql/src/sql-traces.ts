@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import {
   MlflowError,
   TRACE_ANALYTICS_COLUMNS,
@@ -249,6 +249,8 @@ export class SqlTraces {
         for (const table of ['trace_tags', 'trace_request_metadata'] as const) await tx.deleteFrom(table).where('request_id', 'in', c).execute();
         for (const table of ['assessments', 'spans'] as const) await tx.deleteFrom(table).where('trace_id', 'in', c).execute();
         await tx.deleteFrom('trace_info').where('request_id', 'in', c).execute();
+        // Review-queue items point at traces without a foreign key; MLflow removes them too.
+        await sql`DELETE FROM review_queue_items WHERE item_type = 'trace' AND item_id IN (${sql.join(c.map((id) => sql`${id}`))})`.execute(tx);
         return [];
       });
       return ids.length;
