@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import {
   MlflowError,
@@ -124,6 +125,10 @@ export class SqlTraces {
         client_request_id: input.client_request_id ?? null,
         ...analytics,
       };
+      // Assessments are merged by id alone: one of another trace is refused, never moved here.
+      const ids = assessments.map((a) => a.assessment_id as string);
+      const foreign = ids.length === 0 ? undefined : await tx.selectFrom('assessments').select('assessment_id').where('assessment_id', 'in', ids).where('trace_id', '!=', traceId).executeTakeFirst();
+      if (foreign) throw MlflowError.invalidParameter(`Assessment with ID '${foreign.assessment_id}' belongs to another trace.`);
       const existing = await tx.selectFrom('trace_info').select('experiment_id').where('request_id', '=', traceId).executeTakeFirst();
       if (!existing) {
         await tx
@@ -143,9 +148,6 @@ export class SqlTraces {
         if (String(existing.experiment_id) !== String(experiment.experiment_id)) {
           throw MlflowError.invalidParameter(`Trace with ID '${traceId}' already exists in another experiment.`);
         }
-        const ids = assessments.map((a) => a.assessment_id as string);
-        const foreign = ids.length === 0 ? undefined : await tx.selectFrom('assessments').select('assessment_id').where('assessment_id', 'in', ids).where('trace_id', '!=', traceId).executeTakeFirst();
-        if (foreign) throw MlflowError.invalidParameter(`Assessment with ID '${foreign.assessment_id}' belongs to another trace.`);
         await tx
           .updateTable('trace_info')
           .set({
@@ -298,7 +300,7 @@ export class SqlTraces {
     validateTraceLinks(traceIds);
     const now = Date.now();
     const rows = [...new Set(traceIds)].map((id) => ({
-      association_id: crypto.randomUUID().replaceAll('-', ''),
+      association_id: randomUUID().replaceAll('-', ''),
       source_type: 'trace',
       source_id: id,
       destination_type: 'run',
