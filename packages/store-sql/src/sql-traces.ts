@@ -27,6 +27,7 @@ import { groupBy, inTransaction, insertIgnore, loadInChunks, reading, upsert, ty
 import { activeExperimentRow } from './sql-experiment-rows.js';
 import { experimentIdParam, experimentIdParams } from './sql-experiment-id.js';
 
+/** A `trace_info` row as read. */
 export type TraceInfoRow = Selectable<TraceInfoTable>;
 
 /** Metadata MLflow 3.18 keeps in `trace_info` columns instead of `trace_request_metadata`. */
