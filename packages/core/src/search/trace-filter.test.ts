@@ -45,7 +45,7 @@ describe('parseTraceFilter: valid filters', () => {
     ['trace.timestamp_ms > 5.5', [c('attribute', 'timestamp_ms', '>', 5)]],
     ['trace.timestamp_ms >= 5.5', [c('attribute', 'timestamp_ms', '>=', 6)]],
     ['trace.timestamp_ms > 1e3', [c('attribute', 'timestamp_ms', '>', 1000)]],
-    ["trace.timestamp_ms > '5'", [c('attribute', 'timestamp_ms', '>', 5)]],
+    ["trace.timestamp_ms > '5'", [{ ...c('attribute', 'timestamp_ms', '>', 5), quotedNumber: true }]],
     ['trace.timestamp_ms = 9223372036854775807', [c('attribute', 'timestamp_ms', '=', 9223372036854775807n)]],
     ['trace.timestamp_ms < 1e30', [c('attribute', 'timestamp_ms', '>=', -9223372036854775808n)]],
     // name, prompt, run_id and text become tags, metadata and span content

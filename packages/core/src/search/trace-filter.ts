@@ -32,6 +32,12 @@ export interface TraceSearchComparison {
   comparator: TraceSearchComparator;
   /** A string, an int64 bound (number or bigint) for numeric attributes, a number for numeric assessment comparisons, a list for IN / NOT IN, null for IS [NOT] NULL. */
   value: string | number | bigint | string[] | null;
+  /**
+   * Set when a numeric attribute was compared with a quoted number (`timestamp_ms > '5'`): SQLite and
+   * MySQL read the text as a number (so `value` holds it), PostgreSQL refuses the comparison
+   * (MLflow answers BAD_REQUEST there).
+   */
+  quotedNumber?: true;
 }
 
 /** One parsed trace `order_by` clause (only attributes, tags and request metadata can order). */
@@ -229,8 +235,10 @@ function checkForStore(c: TraceSearchComparison): TraceSearchComparison {
       if (has(NUMERIC_ATTRIBUTES, key)) {
         // MLflow names the string comparators (and drops the closing quote) in this message.
         if (!has(NUMERIC_OPS, comparator)) throw notOneOf(STRING_ATTRIBUTE_OPS, '');
-        const x = typeof c.value === 'string' ? numericText(key, c.value) : (c.value as bigint | number);
-        return integerClause('attribute', key, comparator as SearchComparator, x) as TraceSearchComparison;
+        const quoted = typeof c.value === 'string';
+        const x = quoted ? numericText(key, c.value as string) : (c.value as bigint | number);
+        const clause = integerClause('attribute', key, comparator as SearchComparator, x) as TraceSearchComparison;
+        return quoted ? { ...clause, quotedNumber: true } : clause;
       }
       if (!has(STRING_ATTRIBUTE_OPS, comparator)) throw notOneOf(STRING_ATTRIBUTE_OPS);
       return c;
