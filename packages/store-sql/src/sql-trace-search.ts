@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import {
+  MlflowError,
   TRACE_ANALYTICS_COLUMNS,
   TraceMetadataKey,
   TraceTagKey,
@@ -184,6 +185,13 @@ export function traceFilterSql(dialect: SqlDialectName, filter: readonly TraceSe
     switch (c.type) {
       case 'attribute': {
         const { col, isString } = attributeColumn(c.key);
+        if (c.quotedNumber && dialect === 'postgresql') {
+          // PostgreSQL has no bigint-to-text comparison; MLflow's query fails there with BAD_REQUEST.
+          throw new MlflowError(
+            `@mlstore/store-sql: PostgreSQL cannot compare the integer attribute '${c.key}' with a quoted value (operator does not exist: bigint ${c.comparator} character varying); write the number unquoted.`,
+            'BAD_REQUEST',
+          );
+        }
         if (c.key === 'timestamp_ms' && (c.comparator === '>' || c.comparator === '>=')) {
           const v = BigInt(c.value as number | bigint);
           lowerBound = lowerBound === undefined || v > lowerBound ? v : lowerBound;

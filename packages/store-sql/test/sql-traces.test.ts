@@ -134,6 +134,10 @@ for (const d of dialects) {
       expect(await ids("tags.env ILIKE 'prod'")).toEqual([traceId(1)]);
       expect(await ids("tags.env = 'prod'")).toEqual([]);
       expect(await ids("client_request_id IN ('c2', 'c3')")).toEqual([traceId(2)]);
+      // A quoted number: SQLite and MySQL compare it as a number, PostgreSQL refuses (as MLflow's query fails there).
+      const quoted = store.searchTraces({ locations: [exp], filterString: "trace.timestamp_ms > '1001'" });
+      if (d.name === 'postgresql') await expect(quoted).rejects.toMatchObject({ errorCode: 'BAD_REQUEST' });
+      else expect((await quoted).items.map((t) => t.trace_id)).toEqual([traceId(2)]);
       await store.linkTracesToRun([traceId(1)], 'some-run');
       const rows = await raw<Record<string, unknown>>(uri, 'SELECT source_type, source_id, destination_type, destination_id FROM entity_associations');
       expect(rows).toEqual([{ source_type: 'trace', source_id: traceId(1), destination_type: 'run', destination_id: 'some-run' }]);
