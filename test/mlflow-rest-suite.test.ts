@@ -14,7 +14,7 @@
  * venv with pytest (test/services/mlflow.sh start) and a built CLI (`pnpm build`): missing ones skip
  * loudly, or fail under MLSTORE_REQUIRE_SERVICES=1. Results (junit xml, pytest output, one server
  * log per test, summary.txt) go to test-results/mlflow-rest-suite/. MLSTORE_REST_SUITE_WORKERS sets
- * the number of pytest workers (default 2).
+ * the number of pytest workers (default 2); the servers listen in this checkout's MLSTORE_REST_SUITE_PORTS.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +30,8 @@ const outDir = join(repoRoot, 'test-results', 'mlflow-rest-suite');
 const python = join(mlflowVenv, 'bin', 'python');
 const enabled = process.env.MLSTORE_PROFILE === 'integration' || process.env.MLSTORE_REST_SUITE === '1';
 const workers = process.env.MLSTORE_REST_SUITE_WORKERS ?? '2';
+// This checkout's range for the suite's servers (test/services/lib/ports.sh publishes it).
+const ports = process.env.MLSTORE_REST_SUITE_PORTS;
 const RUN_TIMEOUT_MS = 40 * 60_000;
 const EXPECTATIONS = 'test/peer-suites/mlflow-rest-tracking/expected-failures.json';
 
@@ -74,7 +76,10 @@ function pytestProblem(): string | null {
 
 const problem = !enabled
   ? 'integration profile only (MLSTORE_PROFILE=integration or MLSTORE_REST_SUITE=1)'
-  : (mlflowVenvProblem() ?? pytestProblem() ?? (existsSync(cli) ? null : `${cli} is not built (run: pnpm build)`));
+  : (mlflowVenvProblem() ??
+    pytestProblem() ??
+    (ports ? null : 'MLSTORE_REST_SUITE_PORTS is not set (run: bash test/services/mlflow.sh start)') ??
+    (existsSync(cli) ? null : `${cli} is not built (run: pnpm build)`));
 
 const title = `MLflow's upstream test_rest_tracking.py against mlstore server (SQLite; baseline: MLflow ${baseline.mlflow})`;
 describeWithServices({ tag: 'mlflow-rest-suite', title, needs: 'the MLflow venv with pytest and a built CLI', enabled, problem }, () => {
@@ -82,7 +87,7 @@ describeWithServices({ tag: 'mlflow-rest-suite', title, needs: 'the MLflow venv 
 
   beforeAll(async () => {
     rmSync(outDir, { recursive: true, force: true });
-    const run = await spawnBounded('run_suite.py mlstore', python, [join(suiteDir, 'run_suite.py'), 'mlstore', '--cli', cli, '--out', outDir, '--workers', workers], {
+    const run = await spawnBounded('run_suite.py mlstore', python, [join(suiteDir, 'run_suite.py'), 'mlstore', '--cli', cli, '--out', outDir, '--workers', workers, '--ports', ports!], {
       timeoutMs: RUN_TIMEOUT_MS,
     });
     if (run.code !== 0) throw new Error(`run_suite.py exited with ${run.code}\n${run.stdout}\n${run.stderr}`);

@@ -29,6 +29,7 @@ const KEYS = [
   'MLSTORE_HDFS_PORT',
   'MLSTORE_HDFS_HTTPFS_PORT',
   'MLSTORE_HDFS_KERBEROS_PORT',
+  'MLSTORE_REST_SUITE_PORTS',
 ];
 
 const tmp = mkdtempSync(join(tmpdir(), 'mlstore-ports-'));
@@ -71,8 +72,10 @@ function boundPorts(p: Record<string, string>): Map<number, string> {
   };
   const n = (k: string) => Number(p[k]);
   for (const k of ['MLSTORE_PG_PORT', 'MLSTORE_MYSQL_PORT', 'MLSTORE_MOTO_PORT', 'MLSTORE_AZURITE_PORT', 'MLSTORE_GCS_PORT', 'MLSTORE_SFTP_PORT', 'MLSTORE_FTP_PORT', 'MLSTORE_HDFS_HTTPFS_PORT']) add(n(k), k);
-  const [first, last] = p['MLSTORE_FTP_PASSIVE']!.split('-').map(Number) as [number, number];
-  for (let q = first; q <= last; q++) add(q, 'MLSTORE_FTP_PASSIVE');
+  for (const k of ['MLSTORE_FTP_PASSIVE', 'MLSTORE_REST_SUITE_PORTS']) {
+    const [first, last] = p[k]!.split('-').map(Number) as [number, number];
+    for (let q = first; q <= last; q++) add(q, k);
+  }
   for (let k = 0; k <= 4; k++) add(n('MLSTORE_HDFS_PORT') + k, `MLSTORE_HDFS_PORT+${k}`);
   for (const k of [0, 1, 2, 3, 4, 9]) add(n('MLSTORE_HDFS_KERBEROS_PORT') + k, `MLSTORE_HDFS_KERBEROS_PORT+${k}`);
   return out;
@@ -84,6 +87,7 @@ describe('test/services ports (lib/ports.sh)', () => {
 
   it('gives a checkout one block below the ephemeral range, publishes it, and each script uses its slot', () => {
     for (const script of SCRIPTS) run(a, script, ['url']);
+    run(a, 'mlflow', ['venv']);
     const p = published(a);
     expect(p['MLSTORE_SERVICES_CHECKOUT']).toBe(a);
     expect(Object.keys(p).filter((k) => k !== 'MLSTORE_SERVICES_CHECKOUT').sort()).toEqual([...KEYS].sort());

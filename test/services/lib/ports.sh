@@ -17,7 +17,7 @@
 #   base+20 hdfs namenode RPC   MLSTORE_HDFS_PORT       (+21 namenode HTTP, +22..+24 datanode data/http/ipc)
 #   base+25 hdfs HttpFS         MLSTORE_HDFS_HTTPFS_PORT
 #   base+30 hdfs-kerberos RPC   MLSTORE_HDFS_KERBEROS_PORT (+31 WebHDFS, +32..+34 datanode, +39 KDC)
-#   base+40..+49 free
+#   base+40..+49 the servers of MLflow's REST suite   MLSTORE_REST_SUITE_PORTS (test/mlflow-rest-suite.test.ts)
 #
 # Each variable, when set, wins over its block slot; MLSTORE_SERVICES_PORT_BASE moves the whole block.
 # ports.env holds one KEY=value per line (no quoting) plus MLSTORE_SERVICES_CHECKOUT, the checkout it
@@ -52,12 +52,13 @@ declare -A ports_default=(
   [MLSTORE_HDFS_PORT]=$((ports_base + 20))
   [MLSTORE_HDFS_HTTPFS_PORT]=$((ports_base + 25))
   [MLSTORE_HDFS_KERBEROS_PORT]=$((ports_base + 30))
+  [MLSTORE_REST_SUITE_PORTS]="$((ports_base + 40))-$((ports_base + 49))"
 )
 ports_keys=(MLSTORE_PG_PORT MLSTORE_MYSQL_PORT MLSTORE_MOTO_PORT MLSTORE_AZURITE_PORT MLSTORE_GCS_PORT
   MLSTORE_SFTP_PORT MLSTORE_FTP_PORT MLSTORE_FTP_PASSIVE MLSTORE_HDFS_PORT MLSTORE_HDFS_HTTPFS_PORT
-  MLSTORE_HDFS_KERBEROS_PORT)
+  MLSTORE_HDFS_KERBEROS_PORT MLSTORE_REST_SUITE_PORTS)
 
-# The keys each script owns (rewrites on every run); mlflow.sh listens on nothing of its own.
+# The keys each script owns (rewrites on every run); mlflow.sh's range is for the servers MLflow's REST suite starts.
 ports_owned() {
   case "$1" in
     postgres) echo MLSTORE_PG_PORT ;;
@@ -69,6 +70,7 @@ ports_owned() {
     ftp) echo MLSTORE_FTP_PORT MLSTORE_FTP_PASSIVE ;;
     hdfs) echo MLSTORE_HDFS_PORT MLSTORE_HDFS_HTTPFS_PORT ;;
     hdfs-kerberos) echo MLSTORE_HDFS_KERBEROS_PORT ;;
+    mlflow) echo MLSTORE_REST_SUITE_PORTS ;;
   esac
 }
 
