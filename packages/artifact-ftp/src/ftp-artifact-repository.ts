@@ -70,8 +70,11 @@ export class FtpArtifactRepository extends BaseArtifactRepository {
   private readonly pool: ConnectionPool<FtpConnection>;
   private readonly secrets: string[];
   private readonly logger: Logger;
-  /** Directories known to exist (made or seen by this repository), so uploads skip the MKD round trips. */
-  private readonly knownDirs = new Set<string>();
+  /**
+   * Directories known to exist (made or seen by this repository), so uploads skip the MKD round
+   * trips; the promise lets the concurrent first uploads into a new directory share one MKD.
+   */
+  private readonly knownDirs = new Map<string, Promise<void>>();
 
   /**
    * @param artifactUri `ftp://…` or `ftps://…` (see {@link parseFtpUri}).
@@ -220,12 +223,9 @@ export class FtpArtifactRepository extends BaseArtifactRepository {
     const attempt = () =>
       this.run(spec, opts, async (conn) => {
         if (bodyError !== undefined) throw bodyError;
-        if (!this.knownDirs.has(dir)) {
-          await makeDirectories(conn, dir);
-          this.rememberDir(dir);
-        }
+        await this.ensureDir(conn, dir);
         try {
-          await uploadViaTemp(conn, stream ?? toReadable(body), abs, temp);
+          await uploadViaTemp(conn, stream ?? toReadable(body), abs, this.settings.atomicWrites ? temp : undefined);
         } catch (err) {
           if (isPermanentReply(err)) this.knownDirs.delete(dir); // removed behind our back?
           throw err;
@@ -243,7 +243,7 @@ export class FtpArtifactRepository extends BaseArtifactRepository {
       }
     } catch (err) {
       original?.destroy();
-      await this.removeTemp(temp);
+      if (this.settings.atomicWrites) await this.removeTemp(temp);
       // A failing body (a missing local file, a broken stream) is reported as such, not as the
       // connection basic-ftp closed because of it.
       if (bodyError !== undefined && !opts?.signal?.aborted) throw mapBodyError(bodyError, describeLocation(this.location, abs));
@@ -251,9 +251,22 @@ export class FtpArtifactRepository extends BaseArtifactRepository {
     }
   }
 
-  private rememberDir(dir: string): void {
+  private rememberDir(dir: string, made: Promise<void> = Promise.resolve()): void {
     if (this.knownDirs.size >= 10_000) this.knownDirs.clear();
-    this.knownDirs.add(dir);
+    this.knownDirs.set(dir, made);
+  }
+
+  /** Makes `dir` (and its parents) once, however many uploads wait for it. */
+  private ensureDir(conn: FtpConnection, dir: string): Promise<void> {
+    let made = this.knownDirs.get(dir);
+    if (!made) {
+      made = makeDirectories(conn, dir).catch((err: unknown) => {
+        this.knownDirs.delete(dir);
+        throw err;
+      });
+      this.rememberDir(dir, made);
+    }
+    return made;
   }
 
   /** Best-effort removal of a failed upload's temporary file (bounded in time, errors ignored). */
@@ -265,7 +278,7 @@ export class FtpArtifactRepository extends BaseArtifactRepository {
   async deleteArtifacts(path?: string, opts?: ArtifactCallOptions): Promise<void> {
     const rel = validateArtifactPath(path);
     const abs = this.abs(rel);
-    for (const known of this.knownDirs) if (known === abs || known.startsWith(abs === '/' ? '/' : `${abs}/`)) this.knownDirs.delete(known);
+    for (const known of this.knownDirs.keys()) if (known === abs || known.startsWith(abs === '/' ? '/' : `${abs}/`)) this.knownDirs.delete(known);
     await this.run({ operation: 'delete', abs, missing: 'PERMISSION_DENIED', replayable: true }, opts, (conn) => removeTree(conn, abs, this.settings.listCommand));
   }
 

@@ -25,6 +25,14 @@ export interface FtpArtifactRepositoryOptions {
   idleTimeoutMs?: number;
   /** Listing command (default `auto`). */
   listCommand?: FtpListCommand;
+  /**
+   * Upload into a temporary name and rename it into place (default true): readers never see a
+   * partial file and a failed upload leaves none, at the price of RNFR + RNTO per file. `false`
+   * STORs straight to the destination, as MLflow's FTP repository does (2 commands per file
+   * instead of 4): a failed upload may then leave a partial file, and readers may see one while it
+   * is written. Env: `MLSTORE_FTP_ATOMIC_WRITES=false`.
+   */
+  atomicWrites?: boolean;
   /** Environment to read (default `process.env`). */
   env?: Record<string, string | undefined>;
   logger?: Logger;
@@ -39,6 +47,7 @@ export interface FtpSettings {
   timeoutMs: number;
   idleTimeoutMs: number;
   listCommand: FtpListCommand;
+  atomicWrites: boolean;
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 8;
@@ -51,6 +60,14 @@ function intSetting(value: number | undefined, envName: string, env: Record<stri
     throw MlflowError.invalidParameter(`${PREFIX} ${value !== undefined ? 'option' : envName} must be an integer >= ${min}, got '${value ?? env[envName]}'`);
   }
   return raw;
+}
+
+function boolSetting(raw: string | undefined, envName: string, fallback: boolean): boolean {
+  const v = raw?.trim().toLowerCase();
+  if (!v) return fallback;
+  if (['true', '1', 'yes'].includes(v)) return true;
+  if (['false', '0', 'no'].includes(v)) return false;
+  throw MlflowError.invalidParameter(`${PREFIX} ${envName} must be true or false, got '${raw}'`);
 }
 
 /**
@@ -81,5 +98,6 @@ export function resolveFtpSettings(options: FtpArtifactRepositoryOptions = {}): 
     timeoutMs: intSetting(options.timeoutMs, 'MLSTORE_FTP_TIMEOUT_MS', env, DEFAULT_TIMEOUT_MS, 0),
     idleTimeoutMs: intSetting(options.idleTimeoutMs, 'MLSTORE_FTP_IDLE_TIMEOUT_MS', env, 30_000, 0),
     listCommand,
+    atomicWrites: options.atomicWrites ?? boolSetting(env.MLSTORE_FTP_ATOMIC_WRITES, 'MLSTORE_FTP_ATOMIC_WRITES', true),
   };
 }

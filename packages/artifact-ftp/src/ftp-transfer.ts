@@ -69,10 +69,12 @@ export const tempNameFor = (abs: string): string => childPath(parentOf(abs), `${
  * Stores `source` at `temp` (STOR; its directory must exist), then renames it over `abs`
  * (RNFR/RNTO; when the server will not rename over an existing file, that file is deleted and the
  * rename repeated). Readers never see a partial file. On failure the caller removes `temp`.
+ * Without `temp` (in-place writes, opted into) it STORs straight to `abs`.
  */
-export async function uploadViaTemp(conn: FtpConnection, body: Readable, abs: string, temp: string): Promise<void> {
+export async function uploadViaTemp(conn: FtpConnection, body: Readable, abs: string, temp: string | undefined): Promise<void> {
   const source = conn.tls ? delayEmptyEnd(body) : body;
-  await transfer(conn, () => conn.client.uploadFrom(source, temp));
+  await transfer(conn, () => conn.client.uploadFrom(source, temp ?? abs));
+  if (temp === undefined) return;
   try {
     await conn.client.rename(temp, abs);
   } catch (err) {
