@@ -46,8 +46,12 @@ setup() {
   mkdir -p "$dir/files" "$dir/home/.ssh"
   chmod 755 "$dir" "$(dirname "$dir")"
   id "$user" >/dev/null 2>&1 || useradd --system --no-create-home --home-dir "$dir/files" --shell /usr/sbin/nologin "$user"
-  [ -f "$dir/password" ] || { head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$dir/password"; }
-  # Re-set every start: a user recreated by another checkout's run must keep this password.
+  # The OS user is one per machine, so its password is too: every checkout's copy is the machine's
+  # (one checkout resetting it to its own would lock the others' password tests out).
+  local machine_pw="/var/tmp/mlstore-services/$user.password"
+  mkdir -p "$(dirname "$machine_pw")"
+  [ -s "$machine_pw" ] || (umask 077 && head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$machine_pw")
+  cp "$machine_pw" "$dir/password"
   printf '%s:%s\n' "$user" "$(cat "$dir/password")" | chpasswd
   usermod --home "$dir/files" "$user" >/dev/null 2>&1 || true
   chown "$user": "$dir/files"
