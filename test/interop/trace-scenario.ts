@@ -3,7 +3,7 @@
  * ({@link applyTraceSpec}) or by MLflow's SqlAlchemyStore (traces_via_store.py `fill`), and read
  * back by either into the same neutral JSON ({@link dumpTraces} / traces_via_store.py `dump`).
  */
-import type { AbstractStore, Assessment, JsonValue, TraceInfo } from '@mlstore/core';
+import type { AbstractStore, Assessment, JsonValue, Span, TraceInfo } from '@mlstore/core';
 
 /** One assessment of the spec; `overrides` is the index of an earlier assessment. */
 export interface SpecAssessment {
@@ -34,12 +34,66 @@ export interface TraceSpec {
   assessments: SpecAssessment[];
   update_assessments: [number, { name?: string; value?: JsonValue; rationale?: string; metadata?: Record<string, string> }][];
   link_to_run: string[];
-  /** MLflow's writer also runs a traced function (spans in the `spans` table); our store has no log_spans yet. */
+  /** MLflow's writer also runs a traced function (spans in the `spans` table, through MLflow's client). */
   traced_call: boolean;
+  /** log_spans calls (after the traces are started), each a list of `Span.to_dict()` spans, by both writers. */
+  span_batches: Span[][];
   queries: TraceQuery[];
 }
 
 const id = (n: number) => `tr-${n.toString(16).padStart(32, '0')}`;
+
+const T0 = 1_700_000_000_123_456_789n;
+const MS = 1_000_000n;
+
+/** A span of MLflow trace `traceId` in `Span.to_dict()` form (times as exact decimal text). */
+function specSpan(traceId: string, spanHex: string, parentHex: string | null, name: string, start: bigint, end: bigint | null, attributes: Record<string, unknown>, status = 'STATUS_CODE_OK', message = ''): Span {
+  const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
+  return {
+    trace_id: b64(traceId.slice(3)),
+    span_id: b64(spanHex),
+    parent_span_id: parentHex ? b64(parentHex) : null,
+    name,
+    kind: 'SPAN_KIND_INTERNAL',
+    start_time_unix_nano: start.toString(),
+    end_time_unix_nano: end === null ? null : end.toString(),
+    events: [{ name: 'ev', time_unix_nano: (start + 1n).toString(), attributes: { k: 'v' } }],
+    status: { code: status, message },
+    attributes: { 'mlflow.traceRequestId': JSON.stringify(traceId), ...Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, JSON.stringify(v)])) },
+    links: [],
+  };
+}
+
+/**
+ * log_spans batches: a trace created by spans alone in two calls (a rollup root arriving after its
+ * LLM child: token usage and cost over the tree, session, user, trace tags and name from the root,
+ * previews from chat messages, non-ASCII text, an ERROR child), and spans added to started trace `a`
+ * (start_trace's fields stay) and `d`.
+ */
+function spanBatchesSpec(a: string, d: string): Span[][] {
+  const f = id(6);
+  const root = '00000000000000f1';
+  return [
+    [
+      specSpan(f, '00000000000000f2', root, 'llm', T0 + 20n * MS, T0 + 70n * MS, { 'mlflow.spanType': 'LLM', 'mlflow.chat.tokenUsage': { input_tokens: 3, output_tokens: 4, total_tokens: 7 }, 'mlflow.llm.cost': { input_cost: 0.001, output_cost: 0.002, total_cost: 0.003 }, 'mlflow.llm.model': 'gpt-4o', 'mlflow.llm.provider': 'openai' }),
+      specSpan(f, '00000000000000f3', root, 'tool', T0 + 80n * MS, T0 + 90n * MS, { 'mlflow.spanType': 'TOOL', 'mlflow.spanInputs': { city: 'Zürich' } }, 'STATUS_CODE_ERROR', 'tool failed'),
+      specSpan(a, '00000000000000a1', null, 'root-a', T0, T0 + 5n * MS, { 'mlflow.spanType': 'CHAIN', 'mlflow.spanInputs': 'ignored', 'session.id': 'other' }),
+    ],
+    [
+      specSpan(f, root, null, 'agent', T0, T0 + 100n * MS, {
+        'mlflow.spanType': 'AGENT',
+        'mlflow.spanInputs': { messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'Grüezi, what is MLflow?' }] },
+        'mlflow.spanOutputs': { choices: [{ message: { role: 'assistant', content: 'A platform ✓' } }] },
+        'mlflow.chat.tokenUsage': { input_tokens: 30, output_tokens: 40, total_tokens: 70 },
+        'session.id': 'session-9',
+        'user.id': 'user-9',
+        'mlflow.traceTag.team': 'genai',
+        'mlflow.traceTag.mlflow.traceName': 'agent-run',
+      }),
+      specSpan(d, '00000000000000d1', null, 'root-d', T0 + 5n * MS, null, { 'mlflow.spanType': 'CHAIN' }, 'STATUS_CODE_UNSET'),
+    ],
+  ];
+}
 
 /** The spec: five traces covering every stored field, tags, metadata (session, token usage, cost), assessments and a run link. */
 export function buildTraceSpec(): TraceSpec {
@@ -105,6 +159,7 @@ export function buildTraceSpec(): TraceSpec {
     update_assessments: [[0, { name: 'relevance', value: 0.95, rationale: 'even better', metadata: { judge: 'v2', extra: '1' } }]],
     link_to_run: [c, e],
     traced_call: true,
+    span_batches: spanBatchesSpec(a, d),
     queries: [
       {},
       { order_by: ['timestamp_ms ASC'] },
@@ -207,6 +262,7 @@ export async function applyTraceSpec(store: AbstractStore, spec: TraceSpec): Pro
   for (const t of spec.traces) {
     await store.startTrace({ ...t, trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }, assessments: [] });
   }
+  for (const batch of spec.span_batches) await store.logSpans(experimentId, batch);
   for (const [traceId, key, value] of spec.set_tags) await store.setTraceTag(traceId, key, value);
   for (const [traceId, key] of spec.delete_tags) await store.deleteTraceTag(traceId, key);
   const created: string[] = [];
@@ -296,6 +352,17 @@ async function searchIds(store: AbstractStore, experimentId: string, q: TraceQue
   return ids;
 }
 
+/** Span times as exact decimal text on both sides (Python's ints exceed 2^53). */
+function exactTimes(span: Span): Span {
+  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  return {
+    ...span,
+    start_time_unix_nano: text(span.start_time_unix_nano) as string,
+    end_time_unix_nano: text(span.end_time_unix_nano),
+    events: (span.events ?? []).map((e) => ({ ...e, time_unix_nano: text(e.time_unix_nano) as string })),
+  };
+}
+
 /** The experiment's traces and the spec's query results, as traces_via_store.py `dump` prints them. */
 export async function dumpTraces(store: AbstractStore, spec: TraceSpec, experimentId: string): Promise<{ traces: unknown[]; spans: unknown[]; queries: unknown[] }> {
   const ids = await searchIds(store, experimentId, {});
@@ -314,7 +381,7 @@ export async function dumpTraces(store: AbstractStore, spec: TraceSpec, experime
     traces.push(infoJson(info));
     spans.push(
       info.tags['mlflow.trace.spansLocation'] === 'TRACKING_STORE'
-        ? (await store.getTrace(i)).data.spans.sort((x, y) => (x.span_id < y.span_id ? -1 : x.span_id > y.span_id ? 1 : 0))
+        ? (await store.getTrace(i, { allowPartial: true })).data.spans.map(exactTimes).sort((x, y) => (x.span_id < y.span_id ? -1 : x.span_id > y.span_id ? 1 : 0))
         : null,
     );
   }

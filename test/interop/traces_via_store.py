@@ -12,7 +12,7 @@ line of stdout.
 import json
 import sys
 
-from mlflow.entities import TraceInfo, TraceLocation, TraceState
+from mlflow.entities import Span, TraceInfo, TraceLocation, TraceState
 from mlflow.entities.assessment import AssessmentError, AssessmentSource, Expectation, Feedback
 from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
@@ -35,6 +35,8 @@ def fill(store, spec, uri):
                 tags=t.get("tags", {}),
             )
         )
+    for batch in spec["span_batches"]:
+        store.log_spans(experiment_id, [Span.from_dict(d) for d in batch])
     for trace_id, key, value in spec["set_tags"]:
         store.set_trace_tag(trace_id, key, value)
     for trace_id, key in spec["delete_tags"]:
@@ -139,7 +141,18 @@ def assessment_json(a):
 def spans_json(store, info):
     if info.tags.get("mlflow.trace.spansLocation") != "TRACKING_STORE":
         return None
-    return sorted((s.to_dict() for s in store.get_trace(info.trace_id).data.spans), key=lambda s: s["span_id"])
+    return sorted((exact_times(s.to_dict()) for s in store.get_trace(info.trace_id, allow_partial=True).data.spans), key=lambda s: s["span_id"])
+
+
+def exact_times(d):
+    # Nanosecond ints exceed 2^53: compared as decimal text.
+    text = lambda v: None if v is None else str(v)  # noqa: E731
+    return {
+        **d,
+        "start_time_unix_nano": text(d["start_time_unix_nano"]),
+        "end_time_unix_nano": text(d["end_time_unix_nano"]),
+        "events": [{**e, "time_unix_nano": text(e["time_unix_nano"])} for e in d.get("events", [])],
+    }
 
 
 def info_json(info):

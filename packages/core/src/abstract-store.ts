@@ -142,6 +142,11 @@ export interface TrackingStoreCapabilities {
   mlflowStoreType?: 'SqlStore' | 'FileStore';
   /** Traces and assessments (MLflow 3's {@link TraceStore} methods) are stored; else they answer NOT_IMPLEMENTED. */
   traces: boolean;
+  /**
+   * `logSpans` stores spans in the store and `getTrace` reads them back (MLflow's SQL store);
+   * absent or false: logSpans answers NOT_IMPLEMENTED (MLflow's FileStore has no log_spans).
+   */
+  traceSpans?: boolean;
 }
 
 /**

@@ -172,9 +172,16 @@ export interface SpansTable {
   name: string | null;
   type: string | null;
   status: string;
-  start_time_unix_nano: number | bigint;
-  end_time_unix_nano: number | bigint | null;
+  start_time_unix_nano: number | bigint | string;
+  end_time_unix_nano: number | bigint | string | null;
+  /** Generated (`end_time_unix_nano - start_time_unix_nano`). */
+  duration_ns: Generated<number | bigint | null>;
   content: string;
+  input_cost: number | null;
+  output_cost: number | null;
+  total_cost: number | null;
+  model_name: string | null;
+  model_provider: string | null;
 }
 
 export interface AssessmentsTable {

@@ -1,6 +1,5 @@
 import {
   BaseTrackingStore,
-  MlflowError,
   throwIfAborted,
   type Assessment,
   type BatchGetTracesRequest,
@@ -17,6 +16,7 @@ import { SqlAssessments } from './sql-assessments.js';
 import type { SqlContext } from './sql-context.js';
 import { searchTraces } from './sql-trace-search.js';
 import { SqlTraces } from './sql-traces.js';
+import { logSpans } from './sql-spans.js';
 
 /**
  * The SQL store's trace side: MLflow 3.18's trace and assessment methods on its own tables, on all
@@ -52,9 +52,9 @@ export abstract class SqlTracesStore extends BaseTrackingStore {
   }
 
   /** @inheritdoc Spans come from the `spans` table (INTERNAL_ERROR when they are in the artifact repository). */
-  override async getTrace(traceId: string, _request?: { allowPartial?: boolean }, opts?: CallOptions): Promise<Trace> {
+  override async getTrace(traceId: string, request?: { allowPartial?: boolean }, opts?: CallOptions): Promise<Trace> {
     throwIfAborted(opts);
-    return this.traces.getTrace(traceId);
+    return this.traces.getTrace(traceId, request?.allowPartial === true);
   }
 
   /** @inheritdoc */
@@ -87,14 +87,10 @@ export abstract class SqlTracesStore extends BaseTrackingStore {
     return this.traces.deleteTraceTag(traceId, key);
   }
 
-  /**
-   * Not yet: MLflow's log_spans also derives the trace info (times, state, previews, session, token
-   * usage and cost) from the spans; the SQL store will do so with the memory store's next slice.
-   * @throws NOT_IMPLEMENTED
-   */
-  override async logSpans(_location: string, _spans: Span[], opts?: CallOptions): Promise<Span[]> {
+  /** @inheritdoc On MLflow's `spans` table, in one transaction (see sql-spans.ts). */
+  override async logSpans(location: string, spans: Span[], opts?: CallOptions): Promise<Span[]> {
     throwIfAborted(opts);
-    throw new MlflowError('log_spans is not implemented by SqlTrackingStore yet.', 'NOT_IMPLEMENTED');
+    return logSpans(this.ctx, location, spans);
   }
 
   /** @inheritdoc */

@@ -9,6 +9,8 @@ import {
   analyticsMetadataFromColumns,
   appendToUriPath,
   normalizeNewAssessment,
+  notFullyExported,
+  spansComplete,
   validateDeleteTracesRequest,
   validateLengthLimit,
   validateNewTraceId,
@@ -17,7 +19,6 @@ import {
   validateTraceTag,
   type BatchGetTracesRequest,
   type DeleteTracesRequest,
-  type Span,
   type Trace,
   type TraceInfo,
 } from '@mlstore/core';
@@ -26,6 +27,7 @@ import { assessmentRow, toAssessment } from './sql-assessments.js';
 import { groupBy, inTransaction, insertIgnore, loadInChunks, reading, upsert, type SqlContext } from './sql-context.js';
 import { activeExperimentRow } from './sql-experiment-rows.js';
 import { experimentIdParam, experimentIdParams } from './sql-experiment-id.js';
+import { loadSpanRows, spansOf } from './sql-spans.js';
 
 /** A `trace_info` row as read. */
 export type TraceInfoRow = Selectable<TraceInfoTable>;
@@ -201,32 +203,34 @@ export class SqlTraces {
   }
 
   /**
-   * The trace with its spans from the `spans` table; only traces whose spans are in the store
-   * (`mlflow.trace.spansLocation = TRACKING_STORE`) have them here.
+   * The trace with its spans from the `spans` table (root first, then by start time); only traces
+   * whose spans are in the store (`mlflow.trace.spansLocation = TRACKING_STORE`) have them here.
+   * Without `allowPartial`, a trace with no spans or fewer than its `mlflow.trace.sizeStats` announce
+   * is not fully exported yet (RESOURCE_DOES_NOT_EXIST, as MLflow answers after its retries).
    * @throws RESOURCE_DOES_NOT_EXIST; INTERNAL_ERROR when the spans are in the artifact repository
    */
-  async getTrace(traceId: string): Promise<Trace> {
-    const [trace] = await this.withSpans(await this.batchGetTraceInfos({ traceIds: [traceId] }));
-    if (!trace) throw MlflowError.notFound(`Trace with ID ${traceId} is not found.`);
+  async getTrace(traceId: string, allowPartial = false): Promise<Trace> {
+    const infos = await this.batchGetTraceInfos({ traceIds: [traceId] });
+    if (infos.length === 0) throw MlflowError.notFound(`Trace with ID ${traceId} is not found.`);
+    const [trace] = await this.withSpans(infos, allowPartial);
+    if (!trace) throw notFullyExported(traceId);
     return trace;
   }
 
-  /** Traces (with spans) of the known ids among `request.traceIds`. */
+  /** Complete traces (with spans) of the known ids among `request.traceIds`, as MLflow's batch_get_traces. */
   async batchGetTraces(request: BatchGetTracesRequest): Promise<Trace[]> {
     const infos = await this.batchGetTraceInfos(request);
-    return this.withSpans(infos);
+    return this.withSpans(infos, false);
   }
 
-  private withSpans(infos: TraceInfo[]): Promise<Trace[]> {
-    return reading(async () => {
-      for (const info of infos) {
-        if (info.tags[TraceTagKey.SPANS_LOCATION] !== 'TRACKING_STORE') throw new MlflowError('Trace data not stored in tracking store', 'INTERNAL_ERROR');
-      }
-      const rows = await loadInChunks(infos.map((i) => i.trace_id), (c) =>
-        this.ctx.db.selectFrom('spans').select(['trace_id', 'content']).where('trace_id', 'in', c).orderBy('start_time_unix_nano').orderBy('span_id').execute(),
-      );
-      const spans = groupBy(rows, (r) => r.trace_id);
-      return infos.map((info) => ({ info, data: { spans: (spans.get(info.trace_id) ?? []).map((r) => JSON.parse(r.content) as Span) } }));
+  private async withSpans(infos: TraceInfo[], allowPartial: boolean): Promise<Trace[]> {
+    for (const info of infos) {
+      if (info.tags[TraceTagKey.SPANS_LOCATION] !== 'TRACKING_STORE') throw new MlflowError('Trace data not stored in tracking store', 'INTERNAL_ERROR');
+    }
+    const spans = groupBy(await loadSpanRows(this.ctx, infos.map((i) => i.trace_id)), (r) => r.trace_id);
+    return infos.flatMap((info) => {
+      const list = spansOf(spans.get(info.trace_id) ?? []);
+      return allowPartial || spansComplete(info.trace_metadata, list.length) ? [{ info, data: { spans: list } }] : [];
     });
   }
 

@@ -109,6 +109,7 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
     metricHistoryOrder: 'sorted',
     mlflowStoreType: 'SqlStore',
     traces: true,
+    traceSpans: true,
   };
 
   private readonly models: SqlLoggedModels;

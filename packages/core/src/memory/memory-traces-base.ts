@@ -1,11 +1,11 @@
 import type { CallOptions } from '../abstract-store.js';
 import { BaseTrackingStore, throwIfAborted } from '../base-store.js';
 import type { Experiment, PagedList } from '../entities.js';
-import { MlflowError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Assessment, Span, Trace, TraceInfo } from '../traces/trace-entities.js';
 import type { BatchGetTracesRequest, DeleteTracesRequest, SearchTracesRequest, UpdateAssessmentRequest } from '../traces/trace-store.js';
 import { MemoryAssessments } from './memory-assessments.js';
+import { logSpansInMemory } from './memory-spans.js';
 import { MemoryTraceStore } from './memory-traces.js';
 
 /**
@@ -17,15 +17,20 @@ export abstract class MemoryTracesBase extends BaseTrackingStore {
   /** Traces and run links of this store. */
   protected readonly traceStore: MemoryTraceStore;
   private readonly assessments: MemoryAssessments;
+  private readonly spanLogger: Logger;
 
   constructor(logger: Logger) {
     super();
     this.traceStore = new MemoryTraceStore({ activeExperiment: (id) => this.activeTraceExperiment(id) }, logger);
+    this.spanLogger = logger;
     this.assessments = new MemoryAssessments(this.traceStore);
   }
 
   /** The active experiment a new trace goes to. @throws RESOURCE_DOES_NOT_EXIST / INVALID_PARAMETER_VALUE */
   protected abstract activeTraceExperiment(experimentId: unknown): Experiment;
+
+  /** The experiment log_spans creates traces in, whatever its lifecycle. @throws RESOURCE_DOES_NOT_EXIST */
+  protected abstract traceExperiment(experimentId: unknown): Experiment;
 
   /** @inheritdoc */
   override async startTrace(traceInfo: TraceInfo, opts?: CallOptions): Promise<TraceInfo> {
@@ -46,9 +51,9 @@ export abstract class MemoryTracesBase extends BaseTrackingStore {
   }
 
   /** @inheritdoc */
-  override async getTrace(traceId: string, _request?: { allowPartial?: boolean }, opts?: CallOptions): Promise<Trace> {
+  override async getTrace(traceId: string, request?: { allowPartial?: boolean }, opts?: CallOptions): Promise<Trace> {
     throwIfAborted(opts);
-    return this.traceStore.getTrace(traceId);
+    return this.traceStore.getTrace(traceId, request?.allowPartial === true);
   }
 
   /** @inheritdoc */
@@ -81,14 +86,10 @@ export abstract class MemoryTracesBase extends BaseTrackingStore {
     this.traceStore.deleteTraceTag(traceId, key);
   }
 
-  /**
-   * Not yet: MLflow's log_spans also derives the trace info (times, state, previews, session, token
-   * usage and cost) from the spans; the memory store will do so in the next slice.
-   * @throws NOT_IMPLEMENTED
-   */
-  override async logSpans(_location: string, _spans: Span[], opts?: CallOptions): Promise<Span[]> {
+  /** @inheritdoc See {@link logSpansInMemory} for what the trace info gets from the spans. */
+  override async logSpans(location: string, spans: Span[], opts?: CallOptions): Promise<Span[]> {
     throwIfAborted(opts);
-    throw new MlflowError('log_spans is not implemented by MemoryTrackingStore yet.', 'NOT_IMPLEMENTED');
+    return logSpansInMemory({ traces: this.traceStore.traces, experiment: (id) => this.traceExperiment(id) }, location, spans, this.spanLogger);
   }
 
   /** @inheritdoc */

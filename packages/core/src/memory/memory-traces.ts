@@ -4,7 +4,9 @@ import type { Experiment, PagedList } from '../entities.js';
 import { MlflowError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { decodePageToken, encodePageToken } from '../search/index.js';
-import { TraceMetadataKey, TraceTagKey, type Assessment, type Span, type Trace, type TraceInfo } from '../traces/trace-entities.js';
+import { TraceMetadataKey, TraceTagKey, type Assessment, type Trace, type TraceInfo } from '../traces/trace-entities.js';
+import { compareStoredSpans, notFullyExported, spansComplete } from '../traces/span-batches.js';
+import type { IngestedSpan } from '../traces/span-ingest.js';
 import { pythonJsonDumps } from '../base-store.js';
 import { compareTraces, filterTraces, type TraceSearchRow } from '../search/trace-evaluate.js';
 import { parseTraceFilter, parseTraceSearchOrderBy } from '../search/trace-filter.js';
@@ -24,7 +26,8 @@ export interface TraceRecord {
   info: Omit<TraceInfo, 'assessments'>;
   /** By assessment id, in creation order. */
   assessments: Map<string, Assessment>;
-  spans: Span[];
+  /** Spans logged by log_spans, by span id (16 hex digits). */
+  spans: Map<string, IngestedSpan>;
 }
 
 /** What the trace store needs from the experiment side of the memory store. */
@@ -95,7 +98,7 @@ export class MemoryTraceStore {
       if (input.request_preview != null) info.request_preview = input.request_preview;
       if (input.response_preview != null) info.response_preview = input.response_preview;
       if (input.client_request_id != null) info.client_request_id = input.client_request_id;
-      this.traces.set(traceId, { info, assessments: new Map(assessments.map((a) => [a.assessment_id as string, a])), spans: [] });
+      this.traces.set(traceId, { info, assessments: new Map(assessments.map((a) => [a.assessment_id as string, a])), spans: new Map() });
       return this.view(this.record(traceId));
     }
     // An existing id (e.g. spans logged first): merge, as MLflow's start_trace does after its
@@ -150,17 +153,27 @@ export class MemoryTraceStore {
    * data in the artifact repository) MLflow's client falls back to the artifacts.
    * @throws RESOURCE_DOES_NOT_EXIST for an unknown trace; INTERNAL_ERROR when the spans are elsewhere
    */
-  getTrace(traceId: string): Trace {
+  getTrace(traceId: string, allowPartial = false): Trace {
     const rec = this.traces.get(traceId);
     if (!rec) throw MlflowError.notFound(`Trace with ID ${traceId} is not found.`);
+    const trace = this.withSpans(rec, allowPartial);
+    if (!trace) throw notFullyExported(traceId);
+    return trace;
+  }
+
+  /** The trace with its spans in MLflow's order; undefined while incomplete (unless `allowPartial`). */
+  private withSpans(rec: TraceRecord, allowPartial: boolean): Trace | undefined {
     if (rec.info.tags[TraceTagKey.SPANS_LOCATION] !== 'TRACKING_STORE') {
       throw new MlflowError('Trace data not stored in tracking store', 'INTERNAL_ERROR');
     }
-    return { info: this.view(rec), data: { spans: clone(rec.spans) } };
+    const spans = [...rec.spans.values()].sort(compareStoredSpans).map((s) => s.span);
+    if (!allowPartial && !spansComplete(rec.info.trace_metadata, spans.length)) return undefined;
+    return { info: this.view(rec), data: { spans: clone(spans) } };
   }
 
+  /** Complete traces only, as MLflow's batch_get_traces (search_traces depends on it). */
   batchGetTraces(request: BatchGetTracesRequest): Trace[] {
-    return this.batchGetTraceInfos(request).map((info) => this.getTrace(info.trace_id));
+    return this.batchGetTraceInfos(request).flatMap((info) => this.withSpans(this.record(info.trace_id), false) ?? []);
   }
 
   /** The row the shared trace search grammar evaluates for one trace. */
@@ -176,8 +189,7 @@ export class MemoryTraceStore {
       client_request_id: info.client_request_id ?? null,
       tags: info.tags,
       trace_metadata: info.trace_metadata,
-      // Spans arrive with log_spans (not in the memory store yet).
-      spans: [],
+      spans: [...rec.spans.values()].map((s) => ({ name: s.name, type: s.type, status: s.status, content: s.content, start_time_unix_nano: s.startNs })),
       assessments: [...rec.assessments.values()].map((a) => ({
         assessment_type: a.feedback != null ? 'feedback' : 'expectation',
         name: a.assessment_name,

@@ -107,6 +107,7 @@ export class MemoryTrackingStore extends MemoryTracesBase implements PortableSto
     sequentialExperimentIds: true,
     metricHistoryOrder: 'sorted',
     traces: true,
+    traceSpans: true,
   };
 
   /** Absolute artifact root used for default experiment locations. */
@@ -170,6 +171,11 @@ export class MemoryTrackingStore extends MemoryTracesBase implements PortableSto
   /** New traces go to active experiments only (MLflow's `_check_experiment_is_active`). */
   protected activeTraceExperiment(experimentId: unknown): Experiment {
     return this.activeExperiment(experimentId);
+  }
+
+  /** log_spans creates traces in any existing experiment (MLflow's `get_experiment`). */
+  protected traceExperiment(experimentId: unknown): Experiment {
+    return this.findExperiment(experimentId);
   }
 
   private nameTaken(name: string, exceptId?: string): boolean {

@@ -15,6 +15,7 @@ import { searchRunsErrorsGroup } from './search-runs-errors.js';
 import { searchNumericGroup } from './search-runs-numeric.js';
 import { searchRunsGroup } from './search-runs.js';
 import { traceSearchDeleteGroup } from './trace-search-delete.js';
+import { traceSpansGroup } from './trace-spans.js';
 import { tracesGroup } from './traces.js';
 import { validationGroup } from './validation.js';
 
@@ -37,5 +38,6 @@ export const trackingCaseGroups: TrackingCaseGroup[] = [
   searchDatasetsModelsGroup,
   tracesGroup,
   traceSearchDeleteGroup,
+  traceSpansGroup,
   assessmentsGroup,
 ];
