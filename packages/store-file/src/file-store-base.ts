@@ -94,7 +94,7 @@ export abstract class FileTrackingStoreBase extends BaseTrackingStore implements
     sequentialExperimentIds: false,
     metricHistoryOrder: 'logged',
     mlflowStoreType: 'FileStore',
-    traces: false,
+    traces: true,
   };
 
   readonly layout: MlrunsLayout;

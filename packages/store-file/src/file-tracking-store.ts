@@ -41,7 +41,8 @@ import { FileLoggedModels } from './file-logged-models.js';
 import { FilePortability } from './file-portable.js';
 import { readMetricHistory, searchDatasetSummaries, writeRunData } from './file-run-data.js';
 import { searchRunFolders } from './file-search.js';
-import { fileStoreRoot, FileTrackingStoreBase, type FileTrackingStoreOptions } from './file-store-base.js';
+import { fileStoreRoot, type FileTrackingStoreOptions } from './file-store-base.js';
+import { FileTrackingStoreTraces } from './file-store-traces.js';
 import { readTextIfExists } from './file-io.js';
 import { writeRunInputs, writeRunOutputs } from './mlruns-inputs.js';
 import { TAGS } from './mlruns-meta.js';
@@ -49,13 +50,14 @@ import { TAGS } from './mlruns-meta.js';
 
 /**
  * MLflow's FileStore (`mlruns` folders) for Node: every `AbstractStore` method on MLflow 3.18.0's
- * layout, byte-compatible in both directions, plus export/import (`migrate`) and hard deletes (`gc`).
+ * layout, byte-compatible in both directions (traces and assessments included, see
+ * {@link FileTrackingStoreTraces}), plus export/import (`migrate`) and hard deletes (`gc`).
  *
  * ```ts
  * const store = await FileTrackingStore.open('./mlruns');
  * ```
  */
-export class FileTrackingStore extends FileTrackingStoreBase implements PortableStore, GarbageCollectableStore {
+export class FileTrackingStore extends FileTrackingStoreTraces implements PortableStore, GarbageCollectableStore {
   private readonly models: FileLoggedModels;
   private readonly portability: FilePortability;
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { type PyYamlValue, comparePyStr, parseMetaYaml, pyYamlDump } from './py-yaml.js';
+import { type PyYamlValue, comparePyStr, parseMetaYaml, PyFloat, pyYamlDump } from './py-yaml.js';
 import { fallbackParseMetaYaml } from './py-yaml-fallback.js';
 import { fastParseMetaYaml } from './py-yaml-fast.js';
 
@@ -84,9 +84,20 @@ describe('pyYamlDump against PyYAML CSafeDumper', () => {
     expect(() => pyYamlDump({ '\uDC00': 'y' })).toThrow(/lone UTF-16 surrogate/);
   });
 
-  it('rejects values outside the meta.yaml shape', () => {
-    expect(() => pyYamlDump({ a: ['x'] as unknown as never[] })).toThrow(TypeError);
-    expect(() => pyYamlDump({ a: { b: { c: 'd' } } as never })).toThrow(TypeError);
+  it('writes nested mappings and lists as PyYAML does (indentless under keys), floats as Python floats', () => {
+    // Bytes of yaml.dump(..., default_flow_style=False, allow_unicode=True, sort_keys=True, Dumper=yaml.CSafeDumper)
+    // for an assessment feedback value [1, 'a', [2, {'x': None}], {}] and {'k': [1, 2], 'e': {}, 'n': {'m': 1e16}}.
+    const f = (n: number) => new PyFloat(n);
+    expect(pyYamlDump({ feedback: { value: [f(1), 'a', [f(2), { x: null }], {}] } })).toBe(
+      'feedback:\n  value:\n  - 1.0\n  - a\n  - - 2.0\n    - x: null\n  - {}\n',
+    );
+    expect(pyYamlDump({ feedback: { value: { k: [f(1), f(2)], e: {}, n: { m: f(1e16) } } } })).toBe(
+      'feedback:\n  value:\n    e: {}\n    k:\n    - 1.0\n    - 2.0\n    n:\n      m: 1.0e+16\n',
+    );
+    expect(pyYamlDump({ a: [{ b: 'c', d: [] }, f(-0), f(1e-7), f(1e17)] })).toBe('a:\n- b: c\n  d: []\n- -0.0\n- 1.0e-07\n- 1.0e+17\n');
+  });
+
+  it('rejects values outside the YAML shape', () => {
     expect(() => pyYamlDump({ a: undefined as never })).toThrow(TypeError);
   });
 });

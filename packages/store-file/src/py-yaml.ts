@@ -18,10 +18,21 @@ import { YamlWriter, analyzeScalar, chooseStringStyle } from './py-yaml-scalar.j
 export type PyYamlScalar = string | number | boolean | null;
 
 /**
- * A top-level meta.yaml value: a scalar, a one-level mapping (MLflow's `tags`, possibly `{}`), or
- * the empty list MLflow writes for run `tags`.
+ * A number written as a Python `float` even when integral (`1.0`, `1.0e+16`): protobuf `Value`
+ * numbers (assessment values) are doubles, so MLflow's YAML holds them as floats.
  */
-export type PyYamlValue = PyYamlScalar | Readonly<Record<string, PyYamlScalar>> | readonly never[];
+export class PyFloat {
+  constructor(readonly value: number) {}
+}
+
+/** Any value MLflow's YAML files hold: scalars, floats, nested mappings and lists. */
+export type PyYamlNode = PyYamlScalar | PyFloat | readonly PyYamlNode[] | { readonly [key: string]: PyYamlNode };
+
+/**
+ * A top-level meta.yaml value: a scalar, a mapping (MLflow's `tags`, possibly `{}`), or a list
+ * (the empty one MLflow writes for run `tags`); trace and assessment files nest further.
+ */
+export type PyYamlValue = PyYamlNode;
 
 /**
  * Orders strings by code point, as Python's `sorted()` does; JavaScript's default sort compares
@@ -43,18 +54,23 @@ export function comparePyStr(a: string, b: string): number {
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-/** The text SafeRepresenter gives a non-string scalar; all of these are written plain. */
-function representNonString(value: number | boolean | null | bigint): string {
-  if (value === null) return 'null';
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'bigint') return value.toString();
-  if (Number.isInteger(value)) return BigInt(value).toString();
+/** SafeRepresenter's `represent_float`: Python's repr, with a float-looking exponent form ("1.0e+16"). */
+function representFloat(value: number): string {
   if (Number.isNaN(value)) return '.nan';
   if (value === Infinity) return '.inf';
   if (value === -Infinity) return '-.inf';
   const text = pyFloatRepr(value);
-  // represent_float keeps a float-looking exponent form ("1.0e+16") so it resolves back to float.
   return !text.includes('.') && text.includes('e') ? text.replace('e', '.0e') : text;
+}
+
+/** The text SafeRepresenter gives a non-string scalar; all of these are written plain. */
+function representNonString(value: number | boolean | null | bigint | PyFloat): string {
+  if (value === null) return 'null';
+  if (value instanceof PyFloat) return representFloat(value.value);
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'bigint') return value.toString();
+  if (Number.isInteger(value)) return BigInt(value).toString();
+  return representFloat(value);
 }
 
 function writeScalar(w: YamlWriter, value: unknown, simpleKey: boolean, path: string): void {
@@ -68,7 +84,7 @@ function writeScalar(w: YamlWriter, value: unknown, simpleKey: boolean, path: st
     if (style === 'plain') w.writePlain(value, !simpleKey);
     else if (style === 'single') w.writeSingleQuoted(value, !simpleKey);
     else w.writeDoubleQuoted(value, !simpleKey);
-  } else if (value === null || typeof value === 'boolean' || typeof value === 'number' || typeof value === 'bigint') {
+  } else if (value === null || value instanceof PyFloat || typeof value === 'boolean' || typeof value === 'number' || typeof value === 'bigint') {
     w.writePlain(representNonString(value), !simpleKey);
   } else {
     throw new TypeError(`pyYamlDump: unsupported value at ${path}: ${typeof value}`);
@@ -76,8 +92,14 @@ function writeScalar(w: YamlWriter, value: unknown, simpleKey: boolean, path: st
   w.indent = saved;
 }
 
-/** libyaml's block-mapping key/value states for one mapping whose indent is already set. */
-function writeBlockMapping(w: YamlWriter, map: Readonly<Record<string, unknown>>, depth: number, path: string): void {
+/**
+ * libyaml's block-mapping states for one mapping (yaml_emitter_emit_block_mapping_key/value):
+ * `increase_indent(0, 0)`, then per key an indent, the key (simple, or an explicit `? key` entry)
+ * and its value.
+ */
+function writeBlockMapping(w: YamlWriter, map: Readonly<Record<string, unknown>>, path: string): void {
+  const saved = w.indent;
+  w.indent = saved < 0 ? 0 : saved + 2;
   for (const key of Object.keys(map).sort(comparePyStr)) {
     const value = map[key];
     w.writeIndent();
@@ -92,26 +114,37 @@ function writeBlockMapping(w: YamlWriter, map: Readonly<Record<string, unknown>>
       w.writeIndent();
       w.writeIndicator(':', true, false, true);
     }
-    writeValue(w, value, depth, `${path}.${key}`);
+    writeNode(w, value, true, `${path}.${key}`);
   }
+  w.indent = saved;
 }
 
-function writeValue(w: YamlWriter, value: unknown, depth: number, path: string): void {
+/**
+ * libyaml's block-sequence states: a sequence that is a mapping value right after its key is
+ * "indentless" (`- item` at the key's column, as PyYAML writes it), any other one is indented.
+ */
+function writeBlockSequence(w: YamlWriter, items: readonly unknown[], mappingContext: boolean, path: string): void {
+  const saved = w.indent;
+  const indentless = mappingContext && !w.indention;
+  w.indent = saved < 0 ? 0 : indentless ? saved : saved + 2;
+  items.forEach((item, i) => {
+    w.writeIndent();
+    w.writeIndicator('-', true, false, true);
+    writeNode(w, item, false, `${path}[${i}]`);
+  });
+  w.indent = saved;
+}
+
+/** One node in block context; empty collections are written in flow style (`{}`, `[]`). */
+function writeNode(w: YamlWriter, value: unknown, mappingContext: boolean, path: string): void {
   if (Array.isArray(value)) {
-    if (value.length > 0) throw new TypeError(`pyYamlDump: only empty lists are supported (at ${path})`);
+    if (value.length > 0) return writeBlockSequence(w, value, mappingContext, path);
     w.writeIndicator('[', true, true, false);
     w.writeIndicator(']', false, false, false);
-  } else if (typeof value === 'object' && value !== null) {
-    if (depth > 0) throw new TypeError(`pyYamlDump: mappings nest one level only (at ${path})`);
-    if (Object.keys(value).length === 0) {
-      w.writeIndicator('{', true, true, false);
-      w.writeIndicator('}', false, false, false);
-      return;
-    }
-    const saved = w.indent;
-    w.indent = saved + 2;
-    writeBlockMapping(w, value as Record<string, unknown>, depth + 1, path);
-    w.indent = saved;
+  } else if (typeof value === 'object' && value !== null && !(value instanceof PyFloat)) {
+    if (Object.keys(value).length > 0) return writeBlockMapping(w, value as Record<string, unknown>, path);
+    w.writeIndicator('{', true, true, false);
+    w.writeIndicator('}', false, false, false);
   } else {
     writeScalar(w, value, false, path);
   }
@@ -120,18 +153,17 @@ function writeValue(w: YamlWriter, value: unknown, depth: number, path: string):
 /**
  * Serializes a meta.yaml mapping exactly as MLflow does (`yaml.dump(..., default_flow_style=False,
  * allow_unicode=True, sort_keys=True, Dumper=yaml.CSafeDumper)`): keys sorted by code point, block
- * style, `{}` / `[]` for empty collections, and each string in the style, quoting, escaping and
- * 80-column line folding libyaml would choose.
+ * style at any depth (indentless sequences under mapping keys), `{}` / `[]` for empty collections,
+ * and each string in the style, quoting, escaping and 80-column line folding libyaml would choose.
  *
- * @throws TypeError for values outside {@link PyYamlValue} (non-empty lists, deeper nesting,
- *   `undefined`, functions, …) and for strings with lone UTF-16 surrogates, which Python cannot
- *   encode either (MLflow fails to write them).
+ * @throws TypeError for values outside {@link PyYamlValue} (`undefined`, functions, …) and for
+ *   strings with lone UTF-16 surrogates, which Python cannot encode either (MLflow fails to write
+ *   them).
  */
 export function pyYamlDump(data: Readonly<Record<string, PyYamlValue>>): string {
   const w = new YamlWriter();
   if (Object.keys(data).length === 0) return '{}\n';
-  w.indent = 0;
-  writeBlockMapping(w, data, 0, '$');
+  writeBlockMapping(w, data, '$');
   w.indent = -1;
   w.writeIndent(); // document end: the final line break
   return w.out;

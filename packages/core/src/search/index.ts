@@ -24,6 +24,7 @@ export {
 } from './page-token.js';
 export {
   parseTraceFilter,
+  parseTraceFilterClauses,
   parseTraceSearchOrderBy,
   type TraceOrderByClause,
   type TraceSearchComparator,

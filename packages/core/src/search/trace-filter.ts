@@ -283,11 +283,22 @@ function checkForStore(c: TraceSearchComparison): TraceSearchComparison {
  * @throws MlflowError INVALID_PARAMETER_VALUE for any invalid filter, with MLflow's message.
  */
 export function parseTraceFilter(filter: string | undefined): TraceSearchComparison[] {
+  return parseTraceFilterClauses(filter).map(checkForStore);
+}
+
+/**
+ * The parse step of {@link parseTraceFilter} alone (MLflow's `SearchTraceUtils.parse_search_filter`
+ * with its key rewrites), without the SQL store's comparator checks: MLflow's FileStore evaluates
+ * the clauses in memory and checks comparators per trace as it matches them.
+ *
+ * @throws MlflowError INVALID_PARAMETER_VALUE for a filter MLflow's parser refuses.
+ */
+export function parseTraceFilterClauses(filter: string | undefined): TraceSearchComparison[] {
   if (filter === undefined || filter.trim() === '') return [];
   const clauses = parseClauses(filter, { rlike: true, lenient: true });
   // MLflow rejects the clauses sqlparse could not read as comparisons before it reads any value.
   for (const c of clauses) checkLiteral(c.identifier, c.comparatorText ?? c.comparator, c.value);
-  return clauses.map(parseClause).map(checkForStore);
+  return clauses.map(parseClause);
 }
 
 /** Parses one order_by string into identifier text and direction, with MLflow's messages. */
