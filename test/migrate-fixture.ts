@@ -8,6 +8,9 @@ export interface FilledStore {
   deletedRunIds: string[];
   modelIds: string[];
   metricValues: number;
+  traceIds: string[];
+  /** Spans logged (stores with `capabilities.traceSpans`; 0 elsewhere). */
+  spans: number;
 }
 
 /** Values a metric history may hold that stores treat specially. */
@@ -26,7 +29,7 @@ export async function fillStore(store: AbstractStore, runs = 1000): Promise<Fill
   experimentIds.push(await store.createExperiment('beta'));
   const deletedExperimentId = await store.createExperiment('gamma', undefined, [{ key: 'archived', value: 'yes' }]);
   experimentIds.push(deletedExperimentId);
-  const out: FilledStore = { experimentIds, deletedExperimentId, runIds: [], deletedRunIds: [], modelIds: [], metricValues: 0 };
+  const out: FilledStore = { experimentIds, deletedExperimentId, runIds: [], deletedRunIds: [], modelIds: [], metricValues: 0, traceIds: [], spans: 0 };
 
   for (let m = 0; m < 12; m++) {
     const exp = experimentIds[1 + (m % 2)] as string;
@@ -68,8 +71,60 @@ export async function fillStore(store: AbstractStore, runs = 1000): Promise<Fill
     if (m % 3 === 0) await store.deleteLoggedModel(id);
     else await store.finalizeLoggedModel(id, 'LOGGED_MODEL_READY');
   }
+  await addTraces(store, experimentIds.slice(1), out);
   await store.deleteExperiment(deletedExperimentId);
   return out;
+}
+
+const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
+const b64 = (h: string) => Buffer.from(h, 'hex').toString('base64');
+
+/**
+ * Ten traces per experiment (the one deleted later too): tags, metadata, a feedback and an
+ * expectation each, linked to a run; where the store keeps spans, the even ones with a root and
+ * a child span logged before start_trace (as MLflow's client does).
+ */
+async function addTraces(store: AbstractStore, experimentIds: string[], out: FilledStore): Promise<void> {
+  if (!store.capabilities.traces) return;
+  for (const [e, experimentId] of experimentIds.entries()) {
+    for (let i = 0; i < 10; i++) {
+      const n = e * 10 + i + 1;
+      const traceId = `tr-${hex(n, 32)}`;
+      out.traceIds.push(traceId);
+      if (store.capabilities.traceSpans && i % 2 === 0) {
+        const start = 1_700_000_000_000_000_000n + BigInt(n) * 1_000_000n;
+        const span = (id: number, parent: number | null, name: string) => ({
+          trace_id: b64(hex(n, 32)),
+          span_id: b64(hex(id, 16)),
+          parent_span_id: parent === null ? null : b64(hex(parent, 16)),
+          name,
+          start_time_unix_nano: start.toString(),
+          end_time_unix_nano: (start + 7_000_000n).toString(),
+          status: { code: 'STATUS_CODE_OK', message: '' },
+          attributes: { 'mlflow.traceRequestId': JSON.stringify(traceId), 'mlflow.spanType': '"LLM"', 'mlflow.spanInputs': JSON.stringify({ q: `question ${n}` }) },
+        });
+        await store.logSpans(experimentId, [span(2 * n, null, 'root'), span(2 * n + 1, 2 * n, 'child')]);
+        out.spans += 2;
+      }
+      await store.startTrace({
+        trace_id: traceId,
+        trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },
+        request_time: 1_700_000_000_000 + n,
+        execution_duration: 7,
+        state: i % 4 === 3 ? 'ERROR' : 'OK',
+        request_preview: `{"q": "question ${n}"}`,
+        response_preview: `"answer ${n}"`,
+        trace_metadata: { 'mlflow.trace.session': `s${i % 3}`, custom: String(n) },
+        tags: { 'mlflow.traceName': `trace-${n}`, team: i % 2 ? 'a' : 'b' },
+        assessments: [],
+      });
+      await store.createAssessment({ trace_id: traceId, assessment_name: 'quality', source: { source_type: 'HUMAN', source_id: 'rater' }, feedback: { value: i / 10 }, rationale: 'ok' } as never);
+      await store.createAssessment({ trace_id: traceId, assessment_name: 'expected', source: { source_type: 'HUMAN', source_id: 'rater' }, expectation: { value: `answer ${n}` } } as never);
+      // MLflow's FileStore cannot link traces to runs.
+      const runId = out.runIds[i];
+      if (runId !== undefined && store.capabilities.mlflowStoreType !== 'FileStore') await store.linkTracesToRun([traceId], runId);
+    }
+  }
 }
 
 /** Everything a portable store holds, in a canonical order (for comparing two targets). */
@@ -86,7 +141,16 @@ export async function dumpStore(store: PortableStore): Promise<unknown> {
     const models = [];
     for await (const m of store.exportLoggedModels(e.experiment_id)) models.push(m);
     models.sort((a, b) => a.model.info.model_id.localeCompare(b.model.info.model_id));
-    experiments.push({ experiment: e, runs, models });
+    const traces = [];
+    if (store.capabilities.traces) {
+      const page = await store.searchTraces({ locations: [e.experiment_id], maxResults: 1000 });
+      for (const info of page.items) {
+        const inStore = info.tags['mlflow.trace.spansLocation'] === 'TRACKING_STORE';
+        traces.push(inStore ? await store.getTrace(info.trace_id, { allowPartial: true }) : { info });
+      }
+      traces.sort((a, b) => a.info.trace_id.localeCompare(b.info.trace_id));
+    }
+    experiments.push({ experiment: e, runs, models, traces });
   }
   return experiments.sort((a, b) => a.experiment.experiment_id.localeCompare(b.experiment.experiment_id));
 }

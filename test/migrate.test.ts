@@ -58,10 +58,20 @@ function describeMigration(name: string, makeSource: () => Promise<PortableStore
       expect(straight.runs).toEqual({ created: RUNS, skipped: 0 });
       expect(straight.experiments.created + straight.experiments.skipped).toBe(filled.experimentIds.length);
       expect(straight.loggedModels).toEqual({ created: filled.modelIds.length, skipped: 0 });
+      // Ten traces per experiment; the deleted experiment's ten are reported, not copied.
+      expect(straight.traces).toEqual({ created: filled.traceIds.length - 10, skipped: 0 });
+      expect(straight.tracesOfDeletedExperiments).toBe(10);
       const v = straight.verification;
       expect(v?.ok).toBe(true);
       expect(v?.target).toEqual(v?.source);
       expect(v?.target).toMatchObject({ runs: RUNS, deletedRuns: filled.deletedRunIds.length + RUNS / 4, metricValues: filled.metricValues, deletedExperiments: 1 });
+      expect(v?.target).toMatchObject({ traces: 20, assessments: 40, spans: filled.spans > 0 ? 20 : 0 });
+      const traceId = filled.traceIds[12] as string;
+      const [traceCopy, traceOriginal] = await Promise.all([straightTarget.getTraceInfo(traceId), source.getTraceInfo(traceId)]);
+      expect(traceCopy).toMatchObject({ ...traceOriginal, trace_metadata: expect.any(Object), tags: expect.any(Object), assessments: expect.any(Array) });
+      // MLflow's FileStore reads expectations back without `valid` (SQL stores say true).
+      const comparable = (xs: typeof traceCopy.assessments) => xs.map(({ valid: _valid, ...a }) => a);
+      expect(comparable(traceCopy.assessments)).toEqual(comparable(traceOriginal.assessments));
       expect(v?.target.metricSeries).toBeGreaterThan(2 * RUNS);
       // Spot checks through the ordinary API of the target.
       const deleted = await straightTarget.getExperiment(filled.deletedExperimentId);

@@ -14,6 +14,7 @@ const LABELS: Record<MigrationPhase, string> = {
   experiments: 'copying  ',
   runs: 'copying  ',
   'logged-models': 'copying  ',
+  traces: 'copying  ',
   verifying: 'verifying',
 };
 

@@ -14,7 +14,7 @@ export interface ArtifactCopyOptions {
   /**
    * Root URI of the copies, laid out as MLflow lays out an artifact root: experiment `e` at
    * `<destination>/<e>`, its run `r` at `<e>/<r>/artifacts`, its logged model `m` at
-   * `<e>/models/<m>/artifacts`. The target's experiments, runs and models point there.
+   * `<e>/models/<m>/artifacts`, its trace `t` at `<e>/traces/<t>/artifacts`. The target's experiments, runs and models point there.
    * Default: the target's `artifactRoot`.
    */
   destination?: string;
@@ -51,6 +51,8 @@ export interface ArtifactMigrationReport {
   sourceLocations: string[];
   runs: ArtifactTally;
   loggedModels: ArtifactTally;
+  /** Trace artifact trees (`<experiment>/traces/<id>/artifacts`: `traces.json`, attachments). */
+  traces: ArtifactTally;
   /** Files copied and verified (SHA-256 of the source's bytes = SHA-256 of the copy read back). */
   files: number;
   bytes: number;
@@ -67,7 +69,7 @@ export function artifactRootOf(experiment: Pick<Experiment, 'experiment_id' | 'a
 /** A new, empty report: nothing copied, the source's artifacts at `sourceLocations`. */
 export function emptyArtifactReport(sourceLocations: string[], destination?: string): ArtifactMigrationReport {
   const tally = () => ({ copied: 0, skipped: 0, inPlace: 0 });
-  return { copied: destination !== undefined, ...(destination !== undefined ? { destination } : {}), sourceLocations, runs: tally(), loggedModels: tally(), files: 0, bytes: 0, notMoved: [] };
+  return { copied: destination !== undefined, ...(destination !== undefined ? { destination } : {}), sourceLocations, runs: tally(), loggedModels: tally(), traces: tally(), files: 0, bytes: 0, notMoved: [] };
 }
 
 /** Every file under `repo` (root-relative paths), depth first. */
@@ -193,6 +195,11 @@ export class ArtifactMover {
     if (existing !== undefined) return this.already('logged-model', info.model_id, existing, to, this.report.loggedModels);
     await this.copy(info.artifact_uri, to, this.report.loggedModels);
     return this.target.importLoggedModel({ ...entry, model: { ...entry.model, info: { ...info, artifact_uri: to } } }, this.call);
+  }
+
+  /** Copies a trace's artifact tree (before the trace is imported; see `importTrace`). */
+  copyTraceArtifacts(from: string, to: string): Promise<void> {
+    return this.copy(from, to, this.report.traces);
   }
 
   private already(entity: ArtifactNotMoved['entity'], id: string, existing: string, to: string, tally: ArtifactTally): ImportOutcome {

@@ -1,14 +1,15 @@
 import { setImmediate } from 'node:timers/promises';
 import type { CallOptions } from './abstract-store.js';
 import { throwIfAborted } from './base-store.js';
-import { ViewType, type Experiment } from './entities.js';
+import { LifecycleStage, ViewType, type Experiment } from './entities.js';
 import { MlflowError } from './errors.js';
 import type { ImportOutcome, PortableStore } from './maintenance.js';
 import { ArtifactMover, artifactRootOf, emptyArtifactReport, type ArtifactCopyOptions, type ArtifactMigrationReport } from './migrate-artifacts.js';
+import { exportTraces, importTrace } from './migrate-traces.js';
 import { verifyMigration, type MigrationMismatch, type MigrationVerification } from './verify-migration.js';
 
 /** Which part of a migration is running. */
-export type MigrationPhase = 'counting' | 'experiments' | 'runs' | 'logged-models' | 'verifying';
+export type MigrationPhase = 'counting' | 'experiments' | 'runs' | 'logged-models' | 'traces' | 'verifying';
 
 /** A progress report of {@link migrateStore}, sent after every entity. */
 export interface MigrationProgress {
@@ -34,6 +35,13 @@ export interface MigrationReport {
   experiments: ImportTally;
   runs: ImportTally;
   loggedModels: ImportTally;
+  /** Traces with their tags, metadata, assessments and stored spans (stores with `capabilities.traces`). */
+  traces: ImportTally;
+  /**
+   * Traces of deleted experiments, not copied: a store takes traces into active experiments only
+   * (MLflow's `start_trace`), and the target's copy of the experiment is deleted already.
+   */
+  tracesOfDeletedExperiments: number;
   /** Artifacts copied (`copyArtifacts`), or left where the source keeps them (`copied: false`). */
   artifacts: ArtifactMigrationReport;
   /** Absent when verification was turned off. */
@@ -129,7 +137,10 @@ async function forEachConcurrent<T>(items: AsyncIterable<T>, limit: number, call
  * Copies a whole tracking store into another with every id kept: experiments (names, artifact
  * locations, lifecycle stages, times, tags), then their runs (everything in a `RunExport`: params,
  * tags, whole metric histories, inputs, outputs; deleted runs with their deletion time), then
- * logged models (deleted ones too; after the runs, as model metrics point at runs).
+ * logged models (deleted ones too; after the runs, as model metrics point at runs), then the traces
+ * of active experiments when both stores keep traces (infos with tags, metadata and assessments,
+ * and the spans a store holds; see `importTrace`; traces of deleted experiments are counted in
+ * `tracesOfDeletedExperiments`, not copied).
  *
  * Resumable: every import is atomic and idempotent on the id, so after an abort or a crash the
  * same call skips what is already there (`exists`) and copies the rest. The target's own default
@@ -142,7 +153,8 @@ async function forEachConcurrent<T>(items: AsyncIterable<T>, limit: number, call
  *
  * @throws MigrationVerificationError (INVALID_STATE) when verification finds a mismatch
  * @throws INVALID_STATE when a copied artifact reads back with another SHA-256
- * @throws INVALID_PARAMETER_VALUE when `copyArtifacts` has no destination and the target no artifact root
+ * @throws INVALID_PARAMETER_VALUE when `copyArtifacts` has no destination and the target no artifact root,
+ *   or a trace has spans in the source and the target cannot store spans
  * @throws CANCELLED when `signal` aborts (what was copied stays; rerun to finish)
  * @throws whatever an import throws, e.g. RESOURCE_ALREADY_EXISTS for an experiment name taken by
  *   another experiment in the target, INVALID_PARAMETER_VALUE for an id the target cannot store
@@ -161,15 +173,18 @@ export async function migrateStore(source: PortableStore, target: PortableStore,
   experiments.sort((a, b) => compareIds(a.experiment_id, b.experiment_id));
   const sourceLocations = [...new Set(experiments.map(artifactRootOf))].sort();
   const mover = options.copyArtifacts && destination ? new ArtifactMover(target, { ...options.copyArtifacts, destination }, sourceLocations, call) : undefined;
-  const report: MigrationReport = { experiments: tally(), runs: tally(), loggedModels: tally(), artifacts: mover?.report ?? emptyArtifactReport(sourceLocations) };
+  const report: MigrationReport = { experiments: tally(), runs: tally(), loggedModels: tally(), traces: tally(), tracesOfDeletedExperiments: 0, artifacts: mover?.report ?? emptyArtifactReport(sourceLocations) };
   let runTotal = 0;
   let modelTotal = 0;
+  let traceTotal = 0;
   for (const [i, e] of experiments.entries()) {
     runTotal += await countRuns(source, e.experiment_id, call);
     modelTotal += await count(source.exportLoggedModels(e.experiment_id, call), call);
+    if (e.lifecycle_stage === LifecycleStage.DELETED) report.tracesOfDeletedExperiments += await count(exportTraces(source, e.experiment_id, call), call);
+    else traceTotal += await count(exportTraces(source, e.experiment_id, call), call);
     emit({ phase: 'counting', done: i + 1, total: experiments.length, overallDone: 0 });
   }
-  const overallTotal = experiments.length + runTotal + modelTotal;
+  const overallTotal = experiments.length + runTotal + modelTotal + traceTotal;
   let overallDone = 0;
   const record = (t: ImportTally, outcome: ImportOutcome) => {
     if (outcome === 'created') t.created++;
@@ -195,6 +210,15 @@ export async function migrateStore(source: PortableStore, target: PortableStore,
     await forEachConcurrent(source.exportLoggedModels(e.experiment_id, call), limit, call, async (model) => {
       record(report.loggedModels, await (mover ? mover.importLoggedModel(model) : target.importLoggedModel(model, call)));
       emit({ phase: 'logged-models', done: ++modelsDone, total: modelTotal, overallDone, overallTotal });
+    });
+  }
+  let tracesDone = 0;
+  for (const e of experiments.filter((x) => x.lifecycle_stage !== LifecycleStage.DELETED)) {
+    const location = mover ? mover.experiment(e).artifact_location : e.artifact_location;
+    const copy = mover ? (from: string, to: string) => mover.copyTraceArtifacts(from, to) : undefined;
+    await forEachConcurrent(exportTraces(source, e.experiment_id, call), limit, call, async (info) => {
+      record(report.traces, await importTrace(source, target, info, call, copy, location));
+      emit({ phase: 'traces', done: ++tracesDone, total: traceTotal, overallDone, overallTotal });
     });
   }
 

@@ -4,6 +4,7 @@ import type { CallOptions } from './abstract-store.js';
 import { throwIfAborted } from './base-store.js';
 import { LifecycleStage, type Experiment, type Metric } from './entities.js';
 import type { LoggedModelExport, PortableStore, RunExport } from './maintenance.js';
+import { digestTrace, exportTraces, type TraceDigest } from './migrate-traces.js';
 
 /** Entity and row counts of the part of a store a migration copies. */
 export interface MigrationCounts {
@@ -36,12 +37,19 @@ export interface MigrationCounts {
   loggedModelMetrics: number;
   /** Logged-model metric entries folded out of `loggedModelMetrics` as repeats of that key. */
   duplicateLoggedModelMetrics: number;
+  traces: number;
+  traceTags: number;
+  /** Trace metadata entries, without the `mlflow.trace.infoFinalized` marker. */
+  traceMetadata: number;
+  assessments: number;
+  /** Spans held by the store itself (not those in `traces.json` artifacts). */
+  spans: number;
 }
 
 /** One difference between source and target. */
 export interface MigrationMismatch {
-  entity: 'experiment' | 'run' | 'metric-series' | 'logged-model';
-  /** Experiment id, run id, `<run id>/<metric key>` or model id. */
+  entity: 'experiment' | 'run' | 'metric-series' | 'logged-model' | 'trace';
+  /** Experiment id, run id, `<run id>/<metric key>`, model id or trace id. */
   id: string;
   /** What differs: `missing`, `unexpected`, a count name (`params`, …), `lifecycle_stage`, `sha256` … */
   field: string;
@@ -131,6 +139,7 @@ export function emptyMigrationCounts(): MigrationCounts {
     experiments: 0, deletedExperiments: 0, experimentTags: 0, runs: 0, deletedRuns: 0, params: 0, tags: 0,
     metricValues: 0, duplicateMetricValues: 0, metricSeries: 0, datasetInputs: 0, inputTags: 0, modelInputs: 0, modelOutputs: 0,
     loggedModels: 0, deletedLoggedModels: 0, loggedModelParams: 0, loggedModelTags: 0, loggedModelMetrics: 0, duplicateLoggedModelMetrics: 0,
+    traces: 0, traceTags: 0, traceMetadata: 0, assessments: 0, spans: 0,
   };
 }
 
@@ -213,6 +222,23 @@ function addModel(c: MigrationCounts, d: ModelDigest): void {
   c.duplicateLoggedModelMetrics += d.duplicates;
 }
 
+function addTrace(c: MigrationCounts, d: TraceDigest): void {
+  c.traces++;
+  c.traceTags += d.tags;
+  c.traceMetadata += d.metadata;
+  c.assessments += d.assessments;
+  c.spans += d.spans ?? 0;
+}
+
+async function collectTraces(store: PortableStore, experimentId: string, call: CallOptions): Promise<Map<string, TraceDigest>> {
+  const out = new Map<string, TraceDigest>();
+  for await (const info of exportTraces(store, experimentId, call)) {
+    throwIfAborted(call);
+    out.set(info.trace_id, await digestTrace(store, info, call));
+  }
+  return out;
+}
+
 function addExperiment(c: MigrationCounts, e: Experiment): void {
   c.experiments++;
   if (e.lifecycle_stage === LifecycleStage.DELETED) c.deletedExperiments++;
@@ -233,8 +259,10 @@ export interface VerifyMigrationOptions extends CallOptions {
  * inputs and outputs) and the same SHA-256 of every metric series ({@link metricSeriesHash});
  * metric values are compared as a SQL store can hold them, exact repeats folded
  * ({@link foldDuplicateMetrics}; how many is reported in `duplicateMetricValues`, not compared);
- * each logged model with the same deleted flag and param/tag/metric counts. Runs or models of a
- * migrated experiment that exist only in the target are mismatches too.
+ * each logged model with the same deleted flag and param/tag/metric counts; each trace of an active experiment with the same
+ * state, start time, tag, metadata and assessment counts, and the same number of spans when the
+ * source holds them. Runs, models or traces of a migrated experiment that exist only in the target
+ * are mismatches too.
  *
  * @throws CANCELLED when `signal` aborts
  */
@@ -296,6 +324,26 @@ export async function verifyMigration(source: PortableStore, target: PortableSto
     for (const [modelId, tm] of targetModels) {
       addModel(tgt, tm);
       if (!sourceModels.has(modelId)) diff('logged-model', modelId, 'unexpected', null, id);
+    }
+    // Traces of deleted experiments are not migrated (see migrateStore).
+    const active = se.lifecycle_stage !== LifecycleStage.DELETED;
+    const sourceTraces = active ? await collectTraces(source, id, call) : new Map<string, TraceDigest>();
+    const targetTraces = te && active ? await collectTraces(target, id, call) : new Map<string, TraceDigest>();
+    for (const [traceId, st] of sourceTraces) {
+      addTrace(src, st);
+      const tt = targetTraces.get(traceId);
+      if (!tt) {
+        diff('trace', traceId, 'missing', id, null);
+        continue;
+      }
+      diff('trace', traceId, 'state', st.state, tt.state);
+      diff('trace', traceId, 'request_time', st.requestTime, tt.requestTime);
+      for (const k of ['tags', 'metadata', 'assessments'] as const) diff('trace', traceId, k, st[k], tt[k]);
+      if (st.spans !== null) diff('trace', traceId, 'spans', st.spans, tt.spans);
+    }
+    for (const [traceId, tt] of targetTraces) {
+      addTrace(tgt, tt);
+      if (!sourceTraces.has(traceId)) diff('trace', traceId, 'unexpected', null, id);
     }
     options.onExperiment?.(++done, sourceExperiments.size);
   }

@@ -68,9 +68,10 @@ function printArtifacts(ctx: CommandContext, a: ArtifactMigrationReport): void {
     return;
   }
   const t = (x: { copied: number; skipped: number; inPlace: number }) => `${x.copied} copied, ${x.skipped} skipped (already copied)${x.inPlace ? `, ${x.inPlace} already at the destination` : ''}`;
-  println(ctx.stdout, `artifacts     ${a.files} files (${a.bytes} bytes) copied to ${redactUri(a.destination ?? '')}, SHA-256 verified: runs ${t(a.runs)}; logged models ${t(a.loggedModels)}`);
-  if (a.runs.inPlace + a.loggedModels.inPlace > 0) {
-    println(ctx.stderr, `mlstore migrate: ${a.runs.inPlace + a.loggedModels.inPlace} artifact trees were already at the destination (the source keeps them there): they were not moved.`);
+  println(ctx.stdout, `artifacts     ${a.files} files (${a.bytes} bytes) copied to ${redactUri(a.destination ?? '')}, SHA-256 verified: runs ${t(a.runs)}; logged models ${t(a.loggedModels)}; traces ${t(a.traces)}`);
+  const inPlace = a.runs.inPlace + a.loggedModels.inPlace + a.traces.inPlace;
+  if (inPlace > 0) {
+    println(ctx.stderr, `mlstore migrate: ${inPlace} artifact trees were already at the destination (the source keeps them there): they were not moved.`);
   }
   if (a.notMoved.length > 0) {
     println(ctx.stderr, `mlstore migrate: ${a.notMoved.length} runs or logged models were already in the target with their artifacts elsewhere (migrated before without --copy-artifacts); their artifacts were NOT moved:`);
@@ -85,6 +86,10 @@ function printReport(ctx: CommandContext, report: MigrationReport): void {
   line('experiments', report.experiments);
   line('runs', report.runs);
   line('logged models', report.loggedModels);
+  line('traces', report.traces);
+  if (report.tracesOfDeletedExperiments > 0) {
+    println(ctx.stderr, `mlstore migrate: ${report.tracesOfDeletedExperiments} traces of deleted experiments were NOT copied (a store takes traces into active experiments only); restore those experiments in the source and migrate again to keep them.`);
+  }
   printArtifacts(ctx, report.artifacts);
   const v = report.verification;
   if (!v) {
@@ -95,7 +100,8 @@ function printReport(ctx: CommandContext, report: MigrationReport): void {
   println(
     ctx.stdout,
     `verification  ${v.ok ? 'OK' : 'FAILED'}: ${c.experiments} experiments, ${c.runs} runs (${c.deletedRuns} deleted), ${c.params} params, ${c.tags} tags, ` +
-      `${c.metricValues} metric values in ${c.metricSeries} series (SHA-256 each), ${c.datasetInputs} dataset inputs, ${c.modelOutputs} model outputs, ${c.loggedModels} logged models`,
+      `${c.metricValues} metric values in ${c.metricSeries} series (SHA-256 each), ${c.datasetInputs} dataset inputs, ${c.modelOutputs} model outputs, ${c.loggedModels} logged models, ` +
+      `${c.traces} traces (${c.assessments} assessments, ${c.spans} spans)`,
   );
   const folded = v.source.duplicateMetricValues + v.source.duplicateLoggedModelMetrics;
   if (folded > 0) {
