@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { guessMimeType, MlflowError, redactingLogger, silentLogger, type AbstractStore, type ArtifactRepository, type Logger, type MlflowRpc } from '@mlstore/core';
+import { guessMimeType, MlflowError, OTLP_TRACES_PATH, redactingLogger, silentLogger, type AbstractStore, type ArtifactRepository, type Logger, type MlflowRpc } from '@mlstore/core';
 import { createArtifactLocationPolicy, createHostPolicy } from './artifact-location.js';
 import { handleArtifactProxy } from './artifact-proxy.js';
 import { jsonBodySource, parseJsonBody, readBody, sendError, sendJson, sendJsonText, sendText } from './http-io.js';
@@ -11,7 +11,10 @@ import { RPC_SCHEMAS } from './rpc-schemas.js';
 import { RunArtifacts, type ArtifactRepositoryResolver } from './run-artifacts.js';
 import { createSecurityMiddleware, type SecurityOptions } from './security-middleware.js';
 import { SERVER_INFO_PATHS, serverInfoJson } from './server-info.js';
-import { TRACKING_RPCS, type RpcContext } from './tracking-rpcs.js';
+import { handleOtlpTraces } from './otlp-ingest.js';
+import { serveTraceArtifact } from './trace-artifact.js';
+import { TRACE_RPCS } from './trace-rpcs.js';
+import { TRACKING_RPCS, type RpcContext, type RpcHandler } from './tracking-rpcs.js';
 import { handleUiRoute } from './ui-routes.js';
 
 /** The MLflow version whose REST API the server speaks; `/version` answers it. */
@@ -59,7 +62,9 @@ export interface MlflowHandlerOptions {
 /** A Node request handler; `next` (Express/Connect style) gets requests for unknown paths. */
 export type MlflowRequestHandler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
 
-const API_PREFIXES = ['/api/2.0', '/ajax-api/2.0'];
+const API_PREFIXES = ['/api/2.0', '/ajax-api/2.0', '/api/3.0', '/ajax-api/3.0'];
+const RPC_HANDLERS: Partial<Record<MlflowRpc, RpcHandler>> = { ...TRACKING_RPCS, ...TRACE_RPCS };
+const TRACE_ARTIFACT_PATHS = new Set(['/ajax-api/2.0/mlflow/get-trace-artifact', '/ajax-api/3.0/mlflow/get-trace-artifact']);
 const NOT_FOUND_HTML =
   '<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.</p>\n';
 
@@ -86,7 +91,7 @@ export function createMlflowHandler(options: MlflowHandlerOptions): MlflowReques
   const hostPolicy = createHostPolicy(policyOptions);
   const artifactLocationPolicy = createArtifactLocationPolicy(policyOptions);
   const runArtifacts = new RunArtifacts({ destination: serveArtifacts ? destination : undefined, resolve: options.resolveArtifactRepository, hostPolicy });
-  const router = new RpcRouter(Object.keys(TRACKING_RPCS) as MlflowRpc[]);
+  const router = new RpcRouter(Object.keys(RPC_HANDLERS) as MlflowRpc[]);
   const security = createSecurityMiddleware(options.security, { staticPrefix, logger });
   const serverInfo = serverInfoJson({
     storeType: options.artifactsOnly || !store ? null : (options.storeType ?? store.capabilities.mlflowStoreType ?? null),
@@ -112,8 +117,19 @@ export function createMlflowHandler(options: MlflowHandlerOptions): MlflowReques
       else sendText(res, 405, 'Method Not Allowed');
       return true;
     }
+    if (path === OTLP_TRACES_PATH) {
+      // MLflow's OTLP router takes POST only; other methods reach Flask, which knows no such route.
+      if (method !== 'POST' || options.artifactsOnly || !store) return false;
+      await handleOtlpTraces(store, req, res, bodyLimit, signal);
+      return true;
+    }
+    if (TRACE_ARTIFACT_PATHS.has(path) && method === 'GET' && store && !options.artifactsOnly) {
+      await serveTraceArtifact(store, runArtifacts, query, res, signal);
+      return true;
+    }
     const prefix = API_PREFIXES.find((p) => path.startsWith(`${p}/`));
     if (!prefix) return false;
+    const apiVersion = prefix.endsWith('3.0') ? 3 : 2;
     const rest = path.slice(prefix.length);
     if (prefix === '/ajax-api/2.0' && (await handleUiRoute(rest, req, res, query, { store: options.artifactsOnly ? undefined : store, runArtifacts, staticPrefix, signal }))) return true;
 
@@ -125,7 +141,7 @@ export function createMlflowHandler(options: MlflowHandlerOptions): MlflowReques
       return handleArtifactProxy(destination!, req, res, rest.slice('/mlflow-artifacts/'.length), query, bodyLimit, signal);
     }
 
-    const match = router.match(method, rest);
+    const match = router.match(method, rest, apiVersion);
     if (match === undefined) return false;
     if (match === 'method-not-allowed') {
       sendText(res, 405, 'Method Not Allowed');
@@ -139,7 +155,7 @@ export function createMlflowHandler(options: MlflowHandlerOptions): MlflowReques
     const input = method === 'GET' && query.size > 0 ? queryToJson(schema, query) : parseJsonBody(req, await readBody(req, bodyLimit));
     const msg = readRpcRequest(schema, { ...input, ...match.params }, jsonBodySource(input));
     const ctx: RpcContext = { store, runArtifacts, signal, artifactLocationPolicy };
-    sendJson(res, 200, await TRACKING_RPCS[match.rpc]!(msg, ctx));
+    sendJson(res, 200, await RPC_HANDLERS[match.rpc]!(msg, ctx));
     return true;
   }
 

@@ -54,7 +54,7 @@ function readField(path: string, spec: FieldSpec, value: unknown): unknown {
       return value;
     case 'int': {
       const n = wireInteger(value);
-      if (n === undefined) throw invalid(path, value);
+      if (n === undefined || (spec.max !== undefined && n > spec.max)) throw invalid(path, value);
       return n;
     }
     case 'double': {
@@ -77,6 +77,9 @@ function readField(path: string, spec: FieldSpec, value: unknown): unknown {
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw invalid(path, value);
       for (const v of value) if (!isWellFormedText(v)) throw notUnicode(path, value);
       return value;
+    case 'object':
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid(path, value);
+      return spec.items ? readMessage(spec.items, value as Record<string, unknown>, `${path}.`) : value;
     case 'object[]': {
       if (!Array.isArray(value)) throw invalid(path, value);
       return value.map((item, i) => {

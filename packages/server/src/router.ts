@@ -1,4 +1,4 @@
-import { MLFLOW_ENDPOINTS, type MlflowRpc } from '@mlstore/core';
+import { endpointVersion, MLFLOW_ENDPOINTS, type MlflowRpc } from '@mlstore/core';
 
 /** A matched RPC and its path parameters. */
 export interface RouteMatch {
@@ -8,15 +8,17 @@ export interface RouteMatch {
 
 interface PatternRoute {
   method: string;
+  version: number;
   rpc: MlflowRpc;
   regex: RegExp;
   names: string[];
 }
 
 /**
- * Finds the RPC of a method and a path below `/api/2.0` (or `/ajax-api/2.0`): one map lookup for
- * fixed paths, then the few `{param}` patterns (logged models). `allowed` tells a wrong method
- * (405) from an unknown path (404).
+ * Finds the RPC of a method, an API version and a path below `/api/<version>.0` (or
+ * `/ajax-api/<version>.0`): one map lookup for fixed paths, then the `{param}` patterns (logged
+ * models, traces, assessments), in table order, as Flask tries static rules before converters.
+ * A known path with another method is 405, an unknown path 404.
  */
 export class RpcRouter {
   private readonly fixed = new Map<string, MlflowRpc>();
@@ -26,11 +28,12 @@ export class RpcRouter {
   constructor(rpcs: Iterable<MlflowRpc>) {
     for (const rpc of rpcs) {
       const { method, path } = MLFLOW_ENDPOINTS[rpc];
+      const version = endpointVersion(rpc);
       if (!path.includes('{')) {
-        this.fixed.set(`${method} ${path}`, rpc);
-        this.paths.add(path);
+        this.fixed.set(`${method} ${version} ${path}`, rpc);
+        this.paths.add(`${version} ${path}`);
         // MLflow serves search-experiments on GET as well as POST.
-        if (rpc === 'searchExperiments') this.fixed.set(`GET ${path}`, rpc);
+        if (rpc === 'searchExperiments') this.fixed.set(`GET ${version} ${path}`, rpc);
         continue;
       }
       const names: string[] = [];
@@ -38,16 +41,17 @@ export class RpcRouter {
         names.push(name);
         return '([^/]+)';
       });
-      this.patterns.push({ method, rpc, regex: new RegExp(`^${source}$`), names });
+      this.patterns.push({ method, version, rpc, regex: new RegExp(`^${source}$`), names });
     }
   }
 
-  /** The RPC for `method path`, `'method-not-allowed'`, or `undefined` for an unknown path. */
-  match(method: string, path: string): RouteMatch | 'method-not-allowed' | undefined {
-    const rpc = this.fixed.get(`${method} ${path}`);
+  /** The RPC for `method path` of API `version`, `'method-not-allowed'`, or `undefined` for an unknown path. */
+  match(method: string, path: string, version = 2): RouteMatch | 'method-not-allowed' | undefined {
+    const rpc = this.fixed.get(`${method} ${version} ${path}`);
     if (rpc) return { rpc, params: {} };
-    let pathKnown = this.paths.has(path);
+    let pathKnown = this.paths.has(`${version} ${path}`);
     for (const route of this.patterns) {
+      if (route.version !== version) continue;
       const m = route.regex.exec(path);
       if (!m) continue;
       pathKnown = true;

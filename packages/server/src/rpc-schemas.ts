@@ -4,7 +4,7 @@ import type { MlflowRpc } from '@mlstore/core';
  * Field types of MLflow's request messages (service.proto): how a JSON value or a query string is
  * read. `object[]` items are checked one level deep by `items`.
  */
-export type FieldType = 'string' | 'int' | 'double' | 'bool' | 'enum' | 'string[]' | 'object[]';
+export type FieldType = 'string' | 'int' | 'double' | 'bool' | 'enum' | 'string[]' | 'object[]' | 'object';
 
 export interface FieldSpec {
   type: FieldType;
@@ -12,8 +12,10 @@ export interface FieldSpec {
   required?: boolean;
   /** Accepted names of an enum (its numbers are accepted too, by position in `enumNumbers`). */
   enumValues?: Record<string, number>;
-  /** Schemas of the items of an `object[]`. */
+  /** Schemas of the items of an `object[]`, or the fields of an `object` (a nested message). */
   items?: Record<string, FieldSpec>;
+  /** Largest accepted `int` (the handler's `_assert_less_than_or_equal`). */
+  max?: number;
 }
 
 export type MessageSchema = Record<string, FieldSpec>;
@@ -40,6 +42,13 @@ const metricItem: MessageSchema = {
   dataset_name: s,
   dataset_digest: s,
 };
+
+const TRACE_STATUS = { TRACE_STATUS_UNSPECIFIED: 0, OK: 1, ERROR: 2, IN_PROGRESS: 3 };
+const requiredStrings: FieldSpec = { type: 'string[]', required: true };
+const traceIdsRequest: MessageSchema = { trace_ids: requiredStrings, experiment_ids: strings };
+const traceTag: MessageSchema = { key: req, value: s };
+const deleteTraces: MessageSchema = { experiment_id: req, max_timestamp_millis: int, max_traces: int, request_ids: strings };
+const traceSearchPage: MessageSchema = { filter: s, max_results: { type: 'int', max: 500 }, order_by: strings, page_token: s };
 
 /**
  * The request schema of every RPC the server answers: MLflow's message fields and the handler's
@@ -107,4 +116,26 @@ export const RPC_SCHEMAS: Record<MlflowRpc, MessageSchema> = {
   deleteLoggedModelTag: { model_id: req, tag_key: req },
   listLoggedModelArtifacts: { model_id: req, artifact_directory_path: s, page_token: s },
   logLoggedModelParams: { model_id: req, params: keyValues },
+  startTraceV2: { experiment_id: s, timestamp_ms: int, request_metadata: keyValues, tags: keyValues },
+  endTraceV2: { request_id: req, timestamp_ms: int, status: { type: 'enum', enumValues: TRACE_STATUS }, request_metadata: keyValues, tags: keyValues },
+  getTraceInfoV2: { request_id: req },
+  searchTracesV2: { experiment_ids: requiredStrings, ...traceSearchPage },
+  setTraceTag: { request_id: req, ...traceTag },
+  deleteTraceTag: { request_id: req, key: req },
+  deleteTraces,
+  linkTracesToRun: { trace_ids: requiredStrings, run_id: req },
+  startTraceV3: { trace: { type: 'object', required: true } },
+  getTraceInfoV3: { trace_id: req },
+  getTrace: { trace_id: req, allow_partial: { type: 'bool' } },
+  batchGetTraces: traceIdsRequest,
+  batchGetTraceInfos: traceIdsRequest,
+  searchTracesV3: { locations: { type: 'object[]', required: true }, ...traceSearchPage },
+  setTraceTagV3: { trace_id: req, ...traceTag },
+  deleteTraceTagV3: { trace_id: req, key: req },
+  deleteTracesV3: deleteTraces,
+  createAssessment: { trace_id: req, assessment: { type: 'object', required: true } },
+  getAssessment: { trace_id: req, assessment_id: req },
+  // update_mask is a FieldMask: in JSON, one comma-separated string of camelCase paths.
+  updateAssessment: { trace_id: req, assessment_id: req, assessment: { type: 'object', required: true }, update_mask: { type: 'string', required: true } },
+  deleteAssessment: { trace_id: req, assessment_id: req },
 };

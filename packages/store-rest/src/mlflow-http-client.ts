@@ -1,5 +1,5 @@
 import { PassThrough, Readable } from 'node:stream';
-import { MlflowError, redactUri } from '@mlstore/core';
+import { MlflowError, parseJsonExact, redactUri } from '@mlstore/core';
 import { Agent, type Dispatcher } from 'undici';
 import {
   MlflowAbortError,
@@ -33,6 +33,11 @@ export interface HttpCallOptions {
   headers?: Record<string, string>;
   /** Overrides the client's `maxRetries` for this call (e.g. 0 for a best-effort probe). */
   maxRetries?: number;
+  /**
+   * `callJson` only: integers beyond 2^53 in the response are kept exact, as decimal text (span
+   * times in nanoseconds, which MLflow writes as JSON numbers).
+   */
+  exactIntegers?: boolean;
 }
 
 /** Options of {@link MlflowHttpClient.request}. */
@@ -114,7 +119,7 @@ export class MlflowHttpClient {
     if (trimmed === '' || trimmed === '200 OK') return {} as T;
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      parsed = opts.exactIntegers ? parseJsonExact(text) : JSON.parse(text);
     } catch {
       parsed = undefined;
     }

@@ -1,5 +1,6 @@
 import type { TrackingStoreCapabilities } from '@mlstore/core';
 import type { MlflowHttpClientOptions } from './http-client-options.js';
+import type { HttpRequestOptions, HttpResponse } from './mlflow-http-client.js';
 
 /** HTTP methods of MLflow's tracking RPCs. */
 export type RestMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -9,6 +10,8 @@ export interface RestCallOptions {
   signal?: AbortSignal;
   /** The request may be sent twice (reads, and the POST searches MLflow lists as retry-safe). */
   idempotent?: boolean;
+  /** Integers beyond 2^53 in the response kept exact as decimal text (span times). */
+  exactIntegers?: boolean;
 }
 
 /**
@@ -18,6 +21,12 @@ export interface RestCallOptions {
  */
 export interface RestTransport {
   callJson<T = Record<string, unknown>>(method: RestMethod, path: string, payload?: Record<string, unknown>, opts?: RestCallOptions): Promise<T>;
+  /**
+   * A raw request (as {@link MlflowHttpClient.request}), for the calls that are not JSON RPCs
+   * (`logSpans`: `GET /version`, OTLP/protobuf to `/v1/traces`). Optional: without it `logSpans`
+   * answers NOT_IMPLEMENTED.
+   */
+  request?(method: string, path: string, opts?: HttpRequestOptions): Promise<HttpResponse>;
   close(): Promise<void>;
 }
 
@@ -48,5 +57,6 @@ export const SQL_SERVER_CAPABILITIES: TrackingStoreCapabilities = Object.freeze(
   loggedModels: true,
   sequentialExperimentIds: true,
   metricHistoryOrder: 'sorted',
-  traces: false,
+  traces: true,
+  traceSpans: true,
 });

@@ -9,7 +9,6 @@ import {
   metricFromWire,
   runFromWire,
   runInfoFromWire,
-  TracesNotImplemented,
   type AbstractStore,
   type CallOptions,
   type CreateLoggedModelRequest,
@@ -40,7 +39,8 @@ import {
   type TrackingStoreCapabilities,
   type UpdateRunInfoRequest,
 } from '@mlstore/core';
-import { MlflowHttpClient } from './mlflow-http-client.js';
+import { MlflowHttpClient, type HttpRequestOptions, type HttpResponse } from './mlflow-http-client.js';
+import { RestTraceStore } from './rest-store-traces.js';
 import {
   SQL_SERVER_CAPABILITIES,
   type RestCallOptions,
@@ -56,10 +56,10 @@ const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 /**
  * MLflow's `RestStore`: the tracking-store contract over HTTP against any MLflow tracking server
  * (MLflow's own or `@mlstore/server`). Each method is the RPC MLflow's Python client calls, with
- * the same request fields; errors are the server's, as `MlflowError`s with its codes. Trace and
- * assessment methods answer NOT_IMPLEMENTED until their RPCs land (`capabilities.traces` false).
+ * the same request fields; errors are the server's, as `MlflowError`s with its codes. Traces and
+ * assessments go over MLflow 3's trace routes (see {@link RestTraceStore}).
  */
-export class RestStore extends TracesNotImplemented implements AbstractStore {
+export class RestStore extends RestTraceStore implements AbstractStore {
   readonly capabilities: TrackingStoreCapabilities;
   private readonly transport: RestTransport;
   private readonly ownsTransport: boolean;
@@ -93,12 +93,24 @@ export class RestStore extends TracesNotImplemented implements AbstractStore {
     return new RestStore({ ...options, baseUrl: uri });
   }
 
-  private call<T extends Wire = Wire>(rpc: MlflowRpc, payload: Wire | undefined, opts: CallOptions | undefined, extra: { params?: Record<string, string>; idempotent?: boolean } = {}): Promise<T> {
+  protected call<T extends Wire = Wire>(
+    rpc: MlflowRpc,
+    payload: Wire | undefined,
+    opts: CallOptions | undefined,
+    extra: { params?: Record<string, string>; idempotent?: boolean; exactIntegers?: boolean } = {},
+  ): Promise<T> {
     if (this.closed) return Promise.reject(new MlflowError('@mlstore/store-rest: the store is closed', 'INVALID_STATE'));
     const callOpts: RestCallOptions = {};
     if (opts?.signal) callOpts.signal = opts.signal;
     if (extra.idempotent !== undefined) callOpts.idempotent = extra.idempotent;
+    if (extra.exactIntegers) callOpts.exactIntegers = true;
     return this.transport.callJson<T>(MLFLOW_ENDPOINTS[rpc].method, endpointPath(rpc, extra.params), payload, callOpts);
+  }
+
+  protected rawRequest(method: string, path: string, opts: HttpRequestOptions): Promise<HttpResponse> {
+    if (this.closed) return Promise.reject(new MlflowError('@mlstore/store-rest: the store is closed', 'INVALID_STATE'));
+    if (!this.transport.request) return Promise.reject(new MlflowError('@mlstore/store-rest: the given client has no request() method, which logSpans needs', 'NOT_IMPLEMENTED'));
+    return this.transport.request(method, path, opts);
   }
 
   // Experiments

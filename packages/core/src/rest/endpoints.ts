@@ -6,6 +6,8 @@ export interface MlflowEndpoint {
   method: HttpMethod;
   /** Path below the API prefix; `{name}` segments are path parameters. */
   path: string;
+  /** The API version of the prefix (`/api/<version>.0`); default 2. */
+  version?: 2 | 3;
 }
 
 /** The `/api/2.0` prefix every core RPC lives under (`/ajax-api/2.0` for MLflow's UI). */
@@ -56,6 +58,30 @@ export const MLFLOW_ENDPOINTS = {
   deleteLoggedModelTag: { method: 'DELETE', path: '/mlflow/logged-models/{model_id}/tags/{tag_key}' },
   listLoggedModelArtifacts: { method: 'GET', path: '/mlflow/logged-models/{model_id}/artifacts/directories' },
   logLoggedModelParams: { method: 'POST', path: '/mlflow/logged-models/{model_id}/params' },
+  // Traces (MLflow 3). The v2 routes are the legacy ones older clients call; MLflow 3.18's client
+  // calls the v3 ones, except for trace tags (always v2) and link-to-run (v2 only).
+  startTraceV2: { method: 'POST', path: '/mlflow/traces' },
+  endTraceV2: { method: 'PATCH', path: '/mlflow/traces/{request_id}' },
+  getTraceInfoV2: { method: 'GET', path: '/mlflow/traces/{request_id}/info' },
+  searchTracesV2: { method: 'GET', path: '/mlflow/traces' },
+  setTraceTag: { method: 'PATCH', path: '/mlflow/traces/{request_id}/tags' },
+  deleteTraceTag: { method: 'DELETE', path: '/mlflow/traces/{request_id}/tags' },
+  deleteTraces: { method: 'POST', path: '/mlflow/traces/delete-traces' },
+  linkTracesToRun: { method: 'POST', path: '/mlflow/traces/link-to-run' },
+  startTraceV3: { method: 'POST', path: '/mlflow/traces', version: 3 },
+  getTraceInfoV3: { method: 'GET', path: '/mlflow/traces/{trace_id}', version: 3 },
+  getTrace: { method: 'GET', path: '/mlflow/traces/get', version: 3 },
+  batchGetTraces: { method: 'GET', path: '/mlflow/traces/batchGet', version: 3 },
+  batchGetTraceInfos: { method: 'POST', path: '/mlflow/traces/batchGetInfos', version: 3 },
+  searchTracesV3: { method: 'POST', path: '/mlflow/traces/search', version: 3 },
+  setTraceTagV3: { method: 'PATCH', path: '/mlflow/traces/{trace_id}/tags', version: 3 },
+  deleteTraceTagV3: { method: 'DELETE', path: '/mlflow/traces/{trace_id}/tags', version: 3 },
+  deleteTracesV3: { method: 'POST', path: '/mlflow/traces/delete-traces', version: 3 },
+  // MLflow's path is `{assessment.trace_id}`; Flask (and we) read it as `trace_id`.
+  createAssessment: { method: 'POST', path: '/mlflow/traces/{trace_id}/assessments', version: 3 },
+  getAssessment: { method: 'GET', path: '/mlflow/traces/{trace_id}/assessments/{assessment_id}', version: 3 },
+  updateAssessment: { method: 'PATCH', path: '/mlflow/traces/{trace_id}/assessments/{assessment_id}', version: 3 },
+  deleteAssessment: { method: 'DELETE', path: '/mlflow/traces/{trace_id}/assessments/{assessment_id}', version: 3 },
 } as const satisfies Record<string, MlflowEndpoint>;
 
 export type MlflowRpc = keyof typeof MLFLOW_ENDPOINTS;
@@ -66,13 +92,24 @@ export const AJAX_ONLY_RPCS: ReadonlySet<MlflowRpc> = new Set<MlflowRpc>(['searc
 /** The mlflow-artifacts proxy's routes, below `/api/2.0` (mlflow_artifacts.proto). */
 export const MLFLOW_ARTIFACTS_PREFIX = '/mlflow-artifacts';
 
+/** MLflow's OTLP/HTTP trace ingest path (`OTLP_TRACES_PATH`), outside the API prefixes. */
+export const OTLP_TRACES_PATH = '/v1/traces';
+/** The header naming the experiment OTLP spans go to (`MLFLOW_EXPERIMENT_ID_HEADER`). */
+export const MLFLOW_EXPERIMENT_ID_HEADER = 'x-mlflow-experiment-id';
+
+/** The API version of an RPC's prefix (2 or 3). */
+export function endpointVersion(rpc: MlflowRpc): 2 | 3 {
+  return (MLFLOW_ENDPOINTS[rpc] as MlflowEndpoint).version ?? 2;
+}
+
 /**
  * Fills `{name}` path parameters, each URL-encoded as one segment.
  * Throws INVALID_PARAMETER_VALUE-free plain errors only on programming mistakes (a missing value).
  */
 export function endpointPath(rpc: MlflowRpc, params: Record<string, string> = {}): string {
   const endpoint = MLFLOW_ENDPOINTS[rpc];
-  const prefix = AJAX_ONLY_RPCS.has(rpc) ? AJAX_API_PREFIX : API_PREFIX;
+  const base = AJAX_ONLY_RPCS.has(rpc) ? AJAX_API_PREFIX : API_PREFIX;
+  const prefix = endpointVersion(rpc) === 3 ? base.replace('2.0', '3.0') : base;
   return (
     prefix +
     endpoint.path.replace(/\{(\w+)\}/g, (_, name: string) => {
