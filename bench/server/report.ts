@@ -4,7 +4,7 @@ import { fmt } from '../shared/writes.ts';
 import type { Fingerprint } from '../sql/databases.ts';
 import type { WindowStats } from './procs.ts';
 import type { ServerConfig } from './servers.ts';
-import type { ExperimentRows } from './verify.ts';
+import type { ExperimentRows, TraceFingerprint } from './verify.ts';
 import type { LoadResult, WorkloadName } from './workloads.ts';
 
 /** The goal the project states for the server: ≥ 5× the throughput in ≤ 1/5 of the memory. */
@@ -13,6 +13,8 @@ export const GOAL = { throughput: 5, memory: 5 };
 export interface WorkloadResult {
   workload: WorkloadName;
   describe: string;
+  /** Items per request when throughput is also told in items (otlp-ingest: spans). */
+  items?: { unit: string; perRequest: number };
   load: LoadResult;
   procs: WindowStats;
   loadAverage: { start: number; end: number };
@@ -20,20 +22,28 @@ export interface WorkloadResult {
   failure?: { probe: string; log: string };
 }
 
+/** Per `bench-*` experiment: the [min, max] rows of each kind its database must hold (acknowledged–sent). */
+export type Expected = Record<string, Record<keyof ExperimentRows, readonly [number, number]>>;
+
 export interface ServerResult {
   config: ServerConfig;
   argv: string[];
   database: string;
   startSeconds: number;
-  populateSeconds: number;
+  /** Seconds to write the runs data set (when a run workload was chosen). */
+  populateSeconds?: number;
+  /** Seconds to write the trace search data set (when search-traces was chosen). */
+  tracePopulateSeconds?: number;
   rssAfterStartKiB: number;
   rssBeforeLoadKiB: number;
   rssEndKiB: number;
   processes: { comm: string; rssKiB: number }[];
-  firstPage: { runs: number; nextPageToken: boolean; names: string[] };
+  firstPage?: { runs: number; nextPageToken: boolean; names: string[] };
+  traceFirstPage?: { traces: number; nextPageToken: boolean; ids: string[] };
   workloads: WorkloadResult[];
-  verification: { expected: Record<string, { runs: readonly [number, number]; metrics: readonly [number, number] }>; database: Record<string, ExperimentRows>; restCreateRuns?: number; ok: boolean; problems: string[] };
+  verification: { expected: Expected; database: Record<string, ExperimentRows>; restCreateRuns?: number; ok: boolean; problems: string[] };
   fingerprint: Fingerprint;
+  traceFingerprint?: TraceFingerprint;
 }
 
 export interface BackendResult {
@@ -70,8 +80,10 @@ export function comparisonTable(ours: ServerResult, ml: ServerResult): string {
     const missed = [x < GOAL.throughput ? 'throughput' : '', m < GOAL.memory ? 'memory' : ''].filter(Boolean);
     const goal = bad.length ? `**invalid** (failed requests: ${bad.join(', ')})` : missed.length ? `**not met** (${missed.join(', ')})` : 'met';
     const ratio = Number.isFinite(x) && x > 0 ? `${fmt(x)}×` : '–';
+    // otlp-ingest: requests/s (spans/s)
+    const rate = (r: WorkloadResult) => `${fmt(r.load.requestsPerSecond)}${r.items ? ` (${fmt(r.load.requestsPerSecond * r.items.perRequest)} ${r.items.unit}/s)` : ''}`;
     lines.push(
-      `| ${a.workload} | ${fmt(a.load.requestsPerSecond)} | ${fmt(b.load.requestsPerSecond)} | ${ratio} | ${ms(a.load.latencyMs.p50)} / ${ms(a.load.latencyMs.p99)} | ${ms(b.load.latencyMs.p50)} / ${ms(b.load.latencyMs.p99)} | ${mib(a.procs.peakRssKiB)} | ${mib(b.procs.peakRssKiB)} | ${fmt(m)}× | ${goal} |`,
+      `| ${a.workload} | ${rate(a)} | ${rate(b)} | ${ratio} | ${ms(a.load.latencyMs.p50)} / ${ms(a.load.latencyMs.p99)} | ${ms(b.load.latencyMs.p50)} / ${ms(b.load.latencyMs.p99)} | ${mib(a.procs.peakRssKiB)} | ${mib(b.procs.peakRssKiB)} | ${fmt(m)}× | ${goal} |`,
     );
   }
   return lines.join('\n');
@@ -99,10 +111,14 @@ export function serverLines(s: ServerResult): string[] {
     `- ${s.config.label}: \`${commandLine(s)}\`; ` +
       `${s.processes.length} process${s.processes.length === 1 ? '' : 'es'} (${s.processes.map((p) => `${p.comm} ${mib(p.rssKiB)}`).join(', ')}); ` +
       `RSS after start ${mib(s.rssAfterStartKiB)}, after populating ${mib(s.rssBeforeLoadKiB)}, at the end ${mib(s.rssEndKiB)}; ` +
-      `up in ${fmt(s.startSeconds)} s; search data set written in ${fmt(s.populateSeconds)} s (untimed)`,
+      `up in ${fmt(s.startSeconds)} s` +
+      (s.populateSeconds === undefined ? '' : `; search data set written in ${fmt(s.populateSeconds)} s (untimed)`) +
+      (s.tracePopulateSeconds === undefined ? '' : `; trace search data set written in ${fmt(s.tracePopulateSeconds)} s (untimed)`),
   ];
   const v = s.verification;
-  out.push(`  - writes in the database: ${v.ok ? 'as acknowledged' : `**MISMATCH**: ${v.problems.join('; ')}`} (${Object.entries(v.database).filter(([k]) => k !== 'bench-search').map(([k, r]) => `${k}: ${r.runs.toLocaleString('en-US')} runs, ${r.metrics.toLocaleString('en-US')} metric rows`).join('; ')}${v.restCreateRuns === undefined ? '' : `; runs/search counts ${v.restCreateRuns.toLocaleString('en-US')} runs in bench-create-run`})`);
+  const n = (x: number) => x.toLocaleString('en-US');
+  const rows = (r: ExperimentRows) => (r.traces || r.spans ? `${n(r.traces)} traces, ${n(r.spans)} spans` : `${n(r.runs)} runs, ${n(r.metrics)} metric rows`);
+  out.push(`  - writes in the database: ${v.ok ? 'as acknowledged' : `**MISMATCH**: ${v.problems.join('; ')}`} (${Object.entries(v.database).filter(([k]) => k !== 'bench-search').map(([k, r]) => `${k}: ${rows(r)}`).join('; ')}${v.restCreateRuns === undefined ? '' : `; runs/search counts ${v.restCreateRuns.toLocaleString('en-US')} runs in bench-create-run`})`);
   for (const w of s.workloads) {
     if (!failures(w)) continue;
     out.push(`  - **${w.workload}: ${w.load.non2xx} non-2xx (${JSON.stringify(w.load.statusCodes)}), ${w.load.errors} errors (${w.load.timeouts} timeouts)${w.load.firstError ? `, first: ${w.load.firstError}` : ''}; warm-up: ${w.load.warmup.non2xx} non-2xx, ${w.load.warmup.errors} errors${w.load.ok === 0 ? '; no 2xx answer in the timed window' : ''}**`);

@@ -11,10 +11,11 @@ import { loadServicePorts, servicePort } from '../../packages/testkit/src/faults
 import { fmt, mlflowPython } from '../shared/writes.ts';
 import { analyze, createDatabases, fingerprint, redact, type Databases, type Fingerprint, type SideDatabase } from '../sql/databases.ts';
 import { ProcessSampler, type WindowStats } from './procs.ts';
-import { backendTitle, comparisonTable, cpuTable, failures, GOAL, serverLines, type BackendResult, type ServerResult, type WorkloadResult } from './report.ts';
+import { backendTitle, comparisonTable, cpuTable, failures, GOAL, serverLines, type BackendResult, type Expected, type ServerResult, type WorkloadResult } from './report.ts';
 import { killAllServers, staleBuilds, startServer, type ServerConfig } from './servers.ts';
-import { countRows } from './verify.ts';
-import { call, probe, runLoad, searchBody, setUpFixture, workload, WORKLOADS, type LoadSpec, type WorkloadName } from './workloads.ts';
+import { firstTracePage, searchDataRows } from './trace-workloads.ts';
+import { countRows, traceFingerprint, type TraceFingerprint } from './verify.ts';
+import { call, EXPERIMENT_NAMES, probe, runLoad, searchBody, setUpFixture, workload, WORKLOADS, type LoadSpec, type WorkloadName } from './workloads.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -24,7 +25,7 @@ loadServicePorts(repo);
 const DEFAULT_PG = `postgresql://postgres@127.0.0.1:${servicePort('MLSTORE_PG_PORT')}/postgres`;
 
 const USAGE = `usage: pnpm bench:server [options]
-  --quick                3 s per workload (1 s warm-up), 200 search runs: a smoke run of every step
+  --quick                3 s per workload (1 s warm-up), 200 search runs, 1,000 search traces: a smoke run of every step
   --uri URI              backend, repeatable: sqlite (temp files) or a server such as
                          ${DEFAULT_PG} (fresh databases are created
                          there and dropped afterwards); default: sqlite, plus that PostgreSQL when it answers
@@ -32,6 +33,8 @@ const USAGE = `usage: pnpm bench:server [options]
   --warmup S             seconds of the same load before each timed workload (default 2; --quick 1)
   --connections N        concurrent keep-alive connections of the load generator (default 8)
   --runs N               runs in the search experiment (default 1000; --quick 200)
+  --traces N             traces in the trace search experiment (default 10000; --quick 1000)
+  --ingest-spans N       spans per trace (= per request) of otlp-ingest (default 10)
   --mlflow-workers LIST  MLflow configurations, comma-separated: default (MLflow's own default, 4 uvicorn
                          workers) and/or worker counts (default: default,1)
   --workloads LIST       subset of ${WORKLOADS.join(',')} (in this order)
@@ -49,6 +52,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string' },
     connections: { type: 'string', default: '8' },
     runs: { type: 'string' },
+    traces: { type: 'string' },
+    'ingest-spans': { type: 'string' },
     'mlflow-workers': { type: 'string', default: 'default,1' },
     workloads: { type: 'string', default: WORKLOADS.join(',') },
     only: { type: 'string' },
@@ -81,6 +86,15 @@ const spec: LoadSpec = {
   poolRuns: 64,
   populateConcurrency: 8,
   timeoutSeconds: 30,
+  traces: {
+    searchTraces: num(args.traces, args.quick ? 1000 : 10_000, 'traces'),
+    spanEvery: 10,
+    spanBatchTraces: 20,
+    searchFilter: "tags.env = 'prod' AND trace.execution_time_ms > 1000",
+    searchOrderBy: ['timestamp_ms DESC'],
+    searchMaxResults: 100,
+    ingestSpans: num(args['ingest-spans'], 10, 'ingest-spans'),
+  },
 };
 const workloads = args.workloads.split(',').map((w) => w.trim()) as WorkloadName[];
 for (const w of workloads) if (!WORKLOADS.includes(w)) throw new Error(`--workloads: unknown workload ${w}\n${USAGE}`);
@@ -167,14 +181,23 @@ async function measureServer(config: ServerConfig, dbs: Databases, side: SideDat
     const startSeconds = (performance.now() - t0) / 1000;
     const afterStart = await sampler.snapshot(server.pid);
     log(`${config.label}: up in ${startSeconds.toFixed(1)} s at ${server.url}, ${afterStart.processes.length} processes, RSS ${fmt(afterStart.rssKiB / 1024)} MiB; writing the search data set`);
-    const fixture = await setUpFixture(server.url, spec);
+    const fixture = await setUpFixture(server.url, spec, workloads);
     // As bench:sql: fresh planner statistics after the bulk load, on both sides alike.
     if (dbs.backend !== 'sqlite') await analyze(side.ours);
-    const page = await call<{ runs?: { info: { run_name: string } }[]; next_page_token?: string }>(server.url, 'runs/search', searchBody(fixture, spec));
-    const firstPage = { runs: page.runs?.length ?? 0, nextPageToken: Boolean(page.next_page_token), names: (page.runs ?? []).map((r) => r.info.run_name) };
+    let firstPage: ServerResult['firstPage'];
+    if (fixture.experiments.search) {
+      const page = await call<{ runs?: { info: { run_name: string } }[]; next_page_token?: string }>(server.url, 'runs/search', searchBody(fixture, spec));
+      firstPage = { runs: page.runs?.length ?? 0, nextPageToken: Boolean(page.next_page_token), names: (page.runs ?? []).map((r) => r.info.run_name) };
+    }
+    const traceFirstPage = fixture.experiments.traceSearch ? await firstTracePage(server.url, fixture.experiments.traceSearch, spec.traces) : undefined;
     await settle(server.pid, 'after populating');
     const beforeLoad = await sampler.snapshot(server.pid);
-    log(`${config.label}: ${spec.searchRuns} runs written in ${fixture.populateSeconds.toFixed(1)} s; first search page ${firstPage.runs} runs; RSS ${fmt(beforeLoad.rssKiB / 1024)} MiB`);
+    log(
+      `${config.label}: ` +
+        (fixture.populateSeconds === undefined ? '' : `${spec.searchRuns} runs written in ${fixture.populateSeconds.toFixed(1)} s, first search page ${firstPage?.runs} runs; `) +
+        (fixture.tracePopulateSeconds === undefined ? '' : `${spec.traces.searchTraces} traces written in ${fixture.tracePopulateSeconds.toFixed(1)} s, first trace search page ${traceFirstPage?.traces} traces; `) +
+        `RSS ${fmt(beforeLoad.rssKiB / 1024)} MiB`,
+    );
 
     const results: WorkloadResult[] = [];
     const acknowledged: Partial<Record<WorkloadName, number>> = {};
@@ -208,6 +231,7 @@ async function measureServer(config: ServerConfig, dbs: Databases, side: SideDat
       const r: WorkloadResult = {
         workload: name,
         describe: def.describe,
+        items: def.items,
         load,
         procs: procs!,
         loadAverage: { start: loadStart, end: loadavg()[0]! },
@@ -223,29 +247,39 @@ async function measureServer(config: ServerConfig, dbs: Databases, side: SideDat
       );
     }
     await settle(server.pid, 'before the checks');
-    const restCreateRuns = acknowledged.create === undefined ? undefined : await countRunsRest(server.url, fixture.experiments.create);
+    const restCreateRuns = acknowledged.create === undefined ? undefined : await countRunsRest(server.url, fixture.experiments.create!);
     const end = await sampler.snapshot(server.pid);
     await server.stop();
 
     const database = await countRows(dbs, side);
     const batch = spec.batchKeys * spec.batchSteps;
     const bounds = (w: WorkloadName, per: number) => [(acknowledged[w] ?? 0) * per, (sent[w] ?? 0) * per] as const;
-    const expected: Record<string, { runs: readonly [number, number]; metrics: readonly [number, number] }> = {
-      'bench-log-batch': { runs: [spec.poolRuns, spec.poolRuns], metrics: bounds('log-batch', batch) },
-      'bench-log-metric': { runs: [spec.poolRuns, spec.poolRuns], metrics: bounds('log-metric', 1) },
-      'bench-create-run': { runs: bounds('create', 1), metrics: [0, 0] },
-    };
+    const none = [0, 0] as const;
+    const exactly = (n: number) => [n, n] as const;
+    const expected: Expected = {};
+    const fx = fixture.experiments;
+    if (fx.logBatch) expected[EXPERIMENT_NAMES.logBatch] = { runs: exactly(spec.poolRuns), metrics: bounds('log-batch', batch), traces: none, spans: none };
+    if (fx.logMetric) expected[EXPERIMENT_NAMES.logMetric] = { runs: exactly(spec.poolRuns), metrics: bounds('log-metric', 1), traces: none, spans: none };
+    if (fx.create) expected[EXPERIMENT_NAMES.create] = { runs: bounds('create', 1), metrics: none, traces: none, spans: none };
+    if (fx.traceSearch) {
+      const rows = searchDataRows(spec.traces);
+      expected[EXPERIMENT_NAMES.traceSearch] = { runs: none, metrics: none, traces: exactly(rows.traces), spans: exactly(rows.spans) };
+    }
+    if (fx.otlpIngest) expected[EXPERIMENT_NAMES.otlpIngest] = { runs: none, metrics: none, traces: bounds('otlp-ingest', 1), spans: bounds('otlp-ingest', spec.traces.ingestSpans) };
+    if (fx.startTrace) expected[EXPERIMENT_NAMES.startTrace] = { runs: none, metrics: none, traces: bounds('start-trace', 1), spans: none };
     const within = (x: number, [lo, hi]: readonly [number, number]) => x >= lo && x <= hi;
     const range = ([lo, hi]: readonly [number, number]) => (lo === hi ? `${lo}` : `${lo}–${hi}`);
     const problems: string[] = [];
+    const kinds = ['runs', 'metrics', 'traces', 'spans'] as const;
     for (const [exp, want] of Object.entries(expected)) {
       const got = database[exp];
-      if (!got || !within(got.runs, want.runs) || !within(got.metrics, want.metrics)) {
-        problems.push(`${exp}: ${range(want.runs)} runs / ${range(want.metrics)} metric rows expected (acknowledged–sent), database has ${got ? `${got.runs} / ${got.metrics}` : 'no such experiment'}`);
+      if (!got || kinds.some((k) => !within(got[k], want[k]))) {
+        problems.push(`${exp}: ${kinds.map((k) => `${range(want[k])} ${k}`).join(' / ')} expected (acknowledged–sent), database has ${got ? kinds.map((k) => `${got[k]} ${k}`).join(' / ') : 'no such experiment'}`);
       }
     }
-    if (restCreateRuns !== undefined && database['bench-create-run'] && restCreateRuns !== database['bench-create-run'].runs) {
-      problems.push(`runs/search found ${restCreateRuns} runs in bench-create-run, the database ${database['bench-create-run'].runs}`);
+    const created = database[EXPERIMENT_NAMES.create];
+    if (restCreateRuns !== undefined && created && restCreateRuns !== created.runs) {
+      problems.push(`runs/search found ${restCreateRuns} runs in bench-create-run, the database ${created.runs}`);
     }
     return {
       config,
@@ -253,14 +287,17 @@ async function measureServer(config: ServerConfig, dbs: Databases, side: SideDat
       database: side.label,
       startSeconds,
       populateSeconds: fixture.populateSeconds,
+      tracePopulateSeconds: fixture.tracePopulateSeconds,
       rssAfterStartKiB: afterStart.rssKiB,
       rssBeforeLoadKiB: beforeLoad.rssKiB,
       rssEndKiB: end.rssKiB,
       processes: end.processes.map((p) => ({ comm: p.comm, rssKiB: p.rssKiB })),
       firstPage,
+      traceFirstPage,
       workloads: results,
       verification: { expected, database, restCreateRuns, ok: problems.length === 0, problems },
       fingerprint: await fingerprint(dbs, side),
+      traceFingerprint: fx.traceSearch ? await traceFingerprint(dbs, side) : undefined,
     };
   } catch (e) {
     throw new Error(`${config.label}: ${e instanceof Error ? e.message : String(e)}\n--- last lines of its log ---\n${server.logTail(20)}`, { cause: e });
@@ -293,18 +330,22 @@ async function measureBackend(uri: string, mlflowBin: string): Promise<BackendRe
     }
     // Same data set and same answer on every server.
     const [first, ...rest] = result.servers;
-    for (const s of rest) {
-      if (!sameData(first!.fingerprint, s.fingerprint)) {
-        result.notes.push(`search data set differs: ${first!.config.label} ${JSON.stringify(first!.fingerprint)} vs ${s.config.label} ${JSON.stringify(s.fingerprint)}`);
+    if (first?.firstPage) {
+      const notes = result.notes.length;
+      for (const s of rest) {
+        if (!sameData(first.fingerprint, s.fingerprint)) {
+          result.notes.push(`search data set differs: ${first.config.label} ${JSON.stringify(first.fingerprint)} vs ${s.config.label} ${JSON.stringify(s.fingerprint)}`);
+        }
+        if (JSON.stringify(s.firstPage?.names) !== JSON.stringify(first.firstPage.names) || s.firstPage?.nextPageToken !== first.firstPage.nextPageToken) {
+          result.notes.push(`first search page differs: ${first.config.label} [${first.firstPage.names.slice(0, 5).join(', ')}…] vs ${s.config.label} [${s.firstPage?.names.slice(0, 5).join(', ')}…]`);
+        }
       }
-      if (JSON.stringify(s.firstPage.names) !== JSON.stringify(first!.firstPage.names) || s.firstPage.nextPageToken !== first!.firstPage.nextPageToken) {
-        result.notes.push(`first search page differs: ${first!.config.label} [${first!.firstPage.names.slice(0, 5).join(', ')}…] vs ${s.config.label} [${s.firstPage.names.slice(0, 5).join(', ')}…]`);
+      if (rest.length && result.notes.length === notes) {
+        const fp = first.fingerprint;
+        result.notes.push(`search data set identical in every database (${fp.runs} runs, ${fp.params} params, ${fp.tags} tags, ${fp.metrics} metrics) and the same first page (${first.firstPage.runs} runs in the same order, next page token ${first.firstPage.nextPageToken ? 'present' : 'absent'}) from every server`);
       }
     }
-    if (rest.length && !result.notes.length) {
-      const fp = first!.fingerprint;
-      result.notes.push(`search data set identical in every database (${fp.runs} runs, ${fp.params} params, ${fp.tags} tags, ${fp.metrics} metrics) and the same first page (${first!.firstPage.runs} runs in the same order, next page token ${first!.firstPage.nextPageToken ? 'present' : 'absent'}) from every server`);
-    }
+    if (first?.traceFingerprint && first.traceFirstPage) result.notes.push(...compareTraceData(first, rest));
   } catch (e) {
     result.error = redact(e instanceof Error ? (e.stack ?? e.message) : String(e));
     log(`${backend} failed: ${result.error}`);
@@ -313,6 +354,33 @@ async function measureBackend(uri: string, mlflowBin: string): Promise<BackendRe
     await drop();
   }
   return result;
+}
+
+/** The trace search data set: same rows in every database, same first page from every server. */
+function compareTraceData(first: ServerResult, rest: ServerResult[]): string[] {
+  const notes: string[] = [];
+  const a = first.traceFingerprint!;
+  const scalar = (f: TraceFingerprint) => JSON.stringify({ ...f, keys: undefined });
+  for (const s of rest) {
+    const b = s.traceFingerprint;
+    if (!b) {
+      notes.push(`trace search data set missing in ${s.config.label}'s database`);
+      continue;
+    }
+    const keyDiffs = [...new Set([...Object.keys(a.keys), ...Object.keys(b.keys)])].filter((k) => a.keys[k] !== b.keys[k]).sort();
+    if (scalar(a) !== scalar(b) || keyDiffs.length) {
+      notes.push(`trace search data set differs: ${first.config.label} ${scalar(a)} vs ${s.config.label} ${scalar(b)}; rows per key that differ: ${keyDiffs.map((k) => `${k} ${a.keys[k] ?? 0} vs ${b.keys[k] ?? 0}`).join(', ') || 'none'}`);
+    }
+    const p = first.traceFirstPage!;
+    const q = s.traceFirstPage;
+    if (JSON.stringify(q?.ids) !== JSON.stringify(p.ids) || q?.nextPageToken !== p.nextPageToken) {
+      notes.push(`first trace search page differs: ${first.config.label} ${p.traces} traces [${p.ids.slice(0, 3).join(', ')}…] vs ${s.config.label} ${q?.traces} traces [${q?.ids.slice(0, 3).join(', ')}…]`);
+    }
+  }
+  if (rest.length && !notes.length) {
+    notes.push(`trace search data set identical in every database (${a.traces} traces, ${a.ok} OK, ${a.spans} spans, ${a.tags} tags, ${a.metadata} metadata rows, same rows per key) and the same first page (${first.traceFirstPage!.traces} traces in the same order, next page token ${first.traceFirstPage!.nextPageToken ? 'present' : 'absent'}) from every server`);
+  }
+  return notes;
 }
 
 /** The search data sets hold the same rows (SQLite journal mode and version differ by design). */

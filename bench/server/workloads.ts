@@ -3,9 +3,13 @@
 // request bodies, and one bounded autocannon run (fixed duration, fixed connections).
 import autocannon from 'autocannon';
 import { BASE_TS, m1, m2, quantile, series } from '../shared/writes.ts';
+import { EXPERIMENT_HEADER, OTLP_PATH, otlpIngestBody, searchTracesBody, startTraceWorkloadBody, TRACES_API, writeTraceSearchData, type TraceSpec } from './trace-workloads.ts';
 
-export type WorkloadName = 'search' | 'log-batch' | 'log-metric' | 'create';
-export const WORKLOADS: WorkloadName[] = ['search', 'log-batch', 'log-metric', 'create'];
+export type WorkloadName = 'search' | 'log-batch' | 'log-metric' | 'create' | 'search-traces' | 'otlp-ingest' | 'start-trace';
+/** Every workload, in the default order: the searches before the writes, so every server searches the same data. */
+export const WORKLOADS: WorkloadName[] = ['search', 'search-traces', 'log-batch', 'log-metric', 'create', 'otlp-ingest', 'start-trace'];
+/** The workloads that need the runs data set and run pools. */
+export const RUN_WORKLOADS: WorkloadName[] = ['search', 'log-batch', 'log-metric', 'create'];
 
 /** Sizes shared by every server of one benchmark run. */
 export interface LoadSpec {
@@ -26,6 +30,7 @@ export interface LoadSpec {
   populateConcurrency: number;
   /** Per-request timeout of the load generator. */
   timeoutSeconds: number;
+  traces: TraceSpec;
 }
 
 const API = '/api/2.0/mlflow';
@@ -38,11 +43,26 @@ export async function call<T = Record<string, unknown>>(url: string, path: strin
   return JSON.parse(text) as T;
 }
 
+/** Experiment of each data set or workload, by the name the database holds. */
+export const EXPERIMENT_NAMES = {
+  search: 'bench-search',
+  logBatch: 'bench-log-batch',
+  logMetric: 'bench-log-metric',
+  create: 'bench-create-run',
+  traceSearch: 'bench-trace-search',
+  otlpIngest: 'bench-otlp-ingest',
+  startTrace: 'bench-start-trace',
+} as const;
+
 export interface Fixture {
-  experiments: Record<'search' | 'logBatch' | 'logMetric' | 'create', string>;
+  /** Only the experiments the chosen workloads need. */
+  experiments: Partial<Record<keyof typeof EXPERIMENT_NAMES, string>>;
   batchRuns: string[];
   metricRuns: string[];
-  populateSeconds: number;
+  /** Seconds to write the runs data set and the run pools (untimed), when written. */
+  populateSeconds?: number;
+  /** Seconds to write the trace search data set (untimed), when written. */
+  tracePopulateSeconds?: number;
 }
 
 const createRun = async (url: string, experimentId: string, runName: string, startTime: number) =>
@@ -57,13 +77,26 @@ async function pool(n: number, width: number, fn: (i: number) => Promise<void>):
 }
 
 /**
- * The data every server gets before the workloads, through its REST API: the search experiment
- * (the rows of bench:sql's search data set: runs/create + one runs/log-batch per run) and the run
- * pools of the write workloads. Returns the ids; `populateSeconds` (untimed) is for information.
+ * The data every server gets before the workloads, through its REST API, for the chosen workloads:
+ * the search experiment (the rows of bench:sql's search data set: runs/create + one runs/log-batch
+ * per run) and the run pools of the write workloads; the trace search data set
+ * ({@link writeTraceSearchData}); an empty experiment per trace write workload. Returns the ids;
+ * the populate times (untimed) are for information.
  */
-export async function setUpFixture(url: string, s: LoadSpec): Promise<Fixture> {
-  const exp = async (name: string) => (await call<{ experiment_id: string }>(url, 'experiments/create', { name })).experiment_id;
-  const experiments = { search: await exp('bench-search'), logBatch: await exp('bench-log-batch'), logMetric: await exp('bench-log-metric'), create: await exp('bench-create-run') };
+export async function setUpFixture(url: string, s: LoadSpec, chosen: readonly WorkloadName[]): Promise<Fixture> {
+  const exp = async (key: keyof typeof EXPERIMENT_NAMES) => (await call<{ experiment_id: string }>(url, 'experiments/create', { name: EXPERIMENT_NAMES[key] })).experiment_id;
+  const fixture: Fixture = { experiments: {}, batchRuns: [], metricRuns: [] };
+  if (chosen.includes('otlp-ingest')) fixture.experiments.otlpIngest = await exp('otlpIngest');
+  if (chosen.includes('start-trace')) fixture.experiments.startTrace = await exp('startTrace');
+  if (chosen.includes('search-traces')) {
+    const id = (fixture.experiments.traceSearch = await exp('traceSearch'));
+    const t = performance.now();
+    await writeTraceSearchData(url, id, s.traces, (n, fn) => pool(n, s.populateConcurrency, fn));
+    fixture.tracePopulateSeconds = (performance.now() - t) / 1000;
+  }
+  if (!chosen.some((w) => RUN_WORKLOADS.includes(w))) return fixture;
+  const experiments = { search: await exp('search'), logBatch: await exp('logBatch'), logMetric: await exp('logMetric'), create: await exp('create') };
+  Object.assign(fixture.experiments, experiments);
   const t = performance.now();
   await pool(s.searchRuns, s.populateConcurrency, async (i) => {
     const ts = BASE_TS + i;
@@ -95,11 +128,11 @@ export async function setUpFixture(url: string, s: LoadSpec): Promise<Fixture> {
     });
     return ids;
   };
-  return { experiments, batchRuns: await runs(experiments.logBatch, 'b'), metricRuns: await runs(experiments.logMetric, 'm'), populateSeconds };
+  return { ...fixture, batchRuns: await runs(experiments.logBatch, 'b'), metricRuns: await runs(experiments.logMetric, 'm'), populateSeconds };
 }
 
 export const searchBody = (f: Fixture, s: LoadSpec) => ({
-  experiment_ids: [f.experiments.search],
+  experiment_ids: [f.experiments.search!],
   filter: s.searchFilter,
   order_by: s.searchOrderBy,
   max_results: s.searchMaxResults,
@@ -108,13 +141,20 @@ export const searchBody = (f: Fixture, s: LoadSpec) => ({
 
 export interface WorkloadDef {
   name: WorkloadName;
+  /** URL path (`/api/2.0/mlflow/runs/search`, `/v1/traces`). */
   path: string;
+  /** Request headers (content type, MLflow's experiment header). */
+  headers: Record<string, string>;
   /** Body of the `n`-th request (n counts on across warm-up and timed run, so every write is new). */
-  body(n: number): string;
-  /** What one 2xx response writes: metric rows or runs. */
-  writes?: { metrics?: number; runs?: number };
+  body(n: number): string | Buffer;
+  /** What one 2xx response writes: metric rows, runs, traces or spans. */
+  writes?: { metrics?: number; runs?: number; traces?: number; spans?: number };
+  /** Items one request carries when the workload's throughput is also told in items (spans/s). */
+  items?: { unit: string; perRequest: number };
   describe: string;
 }
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
 
 export function workload(name: WorkloadName, f: Fixture, s: LoadSpec): WorkloadDef {
   const P = s.poolRuns;
@@ -123,7 +163,8 @@ export function workload(name: WorkloadName, f: Fixture, s: LoadSpec): WorkloadD
       const body = JSON.stringify(searchBody(f, s));
       return {
         name,
-        path: 'runs/search',
+        path: `${API}/runs/search`,
+        headers: JSON_HEADERS,
         body: () => body,
         describe: `runs/search: \`${s.searchFilter}\` order by ${s.searchOrderBy.join(', ')}, max_results ${s.searchMaxResults}, over ${s.searchRuns.toLocaleString('en-US')} runs`,
       };
@@ -132,7 +173,8 @@ export function workload(name: WorkloadName, f: Fixture, s: LoadSpec): WorkloadD
       const perCall = s.batchKeys * s.batchSteps;
       return {
         name,
-        path: 'runs/log-batch',
+        path: `${API}/runs/log-batch`,
+        headers: JSON_HEADERS,
         // Request n goes to run n mod P with steps k·S … k·S+S-1 (k = ⌊n/P⌋): new rows, and every
         // call moves each key's latest metric forward.
         body: (n) => {
@@ -151,7 +193,8 @@ export function workload(name: WorkloadName, f: Fixture, s: LoadSpec): WorkloadD
     case 'log-metric':
       return {
         name,
-        path: 'runs/log-metric',
+        path: `${API}/runs/log-metric`,
+        headers: JSON_HEADERS,
         body: (n) => {
           const step = Math.floor(n / P);
           return JSON.stringify({ run_id: f.metricRuns[n % P], key: 'loss', value: series(step), timestamp: BASE_TS + step, step });
@@ -162,10 +205,43 @@ export function workload(name: WorkloadName, f: Fixture, s: LoadSpec): WorkloadD
     case 'create':
       return {
         name,
-        path: 'runs/create',
-        body: (n) => JSON.stringify({ experiment_id: f.experiments.create, user_id: 'bench', start_time: BASE_TS + n, run_name: `c${n}`, tags: [] }),
+        path: `${API}/runs/create`,
+        headers: JSON_HEADERS,
+        body: (n) => JSON.stringify({ experiment_id: f.experiments.create!, user_id: 'bench', start_time: BASE_TS + n, run_name: `c${n}`, tags: [] }),
         writes: { runs: 1 },
         describe: 'runs/create: one run per request (run name, start time, user), one experiment',
+      };
+    case 'search-traces': {
+      const t = s.traces;
+      const body = JSON.stringify(searchTracesBody(f.experiments.traceSearch!, t));
+      return {
+        name,
+        path: `${TRACES_API}/search`,
+        headers: JSON_HEADERS,
+        body: () => body,
+        describe: `${TRACES_API}/search (SearchTracesV3): \`${t.searchFilter}\` order by ${t.searchOrderBy.join(', ')}, max_results ${t.searchMaxResults}, over ${t.searchTraces.toLocaleString('en-US')} traces (tags, metadata; every ${t.spanEvery}th with spans)`,
+      };
+    }
+    case 'otlp-ingest': {
+      const n = s.traces.ingestSpans;
+      return {
+        name,
+        path: OTLP_PATH,
+        headers: { 'content-type': 'application/x-protobuf', [EXPERIMENT_HEADER]: f.experiments.otlpIngest! },
+        body: (i) => otlpIngestBody(i, n),
+        writes: { traces: 1, spans: n },
+        items: { unit: 'spans', perRequest: n },
+        describe: `${OTLP_PATH} (OTLP/protobuf, as the 3.18 client's log_spans sends it): one new trace of ${n} nested spans per request (RAG agent: mlflow.spanType, spanInputs/Outputs, chat token usage; about ${Math.round(otlpIngestBody(0, n).length / 1024)} KiB)`,
+      };
+    }
+    case 'start-trace':
+      return {
+        name,
+        path: TRACES_API,
+        headers: JSON_HEADERS,
+        body: (i) => startTraceWorkloadBody(i, f.experiments.startTrace!),
+        writes: { traces: 1 },
+        describe: `${TRACES_API} (StartTraceV3, the trace info the 3.18 client sends when a trace ends): one new trace per request (10 metadata entries, 4 tags, previews)`,
       };
   }
 }
@@ -224,9 +300,9 @@ export function runLoad(
     }, s.warmupSeconds * 1000);
     const instance = autocannon(
       {
-        url: `${url}${API}/${w.path}`,
+        url: `${url}${w.path}`,
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: w.headers,
         connections: s.connections,
         duration: s.warmupSeconds + s.durationSeconds,
         timeout: s.timeoutSeconds,
@@ -280,7 +356,7 @@ export function runLoad(
 /** Sends the workload's next request once and returns status and body (to show why requests failed). */
 export async function probe(url: string, w: WorkloadDef, counter: { n: number }): Promise<string> {
   try {
-    const res = await fetch(`${url}${API}/${w.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: w.body(counter.n++) });
+    const res = await fetch(`${url}${w.path}`, { method: 'POST', headers: w.headers, body: w.body(counter.n++) });
     return `${res.status} ${(await res.text()).slice(0, 400)}`;
   } catch (e) {
     return `request failed: ${e instanceof Error ? e.message : String(e)}`;
