@@ -61,7 +61,15 @@ async function exportTrace(url: string, experimentId: string): Promise<void> {
   }, ROOT_CONTEXT);
   const retrieve = tracer.startSpan('retrieve', { startTime: T0 + 10, attributes: { 'mlflow.spanType': 'RETRIEVER', 'docs.count': 2 } }, under(root));
   retrieve.addEvent('cache-miss', { key: 'k1', attempt: 2 }, T0 + 12);
-  const tool = tracer.startSpan('tool', { startTime: T0 + 15, attributes: { 'mlflow.spanType': 'TOOL' } }, under(retrieve));
+  const tool = tracer.startSpan(
+    'tool',
+    {
+      startTime: T0 + 15,
+      attributes: { 'mlflow.spanType': 'TOOL' },
+      links: [{ context: { traceId: 'b'.repeat(32), spanId: 'c'.repeat(16), traceFlags: 1 }, attributes: { reason: 'retry-of', attempt: 2 } }],
+    },
+    under(retrieve),
+  );
   tool.setStatus({ code: SpanStatusCode.OK });
   tool.end(T0 + 20);
   retrieve.end(T0 + 30);
@@ -69,6 +77,21 @@ async function exportTrace(url: string, experimentId: string): Promise<void> {
   llm.addEvent('exception', { 'exception.type': 'Error', 'exception.message': 'boom' }, T0 + 45);
   llm.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' });
   llm.end(T0 + 50);
+  // OpenTelemetry GenAI semantic conventions only: MLflow derives type, inputs/outputs, usage, model.
+  const chat = tracer.startSpan('chat', {
+    kind: SpanKind.CLIENT,
+    startTime: T0 + 60,
+    attributes: {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'acme-chat-1',
+      'gen_ai.provider.name': 'acme',
+      'gen_ai.usage.input_tokens': 12,
+      'gen_ai.usage.output_tokens': 5,
+      'gen_ai.input.messages': JSON.stringify([{ role: 'user', content: 'Grüezi' }]),
+      'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', content: 'Hoi' }]),
+    },
+  }, under(root));
+  chat.end(T0 + 70);
   root.end(T0 + 100);
   await provider.forceFlush();
   await provider.shutdown();
@@ -86,6 +109,7 @@ spans = [{
   "status": [s.status.status_code.value, s.status.description], "inputs": s.inputs, "outputs": s.outputs,
   "attributes": s.attributes, "start": s.start_time_ns, "end": s.end_time_ns,
   "events": [{"name": e.name, "timestamp": e.timestamp, "attributes": e.attributes} for e in s.events],
+  "links": [l.to_dict() for l in s.links],
 } for s in t.data.spans]
 def ids(**kw):
   return [x.info.trace_id for x in mlflow.search_traces(locations=[exp], return_type="list", **kw)]
@@ -103,7 +127,7 @@ print(json.dumps({
 type ReadBack = {
   trace_id: string;
   state: string;
-  spans: { name: string; span_id: string; parent_id: string | null; span_type: string; status: [string, string]; inputs: unknown; outputs: unknown; attributes: Record<string, unknown>; events: { name: string; attributes: Record<string, unknown> }[] }[];
+  spans: { name: string; span_id: string; parent_id: string | null; span_type: string; status: [string, string]; inputs: unknown; outputs: unknown; attributes: Record<string, unknown>; events: { name: string; attributes: Record<string, unknown> }[]; links: unknown[] }[];
   tags: Record<string, string>;
   [k: string]: unknown;
 };
@@ -151,9 +175,9 @@ describeWithServices(
 
     it('the Python client reads the nested spans: names, parents, kinds of status, attributes, events', () => {
       const byName = Object.fromEntries(oursRead.spans.map((s) => [s.name, s]));
-      expect(oursRead.spans.map((s) => s.name)).toEqual(['agent', 'retrieve', 'tool', 'llm']);
+      expect(oursRead.spans.map((s) => s.name)).toEqual(['agent', 'retrieve', 'tool', 'llm', 'chat']);
       const id = (name: string) => byName[name]!.span_id;
-      expect(Object.fromEntries(oursRead.spans.map((s) => [s.name, s.parent_id]))).toEqual({ agent: null, retrieve: id('agent'), tool: id('retrieve'), llm: id('agent') });
+      expect(Object.fromEntries(oursRead.spans.map((s) => [s.name, s.parent_id]))).toEqual({ agent: null, retrieve: id('agent'), tool: id('retrieve'), llm: id('agent'), chat: id('agent') });
       expect(byName['agent']).toMatchObject({
         span_type: 'AGENT',
         status: ['UNSET', ''],
@@ -162,7 +186,13 @@ describeWithServices(
         attributes: expect.objectContaining({ 'user.id': 'u-1', 'app.version': 3, 'app.ratio': 0.5, 'app.flag': true, 'app.labels': ['a', 'b'], 'mlflow.traceRequestId': `tr-${TRACE_ID}` }),
       });
       expect(byName['retrieve']).toMatchObject({ span_type: 'RETRIEVER', attributes: expect.objectContaining({ 'docs.count': 2 }), events: [{ name: 'cache-miss', attributes: { key: 'k1', attempt: 2 } }] });
-      expect(byName['tool']).toMatchObject({ span_type: 'TOOL', status: ['OK', ''] });
+      expect(byName['tool']).toMatchObject({ span_type: 'TOOL', status: ['OK', ''], links: [{ trace_id: `tr-${'b'.repeat(32)}`, span_id: 'c'.repeat(16), attributes: { reason: 'retry-of', attempt: 2 } }] });
+      expect(byName['chat']).toMatchObject({
+        span_type: 'CHAT_MODEL',
+        inputs: [{ role: 'user', content: 'Grüezi' }],
+        outputs: [{ role: 'assistant', content: 'Hoi' }],
+        attributes: expect.objectContaining({ 'mlflow.chat.tokenUsage': { input_tokens: 12, output_tokens: 5, total_tokens: 17 }, 'mlflow.llm.model': 'acme-chat-1', 'mlflow.llm.provider': 'acme' }),
+      });
       expect(byName['llm']).toMatchObject({
         span_type: 'LLM',
         status: ['ERROR', 'boom'],
@@ -186,16 +216,10 @@ describeWithServices(
       expect(oursRead.tags).toMatchObject({ team: 'ml', 'mlflow.trace.spansLocation': 'TRACKING_STORE', 'service.name': expect.stringMatching(/^unknown_service/) });
     });
 
-    it('reads back exactly what mlflow server 3.18.0 gives for the same export, but for the gen_ai attribute translation', () => {
-      // Known gap: MLflow's SQL store runs translate_span_when_storing (mlflow/tracing/otel/translation)
-      // on every logged span, which adds mlflow.llm.model from gen_ai.request.model here; our stores
-      // do not translate OTel semantic conventions yet. When they do, this fails: drop the workaround.
-      const llm = (r: ReadBack) => r.spans.find((s) => s.name === 'llm')!;
-      expect(llm(theirsRead).attributes['mlflow.llm.model']).toBe('gpt-x');
-      expect(llm(oursRead).attributes).not.toHaveProperty('mlflow.llm.model');
-      const { 'mlflow.llm.model': _translated, ...theirLlmAttributes } = llm(theirsRead).attributes;
-      const theirs = { ...theirsRead, spans: theirsRead.spans.map((s) => (s.name === 'llm' ? { ...s, attributes: theirLlmAttributes } : s)) };
-      expect(oursRead).toEqual(theirs);
+    it('reads back exactly what mlflow server 3.18.0 gives for the same export (GenAI translation, links, token usage)', () => {
+      expect(theirsRead.spans.find((s) => s.name === 'llm')!.attributes['mlflow.llm.model']).toBe('gpt-x');
+      expect((theirsRead['metadata'] as Record<string, string>)['mlflow.trace.tokenUsage']).toBe('{"input_tokens": 12, "output_tokens": 5, "total_tokens": 17}');
+      expect(oursRead).toEqual(theirsRead);
     });
   },
 );

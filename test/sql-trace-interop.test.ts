@@ -116,8 +116,13 @@ for (const dialect of ['sqlite', 'postgresql', 'mysql'] as const) {
       rmSync(dir, { recursive: true, force: true });
     });
 
+    /** The `spans` rows of the spec's log_spans batches as MLflow's dump reads them from each database. */
+    type Rows = { span_contents: unknown[][] };
+    const dumpsA: { ours?: TraceDump; mlflow?: TraceDump } = {};
+    const dumpsB: { ours?: TraceDump; mlflow?: TraceDump } = {};
+
     describe('(a) our store writes, MLflow SqlAlchemyStore reads', () => {
-      const dumps: { ours?: TraceDump; mlflow?: TraceDump } = {};
+      const dumps = dumpsA;
       beforeAll(async () => {
         const db = await target('ours');
         const store = await openOurStore(db.ourUri, join(dir, 'artifacts'));
@@ -134,7 +139,7 @@ for (const dialect of ['sqlite', 'postgresql', 'mysql'] as const) {
     });
 
     describe('(b) MLflow SqlAlchemyStore writes, our store reads', () => {
-      const dumps: { ours?: TraceDump; mlflow?: TraceDump } = {};
+      const dumps = dumpsB;
       beforeAll(async () => {
         const db = await target('mlflow');
         const fillOut = await runPythonScript('traces_via_store.py', ['fill', db.mlflowUri, join(dir, 'artifacts'), specPath], { cwd: dir, timeoutMs: PYTHON_TIMEOUT_MS });
@@ -149,6 +154,14 @@ for (const dialect of ['sqlite', 'postgresql', 'mysql'] as const) {
         }
       }, PYTHON_TIMEOUT_MS * 3);
       facts(() => dumps as { ours: TraceDump; mlflow: TraceDump });
+    });
+
+    it('log_spans stores the same spans rows byte for byte: content JSON (GenAI/OpenInference translation, links), type, model columns', () => {
+      const ours = (dumpsA.mlflow as unknown as Rows | undefined)?.span_contents;
+      const theirs = (dumpsB.mlflow as unknown as Rows | undefined)?.span_contents;
+      expect(theirs?.length).toBe(7);
+      expect(String(theirs)).toContain('mlflow.chat.tokenUsage');
+      expect(ours).toEqual(theirs);
     });
   });
 }

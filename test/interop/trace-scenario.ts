@@ -91,6 +91,21 @@ function spanBatchesSpec(a: string, d: string): Span[][] {
         'mlflow.traceTag.mlflow.traceName': 'agent-run',
       }),
       specSpan(d, '00000000000000d1', null, 'root-d', T0 + 5n * MS, null, { 'mlflow.spanType': 'CHAIN' }, 'STATUS_CODE_UNSET'),
+      // OpenTelemetry GenAI / OpenInference attributes that MLflow translates when it stores spans
+      // (span type, inputs/outputs, token usage feeding the trace's usage, model, provider), and links.
+      specSpan(d, '00000000000000d2', '00000000000000d1', 'chat', T0 + 6n * MS, T0 + 9n * MS, {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.request.model': 'acme-chat-1',
+        'gen_ai.provider.name': 'acme',
+        'gen_ai.usage.input_tokens': 12,
+        'gen_ai.usage.output_tokens': 5,
+        'gen_ai.input.messages': [{ role: 'user', content: 'Grüezi' }],
+        'gen_ai.output.messages': [{ role: 'assistant', content: 'Hoi ✓' }],
+      }),
+      {
+        ...specSpan(d, '00000000000000d3', '00000000000000d1', 'retrieve-oi', T0 + 7n * MS, T0 + 8n * MS, { 'mlflow.spanType': 'UNKNOWN', 'openinference.span.kind': 'RETRIEVER', 'input.value': 'q', 'llm.token_count.total': 3 }),
+        links: [{ trace_id: a, span_id: '00000000000000a1', attributes: { relation: 'follows', n: 2 } }],
+      },
     ],
   ];
 }

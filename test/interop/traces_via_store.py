@@ -145,7 +145,23 @@ def dump(store, spec, experiment_id):
         "traces": [info_json(i) for i in infos],
         "spans": [spans_json(store, i) for i in infos],
         "queries": queries,
+        "span_contents": span_contents(store, spec),
     }
+
+
+def span_contents(store, spec):
+    """The raw `spans` rows of the spec's log_spans batches (content as stored, byte for byte)."""
+    from mlflow.store.tracking.dbmodels.models import SqlSpan
+
+    trace_ids = sorted({json.loads(s["attributes"]["mlflow.traceRequestId"]) for b in spec["span_batches"] for s in b})
+    with store.ManagedSessionMaker() as session:
+        rows = (
+            session.query(SqlSpan.trace_id, SqlSpan.span_id, SqlSpan.type, SqlSpan.model_name, SqlSpan.model_provider, SqlSpan.content)
+            .filter(SqlSpan.trace_id.in_(trace_ids))
+            .order_by(SqlSpan.trace_id, SqlSpan.span_id)
+            .all()
+        )
+    return [list(r) for r in rows]
 
 
 def main():

@@ -217,3 +217,71 @@ describe('POST /v1/traces with OTLP/protobuf', () => {
     await expect(store.getTraceInfo(`tr-${'5'.repeat(32)}`)).rejects.toMatchObject({ errorCode: 'RESOURCE_DOES_NOT_EXIST' });
   });
 });
+
+describe('POST /v1/traces: span links, GenAI attributes, id checks (answers of mlflow server 3.18.0)', () => {
+  let experimentId: string;
+  const JSON_HEADERS = () => ({ 'content-type': 'application/json', 'x-mlflow-experiment-id': experimentId });
+  const jsonRequest = (spans: Record<string, unknown>[]) => JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans }] }] });
+  const jsonSpan = (traceId: string, spanId: string, extra: Record<string, unknown> = {}) => ({ traceId, spanId, name: 'x', startTimeUnixNano: '1700000000000000000', endTimeUnixNano: '1700000000100000000', ...extra });
+  beforeAll(async () => {
+    experimentId = await store.createExperiment('otlp-links');
+  });
+
+  it('keeps span links (OTLP/JSON) and translates gen_ai attributes, stored and answered as MLflow does', async () => {
+    const id = '5af7651916cd43dd8448eb211c80319c';
+    const links = [
+      { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', attributes: [{ key: 'k', value: { stringValue: 'v' } }, { key: 'n', value: { intValue: '3' } }, { key: 'b', value: { bytesValue: 'AAE=' } }] },
+      { traceId: '0af7651916cd43dd8448eb211c80', spanId: '01' },
+    ];
+    const attributes = [
+      { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
+      { key: 'gen_ai.usage.input_tokens', value: { intValue: '12' } },
+      { key: 'gen_ai.usage.output_tokens', value: { intValue: '5' } },
+      { key: 'gen_ai.input.messages', value: { stringValue: '[{"role":"user","content":"hi"}]' } },
+    ];
+    expect((await post(jsonRequest([jsonSpan(id, '00f067aa0ba902b7', { links, attributes })]), JSON_HEADERS())).status).toBe(200);
+    const trace = await store.getTrace(`tr-${id}`);
+    expect(trace.data.spans[0]!.links).toEqual([
+      { trace_id: 'tr-0af7651916cd43dd8448eb211c80319c', span_id: 'b7ad6b7169203331', attributes: { k: 'v', n: 3, b: 'AAE=' } },
+      { trace_id: 'tr-00000af7651916cd43dd8448eb211c80', span_id: '0000000000000001', attributes: null },
+    ]);
+    expect(trace.data.spans[0]!.attributes).toMatchObject({
+      'mlflow.spanType': '"CHAT_MODEL"',
+      'mlflow.spanInputs': '[{"role":"user","content":"hi"}]',
+      'mlflow.chat.tokenUsage': '{"input_tokens": 12, "output_tokens": 5, "total_tokens": 17}',
+    });
+    expect(trace.info.trace_metadata).toMatchObject({ 'mlflow.trace.tokenUsage': '{"input_tokens": 12, "output_tokens": 5, "total_tokens": 17}' });
+    const got = (await (await fetch(`${url}/api/3.0/mlflow/traces/get?trace_id=tr-${id}`)).json()) as { trace: { spans: Record<string, unknown>[] } };
+    // Known difference, not about links: MLflow's get-trace JSON writes an int64 AnyValue as a JSON
+    // number (span attributes too), ours as proto JSON's decimal string; compared as numbers here.
+    const wireLinks = JSON.parse(JSON.stringify(got.trace.spans[0]!['links']), (k, v: unknown) => (k === 'int_value' ? Number(v) : v)) as unknown;
+    expect(wireLinks).toEqual([
+      { trace_id: 'CvdlGRbNQ92ESOshHIAxnA==', span_id: 't61rcWkgMzE=', attributes: [{ key: 'k', value: { string_value: 'v' } }, { key: 'n', value: { int_value: 3 } }, { key: 'b', value: { string_value: 'AAE=' } }] },
+      { trace_id: 'AAAK92UZFs1D3YRI6yEcgA==', span_id: 'AAAAAAAAAAE=' },
+    ]);
+  });
+
+  it('keeps span links sent as OTLP/protobuf', async () => {
+    const id = '6e'.repeat(16);
+    const body = encode(requestOf([protoSpan(id, 'e1'.repeat(8), { links: [{ trace_id: hexToB64('0a'.repeat(16)), span_id: hexToB64('0b'.repeat(8)), attributes: [{ key: 'x', value: { bool_value: true } }] }] })]));
+    expect(await post(body, { ...PROTOBUF, 'x-mlflow-experiment-id': experimentId })).toMatchObject({ status: 200 });
+    expect((await store.getTrace(`tr-${id}`)).data.spans[0]!.links).toEqual([{ trace_id: `tr-${'0a'.repeat(16)}`, span_id: '0b'.repeat(8), attributes: { x: true } }]);
+  });
+
+  it('an id wider than OpenTelemetry allows: 422 "Failed to log OpenTelemetry spans"; a shorter one is padded; a non-hex JSON id is an invalid format', async () => {
+    const failed = { status: 422, json: { detail: 'Failed to log OpenTelemetry spans' } };
+    expect(await post(jsonRequest([jsonSpan('0af7651916cd43dd8448eb211c80319c00', '00f067aa0ba902b7')]), JSON_HEADERS())).toMatchObject(failed);
+    expect(await post(jsonRequest([jsonSpan('1af7651916cd43dd8448eb211c80319c', 'ff00f067aa0ba902b7')]), JSON_HEADERS())).toMatchObject(failed);
+    expect(await post(jsonRequest([jsonSpan('2af7651916cd43dd8448eb211c80319c', '00f067aa0ba902b7', { parentSpanId: 'ff00f067aa0ba902b7' })]), JSON_HEADERS())).toMatchObject(failed);
+    expect(await post(encode(requestOf([protoSpan('3af7651916cd43dd8448eb211c80319c', 'ff00f067aa0ba902b7')])), { ...PROTOBUF, 'x-mlflow-experiment-id': experimentId })).toMatchObject(failed);
+    for (const id of ['1af7651916cd43dd8448eb211c80319c', '2af7651916cd43dd8448eb211c80319c', '3af7651916cd43dd8448eb211c80319c']) {
+      await expect(store.getTraceInfo(`tr-${id}`)).rejects.toMatchObject({ errorCode: 'RESOURCE_DOES_NOT_EXIST' });
+    }
+    expect((await post(jsonRequest([jsonSpan('4af7651916cd43dd8448eb211c8031', '00f067aa0ba9')]), JSON_HEADERS())).status).toBe(200);
+    expect((await store.getTrace('tr-004af7651916cd43dd8448eb211c8031')).data.spans[0]).toMatchObject({ span_id: 'AAAA8GeqC6k=' });
+    const invalid = { status: 400, json: { detail: 'Invalid OpenTelemetry format' } };
+    expect(await post(jsonRequest([jsonSpan('0af7651916cd43dd8448eb211c80319', '00f067aa0ba902b7')]), JSON_HEADERS())).toMatchObject(invalid);
+    expect(await post(jsonRequest([jsonSpan('0af7651916cd43dd8448eb211c80319c', 'zz')]), JSON_HEADERS())).toMatchObject(invalid);
+    expect(await post(jsonRequest([jsonSpan('0af7651916cd43dd8448eb211c80319c', '00f067aa0ba902b7', { links: [{ traceId: 'xy', spanId: '01' }] })]), JSON_HEADERS())).toMatchObject(invalid);
+  });
+});

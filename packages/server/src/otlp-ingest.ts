@@ -61,11 +61,35 @@ interface IngestSpan {
   resource: Wire[];
 }
 
-/** The request object of an OTLP/JSON body (ids hex, names camelCase or snake_case). */
+/** Python's `bytes.fromhex` (whitespace allowed between bytes). @throws Error for anything else */
+function fromHex(text: string): Buffer {
+  if (!/^(?:\s*[0-9a-fA-F]{2})*\s*$/.test(text)) throw new Error('non-hexadecimal number');
+  return Buffer.from(text.replace(/\s+/g, ''), 'hex');
+}
+
+/**
+ * The request object of an OTLP/JSON body, its ids made base64 as MLflow's
+ * `_convert_otlp_json_ids_to_base64` does before protobuf's JSON parser reads them: only the OTLP
+ * camelCase path (`resourceSpans` → `scopeSpans` → `spans` and their `links`, fields `traceId`,
+ * `spanId`, `parentSpanId`) is converted from hex; an id under a snake_case name is read as base64,
+ * as protobuf's parser reads `bytes`. An id that is not hex is an invalid format (400).
+ */
 function requestOfJson(body: Buffer): Wire {
   try {
     const parsed: unknown = JSON.parse(body.toString('utf8'));
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    for (const rs of list((parsed as Wire)['resourceSpans'])) {
+      for (const ss of list(rs['scopeSpans'])) {
+        for (const span of list(ss['spans'])) {
+          for (const item of [span, ...list(span['links'])]) {
+            for (const key of ['traceId', 'spanId', 'parentSpanId']) {
+              const hex = item[key];
+              if (typeof hex === 'string' && hex !== '') item[key] = fromHex(hex).toString('base64');
+            }
+          }
+        }
+      }
+    }
     return parsed as Wire;
   } catch {
     throw new OtlpHttpError(400, 'Invalid OpenTelemetry format');
@@ -148,8 +172,8 @@ function resourceTags(spans: readonly IngestSpan[]): Map<string, Map<string, str
 /**
  * MLflow's OTLP/HTTP trace ingest (`POST /v1/traces`, server/otel_api.py): the experiment from the
  * `x-mlflow-experiment-id` header, OTLP/protobuf (`application/x-protobuf`, what MLflow's own
- * `RestStore.log_spans` and OpenTelemetry's `-proto` exporters send) or OTLP/JSON bodies (hex ids,
- * camelCase or snake_case names), gzip/deflate, one `store.logSpans` call for the whole batch (all
+ * `RestStore.log_spans` and OpenTelemetry's `-proto` exporters send) or OTLP/JSON bodies (hex ids
+ * under OTLP's camelCase names, see {@link requestOfJson}), gzip/deflate, one `store.logSpans` call for the whole batch (all
  * or nothing), then the OTel resource attributes as trace tags (as MLflow's SQL store writes them)
  * and completed traces linked to the run of `x-mlflow-run-id`. The answer is an empty
  * `ExportTraceServiceResponse` in the request's encoding. Errors as FastAPI writes them
@@ -173,7 +197,7 @@ export async function handleOtlpTraces(store: AbstractStore, req: IncomingMessag
     const encoding = req.headers['content-encoding'];
     if (encoding) body = await decompress(body, encoding.toLowerCase(), bodyLimit);
     const protobufBody = mediaType === 'application/x-protobuf';
-    const spans = protobufBody ? spansOfRequest(requestOfProtobuf(body), 'base64') : spansOfRequest(requestOfJson(body), 'hex');
+    const spans = spansOfRequest(protobufBody ? requestOfProtobuf(body) : requestOfJson(body), 'base64');
     if (spans.length > 0) {
       try {
         await store.logSpans(

@@ -140,7 +140,7 @@ export abstract class RestTraceStore implements TraceStore {
   async logSpans(location: string, spans: Span[], opts?: CallOptions): Promise<Span[]> {
     if (spans.length === 0) return [];
     // MLflow's client sends `Span` entities; `Span.from_dict` is where a malformed dict fails there.
-    const entities = spans.map((s, i) => ingestSpan(s, i).span);
+    const entities = spans.map((s, i) => ingestSpan(s, i).logged);
     checkServerVersionForSpans(await this.fetchServerVersion(opts?.signal));
     const body = encodeSpansRequest(entities);
     const res = await this.rawRequest('POST', OTLP_TRACES_PATH, {

@@ -140,7 +140,7 @@ export async function logSpans(ctx: SqlContext, location: string, spans: Span[])
     }
     await tx.updateTable('trace_info').set({ db_payload_generation: sql`db_payload_generation + 1` }).where('request_id', 'in', ids).execute();
   });
-  return requestOrder(batches).map((s) => s.span);
+  return requestOrder(batches).map((s) => s.logged);
 }
 
 async function applyBatch(

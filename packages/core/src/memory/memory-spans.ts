@@ -112,5 +112,5 @@ export function logSpansInMemory(access: MemorySpanAccess, location: string, spa
     for (const s of batch.spans) rec.spans.set(s.spanId, s);
     apply(info, update);
   }
-  return clone(requestOrder(batches).map((s) => s.span));
+  return clone(requestOrder(batches).map((s) => s.logged));
 }

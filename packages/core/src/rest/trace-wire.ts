@@ -1,6 +1,6 @@
 import { pythonJsonDumps } from '../base-store.js';
 import { MlflowError } from '../errors.js';
-import type { Assessment, ExpectationValue, JsonValue, Span, TraceInfo, TraceState } from '../traces/trace-entities.js';
+import type { Assessment, ExpectationValue, JsonValue, Span, SpanLink, TraceInfo, TraceState } from '../traces/trace-entities.js';
 import { anyValueOfJsonText, jsonTextOfAnyValue } from './trace-any-value.js';
 
 type Wire = Record<string, unknown>;
@@ -40,6 +40,8 @@ export function parseDuration(text: unknown, field = 'duration'): number {
 }
 
 const codePoints = (s: string, n: number): string => {
+  // A string has at most as many code points as UTF-16 units: short ones need no splitting.
+  if (s.length <= n) return s;
   const chars = Array.from(s);
   return chars.length > n ? chars.slice(0, n).join('') : s;
 };
@@ -224,7 +226,49 @@ export function spanToOtlpWire(span: Span): Wire {
       attributes: Object.entries(e.attributes ?? {}).map(([key, value]) => ({ key, value: anyValueOfJsonText(JSON.stringify(value)) })),
     })),
     status: { code: status.code, message: status.message || undefined },
+    links: linksToOtlpWire(span.links ?? []),
   };
+}
+
+/**
+ * `Span.to_otel_proto`'s links: the MLflow trace id back to 16 bytes and the span id to 8 (base64,
+ * as proto JSON writes bytes); a link whose ids are wider than OTLP allows is dropped, as MLflow does.
+ */
+function linksToOtlpWire(links: readonly SpanLink[]): Wire[] {
+  const out: Wire[] = [];
+  for (const link of links) {
+    const traceHex = String(link.trace_id).replace(/^trace:\/[^/]*\//, '').replace(/^tr-/, '');
+    const spanHex = String(link.span_id);
+    if (!/^[0-9a-fA-F]+$/.test(traceHex) || !/^[0-9a-fA-F]+$/.test(spanHex)) continue;
+    const traceId = BigInt(`0x${traceHex}`);
+    const spanId = BigInt(`0x${spanHex}`);
+    if (traceId >= 1n << 128n || spanId >= 1n << 64n) continue;
+    out.push({
+      trace_id: Buffer.from(traceId.toString(16).padStart(32, '0'), 'hex').toString('base64'),
+      span_id: Buffer.from(spanId.toString(16).padStart(16, '0'), 'hex').toString('base64'),
+      ...(link.attributes && Object.keys(link.attributes).length > 0
+        ? { attributes: Object.entries(link.attributes).map(([key, value]) => ({ key, value: anyValueOfJsonText(JSON.stringify(value)) })) }
+        : {}),
+    });
+  }
+  return out;
+}
+
+/**
+ * `Link.from_otel_proto`: `tr-<32 hex>` and 16 hex digits (wider ids kept whole), the attributes
+ * decoded (bytes as base64 text), none as null.
+ */
+function linksFromOtlpWire(value: unknown, encoding: SpanIdEncoding): SpanLink[] {
+  return (Array.isArray(value) ? (value as Wire[]) : []).map((l) => {
+    const hex = (v: unknown, width: number) => idBytes(v, encoding).toString('hex').replace(/^0+/, '').padStart(width, '0');
+    const attributes: Record<string, unknown> = {};
+    for (const a of Array.isArray(l['attributes']) ? (l['attributes'] as Wire[]) : []) {
+      const any = obj(a['value']);
+      const bytes = pick(any, 'bytes_value');
+      attributes[String(a['key'] ?? '')] = bytes !== undefined ? Buffer.from(String(bytes), 'base64').toString('base64') : parseOrText(jsonTextOfAnyValue(a['value']));
+    }
+    return { trace_id: `tr-${hex(pick(l, 'trace_id'), 32)}`, span_id: hex(pick(l, 'span_id'), 16), attributes: Object.keys(attributes).length > 0 ? attributes : null };
+  });
 }
 
 const pick = (w: Wire, snake: string): unknown => {
@@ -288,7 +332,7 @@ export function spanFromOtlpWire(value: unknown, encoding: SpanIdEncoding, opts:
     })),
     status: { code: enumName(status['code'], STATUS_CODES, 'STATUS_CODE_UNSET'), message: str(status['message']) ?? '' },
     attributes,
-    links: [],
+    links: linksFromOtlpWire(w['links'], encoding),
   };
   return span;
 }

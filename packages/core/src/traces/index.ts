@@ -4,3 +4,4 @@ export * from './trace-validation.js';
 export * from './span-batches.js';
 export * from './span-ingest.js';
 export * from './span-json.js';
+export { spanTypeFromOtel, translateSpanWhenStoring } from './otel-translation.js';

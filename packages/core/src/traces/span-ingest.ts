@@ -1,5 +1,7 @@
 import { MlflowError } from '../errors.js';
-import type { Span } from './trace-entities.js';
+import type { Span, SpanLink } from './trace-entities.js';
+import { translateSpanWhenStoring } from './otel-translation.js';
+import { truthy } from './otel-translators.js';
 import { pythonJsonDumpsUnicode } from './span-json.js';
 
 /** Span attribute keys log_spans reads (`SpanAttributeKey`, OpenTelemetry conventions). */
@@ -36,7 +38,10 @@ const STATUS_BY_NAME: Record<string, 'UNSET' | 'OK' | 'ERROR'> = {
 
 /** One span ready to store: its canonical `Span.to_dict()` form, `spans.content` and the row columns. */
 export interface IngestedSpan {
+  /** The span as stored: `translate_span_when_storing(span)` (OpenTelemetry conventions translated). */
   span: Span;
+  /** The span as logged, before the translation: what log_spans returns, as MLflow returns its input. */
+  logged: Span;
   /** `json.dumps(span.to_dict(), ensure_ascii=False)`, as MLflow fills `spans.content`. */
   content: string;
   /** The MLflow trace id (`mlflow.traceRequestId`), not the OpenTelemetry one. */
@@ -99,7 +104,9 @@ function idBigInt(value: unknown, base64: boolean): bigint {
 
 function idBase64(id: bigint, bytes: number): string {
   const hex = id.toString(16);
-  if (hex.length > bytes * 2) throw new Error('id too large');
+  // Python's OverflowError from `Span.to_dict` (`int.to_bytes`): not an MlflowException, so
+  // MLflow's OTLP endpoint answers 422 "Failed to log OpenTelemetry spans".
+  if (hex.length > bytes * 2) throw new RangeError('int too big to convert');
   return Buffer.from(hex.padStart(bytes * 2, '0'), 'hex').toString('base64');
 }
 
@@ -156,11 +163,25 @@ function canonicalSpan(data: Record<string, unknown>): { span: Span; traceId: st
     events,
     status: { code: `STATUS_CODE_${status}`, message: status === 'ERROR' && typeof message === 'string' ? message : '' },
     attributes: { ...attrs },
-    links: Array.isArray(data['links']) ? [...(data['links'] as unknown[])] : [],
+    links: canonicalLinks(data['links']),
   };
   const traceId = spanAttribute(attrs, SpanAttributeKey.REQUEST_ID);
   const hex = (id: bigint) => id.toString(16).padStart(16, '0');
   return { span, traceId: String(traceId), spanId: hex(spanId), parentSpanId: parentId === null ? null : hex(parentId), startNs, endNs, status };
+}
+
+/** `Link.from_dict(...).to_dict()` of each link: `{trace_id, span_id, attributes}`, empty attributes as null. */
+function canonicalLinks(value: unknown): SpanLink[] {
+  if (!truthy(value)) return [];
+  if (!Array.isArray(value)) throw new Error('links is not a list');
+  return value.map((link: unknown) => {
+    if (!link || typeof link !== 'object' || Array.isArray(link)) throw new Error('link is not an object');
+    const l = link as Record<string, unknown>;
+    if (!('trace_id' in l) || !('span_id' in l)) throw new Error('link without trace_id or span_id');
+    const attributes = l['attributes'];
+    const hasAttributes = !!attributes && typeof attributes === 'object' && Object.keys(attributes).length > 0;
+    return { trace_id: l['trace_id'], span_id: l['span_id'], attributes: hasAttributes ? { ...(attributes as Record<string, unknown>) } : null };
+  });
 }
 
 /** `finite_float_or_none`. */
@@ -179,8 +200,13 @@ export function ingestSpan(input: unknown, position = 0): IngestedSpan {
     if (!input || typeof input !== 'object' || Array.isArray(input)) throw new Error('not an object');
     c = canonicalSpan(input as Record<string, unknown>);
   } catch (err) {
+    if (err instanceof RangeError) throw err;
     throw MlflowError.invalidParameter('Failed to create a Span object from the given dictionary', { cause: err });
   }
+  // The row's `type` is the span's own type; everything else reads the translated attributes.
+  const type = spanAttribute(c.span.attributes, SpanAttributeKey.SPAN_TYPE);
+  const logged: Span = { ...c.span, attributes: { ...c.span.attributes } };
+  translateSpanWhenStoring(c.span.attributes, c.span.events ?? []);
   const attrs = c.span.attributes;
   let cost: Record<string, unknown> = {};
   const rawCost = attrs[SpanAttributeKey.LLM_COST];
@@ -192,10 +218,16 @@ export function ingestSpan(input: unknown, position = 0): IngestedSpan {
       cost = {};
     }
   }
-  const type = spanAttribute(attrs, SpanAttributeKey.SPAN_TYPE);
   return {
     span: c.span,
-    content: pythonJsonDumpsUnicode({ ...c.span, start_time_unix_nano: c.startNs, end_time_unix_nano: c.endNs }),
+    logged,
+    // Nanosecond times as exact integers (Python ints), event times included.
+    content: pythonJsonDumpsUnicode({
+      ...c.span,
+      start_time_unix_nano: c.startNs,
+      end_time_unix_nano: c.endNs,
+      events: (c.span.events ?? []).map((e) => ({ ...e, time_unix_nano: toNs(e.time_unix_nano) })),
+    }),
     traceId: c.traceId,
     spanId: c.spanId,
     parentSpanId: c.parentSpanId,

@@ -95,6 +95,13 @@ export interface Assessment {
   run_id?: string;
 }
 
+/** A span link as MLflow's `Link.to_dict()` renders it: `tr-<hex>` trace id, 16 hex digits span id. */
+export interface SpanLink {
+  trace_id: unknown;
+  span_id: unknown;
+  attributes: Record<string, unknown> | null;
+}
+
 /** One span, as MLflow's `Span.to_dict()` renders it (OpenTelemetry field names). */
 export interface Span {
   /** Base64 of the 16-byte OpenTelemetry trace id. */
@@ -109,7 +116,7 @@ export interface Span {
   status?: { code: string; message?: string };
   /** JSON-encoded values; `mlflow.traceRequestId` holds the MLflow trace id. */
   attributes: Record<string, unknown>;
-  links?: unknown[];
+  links?: SpanLink[];
 }
 
 /** A trace with its spans (`Trace`). */

@@ -81,6 +81,44 @@ export const traceSpansGroup: TrackingCaseGroup = {
       expect(info.execution_duration).toBeUndefined();
     });
 
+    it('logSpans stores OpenTelemetry GenAI / OpenInference spans translated (type, inputs/outputs, usage, model) with their links, and returns them as logged', async () => {
+      const exp = await newExperiment(ctx);
+      const id = newTraceId();
+      const link = { trace_id: `tr-${'0a'.repeat(16)}`, span_id: '0b'.repeat(8), attributes: { relation: 'follows', n: 2 } };
+      const chat = span(id, {
+        id: '00000000000000c1',
+        name: 'chat',
+        start: T0,
+        end: T0 + 10n * MS,
+        attributes: {
+          'gen_ai.operation.name': attr('chat'),
+          'gen_ai.request.model': attr('acme-chat-1'),
+          'gen_ai.provider.name': attr('acme'),
+          'gen_ai.usage.input_tokens': '12',
+          'gen_ai.usage.output_tokens': '5',
+          'gen_ai.input.messages': '[{"role": "user", "content": "hi"}]',
+        },
+      });
+      const retriever = { ...span(id, { id: '00000000000000c2', parent: '00000000000000c1', name: 'oi', start: T0 + MS, end: T0 + 2n * MS, attributes: { 'mlflow.spanType': attr('UNKNOWN'), 'openinference.span.kind': attr('RETRIEVER'), 'output.value': attr('docs') } }), links: [link] };
+      expect(await s().logSpans(exp, [chat, retriever])).toEqual([chat, retriever]);
+      const trace = await s().getTrace(id);
+      expect(trace.data.spans).toEqual([
+        {
+          ...chat,
+          attributes: {
+            ...chat.attributes,
+            'mlflow.spanType': attr('CHAT_MODEL'),
+            'mlflow.spanInputs': '[{"role": "user", "content": "hi"}]',
+            'mlflow.chat.tokenUsage': attr({ input_tokens: 12, output_tokens: 5, total_tokens: 17 }),
+            'mlflow.llm.model': attr('acme-chat-1'),
+            'mlflow.llm.provider': attr('acme'),
+          },
+        },
+        { ...retriever, attributes: { ...retriever.attributes, 'mlflow.spanType': attr('RETRIEVER'), 'mlflow.spanOutputs': attr('docs') } },
+      ]);
+      expect(trace.info).toMatchObject({ request_preview: '[{"role": "user", "content": "hi"}]', trace_metadata: { 'mlflow.trace.tokenUsage': attr({ input_tokens: 12, output_tokens: 5, total_tokens: 17 }) } });
+    });
+
     it('a second logSpans call adds spans, replaces re-sent ones, widens the time range and recomputes token usage over the tree', async () => {
       const exp = await newExperiment(ctx);
       const id = newTraceId();
