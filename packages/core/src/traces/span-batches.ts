@@ -226,10 +226,13 @@ function nonNullColumns(key: string, values: Record<string, number>): Map<string
   return out;
 }
 
-/** How log_spans updates a stored trace from a batch: start_trace's values win once the trace is finalized. */
+/** How log_spans updates a stored trace from a batch: start_trace's values win once the trace is finalized (see below). */
 export function traceInfoUpdate(batch: TraceSpanBatch, stored: StoredTraceState): TraceInfoUpdate {
   const update: TraceInfoUpdate = { tokenColumns: new Map(), costColumns: new Map(), tags: {}, requestTimeMoved: false };
-  if (!stored.finalized) {
+  // MLflow looks the finalized flag up only for traces whose batch carries token usage, cost or a
+  // session: for any other trace the spans widen the time range even after start_trace.
+  const finalized = stored.finalized && Boolean(batch.usage || batch.cost || batch.sessionId);
+  if (!finalized) {
     const start = Math.min(stored.request_time, batch.minStartMs);
     update.request_time = start;
     update.requestTimeMoved = stored.request_time > batch.minStartMs;

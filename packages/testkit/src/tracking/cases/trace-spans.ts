@@ -174,6 +174,14 @@ export const traceSpansGroup: TrackingCaseGroup = {
       expect((await s().searchTraces({ locations: [exp], filterString: "span.name = 'retrieve'" })).items.map((t) => t.trace_id)).toEqual([id]);
     });
 
+    it('startTrace before logSpans without usage, cost or session: the spans still widen the time range (MLflow checks the finalized flag only for those)', async () => {
+      const exp = await newExperiment(ctx);
+      const startMs = Number(T0 / MS);
+      const id = await newTrace(ctx, exp, { request_time: startMs + 10, execution_duration: 0 });
+      await s().logSpans(exp, [span(id, { id: '00000000000000b1', name: 'root', start: T0, end: T0 + 40n * MS, attributes: { 'mlflow.spanType': attr('CHAIN') } })]);
+      expect(await s().getTraceInfo(id)).toMatchObject({ request_time: startMs, execution_duration: 40 });
+    });
+
     it('getTrace refuses a trace whose spans are not all logged (mlflow.trace.sizeStats) unless allowPartial; batchGetTraces leaves it out', async () => {
       const exp = await newExperiment(ctx);
       const id = await newTrace(ctx, exp, { trace_metadata: { 'mlflow.trace.sizeStats': '{"total_size_bytes": 1, "num_spans": 3}' } });
