@@ -86,10 +86,8 @@ function printReport(ctx: CommandContext, report: MigrationReport): void {
   line('experiments', report.experiments);
   line('runs', report.runs);
   line('logged models', report.loggedModels);
-  line('traces', report.traces);
-  if (report.tracesOfDeletedExperiments > 0) {
-    println(ctx.stderr, `mlstore migrate: ${report.tracesOfDeletedExperiments} traces of deleted experiments were NOT copied (a store takes traces into active experiments only); restore those experiments in the source and migrate again to keep them.`);
-  }
+  const skippedTraces = report.tracesOfDeletedExperiments;
+  println(ctx.stdout, `${'traces'.padEnd(14)}${report.traces.created} created, ${report.traces.skipped} skipped (already there)${skippedTraces ? `, ${skippedTraces} of deleted experiments NOT copied (restore them in the source and migrate again to keep them)` : ''}`);
   printArtifacts(ctx, report.artifacts);
   const v = report.verification;
   if (!v) {
