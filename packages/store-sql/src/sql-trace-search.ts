@@ -33,23 +33,26 @@ const LINKED_PROMPTS = 'mlflow.linkedPrompts';
 /** MLflow narrows span rows to those starting at most this long before a `timestamp_ms >`/`>=` bound. */
 const SPAN_SEARCH_TOLERANCE_MS = 10_000n;
 
-/** Trace attribute → expression over `trace_info ti`. */
-function attributeColumn(key: string): { col: Sql; isString: boolean } {
+/**
+ * Trace attribute → expression over `trace_info ti`; `notNull` when MLflow's schema makes it NOT NULL
+ * (`request_id`, `experiment_id`, `timestamp_ms`, `status`, and `end_time_ms` built from them).
+ */
+function attributeColumn(key: string): { col: Sql; isString: boolean; notNull: boolean } {
   switch (key) {
     case 'timestamp_ms':
-      return { col: sql.ref('ti.timestamp_ms'), isString: false };
+      return { col: sql.ref('ti.timestamp_ms'), isString: false, notNull: true };
     case 'execution_time_ms':
-      return { col: sql.ref('ti.execution_time_ms'), isString: false };
+      return { col: sql.ref('ti.execution_time_ms'), isString: false, notNull: false };
     case 'end_time_ms':
-      return { col: sql`(ti.timestamp_ms + COALESCE(ti.execution_time_ms, 0))`, isString: false };
+      return { col: sql`(ti.timestamp_ms + COALESCE(ti.execution_time_ms, 0))`, isString: false, notNull: true };
     case 'experiment_id':
-      return { col: sql.ref('ti.experiment_id'), isString: false };
+      return { col: sql.ref('ti.experiment_id'), isString: false, notNull: true };
     case 'status':
-      return { col: sql.ref('ti.status'), isString: true };
+      return { col: sql.ref('ti.status'), isString: true, notNull: true };
     case 'client_request_id':
-      return { col: sql.ref('ti.client_request_id'), isString: true };
+      return { col: sql.ref('ti.client_request_id'), isString: true, notNull: false };
     default:
-      return { col: sql.ref('ti.request_id'), isString: true };
+      return { col: sql.ref('ti.request_id'), isString: true, notNull: true };
   }
 }
 
@@ -239,7 +242,8 @@ export function traceOrderSql(orderBy: readonly TraceOrderByClause[]): { joins: 
   const order: Sql[] = [];
   traceOrderClauses(orderBy).forEach((o, i) => {
     let col: Sql;
-    if (o.type === 'attribute') col = attributeColumn(o.key).col;
+    let notNull = false;
+    if (o.type === 'attribute') ({ col, notNull } = attributeColumn(o.key));
     else if (o.type === 'tag' && o.key === TraceTagKey.TRACE_NAME) col = sql.ref('ti.trace_name');
     else if (o.type === 'request_metadata' && o.key === SESSION) col = sql.ref('ti.session_id');
     else {
@@ -248,16 +252,27 @@ export function traceOrderSql(orderBy: readonly TraceOrderByClause[]): { joins: 
       joins.push(sql`LEFT JOIN ${sql.table(table)} ${sql.raw(alias)} ON ${sql.ref(`${alias}.request_id`)} = ti.request_id AND ${sql.ref(`${alias}.key`)} = ${o.key}`);
       col = sql.ref(`${alias}.value`);
     }
-    order.push(sql`CASE WHEN ${col} IS NULL THEN 1 ELSE 0 END`, sql`${col} ${sql.raw(o.ascending ? 'ASC' : 'DESC')}`);
+    // The nulls-last key is constant on NOT NULL columns and would keep every dialect from reading
+    // `timestamp_ms` in the order of MLflow's (experiment_id, timestamp_ms) index: left out there.
+    if (!notNull) order.push(sql`CASE WHEN ${col} IS NULL THEN 1 ELSE 0 END`);
+    order.push(sql`${col} ${sql.raw(o.ascending ? 'ASC' : 'DESC')}`);
   });
   return { joins, order };
 }
 
+/** The page query of a search: `SELECT ti.*` with one row more than the page, or none for no experiment. */
+export interface TraceSearchQuery {
+  query: RawBuilder<TraceInfoRow>;
+  maxResults: number;
+  offset: number;
+}
+
 /**
- * search_traces in SQL: the experiments (or every one), the shared grammar's clauses as WHERE
+ * The SQL of search_traces: the experiments (or every one), the shared grammar's clauses as WHERE
  * conditions, ORDER BY, and offset page tokens (one extra row tells whether a next page exists).
+ * @throws INVALID_PARAMETER_VALUE for a bad filter, order, page token or max_results
  */
-export async function searchTraces(ctx: SqlContext, request: SearchTracesRequest = {}): Promise<PagedList<TraceInfo>> {
+export function traceSearchQuery(dialect: SqlDialectName, request: SearchTracesRequest = {}): TraceSearchQuery | undefined {
   const locations = resolveTraceLocations(request.experimentIds, request.locations);
   const maxResults = resolveTraceMaxResults(request.maxResults);
   const orderBy = parseTraceSearchOrderBy(request.orderBy);
@@ -265,18 +280,26 @@ export async function searchTraces(ctx: SqlContext, request: SearchTracesRequest
   const offset = decodePageToken(request.pageToken);
   let experiments: ExperimentIdValue[] | undefined;
   if (locations) {
-    experiments = experimentIdParams(ctx.dialect, locations);
-    if (experiments.length === 0) return { items: [] };
+    experiments = experimentIdParams(dialect, locations);
+    if (experiments.length === 0) return undefined;
   }
   const inScope = (alias: string) =>
     experiments ? sql`${sql.ref(`${alias}.experiment_id`)} IN (${sql.join(experiments.map((e) => sql`${e}`))})` : sql`1 = 1`;
-  const where = [inScope('ti'), ...traceFilterSql(ctx.dialect, filter, inScope('t2'))];
+  const where = [inScope('ti'), ...traceFilterSql(dialect, filter, inScope('t2'))];
   const { joins, order } = traceOrderSql(orderBy);
+  const query = sql<TraceInfoRow>`SELECT ti.* FROM trace_info ti ${joins.length > 0 ? sql.join(joins, sql` `) : sql``} WHERE ${sql.join(where, sql` AND `)} ORDER BY ${sql.join(order)} LIMIT ${maxResults + 1} OFFSET ${offset}`;
+  return { query, maxResults, offset };
+}
+
+/** search_traces: one page of full trace infos ({@link traceSearchQuery}, then their tags, metadata and assessments). */
+export async function searchTraces(ctx: SqlContext, request: SearchTracesRequest = {}): Promise<PagedList<TraceInfo>> {
+  const search = traceSearchQuery(ctx.dialect, request);
+  if (!search) return { items: [] };
+  const { query, maxResults, offset } = search;
   return reading(async () => {
-    const query = sql<TraceInfoRow>`SELECT ti.* FROM trace_info ti ${joins.length > 0 ? sql.join(joins, sql` `) : sql``} WHERE ${sql.join(where, sql` AND `)} ORDER BY ${sql.join(order)} LIMIT ${maxResults + 1} OFFSET ${offset}`;
     const rows = (await query.execute(ctx.db)).rows;
-    const page = rows.slice(0, maxResults);
-    const result: PagedList<TraceInfo> = { items: await loadTraceInfos(ctx.db, page) };
+    const page = rows.length > maxResults ? rows.slice(0, maxResults) : rows;
+    const result: PagedList<TraceInfo> = { items: await loadTraceInfos(ctx.db, ctx.dialect, page) };
     if (rows.length > maxResults) result.nextPageToken = encodePageToken(offset + maxResults);
     return result;
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assessmentFromWire, assessmentToWire } from './trace-wire.js';
+import { assessmentFromWire, assessmentToWire, traceInfoToWire } from './trace-wire.js';
 
 const base = { assessment_name: 'e', trace_id: 'tr-1', source: { source_type: 'HUMAN' as const, source_id: 'me' } };
 
@@ -21,5 +21,19 @@ describe('expectation values on the wire', () => {
       expect.objectContaining({ errorCode: 'INVALID_PARAMETER_VALUE', message: 'Unknown serialization format: PICKLE. Only JSON_FORMAT is supported.' }),
     );
     expect(() => read({ serialized_value: { serialization_format: 'JSON_FORMAT', value: '{' } })).toThrow(expect.objectContaining({ errorCode: 'INVALID_PARAMETER_VALUE' }));
+  });
+});
+
+// TraceInfo.to_proto: metadata keys and values to 250 characters, tag keys to 250 and values to
+// 4096 — Python characters, i.e. code points (an emoji is one, two UTF-16 units).
+describe('trace info maps on the wire', () => {
+  const info = (trace_metadata: Record<string, string>, tags: Record<string, string>) =>
+    traceInfoToWire({ trace_id: 'tr-1', trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: '0' } }, request_time: 0, state: 'OK', trace_metadata, tags, assessments: [] });
+
+  it('truncates by code points and keeps short values whole', () => {
+    const emoji250 = '😀'.repeat(250);
+    const wire = info({ k: emoji250, long: 'x'.repeat(251), ['k'.repeat(260)]: 'v' }, { t: 'y'.repeat(5000), e: '😀'.repeat(4097) });
+    expect(wire['trace_metadata']).toEqual({ k: emoji250, long: 'x'.repeat(250), ['k'.repeat(250)]: 'v' });
+    expect(wire['tags']).toEqual({ t: 'y'.repeat(4096), e: '😀'.repeat(4096) });
   });
 });
