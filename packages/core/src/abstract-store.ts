@@ -147,6 +147,11 @@ export interface TrackingStoreCapabilities {
    * absent or false: logSpans answers NOT_IMPLEMENTED (MLflow's FileStore has no log_spans).
    */
   traceSpans?: boolean;
+  /**
+   * `queryTraceMetrics` and `calculateTraceFilterCorrelation` are answered (MLflow's SQL store);
+   * absent or false: they are not (MLflow's FileStore refuses them).
+   */
+  traceAnalytics?: boolean;
 }
 
 /**

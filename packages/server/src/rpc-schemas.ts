@@ -1,4 +1,4 @@
-import type { MlflowRpc } from '@mlstore/core';
+import { AGGREGATION_TYPES, METRIC_VIEW_TYPES, type MlflowRpc } from '@mlstore/core';
 
 /**
  * Field types of MLflow's request messages (service.proto): how a JSON value or a query string is
@@ -133,6 +133,24 @@ export const RPC_SCHEMAS: Record<MlflowRpc, MessageSchema> = {
   setTraceTagV3: { trace_id: req, ...traceTag },
   deleteTraceTagV3: { trace_id: req, key: req },
   deleteTracesV3: deleteTraces,
+  queryTraceMetrics: {
+    experiment_ids: requiredStrings,
+    view_type: { type: 'enum', enumValues: METRIC_VIEW_TYPES, required: true },
+    metric_name: req,
+    aggregations: {
+      type: 'object[]',
+      required: true,
+      items: { aggregation_type: { type: 'enum', enumValues: AGGREGATION_TYPES }, percentile_value: { type: 'double' } },
+    },
+    dimensions: strings,
+    filters: strings,
+    time_interval_seconds: int,
+    start_time_ms: int,
+    end_time_ms: int,
+    max_results: int,
+    page_token: s,
+  },
+  calculateTraceFilterCorrelation: { experiment_ids: requiredStrings, filter_string1: req, filter_string2: req, base_filter: s },
   createAssessment: { trace_id: req, assessment: { type: 'object', required: true } },
   getAssessment: { trace_id: req, assessment_id: req },
   // update_mask is a FieldMask: in JSON, one comma-separated string of camelCase paths.

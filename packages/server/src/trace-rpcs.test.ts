@@ -123,6 +123,26 @@ describe('trace routes (v3 and legacy v2)', () => {
     expect(ended.json['trace_info']['tags']).toEqual(expect.arrayContaining([{ key: 'x', value: 'y' }, { key: 'z', value: 'w' }]));
   });
 
+  it('legacy v2 start and end keep the metadata exactly as sent (no infoFinalized marker); end drops server-managed tags; unknown id', async () => {
+    const started = await call('POST', '/api/2.0/mlflow/traces', { experiment_id: '0', timestamp_ms: 1000, request_metadata: [{ key: 'a', value: '1' }], tags: [{ key: 'mlflow.traceName', value: 'n' }] });
+    expect(started.json['trace_info']['request_metadata']).toEqual([{ key: 'a', value: '1' }]);
+    const id = started.json['trace_info']['request_id'] as string;
+    const location = { key: 'mlflow.artifactLocation', value: `mlflow-artifacts:/0/traces/${id}/artifacts` };
+    expect(started.json['trace_info']['tags']).toEqual(expect.arrayContaining([{ key: 'mlflow.traceName', value: 'n' }, location]));
+    const ended = await call('PATCH', `/api/2.0/mlflow/traces/${id}`, {
+      timestamp_ms: 1200,
+      status: 'OK',
+      request_metadata: [{ key: 'b', value: '2' }],
+      tags: [{ key: 'mlflow.artifactLocation', value: 'elsewhere' }],
+    });
+    expect(ended.json['trace_info']).toMatchObject({ execution_time_ms: 200, status: 'OK' });
+    expect(ended.json['trace_info']['request_metadata']).toEqual([{ key: 'a', value: '1' }, { key: 'b', value: '2' }]);
+    expect(ended.json['trace_info']['tags']).toContainEqual(location);
+    expect((await call('GET', `/api/3.0/mlflow/traces/${id}`)).json['trace']['trace_info']['trace_metadata']).toEqual({ a: '1', b: '2' });
+    const unknown = 'ffffffffffffffffffffffffffffffff';
+    expect(await call('PATCH', `/api/2.0/mlflow/traces/${unknown}`, { timestamp_ms: 1, status: 'OK' })).toEqual(error(404, 'RESOURCE_DOES_NOT_EXIST', `Trace with ID '${unknown}' not found.`));
+  });
+
   it('assessments: create, get, update (field mask), delete', async () => {
     expect(await call('POST', '/api/3.0/mlflow/traces/tr-111/assessments', { assessment: { assessment_name: 'q', source: { source_type: 'HUMAN', source_id: 'me' } } })).toEqual(
       error(400, 'INVALID_PARAMETER_VALUE', 'Unknown assessment type: None'),
@@ -356,5 +376,63 @@ describe('POST /v1/traces converts OTLP/JSON spans as MLflow does', () => {
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'No Experiment with id=999 exists' });
     await new Promise((r) => s2.close(r));
+  });
+});
+
+describe('trace analytics routes (query trace metrics, filter correlation)', () => {
+  // The answers MLflow 3.18's `mlflow server` (SQLite) gives for the same requests over the same
+  // three traces (OK 10 ms, OK 20 ms, ERROR 30 ms, all tagged env=prod), as compact JSON.
+  let exp: string;
+  beforeAll(async () => {
+    exp = (await call('POST', '/api/2.0/mlflow/experiments/create', { name: 'trace-analytics' })).json['experiment_id'];
+    for (const [i, state] of [[1, 'OK'], [2, 'OK'], [3, 'ERROR']] as const) {
+      const info = { ...traceInfo(`tr-analytics-${i}`), trace_location: location(exp), request_time: `2026-01-01T00:00:0${i}.000Z`, execution_duration: `0.0${i}s`, state, tags: { env: 'prod' } };
+      expect((await call('POST', '/api/3.0/mlflow/traces', { trace: { trace_info: info } })).status).toBe(200);
+    }
+  });
+  const metrics = (body: Json) => call('POST', '/api/3.0/mlflow/traces/metrics', { experiment_ids: [exp], ...body });
+  const correlation = (body: Json) => call('POST', '/api/3.0/mlflow/traces/calculate-filter-correlation', { experiment_ids: [exp], ...body });
+
+  it('answers data points with doubles spelled as Python floats and no empty dimension map', async () => {
+    const byStatus = await metrics({ view_type: 'TRACES', metric_name: 'trace_count', aggregations: [{ aggregation_type: 'COUNT' }], dimensions: ['trace_status'] });
+    expect(byStatus.text).toBe(
+      '{"data_points":[{"metric_name":"trace_count","dimensions":{"trace_status":"ERROR"},"values":{"COUNT":1.0}},{"metric_name":"trace_count","dimensions":{"trace_status":"OK"},"values":{"COUNT":2.0}}]}',
+    );
+    const bucketed = await metrics({ view_type: 'TRACES', metric_name: 'latency', aggregations: [{ aggregation_type: 'AVG' }, { aggregation_type: 'PERCENTILE', percentile_value: 50 }], time_interval_seconds: 60, start_time_ms: 0, end_time_ms: 1867225600000 });
+    expect(bucketed.json).toEqual({ data_points: [{ metric_name: 'latency', dimensions: { time_bucket: '2026-01-01T00:00:00+00:00' }, values: { AVG: 20, 'P50.0': 20 } }] });
+    expect(bucketed.text).toContain('"AVG":20.0');
+    // Enum numbers are accepted; an aggregation without a type is proto2's default (COUNT).
+    const all = await metrics({ view_type: 1, metric_name: 'trace_count', aggregations: [{}] });
+    expect(all.text).toBe('{"data_points":[{"metric_name":"trace_count","values":{"COUNT":3.0}}]}');
+    expect((await metrics({ view_type: 2, metric_name: 'span_count', aggregations: [{ aggregation_type: 1 }] })).text).toBe('{"data_points":[{"metric_name":"span_count","values":{"COUNT":0.0}}]}');
+  });
+
+  it('refuses requests as MLflow does (required fields, experiment ids, validation)', async () => {
+    expect(await metrics({ metric_name: 'trace_count', aggregations: [{ aggregation_type: 'COUNT' }] })).toEqual(error(400, 'INVALID_PARAMETER_VALUE', `Missing value for required parameter 'view_type'.${DOCS}`));
+    expect(await metrics({ view_type: 'TRACES', metric_name: 'trace_count' })).toEqual(error(400, 'INVALID_PARAMETER_VALUE', `Missing value for required parameter 'aggregations'.${DOCS}`));
+    expect(await call('POST', '/api/3.0/mlflow/traces/metrics', { view_type: 'TRACES', metric_name: 'trace_count', aggregations: [{ aggregation_type: 'COUNT' }] })).toEqual(
+      error(400, 'INVALID_PARAMETER_VALUE', `Missing value for required parameter 'experiment_ids'.${DOCS}`),
+    );
+    expect(await call('POST', '/api/3.0/mlflow/traces/metrics', { experiment_ids: ['x'], view_type: 'TRACES', metric_name: 'trace_count', aggregations: [{ aggregation_type: 'COUNT' }] })).toEqual(
+      error(400, 'INVALID_PARAMETER_VALUE', "Invalid experiment ID 'x'. Experiment ID must be a valid integer."),
+    );
+    expect(await metrics({ view_type: 'SPANS', metric_name: 'trace_count', aggregations: [{ aggregation_type: 'COUNT' }] })).toEqual(
+      error(400, 'INVALID_PARAMETER_VALUE', "metric_name must be one of ['span_count', 'latency', 'input_cost', 'output_cost', 'total_cost'], got 'trace_count'"),
+    );
+    // MLflow answers a bare ValueError here with HTTP 500; we refuse it as a bad parameter.
+    expect(await metrics({ view_type: 'TRACES', metric_name: 'latency', aggregations: [{ aggregation_type: 'PERCENTILE' }] })).toEqual(
+      error(400, 'INVALID_PARAMETER_VALUE', 'Percentile value is required for PERCENTILE aggregation'),
+    );
+  });
+
+  it('filter correlation: counts, NPMI as doubles, an undefined NPMI left out', async () => {
+    const r = await correlation({ filter_string1: "trace.status = 'OK'", filter_string2: "tags.env = 'prod'" });
+    expect(r.status).toBe(200);
+    expect(r.text).toMatch(/^\{"npmi":0\.0,"npmi_smoothed":0\.058893689053569\d*,"filter1_count":2,"filter2_count":3,"joint_count":2,"total_count":3\}$/);
+    expect((await correlation({ filter_string1: "tags.env = 'dev'", filter_string2: "tags.env = 'prod'" })).text).toBe('{"filter1_count":0,"filter2_count":3,"joint_count":0,"total_count":3}');
+    expect(await correlation({ filter_string1: "trace.status = 'OK'" })).toEqual(error(400, 'INVALID_PARAMETER_VALUE', `Missing value for required parameter 'filter_string2'.${DOCS}`));
+    const bad = await correlation({ filter_string1: 'bad.x = 1', filter_string2: "tags.env = 'prod'" });
+    expect(bad.status).toBe(400);
+    expect(bad.json['message']).toMatch(/^Invalid entity type 'bad'\. Valid values are \{/);
   });
 });

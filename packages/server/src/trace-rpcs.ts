@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   assessmentFromWire,
   assessmentToWire,
@@ -7,10 +6,12 @@ import {
   traceInfoFromWire,
   traceInfoToV2Wire,
   traceInfoToWire,
+  traceStateFromV2Status,
+  type AggregationType,
+  type MetricAggregation,
+  type MetricViewType,
   type MlflowRpc,
   type Trace,
-  type TraceInfo,
-  type TraceState,
   type UpdateAssessmentRequest,
 } from '@mlstore/core';
 import type { RpcHandler } from './tracking-rpcs.js';
@@ -42,8 +43,6 @@ function checkTagMutation(key: string, operation: 'set' | 'deleted'): void {
 }
 
 const traceToWire = (t: Trace) => ({ trace_info: traceInfoToWire(t.info), spans: t.data.spans.map(spanToOtlpWire) });
-
-const V2_STATES: Record<string, TraceState> = { TRACE_STATUS_UNSPECIFIED: 'STATE_UNSPECIFIED', OK: 'OK', ERROR: 'ERROR', IN_PROGRESS: 'IN_PROGRESS' };
 
 /** FieldMask JSON (`"assessmentName,feedback"`) as snake_case paths. */
 function maskPaths(mask: string): string[] {
@@ -102,29 +101,25 @@ export const TRACE_RPCS: Partial<Record<MlflowRpc, RpcHandler>> = {
     return { trace_info: traceInfoToV2Wire(await store.getTraceInfo(str(msg['request_id'])!, { signal })) };
   },
   async startTraceV2(msg, { store, signal }) {
-    // MLflow's deprecated_start_trace_v2: a uuid4-hex id, IN_PROGRESS, no duration yet.
-    const info: TraceInfo = {
-      trace_id: randomUUID().replace(/-/g, ''),
-      trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: str(msg['experiment_id']) ?? '' } },
-      request_time: num(msg['timestamp_ms']) ?? 0,
-      state: 'IN_PROGRESS',
-      trace_metadata: kvMap(msg['request_metadata']),
-      tags: dropBlockedTags(kvMap(msg['tags'])),
-      assessments: [],
-    };
-    return { trace_info: traceInfoToV2Wire(await store.startTrace(info, { signal })) };
+    const info = await store.deprecatedStartTraceV2(
+      { experimentId: str(msg['experiment_id']) ?? '', timestampMs: num(msg['timestamp_ms']) ?? 0, requestMetadata: kvMap(msg['request_metadata']), tags: dropBlockedTags(kvMap(msg['tags'])) },
+      { signal },
+    );
+    return { trace_info: traceInfoToV2Wire(info) };
   },
   async endTraceV2(msg, { store, signal }) {
-    // MLflow's deprecated_end_trace_v2: duration from the end time, status, metadata and tags merged.
-    const current = await store.getTraceInfo(str(msg['request_id'])!, { signal });
-    const info: TraceInfo = {
-      ...current,
-      execution_duration: (num(msg['timestamp_ms']) ?? 0) - current.request_time,
-      state: V2_STATES[str(msg['status']) ?? 'TRACE_STATUS_UNSPECIFIED'] ?? 'STATE_UNSPECIFIED',
-      trace_metadata: { ...current.trace_metadata, ...kvMap(msg['request_metadata']) },
-      tags: { ...current.tags, ...dropBlockedTags(kvMap(msg['tags'])) },
-    };
-    return { trace_info: traceInfoToV2Wire(await store.startTrace(info, { signal })) };
+    // Legacy clients send back every tag, server-managed ones too: dropped, not refused (as MLflow).
+    const info = await store.deprecatedEndTraceV2(
+      str(msg['request_id'])!,
+      {
+        timestampMs: num(msg['timestamp_ms']) ?? 0,
+        status: traceStateFromV2Status(msg['status'] ?? 'TRACE_STATUS_UNSPECIFIED'),
+        requestMetadata: kvMap(msg['request_metadata']),
+        tags: dropBlockedTags(kvMap(msg['tags'])),
+      },
+      { signal },
+    );
+    return { trace_info: traceInfoToV2Wire(info) };
   },
   async setTraceTag(msg, ctx) {
     return setTag(str(msg['request_id'])!, msg, ctx);
@@ -167,6 +162,56 @@ export const TRACE_RPCS: Partial<Record<MlflowRpc, RpcHandler>> = {
     }
     const updated = await store.updateAssessment(str(msg['trace_id'])!, str(msg['assessment_id'])!, request, { signal });
     return { assessment: assessmentToWire(updated) };
+  },
+  async queryTraceMetrics(msg, { store, signal }) {
+    const aggregations = ((msg['aggregations'] as Msg[] | undefined) ?? []).map((a) => {
+      const out: MetricAggregation = { aggregation_type: (str(a['aggregation_type']) ?? 'COUNT') as AggregationType };
+      if (num(a['percentile_value']) !== undefined) out.percentile_value = num(a['percentile_value']);
+      return out;
+    });
+    const dimensions = strings(msg['dimensions']);
+    const filters = strings(msg['filters']);
+    const page = await store.queryTraceMetrics(
+      {
+        experimentIds: strings(msg['experiment_ids']),
+        viewType: str(msg['view_type']) as MetricViewType,
+        metricName: str(msg['metric_name'])!,
+        aggregations,
+        ...(dimensions.length > 0 ? { dimensions } : {}),
+        ...(filters.length > 0 ? { filters } : {}),
+        // MLflow reads an interval of 0 as none (`if time_interval_seconds`).
+        ...(num(msg['time_interval_seconds']) ? { timeIntervalSeconds: num(msg['time_interval_seconds']) } : {}),
+        ...(num(msg['start_time_ms']) !== undefined ? { startTimeMs: num(msg['start_time_ms']) } : {}),
+        ...(num(msg['end_time_ms']) !== undefined ? { endTimeMs: num(msg['end_time_ms']) } : {}),
+        ...(num(msg['max_results']) !== undefined ? { maxResults: num(msg['max_results']) } : {}),
+        ...(str(msg['page_token']) ? { pageToken: str(msg['page_token']) } : {}),
+      },
+      { signal },
+    );
+    // Empty maps are left out, as protobuf's JSON writes them (a point without dimensions has none).
+    const points = page.items.map((p) => (Object.keys(p.dimensions).length > 0 ? p : { metric_name: p.metric_name, values: p.values }));
+    return { data_points: points, next_page_token: page.nextPageToken || undefined };
+  },
+  async calculateTraceFilterCorrelation(msg, { store, signal }) {
+    const result = await store.calculateTraceFilterCorrelation(
+      {
+        experimentIds: strings(msg['experiment_ids']),
+        filterString1: str(msg['filter_string1'])!,
+        filterString2: str(msg['filter_string2'])!,
+        ...(str(msg['base_filter']) !== undefined ? { baseFilter: str(msg['base_filter']) } : {}),
+      },
+      { signal },
+    );
+    // NaN (undefined NPMI) is left out of the answer, as MLflow's to_proto does.
+    const finite = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? undefined : v);
+    return {
+      npmi: finite(result.npmi),
+      npmi_smoothed: finite(result.npmi_smoothed),
+      filter1_count: result.filter1_count,
+      filter2_count: result.filter2_count,
+      joint_count: result.joint_count,
+      total_count: result.total_count,
+    };
   },
   async deleteAssessment(msg, { store, signal }) {
     await store.deleteAssessment(str(msg['trace_id'])!, str(msg['assessment_id'])!, { signal });

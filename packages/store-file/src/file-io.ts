@@ -193,8 +193,8 @@ export function isMissing(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG';
 }
 
-/** A write the filesystem refused for the name's length is the client's error, not the server's. */
-function writeError(err: unknown): unknown {
+/** A write the filesystem refused for the name's length is the client's error (INVALID_PARAMETER_VALUE), not the server's; other errors unchanged. */
+export function writeError(err: unknown): unknown {
   return errno(err) === 'ENAMETOOLONG' ? MlflowError.invalidParameter('A name in this request is longer than the filesystem allows.', { cause: err }) : err;
 }
 

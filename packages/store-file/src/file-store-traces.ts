@@ -5,6 +5,8 @@ import {
   type BatchGetTracesRequest,
   type CallOptions,
   type DeleteTracesRequest,
+  type DeprecatedEndTraceV2Request,
+  type DeprecatedStartTraceV2Request,
   type PagedList,
   type SearchTracesRequest,
   type Span,
@@ -15,6 +17,7 @@ import {
 import { FileAssessments } from './file-assessments.js';
 import { FileTrackingStoreBase, type FileTrackingStoreOptions } from './file-store-base.js';
 import { FileTraces } from './file-traces.js';
+import { endTraceV2InFiles, startTraceV2InFiles } from './file-traces-v2.js';
 
 /** MLflow's `MlflowNotImplementedException()`: NOT_IMPLEMENTED (HTTP 501) with an empty message. */
 function notImplemented(): MlflowError {
@@ -44,6 +47,18 @@ export abstract class FileTrackingStoreTraces extends FileTrackingStoreBase {
   override async startTrace(traceInfo: TraceInfo, opts?: CallOptions): Promise<TraceInfo> {
     throwIfAborted(opts);
     return this.traces.start(traceInfo, (a) => this.assessments.create(a));
+  }
+
+  /** @inheritdoc A deleted experiment is not found (RESOURCE_DOES_NOT_EXIST), as MLflow's FileStore; no trace-name limit. */
+  override async deprecatedStartTraceV2(request: DeprecatedStartTraceV2Request, opts?: CallOptions): Promise<TraceInfo> {
+    throwIfAborted(opts);
+    return startTraceV2InFiles(this.traces, request);
+  }
+
+  /** @inheritdoc `Trace with ID '<id>' not found` (no period) for an unknown id, as MLflow's FileStore. */
+  override async deprecatedEndTraceV2(requestId: string, request: DeprecatedEndTraceV2Request, opts?: CallOptions): Promise<TraceInfo> {
+    throwIfAborted(opts);
+    return endTraceV2InFiles(this.traces, this.io, requestId, request, this.loadAssessments);
   }
 
   /** @inheritdoc Traces of deleted experiments are found too. */
@@ -134,5 +149,18 @@ export abstract class FileTrackingStoreTraces extends FileTrackingStoreBase {
   override async deleteAssessment(traceId: string, assessmentId: string, opts?: CallOptions): Promise<void> {
     throwIfAborted(opts);
     await this.assessments.delete(traceId, assessmentId);
+  }
+
+  /** @inheritdoc MLflow's FileStore refuses it (`filestore_not_supported`): FEATURE_DISABLED, with its message. */
+  override async queryTraceMetrics(): Promise<never> {
+    throw new MlflowError(
+      'query_trace_metrics is not supported with FileStore. This feature requires a SQL-based tracking backend (e.g., SQLite, PostgreSQL, MySQL). Please configure MLflow with a SQL backend using --backend-store-uri. For SQLite setup instructions, see: https://mlflow.org/docs/latest/self-hosting/architecture/tracking-server/#configure-server',
+      'FEATURE_DISABLED',
+    );
+  }
+
+  /** @inheritdoc MLflow's FileStore does not implement it (its abstract store's message). */
+  override async calculateTraceFilterCorrelation(): Promise<never> {
+    throw new MlflowError('The Correlations API is not implemented for FileStore. A SQL backend is required to use this feature.', 'NOT_IMPLEMENTED');
   }
 }

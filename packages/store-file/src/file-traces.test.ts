@@ -120,6 +120,22 @@ describe("file store traces: MLflow FileStore's own answers", () => {
     expect([err.errorCode, err.message]).toEqual(['RESOURCE_DOES_NOT_EXIST', `Experiment ${deleted} does not exist.`]);
   });
 
+  it('refuses a trace id longer than the filesystem allows as the client\'s error, leaving nothing behind', async () => {
+    // MLflow's FileStore lets os.makedirs raise (HTTP 500); a name the filesystem refuses is refused
+    // as every other write of this store refuses one (INVALID_PARAMETER_VALUE).
+    const err = await errorOf(store.startTrace(info('t'.repeat(5000), { tags: { a: '1' } })));
+    expect([err.errorCode, err.message]).toEqual(['INVALID_PARAMETER_VALUE', 'A name in this request is longer than the filesystem allows.']);
+    expect((await store.searchTraces({ locations: [exp] })).items).toEqual([]);
+  });
+
+  it('checks the assessments a new trace carries before writing it: a refused one leaves no trace behind', async () => {
+    const bad = { assessment_name: '', trace_id: '', source: HUMAN, feedback: { value: 1 } };
+    const err = await errorOf(store.startTrace(info('tr-9', { assessments: [bad] })));
+    expect([err.errorCode, err.message]).toEqual(['INVALID_PARAMETER_VALUE', "Missing value for required parameter 'assessment_name'."]);
+    expect(existsSync(join(traceDir('tr-9'), 'trace_info.yaml'))).toBe(false);
+    expect((await store.searchTraces({ locations: [exp] })).items).toEqual([]);
+  });
+
   it('checks trace tags only as file names (no length limits), and words a missing tag as MLflow does', async () => {
     await store.startTrace(info('tr-1'));
     await store.setTraceTag('tr-1', 'k'.repeat(251), 'v'.repeat(9000));
@@ -136,6 +152,13 @@ describe("file store traces: MLflow FileStore's own answers", () => {
     }
     const link = await errorOf(store.linkTracesToRun([], 'r'));
     expect([link.errorCode, link.message]).toEqual(['INVALID_PARAMETER_VALUE', expect.stringMatching(/^Linking traces to runs is not supported in FileStore/)]);
+  });
+
+  it('refuses trace metrics (FEATURE_DISABLED) and filter correlation (NOT_IMPLEMENTED) with MLflow FileStore\'s messages', async () => {
+    const metrics = await errorOf(store.queryTraceMetrics({ experimentIds: [exp], viewType: 'TRACES', metricName: 'trace_count', aggregations: [{ aggregation_type: 'COUNT' }] }));
+    expect([metrics.errorCode, metrics.message]).toEqual(['FEATURE_DISABLED', expect.stringMatching(/^query_trace_metrics is not supported with FileStore\. This feature requires a SQL-based tracking backend/)]);
+    const npmi = await errorOf(store.calculateTraceFilterCorrelation({ experimentIds: [exp], filterString1: "tags.a = 'b'", filterString2: "tags.a = 'c'" }));
+    expect([npmi.errorCode, npmi.message]).toEqual(['NOT_IMPLEMENTED', 'The Correlations API is not implemented for FileStore. A SQL backend is required to use this feature.']);
   });
 
   it('an unknown trace is RESOURCE_DOES_NOT_EXIST for assessments, deletion included', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   appendToUriPath,
   MlflowError,
+  normalizeNewAssessment,
   parseTraceFilterClauses,
   resolveTraceLocations,
   TraceTagKey,
@@ -19,7 +20,7 @@ import {
   type TraceInfo,
 } from '@mlstore/core';
 import type { FileStoreContext } from './file-store-base.js';
-import { isMissing, listFilesRecursive, readTextSync } from './file-io.js';
+import { isMissing, listFilesRecursive, readTextSync, writeError } from './file-io.js';
 import { filterTraceInfos, paginateTraceInfos, sortTraceInfos, traceSortKeys } from './file-trace-search.js';
 import { TAGS, TRACES } from './mlruns-meta.js';
 import {
@@ -127,13 +128,20 @@ export class FileTraces {
     const metadata = { ...(input.trace_metadata ?? {}) };
     // MLflow checks each key as it writes it; all are checked first here, so a bad key leaves no trace behind.
     for (const key of [...Object.keys(metadata), ...Object.keys(tags)]) validateTagName(key);
+    // The same for the assessments it carries (MLflow refuses a malformed one while converting the
+    // request, before its store writes anything).
+    const carried = (input.assessments ?? []).map((a) => ({ ...a, trace_id: a.trace_id ?? '' }));
+    for (const a of carried) normalizeNewAssessment({ ...a, trace_id: traceId }, 0);
     const info: TraceInfo = { ...input, trace_metadata: metadata, tags, assessments: [] };
-    await fs.mkdir(join(dir, REQUEST_METADATA), { recursive: true });
-    await fs.mkdir(join(dir, TAGS), { recursive: true });
+    try {
+      await fs.mkdir(join(dir, REQUEST_METADATA), { recursive: true });
+      await fs.mkdir(join(dir, TAGS), { recursive: true });
+    } catch (err) {
+      throw writeError(err); // a trace id longer than the filesystem allows
+    }
     for (const [k, v] of Object.entries(metadata)) await this.store.io.writeAtomic(join(dir, REQUEST_METADATA, k), writeable(v));
     for (const [k, v] of Object.entries(tags)) await this.store.io.writeAtomic(join(dir, TAGS, k), writeable(v));
     // trace_info.yaml last: readers skip a trace folder without it, so the trace appears complete.
-    const carried = (input.assessments ?? []).map((a) => ({ ...a, trace_id: a.trace_id ?? '' }));
     if (!(await this.store.io.createExclusive(infoPath, traceInfoYaml(info, carried)))) throw traceInfoExists(infoPath);
     for (const a of carried) info.assessments.push(await createAssessment({ ...a, trace_id: traceId }));
     return info;

@@ -18,6 +18,9 @@ const SKIP: Record<string, string> = {
   'traces > startTrace in a deleted experiment fails with INVALID_PARAMETER_VALUE':
     "MLflow's FileStore looks the experiment up among active ones only: RESOURCE_DOES_NOT_EXIST 'Experiment <id> does not exist.'",
   'traces > startTrace refuses a trace name over 4096 characters (never truncated)': NO_LENGTH_CHECKS,
+  'traces-v2 > deprecatedStartTraceV2 in a deleted experiment fails with INVALID_PARAMETER_VALUE':
+    "MLflow's FileStore looks the experiment up among active ones only: RESOURCE_DOES_NOT_EXIST 'Experiment <id> does not exist.' (checked in src/file-traces-v2.test.ts)",
+  'traces-v2 > deprecatedStartTraceV2 refuses a trace name over 4096 characters': NO_LENGTH_CHECKS,
   'traces > the trace name is set and deleted through the tag methods':
     "MLflow's FileStore words a missing trace tag 'No tag with name: <key> in trace with ID <id>.'",
   'traces > deleteTraceTag of an unset key fails with RESOURCE_DOES_NOT_EXIST':

@@ -59,4 +59,5 @@ export const SQL_SERVER_CAPABILITIES: TrackingStoreCapabilities = Object.freeze(
   metricHistoryOrder: 'sorted',
   traces: true,
   traceSpans: true,
+  traceAnalytics: true,
 });

@@ -2,13 +2,21 @@ import {
   assessmentFromWire,
   assessmentToWire,
   spanFromOtlpWire,
+  traceInfoFromV2Wire,
   traceInfoFromWire,
   traceInfoToWire,
+  traceStateToV2Status,
   type Assessment,
   type BatchGetTracesRequest,
   type CallOptions,
   type DeleteTracesRequest,
+  type DeprecatedEndTraceV2Request,
+  type DeprecatedStartTraceV2Request,
+  type MetricDataPoint,
   type MlflowRpc,
+  type QueryTraceMetricsRequest,
+  type TraceFilterCorrelationRequest,
+  type TraceFilterCorrelationResult,
   type PagedList,
   type SearchTracesRequest,
   type Span,
@@ -46,6 +54,11 @@ const traceOf = (w: unknown): Trace => {
   return { info: traceInfoFromWire(t['trace_info']), data: { spans: list(t['spans']).map(spanOf) } };
 };
 const compact = (w: Wire): Wire => Object.fromEntries(Object.entries(w).filter(([, v]) => v !== undefined && v !== null));
+/** A string map as the repeated `{key, value}` messages of the v2 trace RPCs (values as `str(value)`); empty ones left out, as protobuf's JSON does. */
+const keyValues = (m: Record<string, string> | undefined) => {
+  const entries = Object.entries(m ?? {});
+  return entries.length === 0 ? undefined : entries.map(([key, value]) => ({ key, value: String(value) }));
+};
 
 /**
  * The trace and assessment half of RestStore: the RPCs MLflow 3.18's Python `RestStore` calls
@@ -69,6 +82,34 @@ export abstract class RestTraceStore implements TraceStore {
   async startTrace(traceInfo: TraceInfo, opts?: CallOptions): Promise<TraceInfo> {
     const res = await this.call('startTraceV3', { trace: { trace_info: traceInfoToWire(traceInfo) } }, opts);
     return traceInfoFromWire(((res['trace'] ?? {}) as Wire)['trace_info']);
+  }
+
+  /**
+   * MLflow's `RestStore.deprecated_start_trace_v2`: `POST /api/2.0/mlflow/traces`; the v2 answer read
+   * as `TraceInfoV2.from_proto(...).to_v3()` (the v2 message has no "no duration": 0).
+   */
+  async deprecatedStartTraceV2(request: DeprecatedStartTraceV2Request, opts?: CallOptions): Promise<TraceInfo> {
+    const body = compact({
+      experiment_id: String(request.experimentId),
+      timestamp_ms: request.timestampMs,
+      request_metadata: keyValues(request.requestMetadata),
+      tags: keyValues(request.tags),
+    });
+    const res = await this.call('startTraceV2', body, opts);
+    return traceInfoFromV2Wire(res['trace_info']);
+  }
+
+  /** MLflow's `RestStore.deprecated_end_trace_v2`: `PATCH /api/2.0/mlflow/traces/{request_id}`; the v2 answer as a TraceInfo. */
+  async deprecatedEndTraceV2(requestId: string, request: DeprecatedEndTraceV2Request, opts?: CallOptions): Promise<TraceInfo> {
+    const body = compact({
+      request_id: requestId,
+      timestamp_ms: request.timestampMs,
+      status: traceStateToV2Status(request.status),
+      request_metadata: keyValues(request.requestMetadata),
+      tags: keyValues(request.tags),
+    });
+    const res = await this.call('endTraceV2', body, opts, { params: { request_id: requestId } });
+    return traceInfoFromV2Wire(res['trace_info']);
   }
 
   async getTraceInfo(traceId: string, opts?: CallOptions): Promise<TraceInfo> {
@@ -205,5 +246,52 @@ export abstract class RestTraceStore implements TraceStore {
 
   async deleteAssessment(traceId: string, assessmentId: string, opts?: CallOptions): Promise<void> {
     await this.call('deleteAssessment', undefined, opts, { params: { trace_id: traceId, assessment_id: assessmentId } });
+  }
+
+  async queryTraceMetrics(request: QueryTraceMetricsRequest, opts?: CallOptions): Promise<PagedList<MetricDataPoint>> {
+    const res = await this.call(
+      'queryTraceMetrics',
+      compact({
+        experiment_ids: request.experimentIds,
+        view_type: request.viewType,
+        metric_name: request.metricName,
+        aggregations: request.aggregations.map((a) => compact({ ...a })),
+        dimensions: request.dimensions,
+        filters: request.filters,
+        time_interval_seconds: request.timeIntervalSeconds,
+        start_time_ms: request.startTimeMs,
+        end_time_ms: request.endTimeMs,
+        max_results: request.maxResults,
+        page_token: request.pageToken,
+      }),
+      opts,
+      { idempotent: true },
+    );
+    const items = list(res['data_points']).map((p) => ({
+      metric_name: String(p['metric_name'] ?? ''),
+      dimensions: { ...((p['dimensions'] ?? {}) as Record<string, string>) },
+      values: Object.fromEntries(Object.entries((p['values'] ?? {}) as Record<string, unknown>).map(([k, v]) => [k, Number(v)])),
+    }));
+    const token = res['next_page_token'];
+    return typeof token === 'string' && token !== '' ? { items, nextPageToken: token } : { items };
+  }
+
+  async calculateTraceFilterCorrelation(request: TraceFilterCorrelationRequest, opts?: CallOptions): Promise<TraceFilterCorrelationResult> {
+    const res = await this.call(
+      'calculateTraceFilterCorrelation',
+      compact({ experiment_ids: request.experimentIds, filter_string1: request.filterString1, filter_string2: request.filterString2, base_filter: request.baseFilter }),
+      opts,
+      { idempotent: true },
+    );
+    // An absent score is NaN (undefined NPMI), as MLflow's from_proto reads it.
+    const out: TraceFilterCorrelationResult = {
+      npmi: res['npmi'] === undefined ? Number.NaN : Number(res['npmi']),
+      filter1_count: Number(res['filter1_count'] ?? 0),
+      filter2_count: Number(res['filter2_count'] ?? 0),
+      joint_count: Number(res['joint_count'] ?? 0),
+      total_count: Number(res['total_count'] ?? 0),
+    };
+    if (res['npmi_smoothed'] !== undefined) out.npmi_smoothed = Number(res['npmi_smoothed']);
+    return out;
   }
 }

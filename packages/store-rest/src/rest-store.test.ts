@@ -83,7 +83,7 @@ describe('RestStore request bodies', () => {
 describe('RestStore.open and registration', () => {
   it('opens http(s) URIs and refuses other schemes', async () => {
     const store = RestStore.open('https://tracking.example.com/prefix', { env: {} });
-    expect(store.capabilities).toEqual({ metricHistoryPagination: true, loggedModels: true, sequentialExperimentIds: true, metricHistoryOrder: 'sorted', traces: true, traceSpans: true });
+    expect(store.capabilities).toEqual({ metricHistoryPagination: true, loggedModels: true, sequentialExperimentIds: true, metricHistoryOrder: 'sorted', traces: true, traceSpans: true, traceAnalytics: true });
     await store.close();
     await store.close();
     const err = errorOf(() => RestStore.open('file:///tmp/mlruns'));

@@ -3,10 +3,20 @@ import { BaseTrackingStore, throwIfAborted } from '../base-store.js';
 import type { Experiment, PagedList } from '../entities.js';
 import type { Logger } from '../logger.js';
 import type { Assessment, Span, Trace, TraceInfo } from '../traces/trace-entities.js';
-import type { BatchGetTracesRequest, DeleteTracesRequest, SearchTracesRequest, UpdateAssessmentRequest } from '../traces/trace-store.js';
+import type {
+  BatchGetTracesRequest,
+  DeleteTracesRequest,
+  DeprecatedEndTraceV2Request,
+  DeprecatedStartTraceV2Request,
+  SearchTracesRequest,
+  UpdateAssessmentRequest,
+} from '../traces/trace-store.js';
 import { MemoryAssessments } from './memory-assessments.js';
 import { logSpansInMemory } from './memory-spans.js';
 import { MemoryTraceStore } from './memory-traces.js';
+import { queryTraceMetricsInMemory, traceFilterCorrelationInMemory } from './memory-trace-metrics.js';
+import type { MetricDataPoint, QueryTraceMetricsRequest, TraceFilterCorrelationRequest, TraceFilterCorrelationResult } from '../traces/trace-metrics.js';
+import { endTraceV2InMemory, startTraceV2InMemory } from './memory-traces-v2.js';
 
 /**
  * The trace and assessment half of the memory store: MLflow 3.18's trace methods over
@@ -36,6 +46,18 @@ export abstract class MemoryTracesBase extends BaseTrackingStore {
   override async startTrace(traceInfo: TraceInfo, opts?: CallOptions): Promise<TraceInfo> {
     throwIfAborted(opts);
     return this.traceStore.startTrace(traceInfo);
+  }
+
+  /** @inheritdoc */
+  override async deprecatedStartTraceV2(request: DeprecatedStartTraceV2Request, opts?: CallOptions): Promise<TraceInfo> {
+    throwIfAborted(opts);
+    return startTraceV2InMemory(this.traceStore, (id) => this.activeTraceExperiment(id), request);
+  }
+
+  /** @inheritdoc */
+  override async deprecatedEndTraceV2(requestId: string, request: DeprecatedEndTraceV2Request, opts?: CallOptions): Promise<TraceInfo> {
+    throwIfAborted(opts);
+    return endTraceV2InMemory(this.traceStore, requestId, request);
   }
 
   /** @inheritdoc */
@@ -120,5 +142,17 @@ export abstract class MemoryTracesBase extends BaseTrackingStore {
   override async deleteAssessment(traceId: string, assessmentId: string, opts?: CallOptions): Promise<void> {
     throwIfAborted(opts);
     this.assessments.delete(traceId, assessmentId);
+  }
+
+  /** @inheritdoc */
+  override async queryTraceMetrics(request: QueryTraceMetricsRequest, opts?: CallOptions): Promise<PagedList<MetricDataPoint>> {
+    throwIfAborted(opts);
+    return queryTraceMetricsInMemory(this.traceStore, request);
+  }
+
+  /** @inheritdoc */
+  override async calculateTraceFilterCorrelation(request: TraceFilterCorrelationRequest, opts?: CallOptions): Promise<TraceFilterCorrelationResult> {
+    throwIfAborted(opts);
+    return traceFilterCorrelationInMemory(this.traceStore, request);
   }
 }

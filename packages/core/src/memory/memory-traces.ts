@@ -177,7 +177,7 @@ export class MemoryTraceStore {
   }
 
   /** The row the shared trace search grammar evaluates for one trace. */
-  private searchRow(rec: TraceRecord): TraceSearchRow & { rec: TraceRecord } {
+  searchRow(rec: TraceRecord): TraceSearchRow & { rec: TraceRecord } {
     const { info } = rec;
     return {
       rec,

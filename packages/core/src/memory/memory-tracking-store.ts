@@ -108,6 +108,7 @@ export class MemoryTrackingStore extends MemoryTracesBase implements PortableSto
     metricHistoryOrder: 'sorted',
     traces: true,
     traceSpans: true,
+    traceAnalytics: true,
   };
 
   /** Absolute artifact root used for default experiment locations. */

@@ -77,6 +77,8 @@ export const MLFLOW_ENDPOINTS = {
   setTraceTagV3: { method: 'PATCH', path: '/mlflow/traces/{trace_id}/tags', version: 3 },
   deleteTraceTagV3: { method: 'DELETE', path: '/mlflow/traces/{trace_id}/tags', version: 3 },
   deleteTracesV3: { method: 'POST', path: '/mlflow/traces/delete-traces', version: 3 },
+  queryTraceMetrics: { method: 'POST', path: '/mlflow/traces/metrics', version: 3 },
+  calculateTraceFilterCorrelation: { method: 'POST', path: '/mlflow/traces/calculate-filter-correlation', version: 3 },
   // MLflow's path is `{assessment.trace_id}`; Flask (and we) read it as `trace_id`.
   createAssessment: { method: 'POST', path: '/mlflow/traces/{trace_id}/assessments', version: 3 },
   getAssessment: { method: 'GET', path: '/mlflow/traces/{trace_id}/assessments/{assessment_id}', version: 3 },

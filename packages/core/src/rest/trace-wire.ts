@@ -108,6 +108,19 @@ function stringMap(v: unknown): Record<string, string> {
 }
 
 const V2_STATUS: Record<TraceState, string> = { STATE_UNSPECIFIED: 'TRACE_STATUS_UNSPECIFIED', OK: 'OK', ERROR: 'ERROR', IN_PROGRESS: 'IN_PROGRESS' };
+/** The legacy `TraceStatus` enum in proto order (`TraceStatus.to_state` maps each to a state). */
+const V2_STATUSES = ['TRACE_STATUS_UNSPECIFIED', 'OK', 'ERROR', 'IN_PROGRESS'] as const;
+
+/** The legacy (v2) `TraceStatus` name of a state (`TraceStatus.from_state`). */
+export function traceStateToV2Status(state: TraceState): string {
+  return V2_STATUS[state] ?? 'TRACE_STATUS_UNSPECIFIED';
+}
+
+/** The state of a legacy (v2) `TraceStatus` JSON value, name or number (`TraceStatus.to_state`); unknown ones are unspecified. */
+export function traceStateFromV2Status(status: unknown): TraceState {
+  const name = typeof status === 'number' ? V2_STATUSES[status] : status;
+  return TRACE_STATES[V2_STATUSES.indexOf(name as (typeof V2_STATUSES)[number])] ?? 'STATE_UNSPECIFIED';
+}
 const kvList = (map: Record<string, string>) => Object.entries(map).map(([key, value]) => ({ key, value }));
 
 /** The legacy `TraceInfo` (v2) message of a trace (`TraceInfoV2.from_v3(...).to_proto()`). */
@@ -120,6 +133,35 @@ export function traceInfoToV2Wire(info: TraceInfo): Wire {
     status: V2_STATUS[info.state] ?? 'TRACE_STATUS_UNSPECIFIED',
     request_metadata: kvList(truncated(info.trace_metadata, 250, 250)),
     tags: kvList(truncated(info.tags, 250, 4096)),
+  };
+}
+
+const int64 = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : 0);
+const kvMapOf = (v: unknown): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const e of Array.isArray(v) ? v : []) {
+    const kv = obj(e);
+    out[str(kv['key']) ?? ''] = str(kv['value']) ?? '';
+  }
+  return out;
+};
+
+/**
+ * A legacy `TraceInfo` (v2) message read as MLflow's `TraceInfoV2.from_proto(...).to_v3()` does:
+ * int64 fields as numbers or text, an absent `execution_time_ms` as 0 (proto's default), no
+ * previews, no client request id, no assessments.
+ */
+export function traceInfoFromV2Wire(value: unknown): TraceInfo {
+  const w = obj(value);
+  return {
+    trace_id: str(w['request_id']) ?? '',
+    trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: str(w['experiment_id']) ?? '' } },
+    request_time: int64(w['timestamp_ms']),
+    execution_duration: int64(w['execution_time_ms']),
+    state: traceStateFromV2Status(w['status']),
+    trace_metadata: kvMapOf(w['request_metadata']),
+    tags: kvMapOf(w['tags']),
+    assessments: [],
   };
 }
 

@@ -37,3 +37,16 @@ describe('pyFloatRepr (Python repr(float))', () => {
     expect(pyFloatRepr(value)).toBe(repr);
   });
 });
+
+describe('toWireJson: OTLP int64 and trace-metric doubles as MLflow writes them', () => {
+  it('writes an AnyValue int_value (kept as decimal text) as an exact JSON number', () => {
+    const attr = { key: 'n', value: { int_value: '9007199254740993' } };
+    expect(toWireJson({ attributes: [attr, { key: 'm', value: { int_value: '-3' } }, { key: 's', value: { string_value: '12' } }] })).toBe(
+      '{"attributes":[{"key":"n","value":{"int_value":9007199254740993}},{"key":"m","value":{"int_value":-3}},{"key":"s","value":{"string_value":"12"}}]}',
+    );
+  });
+
+  it('spells data-point values and NPMI scores as Python floats; counts stay integers', () => {
+    expect(toWireJson({ values: { COUNT: 2, AVG: 2.5, 'P99.0': 3 }, npmi: 1, filter1_count: 2 })).toBe('{"values":{"COUNT":2.0,"AVG":2.5,"P99.0":3.0},"npmi":1.0,"filter1_count":2}');
+  });
+});

@@ -2,8 +2,8 @@
  * Serialises a response or request the way MLflow's `message_to_json` does: int64 values as JSON
  * numbers, non-finite doubles as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`, unset
  * (`undefined`/`null`) fields and empty repeated fields left out, and finite doubles spelled as
- * Python prints floats (`1.0`, `1e-05`, `1e+16`). The only double field of MLflow's tracking
- * messages is a metric's `value`, so numbers under that key are the ones spelled as floats.
+ * Python prints floats (`1.0`, `1e-05`, `1e+16`): the numbers under the keys of double fields
+ * (see `DOUBLE_KEYS`) are the ones spelled as floats.
  */
 export function toWireJson(value: unknown): string {
   spelled = false;
@@ -19,14 +19,30 @@ const FLOAT_MARK = `mlstore-float-${Math.random().toString(36).slice(2)}:`;
 const FLOAT_TOKEN = new RegExp(`"\\\\u0000${FLOAT_MARK}([^"]*)"`, 'g');
 let spelled = false;
 
+/**
+ * Keys whose numbers are doubles in MLflow's messages: a metric's `value`, the NPMI scores of a
+ * filter correlation, and the aggregation labels of a trace-metrics data point's `values` map
+ * (`COUNT`, `SUM`, `AVG`, `MIN`, `MAX`, `P<percentile>`), the only upper-case keys of the wire.
+ */
+const DOUBLE_KEYS = new Set(['value', 'npmi', 'npmi_smoothed', 'COUNT', 'SUM', 'AVG', 'MIN', 'MAX']);
+const INTEGER_TEXT = /^-?\d+$/;
+const isDoubleKey = (key: string) => DOUBLE_KEYS.has(key) || (key.charCodeAt(0) === 80 /* P */ && /^P\d/.test(key));
+
 function wireReplacer(key: string, value: unknown): unknown {
   switch (typeof value) {
     case 'number':
       if (!Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
       // Only integers and magnitudes outside [1e-4, 1e16) are spelled differently by Python.
-      if (key === 'value' && (Number.isInteger(value) || Math.abs(value) < 1e-4 || Math.abs(value) >= 1e16)) {
+      if (isDoubleKey(key) && (Number.isInteger(value) || Math.abs(value) < 1e-4 || Math.abs(value) >= 1e16)) {
         spelled = true;
         return `\u0000${FLOAT_MARK}${pyFloatRepr(value)}`;
+      }
+      return value;
+    case 'string':
+      // An OTLP AnyValue's int64 is kept as decimal text (exact); MLflow writes it as a JSON number.
+      if (key === 'int_value' && INTEGER_TEXT.test(value)) {
+        spelled = true;
+        return `\u0000${FLOAT_MARK}${value}`;
       }
       return value;
     case 'object':

@@ -5,3 +5,4 @@ export * from './span-batches.js';
 export * from './span-ingest.js';
 export * from './span-json.js';
 export { spanTypeFromOtel, translateSpanWhenStoring } from './otel-translation.js';
+export * from './trace-metrics.js';

@@ -1,7 +1,8 @@
 import type { CallOptions } from '../abstract-store.js';
 import type { PagedList } from '../entities.js';
 import { MlflowError } from '../errors.js';
-import type { Assessment, ExpectationValue, FeedbackValue, Span, Trace, TraceInfo } from './trace-entities.js';
+import type { Assessment, ExpectationValue, FeedbackValue, Span, Trace, TraceInfo, TraceState } from './trace-entities.js';
+import type { MetricDataPoint, QueryTraceMetricsRequest, TraceFilterCorrelationRequest, TraceFilterCorrelationResult } from './trace-metrics.js';
 
 /** Request of `searchTraces` (MLflow's `search_traces`). */
 export interface SearchTracesRequest {
@@ -47,6 +48,26 @@ export interface BatchGetTracesRequest {
   experimentIds?: string[];
 }
 
+/** Request of `deprecatedStartTraceV2` (MLflow's `deprecated_start_trace_v2`). */
+export interface DeprecatedStartTraceV2Request {
+  experimentId: string;
+  /** Start time, epoch milliseconds. */
+  timestampMs: number;
+  requestMetadata?: Record<string, string>;
+  tags?: Record<string, string>;
+}
+
+/** Request of `deprecatedEndTraceV2` (MLflow's `deprecated_end_trace_v2`). */
+export interface DeprecatedEndTraceV2Request {
+  /** End time, epoch milliseconds: the duration is this minus the start time. */
+  timestampMs: number;
+  status: TraceState;
+  /** Merged into the trace's metadata, new keys winning. */
+  requestMetadata?: Record<string, string>;
+  /** Merged into the trace's tags, new keys winning. */
+  tags?: Record<string, string>;
+}
+
 /**
  * The trace and assessment methods of MLflow 3.18's tracking `AbstractStore`, camelCased and async.
  * Stores without trace support inherit {@link TracesNotImplemented} and declare
@@ -55,6 +76,21 @@ export interface BatchGetTracesRequest {
 export interface TraceStore {
   /** Creates (or, for an existing id in the same experiment, merges into) a trace. */
   startTrace(traceInfo: TraceInfo, opts?: CallOptions): Promise<TraceInfo>;
+  /**
+   * MLflow's deprecated v2 `deprecated_start_trace_v2` (`POST /api/2.0/mlflow/traces`): a new trace
+   * with a uuid4-hex id, IN_PROGRESS, no duration, the metadata exactly as given (no
+   * `mlflow.trace.infoFinalized` marker, unlike `startTrace`) and the artifact location tag.
+   * @throws RESOURCE_DOES_NOT_EXIST for an unknown experiment; INVALID_PARAMETER_VALUE for a deleted
+   *   one (MLflow's FileStore: RESOURCE_DOES_NOT_EXIST) or a trace name over 4096 characters
+   */
+  deprecatedStartTraceV2(request: DeprecatedStartTraceV2Request, opts?: CallOptions): Promise<TraceInfo>;
+  /**
+   * MLflow's deprecated v2 `deprecated_end_trace_v2` (`PATCH /api/2.0/mlflow/traces/{request_id}`):
+   * sets the duration (end minus start) and the state, merges metadata and tags (no
+   * `mlflow.trace.infoFinalized` marker).
+   * @throws RESOURCE_DOES_NOT_EXIST `Trace with ID '<id>' not found.`
+   */
+  deprecatedEndTraceV2(requestId: string, request: DeprecatedEndTraceV2Request, opts?: CallOptions): Promise<TraceInfo>;
   /** @throws RESOURCE_DOES_NOT_EXIST `Trace with ID '<id>' not found.` */
   getTraceInfo(traceId: string, opts?: CallOptions): Promise<TraceInfo>;
   /** Trace infos of the given ids that exist (unknown ids are left out), in request order. */
@@ -77,6 +113,14 @@ export interface TraceStore {
   updateAssessment(traceId: string, assessmentId: string, request: UpdateAssessmentRequest, opts?: CallOptions): Promise<Assessment>;
   /** Idempotent: an unknown assessment is not an error. */
   deleteAssessment(traceId: string, assessmentId: string, opts?: CallOptions): Promise<void>;
+  /**
+   * Aggregates of one trace, span or assessment metric, grouped by time bucket and dimensions
+   * (MLflow's `query_trace_metrics`; one page: MLflow 3.18 pages nothing yet).
+   * @throws INVALID_PARAMETER_VALUE for a metric, aggregation, dimension or filter its view does not have
+   */
+  queryTraceMetrics(request: QueryTraceMetricsRequest, opts?: CallOptions): Promise<PagedList<MetricDataPoint>>;
+  /** NPMI of two search_traces filters over the experiments' traces (MLflow's `calculate_trace_filter_correlation`). */
+  calculateTraceFilterCorrelation(request: TraceFilterCorrelationRequest, opts?: CallOptions): Promise<TraceFilterCorrelationResult>;
 }
 
 /**
@@ -114,6 +158,12 @@ function notImplemented(store: object, method: string): Promise<never> {
 export abstract class TracesNotImplemented implements TraceStore {
   startTrace(_traceInfo: TraceInfo, _opts?: CallOptions): Promise<TraceInfo> {
     return notImplemented(this, 'start_trace');
+  }
+  deprecatedStartTraceV2(_request: DeprecatedStartTraceV2Request, _opts?: CallOptions): Promise<TraceInfo> {
+    return notImplemented(this, 'deprecated_start_trace_v2');
+  }
+  deprecatedEndTraceV2(_requestId: string, _request: DeprecatedEndTraceV2Request, _opts?: CallOptions): Promise<TraceInfo> {
+    return notImplemented(this, 'deprecated_end_trace_v2');
   }
   getTraceInfo(_traceId: string, _opts?: CallOptions): Promise<TraceInfo> {
     return notImplemented(this, 'get_trace_info');
@@ -157,5 +207,11 @@ export abstract class TracesNotImplemented implements TraceStore {
   }
   deleteAssessment(_traceId: string, _assessmentId: string, _opts?: CallOptions): Promise<void> {
     return notImplemented(this, 'delete_assessment');
+  }
+  queryTraceMetrics(_request: QueryTraceMetricsRequest, _opts?: CallOptions): Promise<PagedList<MetricDataPoint>> {
+    return notImplemented(this, 'query_trace_metrics');
+  }
+  calculateTraceFilterCorrelation(_request: TraceFilterCorrelationRequest, _opts?: CallOptions): Promise<TraceFilterCorrelationResult> {
+    return notImplemented(this, 'calculate_trace_filter_correlation');
   }
 }

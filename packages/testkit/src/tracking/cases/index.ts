@@ -14,8 +14,10 @@ import { searchExperimentsGroup } from './search-experiments.js';
 import { searchRunsErrorsGroup } from './search-runs-errors.js';
 import { searchNumericGroup } from './search-runs-numeric.js';
 import { searchRunsGroup } from './search-runs.js';
+import { traceMetricsGroup } from './trace-metrics.js';
 import { traceSearchDeleteGroup } from './trace-search-delete.js';
 import { traceSpansGroup } from './trace-spans.js';
+import { traceV2Group } from './trace-v2.js';
 import { tracesGroup } from './traces.js';
 import { validationGroup } from './validation.js';
 
@@ -37,7 +39,9 @@ export const trackingCaseGroups: TrackingCaseGroup[] = [
   searchExperimentsGroup,
   searchDatasetsModelsGroup,
   tracesGroup,
+  traceV2Group,
   traceSearchDeleteGroup,
   traceSpansGroup,
   assessmentsGroup,
+  traceMetricsGroup,
 ];
