@@ -55,6 +55,38 @@ export function normalizeNewAssessment(input: Assessment, now: number): Assessme
   return out;
 }
 
+/**
+ * MLflow 3.18's `update_assessment` rules, shared by the stores that keep MLflow's SQL semantics:
+ * name, value (feedback replaces value and error together), rationale (feedback only; an
+ * expectation keeps none) and metadata (merged, new keys winning) change; source, span, creation
+ * time, validity and override stay. Changes `existing` in place.
+ * @throws INVALID_PARAMETER_VALUE for both values, or a value of the other kind
+ */
+export function applyAssessmentUpdate(existing: Assessment, request: UpdateAssessmentRequest, now: number): void {
+  const { name, expectation, feedback, rationale, metadata } = request;
+  if (expectation != null && feedback != null) {
+    throw MlflowError.invalidParameter('Cannot specify both `expectation` and `feedback` parameters.');
+  }
+  if (expectation != null && existing.expectation == null) {
+    throw MlflowError.invalidParameter('Cannot update expectation value on a Feedback assessment.');
+  }
+  if (feedback != null && existing.feedback == null) {
+    throw MlflowError.invalidParameter('Cannot update feedback value on an Expectation assessment.');
+  }
+  const hasMetadata = (m: Record<string, string> | undefined) => m !== undefined && Object.keys(m).length > 0;
+  if (hasMetadata(existing.metadata) || hasMetadata(metadata)) existing.metadata = { ...(existing.metadata ?? {}), ...(metadata ?? {}) };
+  if (name != null) existing.assessment_name = name;
+  if (existing.expectation != null) {
+    if (expectation != null) existing.expectation = clone(expectation);
+    delete existing.rationale;
+  } else {
+    // A new feedback replaces value and error together, as MLflow does.
+    if (feedback != null) existing.feedback = clone(feedback);
+    if (rationale != null) existing.rationale = rationale;
+  }
+  existing.last_update_time = now;
+}
+
 /** MLflow's `_get_sql_assessment`. @throws RESOURCE_DOES_NOT_EXIST */
 function findAssessment(traces: MemoryTraceStore, traceId: string, assessmentId: string): { rec: TraceRecord; assessment: Assessment } {
   const rec = traces.traces.get(traceId);
@@ -96,28 +128,7 @@ export class MemoryAssessments {
 
   update(traceId: string, assessmentId: string, request: UpdateAssessmentRequest = {}): Assessment {
     const { assessment: existing } = findAssessment(this.traces, traceId, assessmentId);
-    const { name, expectation, feedback, rationale, metadata } = request;
-    if (expectation != null && feedback != null) {
-      throw MlflowError.invalidParameter('Cannot specify both `expectation` and `feedback` parameters.');
-    }
-    if (expectation != null && existing.expectation == null) {
-      throw MlflowError.invalidParameter('Cannot update expectation value on a Feedback assessment.');
-    }
-    if (feedback != null && existing.feedback == null) {
-      throw MlflowError.invalidParameter('Cannot update feedback value on an Expectation assessment.');
-    }
-    const hasMetadata = (m: Record<string, string> | undefined) => m !== undefined && Object.keys(m).length > 0;
-    if (hasMetadata(existing.metadata) || hasMetadata(metadata)) existing.metadata = { ...(existing.metadata ?? {}), ...(metadata ?? {}) };
-    if (name != null) existing.assessment_name = name;
-    if (existing.expectation != null) {
-      if (expectation != null) existing.expectation = clone(expectation);
-      delete existing.rationale;
-    } else {
-      // A new feedback replaces value and error together, as MLflow does.
-      if (feedback != null) existing.feedback = clone(feedback);
-      if (rationale != null) existing.rationale = rationale;
-    }
-    existing.last_update_time = Date.now();
+    applyAssessmentUpdate(existing, request, Date.now());
     return clone(existing);
   }
 

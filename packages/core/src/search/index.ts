@@ -38,4 +38,4 @@ export {
   analyticsMetadataFromColumns,
   canonicalAnalyticsFilterValue,
 } from './trace-analytics.js';
-export { compareTraces, filterTraces, traceOrderClauses, type TraceAssessmentView, type TraceSearchRow, type TraceSpanView } from './trace-evaluate.js';
+export { compareTraces, filterTraces, spanAttributeContentClause, traceOrderClauses, type TraceAssessmentView, type TraceSearchRow, type TraceSpanView } from './trace-evaluate.js';

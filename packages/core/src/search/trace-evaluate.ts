@@ -174,26 +174,33 @@ function spanMatches(span: TraceSpanView, c: TraceSearchComparison): boolean {
     const column = c.key === 'content' ? span.content : c.key === 'status' ? span.status : c.key === 'name' ? span.name : span.type;
     return compare(column, c.comparator, c.value);
   }
+  const p = spanAttributeContentClause(c);
+  return compare(span.content, p.comparator, p.value);
+}
+
+/**
+ * `span.attributes.<name>` as MLflow's SQL store compares it: a pattern over the span's stored JSON
+ * (`spans.content`), where values sit JSON-encoded (`"<name>": "\"<value>\""`). RLIKE becomes a
+ * regular expression anchored on the attribute (`^`/`$` on its value); LIKE, ILIKE, `=` and `!=` all
+ * take the pattern text `%"<name>"<value>%` (so `=` compares the whole content with it).
+ */
+export function spanAttributeContentClause(c: Pick<TraceSearchComparison, 'key' | 'comparator' | 'value'>): { comparator: TraceSearchComparator; value: string } {
   const raw = c.key.slice('attributes.'.length);
   const attr = raw.length >= 2 && raw.startsWith('`') && raw.endsWith('`') ? raw.slice(1, -1) : raw;
   const value = String(c.value); // IN / NOT IN never reach here: the parser refuses them as MLflow's store does
-  if (c.comparator === 'RLIKE') {
-    // Values sit JSON-encoded in the content: "<attr>": "\"<value>\"".
-    let body = value;
-    let prefix = '"\\\\".*';
-    let suffix = '';
-    if (body.startsWith('^')) {
-      body = body.slice(1);
-      prefix = '"\\\\"';
-    }
-    if (body.endsWith('$')) {
-      body = body.slice(0, -1);
-      suffix = '\\\\"';
-    }
-    return regexSearch(`"${attr}": ${prefix}${body}${suffix}`, span.content);
+  if (c.comparator !== 'RLIKE') return { comparator: c.comparator, value: `%"${attr}"${value}%` };
+  let body = value;
+  let prefix = '"\\\\".*';
+  let suffix = '';
+  if (body.startsWith('^')) {
+    body = body.slice(1);
+    prefix = '"\\\\"';
   }
-  // LIKE, ILIKE, = and != all take MLflow's pattern text (so `=` compares the whole content with it).
-  return compare(span.content, c.comparator, `%"${attr}"${value}%`);
+  if (body.endsWith('$')) {
+    body = body.slice(0, -1);
+    suffix = '\\\\"';
+  }
+  return { comparator: 'RLIKE', value: `"${attr}": ${prefix}${body}${suffix}` };
 }
 
 /** The assessment rows a `feedback.` / `expectation.` clause selects before its value test. */

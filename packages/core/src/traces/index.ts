@@ -4,5 +4,5 @@ export * from './trace-validation.js';
 export * from './span-batches.js';
 export * from './span-ingest.js';
 export * from './span-json.js';
-export { spanTypeFromOtel, translateSpanWhenStoring } from './otel-translation.js';
+export { spanTypeFromOtel, translateLoadedSpan, translateSpanWhenStoring } from './otel-translation.js';
 export * from './trace-metrics.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isMlflowError } from '../errors.js';
-import { translateSpanWhenStoring } from './otel-translation.js';
+import { translateLoadedSpan, translateSpanWhenStoring } from './otel-translation.js';
 import { spanBatches } from './span-batches.js';
 import { ingestSpan } from './span-ingest.js';
 import { pythonJsonDumpsUnicode } from './span-json.js';
@@ -84,5 +84,24 @@ describe('ingestSpan / spanBatches with translation', () => {
     }
     expect(err).toBeInstanceOf(RangeError);
     expect(isMlflowError(err)).toBe(false);
+  });
+});
+
+describe('translateLoadedSpan (MLflow 3.18 translate_loaded_span)', () => {
+  // Inputs and outputs of MLflow's own translate_loaded_span.
+  it.each([
+    [{ 'gen_ai.operation.name': '"chat"' }, { 'gen_ai.operation.name': '"chat"', 'mlflow.spanType': '"CHAT_MODEL"' }, true],
+    [{ 'mlflow.spanType': '"UNKNOWN"', 'openinference.span.kind': '"RETRIEVER"' }, { 'mlflow.spanType': '"RETRIEVER"', 'openinference.span.kind': '"RETRIEVER"' }, true],
+    [{ 'mlflow.spanType': '"LLM"', 'gen_ai.operation.name': '"chat"' }, { 'mlflow.spanType': '"LLM"', 'gen_ai.operation.name': '"chat"' }, false],
+  ])('%j → %j', (attributes, expected, changed) => {
+    const span = { attributes: { ...attributes } };
+    expect(translateLoadedSpan(span)).toBe(changed);
+    expect(span.attributes).toEqual(expected);
+  });
+
+  it('adds no attributes object to a span without one', () => {
+    const span: { name: string; attributes?: unknown } = { name: 'x' };
+    expect(translateLoadedSpan(span)).toBe(false);
+    expect(span).toEqual({ name: 'x' });
   });
 });

@@ -101,6 +101,29 @@ export function spanTypeFromOtel(a: SpanAttrs): string | null {
 }
 
 /**
+ * MLflow 3.18's `translate_loaded_span`, which its SQL store runs on every span it reads back: a
+ * span without a span type (or `UNKNOWN`) gets the one its OpenTelemetry attributes name, so spans
+ * stored before that translation existed read as MLflow reads them. Changes `span.attributes` in
+ * place (never adds an empty attributes object); true when it changed.
+ */
+export function translateLoadedSpan(span: { attributes?: unknown }): boolean {
+  const a = span.attributes;
+  if (a === null || typeof a !== 'object' || Array.isArray(a)) return false;
+  const attrs = a as SpanAttrs;
+  try {
+    const rawType = attrs[KEY.SPAN_TYPE];
+    const current = truthy(rawType) ? tryJsonLoads(rawType) : null;
+    if (current !== null && current !== 'UNKNOWN') return false;
+    const otelType = spanTypeFromOtel(attrs);
+    if (!otelType) return false;
+    attrs[KEY.SPAN_TYPE] = pythonJsonDumpsUnicode(otelType);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * MLflow 3.18's `translate_span_when_storing` (mlflow/tracing/otel/translation), which its SQL
  * store's `log_spans` runs on every span: the OpenTelemetry GenAI, OpenInference, Traceloop, Gemini
  * CLI, Claude Code, Spring AI, Google ADK, Vercel AI, VoltAgent, LiveKit, Laminar and Langfuse
