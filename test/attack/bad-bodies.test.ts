@@ -6,7 +6,8 @@
  */
 import { request } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { forEachTarget, reportTotals, startAttackServer, type AttackServer } from './harness.js';
+import { forEachTarget, isTraceDataNotStored, reportTotals, startAttackServer, type AttackServer } from './harness.js';
+import { errorShapeProblem, otlpCases, traceFingerprint, traceMessageCases, traceRoutes, type TraceSeed } from './trace-bodies.js';
 
 const LIMIT = 256 * 1024;
 
@@ -75,13 +76,13 @@ const ROUTES = [
   '/api/2.0/mlflow-artifacts/mpu/create/x',
 ];
 
-function send(url: string, path: string, c: Case): Promise<{ status: number; text: string }> {
+function send(url: string, path: string, c: Case, method = 'POST'): Promise<{ status: number; text: string }> {
   const { hostname, port } = new URL(url);
   const body = typeof c.body === 'string' ? Buffer.from(c.body) : c.body;
   const headers: Record<string, string> = { ...c.headers, 'content-length': String(body.length) };
   if (c.contentType !== null) headers['content-type'] = c.contentType ?? 'application/json';
   return new Promise((resolve) => {
-    const req = request({ host: hostname, port, method: 'POST', path, headers }, (res) => {
+    const req = request({ host: hostname, port, method, path, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
@@ -109,10 +110,18 @@ await forEachTarget('bad bodies', 'tracking', (target, p) => {
   let server: AttackServer;
   let runId: string;
 
+  let seed: TraceSeed;
+
   beforeAll(async () => {
     server = await startAttackServer(p, { bodyLimit: LIMIT });
     const res = await fetch(`${server.url}/api/2.0/mlflow/runs/create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"experiment_id": "0"}' });
     runId = ((await res.json()) as { run: { info: { run_id: string } } }).run.info.run_id;
+    // The trace routes' target: a trace with a tag and an assessment in an experiment of its own.
+    const experimentId = await server.store.createExperiment('bad-bodies-traces');
+    const traceId = `tr-${'ab'.repeat(16)}`;
+    await server.store.startTrace({ trace_id: traceId, trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }, request_time: Date.now(), state: 'OK', trace_metadata: {}, tags: { k: 'v' }, assessments: [] });
+    const assessment = await server.store.createAssessment({ trace_id: traceId, assessment_name: 'a', source: { source_type: 'HUMAN', source_id: 'u' }, feedback: { value: 1 } } as never);
+    seed = { experimentId, traceId, assessmentId: assessment.assessment_id ?? '' };
   });
   afterAll(() => server?.close());
 
@@ -156,4 +165,47 @@ await forEachTarget('bad bodies', 'tracking', (target, p) => {
     expect(failures).toEqual([]);
     expect(health.status).toBe(200);
   }, 120_000);
+
+  it('every hostile body on every trace route and POST /v1/traces: < 500, MLflow\'s error and status, no partial trace left', async () => {
+    const totals = { attempts: 0, refused: 0, accepted: 0, serverErrors: 0, crashes: 0, leaks: 0 };
+    const failures: string[] = [];
+    const experiments = ['0', seed.experimentId];
+    let before = await traceFingerprint(p, server.store, experiments);
+    const mlflowInternalError = (res: { status: number; text: string }) => res.status === 500 && res.text.includes('"error_code":"INTERNAL_ERROR"');
+    const attempt = async (where: string, writes: boolean, otlp: boolean, res: { status: number; text: string }, allowInternal = false) => {
+      totals.attempts++;
+      if (res.status === 0) {
+        totals.crashes++;
+        failures.push(`${where}: no answer: ${res.text}`);
+      } else if (res.status >= 500 && res.status !== 501 && !isTraceDataNotStored(res) && !(allowInternal && mlflowInternalError(res))) {
+        totals.serverErrors++;
+        failures.push(`${where}: ${res.status} ${res.text.slice(0, 200)}`);
+      } else if (res.status >= 400) {
+        totals.refused++;
+        const problem = errorShapeProblem(res.status, res.text, otlp);
+        if (problem) failures.push(`${where}: ${problem}: ${res.text.slice(0, 160)}`);
+      } else {
+        totals.accepted++;
+      }
+      if (!writes) return;
+      const after = await traceFingerprint(p, server.store, experiments);
+      if (res.status >= 400 && after !== before) failures.push(`${where}: refused (${res.status}) but the store changed`);
+      before = after;
+    };
+    for (const route of traceRoutes(seed)) {
+      for (const c of [...cases(runId), ...traceMessageCases(seed)]) await attempt(`${route.method} ${route.path} ← ${c.name}`, route.writes, false, await send(server.url, route.path, c, route.method));
+    }
+    for (const c of otlpCases(seed, LIMIT)) {
+      const headers: Record<string, string> = { ...c.headers };
+      if (c.experiment !== null) headers['x-mlflow-experiment-id'] = c.experiment ?? seed.experimentId;
+      const res = await send(server.url, '/v1/traces', { name: c.name, body: c.body, contentType: c.contentType, headers });
+      await attempt(`POST /v1/traces ← ${c.name}`, true, true, res, c.mlflowAnswersInternalError);
+    }
+    const health = await fetch(`${server.url}/health`);
+    if (health.status !== 200) totals.crashes++;
+    reportTotals({ suite: 'bad bodies (traces)', target: target.name, ...totals, canariesTouched: 0 });
+    process.stderr.write(`[attack] bad bodies (traces) · ${target.name}: ${totals.attempts} attempts, ${totals.refused} refused, ${totals.accepted} accepted, ${totals.serverErrors} 5xx, ${failures.length} failures\n`);
+    expect(failures.slice(0, 40)).toEqual([]);
+    expect(health.status).toBe(200);
+  }, 180_000);
 });

@@ -211,3 +211,19 @@ export async function call(url: string, method: string, path: string, body?: unk
   const res = await fetch(url + path, init);
   return { status: res.status, text: await res.text() };
 }
+
+/**
+ * The one 5xx MLflow 3.18 answers by design on a trace route: `get_trace` / `batch_get_traces` of
+ * a trace whose spans are not in the tracking store (started through start-trace, spans kept as
+ * artifacts) raise MlflowTracingException (INTERNAL_ERROR, HTTP 500), which MLflow's client reads
+ * as "fetch the spans from the artifact location". Attacks count it as a refusal, not a 5xx.
+ */
+export function isTraceDataNotStored(answer: { status: number; text: string }): boolean {
+  if (answer.status !== 500) return false;
+  try {
+    const body = JSON.parse(answer.text) as { error_code?: unknown; message?: unknown };
+    return body.error_code === 'INTERNAL_ERROR' && body.message === 'Trace data not stored in tracking store';
+  } catch {
+    return false;
+  }
+}

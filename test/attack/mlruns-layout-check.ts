@@ -5,7 +5,7 @@
  * canary; this check finds it.
  */
 import { readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
 
@@ -14,6 +14,8 @@ const RUN = String.raw`[0-9a-f]{32}`;
 const MODEL = String.raw`m-[0-9a-f]{32}`;
 const ANY = String.raw`[^/]+(?:/[^/]+)*`;
 const ENTRY = String.raw`(?:meta\.yaml|\.mlstore\.lock|(?:metrics|params|tags|artifacts)/${ANY})`;
+/** A trace folder (`<exp>/traces/<trace_id>/`): its info, one file per tag and metadata key, `<assessment_id>.yaml`s. */
+const TRACE_ENTRY = String.raw`(?:trace_info\.yaml|(?:tags|request_metadata|artifacts)/${ANY}|assessments/[^/]+\.yaml)`;
 
 const ALLOWED = new RegExp(
   '^(?:\\.trash/)?(?:' +
@@ -23,7 +25,7 @@ const ALLOWED = new RegExp(
       `${EXP}/tags/${ANY}`,
       `${EXP}/datasets/[0-9a-f]+/meta\\.yaml`,
       `${EXP}/models/${MODEL}/${ENTRY}`,
-      `${EXP}/traces/${ANY}`,
+      `${EXP}/traces/[^/]+/${TRACE_ENTRY}`,
       `${EXP}/${RUN}/${ENTRY}`,
       `${EXP}/${RUN}/(?:inputs|outputs)/[^/]+/meta\\.yaml`,
       `models/${ANY}`,
@@ -35,7 +37,9 @@ function files(dir: string, root: string, out: string[]): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const full = join(dir, e.name);
     if (e.isDirectory()) files(full, root, out);
-    else out.push(relative(root, full).split('\\').join('/'));
+    // Split on the platform's separator only: on POSIX a backslash is part of a name (a trace id
+    // `..\\x` is one folder, as in MLflow's FileStore), not a way out of it.
+    else out.push(relative(root, full).split(sep).join('/'));
   }
   return out;
 }

@@ -64,6 +64,8 @@ export interface AttackRequest {
   path: string;
   body?: string;
   contentType?: string;
+  /** Other request headers (values made header-safe with {@link headerValue}). */
+  headers?: Record<string, string>;
 }
 
 /** What a template needs of the target's seeded data. */
@@ -71,6 +73,9 @@ export interface Seeded {
   experimentId: string;
   runId: string;
   modelId: string;
+  /** A trace of the experiment (started through the v3 route) and one of its assessments. */
+  traceId: string;
+  assessmentId: string;
 }
 
 /** Bytes Node refuses in a request line are percent-encoded; everything else goes as written. */
@@ -78,11 +83,81 @@ export function rawPathSegment(payload: string): string {
   return payload.replace(/[^\x21-\x7e]|[#?]/g, (c) => encodeURIComponent(c));
 }
 
+/** Bytes Node refuses in a header value are percent-encoded; everything else goes as written. */
+export function headerValue(payload: string): string {
+  return payload.replace(/[^\x20-\x7e]/g, (c) => encodeURIComponent(c));
+}
+
 const q = encodeURIComponent;
 const json = (v: unknown): Pick<AttackRequest, 'body' | 'contentType'> => ({ body: JSON.stringify(v), contentType: 'application/json' });
 const API = '/api/2.0/mlflow';
 const ART = '/api/2.0/mlflow-artifacts';
 const AJAX = '/ajax-api/2.0/mlflow';
+const API3 = '/api/3.0/mlflow';
+const AJAX3 = '/ajax-api/3.0/mlflow';
+
+/** A v3 trace whose fields the payload may replace; a fresh id each time, so each start reaches the store. */
+const traceInfo = (s: Seeded, extra: Record<string, unknown> = {}) => ({
+  trace_id: `tr-${Math.random().toString(16).slice(2).padEnd(32, '0').slice(0, 32)}`,
+  trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: s.experimentId } },
+  request_time: '2024-01-01T00:00:00Z',
+  execution_duration: '1s',
+  state: 'OK',
+  ...extra,
+});
+const feedback = (name = 'quality') => ({ assessment_name: name, source: { source_type: 'HUMAN', source_id: 'u' }, feedback: { value: true } });
+
+/**
+ * The trace routes × every field that names a trace, an assessment, an experiment or a file-store
+ * key (the file store keeps `<exp>/traces/<trace_id>/{tags,request_metadata}/<key>` and
+ * `assessments/<assessment_id>.yaml`), and the client-supplied artifact location the server must drop.
+ */
+const TRACE_TEMPLATES: Record<string, (p: string, s: Seeded) => AttackRequest> = {
+  'traces v3 start trace_id': (p, s) => ({ method: 'POST', path: `${API3}/traces`, ...json({ trace: { trace_info: traceInfo(s, { trace_id: p }) } }) }),
+  'traces v3 start experiment_id': (p, s) => ({ method: 'POST', path: `${API3}/traces`, ...json({ trace: { trace_info: traceInfo(s, { trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: p } } }) } }) }),
+  'traces v3 start tags key': (p, s) => ({ method: 'POST', path: `${API3}/traces`, ...json({ trace: { trace_info: traceInfo(s, { tags: { [p]: 'v' } }) } }) }),
+  'traces v3 start trace_metadata key': (p, s) => ({ method: 'POST', path: `${API3}/traces`, ...json({ trace: { trace_info: traceInfo(s, { trace_metadata: { [p]: 'v' } }) } }) }),
+  'traces v3 start tags mlflow.artifactLocation': (p, s) => ({ method: 'POST', path: `${API3}/traces`, ...json({ trace: { trace_info: traceInfo(s, { tags: { 'mlflow.artifactLocation': p } }) } }) }),
+  'traces v3 start assessments trace_id': (p, s) => ({ method: 'POST', path: `${API3}/traces`, ...json({ trace: { trace_info: traceInfo(s, { assessments: [{ ...feedback(), trace_id: p, assessment_id: p }] }) } }) }),
+  'traces v3 GET <trace_id>': (p) => ({ method: 'GET', path: `${API3}/traces/${rawPathSegment(p)}` }),
+  'traces v3 get trace_id=': (p) => ({ method: 'GET', path: `${API3}/traces/get?trace_id=${q(p)}` }),
+  'traces v3 batchGet trace_ids=': (p) => ({ method: 'GET', path: `${API3}/traces/batchGet?trace_ids=${q(p)}` }),
+  'traces v3 batchGetInfos trace_ids': (p) => ({ method: 'POST', path: `${API3}/traces/batchGetInfos`, ...json({ trace_ids: [p] }) }),
+  'traces v3 search locations': (p) => ({ method: 'POST', path: `${API3}/traces/search`, ...json({ locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: p } }] }) }),
+  'traces v3 PATCH <trace_id>/tags': (p) => ({ method: 'PATCH', path: `${API3}/traces/${rawPathSegment(p)}/tags`, ...json({ key: 'k', value: 'pwned' }) }),
+  'traces v3 PATCH tags key': (p, s) => ({ method: 'PATCH', path: `${API3}/traces/${s.traceId}/tags`, ...json({ key: p, value: 'pwned' }) }),
+  'traces v3 DELETE <trace_id>/tags': (p) => ({ method: 'DELETE', path: `${API3}/traces/${rawPathSegment(p)}/tags`, ...json({ key: 'k' }) }),
+  'traces v3 DELETE tags key': (p, s) => ({ method: 'DELETE', path: `${API3}/traces/${s.traceId}/tags`, ...json({ key: p }) }),
+  'traces v2 PATCH tags key': (p, s) => ({ method: 'PATCH', path: `${API}/traces/${s.traceId}/tags`, ...json({ key: p, value: 'pwned' }) }),
+  'traces v2 DELETE <request_id>/tags': (p) => ({ method: 'DELETE', path: `${API}/traces/${rawPathSegment(p)}/tags`, ...json({ key: 'k' }) }),
+  'traces v2 GET <request_id>/info': (p) => ({ method: 'GET', path: `${API}/traces/${rawPathSegment(p)}/info` }),
+  'traces v2 PATCH <request_id> end': (p) => ({ method: 'PATCH', path: `${API}/traces/${rawPathSegment(p)}`, ...json({ timestamp_ms: 2, status: 'OK' }) }),
+  'traces v2 start experiment_id': (p) => ({ method: 'POST', path: `${API}/traces`, ...json({ experiment_id: p, timestamp_ms: 1 }) }),
+  'traces v2 start tags key': (p, s) => ({ method: 'POST', path: `${API}/traces`, ...json({ experiment_id: s.experimentId, timestamp_ms: 1, tags: [{ key: p, value: 'v' }], request_metadata: [{ key: p, value: 'v' }] }) }),
+  'traces v2 search experiment_ids=': (p) => ({ method: 'GET', path: `${API}/traces?experiment_ids=${q(p)}` }),
+  'traces delete-traces request_ids': (p, s) => ({ method: 'POST', path: `${API}/traces/delete-traces`, ...json({ experiment_id: s.experimentId, request_ids: [p] }) }),
+  'traces v3 delete-traces experiment_id': (p) => ({ method: 'POST', path: `${API3}/traces/delete-traces`, ...json({ experiment_id: p, max_timestamp_millis: 0 }) }),
+  'traces link-to-run trace_ids': (p, s) => ({ method: 'POST', path: `${API}/traces/link-to-run`, ...json({ trace_ids: [p], run_id: s.runId }) }),
+  'traces link-to-run run_id': (p, s) => ({ method: 'POST', path: `${API}/traces/link-to-run`, ...json({ trace_ids: [s.traceId], run_id: p }) }),
+  'assessments POST <trace_id>': (p) => ({ method: 'POST', path: `${API3}/traces/${rawPathSegment(p)}/assessments`, ...json({ assessment: feedback() }) }),
+  'assessments POST assessment_name': (p, s) => ({ method: 'POST', path: `${API3}/traces/${s.traceId}/assessments`, ...json({ assessment: feedback(p) }) }),
+  'assessments GET <assessment_id>': (p, s) => ({ method: 'GET', path: `${API3}/traces/${s.traceId}/assessments/${rawPathSegment(p)}` }),
+  'assessments GET <trace_id>': (p, s) => ({ method: 'GET', path: `${API3}/traces/${rawPathSegment(p)}/assessments/${s.assessmentId}` }),
+  'assessments PATCH <assessment_id>': (p, s) => ({ method: 'PATCH', path: `${API3}/traces/${s.traceId}/assessments/${rawPathSegment(p)}`, ...json({ assessment: feedback('renamed'), update_mask: 'assessmentName' }) }),
+  'assessments PATCH <trace_id>': (p, s) => ({ method: 'PATCH', path: `${API3}/traces/${rawPathSegment(p)}/assessments/${s.assessmentId}`, ...json({ assessment: feedback('renamed'), update_mask: 'assessmentName' }) }),
+  'assessments DELETE <assessment_id>': (p, s) => ({ method: 'DELETE', path: `${API3}/traces/${s.traceId}/assessments/${rawPathSegment(p)}` }),
+  'assessments DELETE <trace_id>': (p) => ({ method: 'DELETE', path: `${API3}/traces/${rawPathSegment(p)}/assessments/a-${'0'.repeat(32)}` }),
+  'ajax get-trace-artifact request_id=': (p) => ({ method: 'GET', path: `${AJAX}/get-trace-artifact?request_id=${q(p)}` }),
+  'ajax 3.0 get-trace-artifact request_id=': (p) => ({ method: 'GET', path: `${AJAX3}/get-trace-artifact?request_id=${q(p)}` }),
+  'ajax get-trace-artifact path=': (p, s) => ({ method: 'GET', path: `${AJAX}/get-trace-artifact?request_id=${s.traceId}&path=${q(p)}` }),
+  'otlp /v1/traces x-mlflow-experiment-id': (p) => ({
+    method: 'POST',
+    path: '/v1/traces',
+    contentType: 'application/json',
+    headers: { 'x-mlflow-experiment-id': headerValue(p) },
+    body: JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: '5b8efff798038103d269b633813fc60c', spanId: 'eee19b7ec3c1b174', name: 's', startTimeUnixNano: '1', endTimeUnixNano: '2' }] }] }] }),
+  }),
+};
 
 /** Every route × path-taking field, as a request built from one payload. */
 export const TEMPLATES: Record<string, (p: string, s: Seeded) => AttackRequest> = {
@@ -136,4 +211,5 @@ export const TEMPLATES: Record<string, (p: string, s: Seeded) => AttackRequest> 
   'ajax upload-artifact run_id=': (p) => ({ method: 'POST', path: `${AJAX}/upload-artifact?run_id=${q(p)}&path=x.txt`, body: 'pwned', contentType: 'application/octet-stream' }),
   'ajax logged-models/<id>/artifacts/files path': (p, s) => ({ method: 'GET', path: `${AJAX}/logged-models/${s.modelId}/artifacts/files?artifact_file_path=${q(p)}` }),
   'ajax logged-models/<id>/artifacts/files id': (p) => ({ method: 'GET', path: `${AJAX}/logged-models/${rawPathSegment(p)}/artifacts/files?artifact_file_path=x` }),
+  ...TRACE_TEMPLATES,
 };

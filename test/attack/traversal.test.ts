@@ -3,10 +3,11 @@
  * ≥ 500, no canary's content in any answer, no local path in an error, no canary touched, and (file
  * store) nothing written outside MLflow's layout. Totals go to test-results/attack.jsonl.
  */
+import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { decodeRepeatedly } from '@mlstore/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { forEachTarget, plantCanaries, reportTotals, startAttackServer, type AttackServer, type Canaries } from './harness.js';
+import { forEachTarget, isTraceDataNotStored, plantCanaries, reportTotals, startAttackServer, type AttackServer, type Canaries } from './harness.js';
 import { mlrunsLayoutProblems } from './mlruns-layout-check.js';
 import { TEMPLATES, traversalPayloads, type AttackRequest, type Seeded } from './traversal-corpus.js';
 
@@ -16,7 +17,8 @@ const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 function send(url: string, r: AttackRequest): Promise<{ status: number; text: string }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
-    const req = request({ host: hostname, port, method: r.method, path: r.path, agent, headers: r.contentType ? { 'content-type': r.contentType } : {} }, (res) => {
+    const headers = { ...r.headers, ...(r.contentType ? { 'content-type': r.contentType } : {}) };
+    const req = request({ host: hostname, port, method: r.method, path: r.path, agent, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
@@ -45,7 +47,12 @@ await forEachTarget('traversal corpus', undefined, (target, p) => {
     const experimentId = (await post('/api/2.0/mlflow/experiments/create', { name: 'attack' }))['experiment_id'] as string;
     const run = (await post('/api/2.0/mlflow/runs/create', { experiment_id: experimentId })) as { run: { info: { run_id: string } } };
     const model = (await post('/api/2.0/mlflow/logged-models', { experiment_id: experimentId, name: 'm' })) as { model: { info: { model_id: string } } };
-    seeded = { experimentId, runId: run.run.info.run_id, modelId: model.model.info.model_id };
+    const traceId = `tr-${randomBytes(16).toString('hex')}`;
+    const traceLocation = { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } };
+    await post('/api/3.0/mlflow/traces', { trace: { trace_info: { trace_id: traceId, trace_location: traceLocation, request_time: '2024-01-01T00:00:00Z', state: 'OK' } } });
+    const assessment = { assessment_name: 'seed', source: { source_type: 'HUMAN', source_id: 'u' }, feedback: { value: 1 } };
+    const created = (await post(`/api/3.0/mlflow/traces/${traceId}/assessments`, { assessment })) as unknown as { assessment: { assessment_id: string } };
+    seeded = { experimentId, runId: run.run.info.run_id, modelId: model.model.info.model_id, traceId, assessmentId: created.assessment.assessment_id };
     await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${seeded.runId}/artifacts/ok.txt`, { method: 'PUT', body: 'ok' });
   });
 
@@ -68,7 +75,7 @@ await forEachTarget('traversal corpus', undefined, (target, p) => {
           if (res.status === 0) {
             totals.crashes++;
             failures.push(`${where}: no answer (${res.text})`);
-          } else if (res.status >= 500 && res.status !== 501) {
+          } else if (res.status >= 500 && res.status !== 501 && !isTraceDataNotStored(res)) {
             totals.serverErrors++;
             failures.push(`${where}: ${res.status} ${res.text.slice(0, 200)}`);
           } else if (res.status >= 400 || res.status === 501) {
@@ -92,10 +99,24 @@ await forEachTarget('traversal corpus', undefined, (target, p) => {
     if (health.status !== 200) totals.crashes++;
     const touched = await canaries.touched();
     const layout = p.mlrunsDir ? mlrunsLayoutProblems(p.mlrunsDir) : [];
+    // A client cannot place a trace's artifacts: every trace the corpus left keeps the location the server derived.
+    const traces = await server.store.searchTraces({ locations: [seeded.experimentId], maxResults: 50_000 });
+    const experimentLocation = (await server.store.getExperiment(seeded.experimentId)).artifact_location;
+    const misplaced = traces.items
+      .filter((t) => t.tags['mlflow.artifactLocation'] !== `${experimentLocation}/traces/${t.trace_id}/artifacts`)
+      .map((t) => `${t.trace_id}: ${t.tags['mlflow.artifactLocation']}`);
+    expect(traces.items.length, 'the seeded trace and the accepted starts').toBeGreaterThan(1);
     reportTotals({ suite: 'traversal corpus', target: target.name, ...totals, canariesTouched: touched.length + layout.length });
+    if (failures.length > 0) {
+      const byField = new Map<string, number>();
+      for (const f of failures) byField.set(f.split(' ← ')[0] ?? f, (byField.get(f.split(' ← ')[0] ?? f) ?? 0) + 1);
+      process.stderr.write(`[attack] traversal · ${target.name}: ${failures.length} failures by field: ${JSON.stringify(Object.fromEntries(byField))}\n`);
+    }
+    if (touched.length + layout.length > 0) process.stderr.write(`[attack] traversal · ${target.name}: touched ${JSON.stringify(touched.slice(0, 10))}, layout ${JSON.stringify(layout.slice(0, 10))}\n`);
     expect(failures.slice(0, 30)).toEqual([]);
     expect(touched, 'files outside the store changed').toEqual([]);
     expect(layout, 'files inside the store but outside MLflow layout').toEqual([]);
+    expect(misplaced.slice(0, 10), 'traces whose artifact location a client chose').toEqual([]);
     expect(totals.attempts).toBe(entries.length * payloads.length);
   }, 300_000);
 });

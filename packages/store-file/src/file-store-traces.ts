@@ -8,6 +8,8 @@ import {
   type DeprecatedEndTraceV2Request,
   type DeprecatedStartTraceV2Request,
   type PagedList,
+  type QueryTraceMetricsRequest,
+  type TraceFilterCorrelationRequest,
   type SearchTracesRequest,
   type Span,
   type Trace,
@@ -152,7 +154,7 @@ export abstract class FileTrackingStoreTraces extends FileTrackingStoreBase {
   }
 
   /** @inheritdoc MLflow's FileStore refuses it (`filestore_not_supported`): FEATURE_DISABLED, with its message. */
-  override async queryTraceMetrics(): Promise<never> {
+  override async queryTraceMetrics(_request: QueryTraceMetricsRequest, _opts?: CallOptions): Promise<never> {
     throw new MlflowError(
       'query_trace_metrics is not supported with FileStore. This feature requires a SQL-based tracking backend (e.g., SQLite, PostgreSQL, MySQL). Please configure MLflow with a SQL backend using --backend-store-uri. For SQLite setup instructions, see: https://mlflow.org/docs/latest/self-hosting/architecture/tracking-server/#configure-server',
       'FEATURE_DISABLED',
@@ -160,7 +162,7 @@ export abstract class FileTrackingStoreTraces extends FileTrackingStoreBase {
   }
 
   /** @inheritdoc MLflow's FileStore does not implement it (its abstract store's message). */
-  override async calculateTraceFilterCorrelation(): Promise<never> {
+  override async calculateTraceFilterCorrelation(_request: TraceFilterCorrelationRequest, _opts?: CallOptions): Promise<never> {
     throw new MlflowError('The Correlations API is not implemented for FileStore. A SQL backend is required to use this feature.', 'NOT_IMPLEMENTED');
   }
 }

@@ -209,6 +209,12 @@ describe('parseTraceSearchOrderBy', () => {
     [['a b'], "Invalid ordering key in order_by clause 'a b'."],
     [['timestamp_ms DESC extra'], "Invalid order_by clause 'timestamp_ms DESC extra'. Could not be parsed."],
     [[''], "Invalid order_by clause ''. Could not be parsed."],
+    // An unclosed quote (shlex's "No closing quotation"), found by the trace injection attack: was a TypeError (500).
+    [["'"], "Invalid order_by clause '''. Could not be parsed."],
+    [['"'], "Invalid order_by clause '\"'. Could not be parsed."],
+    [['`'], "Invalid order_by clause '`'. Could not be parsed."],
+    [["'\t"], "Invalid order_by clause ''\t'. Could not be parsed."],
+    [["timestamp_ms '"], "Invalid order_by clause 'timestamp_ms ''. Could not be parsed."],
   ])('%j', (orderBy, message) => {
     expect(refused(() => parseTraceSearchOrderBy(orderBy))).toBe(message);
   });

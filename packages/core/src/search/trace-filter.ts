@@ -305,9 +305,11 @@ export function parseTraceFilterClauses(filter: string | undefined): TraceSearch
 function splitTraceOrderBy(clause: string): [identifier: string, ascending: boolean] {
   const unparsable = () => invalid(`Invalid order_by clause '${clause}'. Could not be parsed.`);
   if (typeof clause !== 'string' || clause.trim() === '') throw unparsable();
-  // MLflow reads the clause with shlex after turning backticks into double quotes.
-  const words = clause.match(/(?:[^\s"'`]+|`[^`]*`|"[^"]*"|'[^']*')+/g) ?? [];
-  if (words.length > 2) throw unparsable();
+  // MLflow reads the clause with shlex after turning backticks into double quotes; a quote left
+  // unclosed is shlex's "No closing quotation".
+  const word = /(?:[^\s"'`]+|`[^`]*`|"[^"]*"|'[^']*')+/g;
+  const words = clause.match(word) ?? [];
+  if (words.length === 0 || words.length > 2 || clause.replace(word, '').trim() !== '') throw unparsable();
   const [identifier, direction] = words as [string, string | undefined];
   if (direction !== undefined && !['asc', 'desc'].includes(direction.toLowerCase())) {
     throw invalid(`Invalid ordering key in order_by clause '${clause}'.`);
