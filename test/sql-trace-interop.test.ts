@@ -70,6 +70,24 @@ function facts(get: () => { ours: TraceDump; mlflow: TraceDump }) {
     const spec = buildTraceSpec();
     spec.queries.forEach((q, i) => expect({ query: q, ids: ours.queries[i] }).toEqual({ query: q, ids: mlflow.queries[i] }));
   });
+
+  it('query_trace_metrics gives the same data points (groups, order, values) for every view, dimension, filter and bucket', () => {
+    const { ours, mlflow } = get();
+    const spec = buildTraceSpec();
+    expect(mlflow.metrics.some((m) => Array.isArray(m) && m.length > 1)).toBe(true);
+    spec.metric_queries.forEach((q, i) => expect({ query: q, result: ours.metrics[i] }).toEqual({ query: q, result: mlflow.metrics[i] }));
+  });
+
+  it('calculate_trace_filter_correlation gives the same counts, and NPMI scores equal to 1e-12', () => {
+    const { ours, mlflow } = get();
+    const spec = buildTraceSpec();
+    spec.correlations.forEach((q, i) => {
+      const [a, b] = [ours.correlations[i] as Record<string, number | null>, mlflow.correlations[i] as Record<string, number | null>];
+      const close = (v: number | null | undefined) => (typeof v === 'number' ? Math.round(v * 1e12) / 1e12 : v);
+      const rounded = (r: Record<string, number | null>) => ({ ...r, npmi: close(r['npmi']), npmi_smoothed: close(r['npmi_smoothed']) });
+      expect({ query: q, result: rounded(a) }).toEqual({ query: q, result: rounded(b) });
+    });
+  });
 }
 
 for (const dialect of ['sqlite', 'postgresql', 'mysql'] as const) {

@@ -37,6 +37,8 @@ const USAGE = `usage: pnpm bench:server [options]
   --ingest-spans N       spans per trace (= per request) of otlp-ingest (default 10)
   --mlflow-workers LIST  MLflow configurations, comma-separated: default (MLflow's own default, 4 uvicorn
                          workers) and/or worker counts (default: default,1)
+  --ours-workers LIST    mlstore configurations, comma-separated worker counts (mlstore server --workers N;
+                         default: 1, its own default)
   --workloads LIST       subset of ${WORKLOADS.join(',')} (in this order)
   --only ours|mlflow     run one side only (no comparison tables)
   --cpu-prof DIR         run our server under node --cpu-prof, profiles written to DIR when it stops
@@ -55,6 +57,7 @@ const { values: args } = parseArgs({
     traces: { type: 'string' },
     'ingest-spans': { type: 'string' },
     'mlflow-workers': { type: 'string', default: 'default,1' },
+    'ours-workers': { type: 'string', default: '1' },
     workloads: { type: 'string', default: WORKLOADS.join(',') },
     only: { type: 'string' },
     'cpu-prof': { type: 'string' },
@@ -101,7 +104,12 @@ for (const w of workloads) if (!WORKLOADS.includes(w)) throw new Error(`--worklo
 
 if (args.only !== undefined && args.only !== 'ours' && args.only !== 'mlflow') throw new Error(`--only must be ours or mlflow\n${USAGE}`);
 const configs: ServerConfig[] = [];
-if (args.only !== 'mlflow') configs.push({ id: 'ours', kind: 'ours', label: 'mlstore server' });
+if (args.only !== 'mlflow') {
+  for (const w of args['ours-workers'].split(',').map((x) => num(x.trim(), 1, 'ours-workers'))) {
+    if (w === 1) configs.push({ id: 'ours', kind: 'ours', label: 'mlstore server' });
+    else configs.push({ id: `ours-w${w}`, kind: 'ours', label: `mlstore server --workers ${w}`, workers: w });
+  }
+}
 if (args.only !== 'ours') {
   for (const w of args['mlflow-workers'].split(',').map((x) => x.trim())) {
     if (w === 'default') configs.push({ id: 'mlflow', kind: 'mlflow', label: 'MLflow (default: 4 workers)' });
@@ -313,8 +321,8 @@ async function measureBackend(uri: string, mlflowBin: string): Promise<BackendRe
     for (const d of all.splice(0)) await d.drop().catch((e: unknown) => process.stderr.write(`[bench] could not drop ${d.dir}: ${String(e)}\n`));
   };
   cleanups.push(drop);
-  // One fresh database per server: our server gets the first pair's `ours`, the MLflow
-  // configurations the rest, in order.
+  // One fresh database per server, in the order of the configurations (each side of a pair is
+  // one more fresh database).
   const sides: { dbs: Databases; side: SideDatabase }[] = [];
   while (sides.length < configs.length) {
     const d = await createDatabases(uri === 'sqlite' ? undefined : uri);
@@ -416,14 +424,11 @@ async function main(): Promise<number> {
   out.push(`## bench:server${args.quick ? ' (quick)' : ''}, ${date.slice(0, 10)}, mlstore at ${machine.revision}`, '');
   out.push(`${spec.connections} connections, ${spec.warmupSeconds} s warm-up then ${spec.durationSeconds} s timed per workload and server; ${machine.cpu}, ${machine.memoryGiB} GiB RAM, Linux ${machine.kernel}, Node ${machine.node}, MLflow/Python ${machine.mlflow}.`);
   out.push(`Ratios: throughput mlstore / MLflow, RSS MLflow / mlstore (> 1 = mlstore better); goal ≥ ${GOAL.throughput}× throughput at ≤ 1/${GOAL.memory} memory.`);
-  const ours = (b: BackendResult) => b.servers.find((s) => s.config.kind === 'ours');
   for (const b of backends) {
     out.push('', `### ${backendTitle(b)}`);
     if (b.error) out.push('', `**FAILED**: ${b.error.split('\n').slice(0, 12).join('\n')}`);
-    const o = ours(b);
-    for (const m of b.servers.filter((s) => s.config.kind === 'mlflow')) {
-      if (!o) break;
-      out.push('', `mlstore server vs ${m.config.label}:`, '', comparisonTable(o, m));
+    for (const o of b.servers.filter((s) => s.config.kind === 'ours')) {
+      for (const m of b.servers.filter((s) => s.config.kind === 'mlflow')) out.push('', `${o.config.label} vs ${m.config.label}:`, '', comparisonTable(o, m));
     }
     if (b.servers.length) out.push('', cpuTable(b.servers), '');
     for (const s of b.servers) out.push(...serverLines(s));

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 
-/** One server configuration measured. `workers` undefined: MLflow's own default. */
+/** One server configuration measured. `workers` undefined: the server's own default (MLflow 4, mlstore 1). */
 export interface ServerConfig {
   id: string;
   kind: 'ours' | 'mlflow';
@@ -90,7 +90,7 @@ export async function startServer(config: ServerConfig, o: StartOptions): Promis
   if (config.kind === 'ours') {
     cmd = process.execPath;
     const prof = o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [];
-    argv = [...prof, join(o.repo, 'apps/demo/dist/cli.js'), ...common];
+    argv = [...prof, join(o.repo, 'apps/demo/dist/cli.js'), ...common, ...(config.workers === undefined ? [] : ['--workers', String(config.workers)])];
     env = { ...process.env };
   } else {
     cmd = o.mlflowBin;

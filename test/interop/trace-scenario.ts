@@ -26,6 +26,25 @@ export interface TraceQuery {
   max_results?: number;
 }
 
+/** One query_trace_metrics request (field names as MLflow's store method takes them). */
+export interface MetricQuery {
+  view_type: 'TRACES' | 'SPANS' | 'ASSESSMENTS';
+  metric_name: string;
+  aggregations: { aggregation_type: 'COUNT' | 'SUM' | 'AVG' | 'PERCENTILE' | 'MIN' | 'MAX'; percentile_value?: number }[];
+  dimensions?: string[];
+  filters?: string[];
+  time_interval_seconds?: number;
+  start_time_ms?: number;
+  end_time_ms?: number;
+}
+
+/** One calculate_trace_filter_correlation request. */
+export interface CorrelationQuery {
+  filter_string1: string;
+  filter_string2: string;
+  base_filter?: string;
+}
+
 export interface TraceSpec {
   experiment_name: string;
   traces: (Omit<TraceInfo, 'trace_location' | 'assessments'>)[];
@@ -39,6 +58,8 @@ export interface TraceSpec {
   /** log_spans calls (after the traces are started), each a list of `Span.to_dict()` spans, by both writers. */
   span_batches: Span[][];
   queries: TraceQuery[];
+  metric_queries: MetricQuery[];
+  correlations: CorrelationQuery[];
 }
 
 const id = (n: number) => `tr-${n.toString(16).padStart(32, '0')}`;
@@ -111,6 +132,36 @@ function spanBatchesSpec(a: string, d: string): Span[][] {
 }
 
 /** The spec: five traces covering every stored field, tags, metadata (session, token usage, cost), assessments and a run link. */
+const COUNT = [{ aggregation_type: 'COUNT' as const }];
+const DISTRIBUTION = [{ aggregation_type: 'AVG' as const }, { aggregation_type: 'MIN' as const }, { aggregation_type: 'MAX' as const }, { aggregation_type: 'PERCENTILE' as const, percentile_value: 50 }, { aggregation_type: 'PERCENTILE' as const, percentile_value: 90 }];
+
+/** query_trace_metrics requests both stores answer over the scenario (every view, dimension kind, filter kind, time buckets, percentiles). */
+const METRIC_QUERIES: MetricQuery[] = [
+  { view_type: 'TRACES', metric_name: 'trace_count', aggregations: COUNT },
+  { view_type: 'TRACES', metric_name: 'trace_count', aggregations: COUNT, dimensions: ['trace_status'] },
+  { view_type: 'TRACES', metric_name: 'trace_count', aggregations: COUNT, dimensions: ['trace_name', 'trace_status'] },
+  { view_type: 'TRACES', metric_name: 'trace_count', aggregations: COUNT, time_interval_seconds: 1, start_time_ms: 1_700_000_000_000, end_time_ms: 1_700_000_000_250 },
+  { view_type: 'TRACES', metric_name: 'latency', aggregations: DISTRIBUTION },
+  { view_type: 'TRACES', metric_name: 'latency', aggregations: DISTRIBUTION, dimensions: ['trace_name'] },
+  { view_type: 'TRACES', metric_name: 'session_count', aggregations: COUNT },
+  { view_type: 'TRACES', metric_name: 'total_tokens', aggregations: [{ aggregation_type: 'SUM' }, { aggregation_type: 'AVG' }] },
+  { view_type: 'TRACES', metric_name: 'trace_count', aggregations: COUNT, filters: ["trace.status = 'OK'", "trace.tag.env = 'prod'"] },
+  { view_type: 'TRACES', metric_name: 'trace_count', aggregations: COUNT, filters: ["trace.metadata.`mlflow.sourceRun` = 'run-from-metadata'"] },
+  { view_type: 'TRACES', metric_name: 'trace_count', aggregations: COUNT, filters: ["trace.metadata.`mlflow.trace.session` = 'session-1'"] },
+  { view_type: 'TRACES', metric_name: 'trace_count', aggregations: COUNT, filters: ["trace.tag.`mlflow.traceName` = 'chat'"] },
+  { view_type: 'SPANS', metric_name: 'span_count', aggregations: COUNT, dimensions: ['span_type'] },
+  { view_type: 'SPANS', metric_name: 'span_count', aggregations: COUNT, dimensions: ['span_status', 'span_model_name'] },
+  { view_type: 'SPANS', metric_name: 'latency', aggregations: DISTRIBUTION, dimensions: ['span_name'] },
+  { view_type: 'SPANS', metric_name: 'total_cost', aggregations: [{ aggregation_type: 'SUM' }, { aggregation_type: 'MAX' }], dimensions: ['span_model_name'] },
+  { view_type: 'SPANS', metric_name: 'span_count', aggregations: COUNT, filters: ["span.type = 'LLM'", "trace.tag.env = 'prod'"] },
+  { view_type: 'SPANS', metric_name: 'span_count', aggregations: COUNT, time_interval_seconds: 60, start_time_ms: 0, end_time_ms: 4_000_000_000_000 },
+  { view_type: 'ASSESSMENTS', metric_name: 'assessment_count', aggregations: COUNT, dimensions: ['assessment_name', 'assessment_value'] },
+  { view_type: 'ASSESSMENTS', metric_name: 'assessment_value', aggregations: DISTRIBUTION, dimensions: ['assessment_name'] },
+  { view_type: 'ASSESSMENTS', metric_name: 'assessment_count', aggregations: COUNT, filters: ["assessment.type = 'feedback'", "trace.status = 'OK'"] },
+  { view_type: 'TRACES', metric_name: 'span_count', aggregations: COUNT },
+  { view_type: 'TRACES', metric_name: 'trace_count', aggregations: COUNT, filters: ["span.name = 'x'"] },
+];
+
 export function buildTraceSpec(): TraceSpec {
   const [a, b, c, d, e] = [1, 2, 3, 4, 5].map(id) as [string, string, string, string, string];
   return {
@@ -175,6 +226,14 @@ export function buildTraceSpec(): TraceSpec {
     link_to_run: [c, e],
     traced_call: true,
     span_batches: spanBatchesSpec(a, d),
+    metric_queries: METRIC_QUERIES,
+    correlations: [
+      { filter_string1: "tags.env = 'prod'", filter_string2: "trace.status = 'OK'" },
+      { filter_string1: "metadata.`mlflow.trace.session` = 'session-1'", filter_string2: 'feedback.relevance > 0.5' },
+      { filter_string1: "tags.env = 'prod'", filter_string2: "span.type = 'LLM'", base_filter: 'trace.timestamp_ms > 1700000000060' },
+      { filter_string1: "tags.env = 'staging'", filter_string2: "tags.env = 'dev'" },
+      { filter_string1: "bogus.x = 'y'", filter_string2: "tags.env = 'dev'" },
+    ],
     queries: [
       {},
       { order_by: ['timestamp_ms ASC'] },
@@ -379,7 +438,50 @@ function exactTimes(span: Span): Span {
 }
 
 /** The experiment's traces and the spec's query results, as traces_via_store.py `dump` prints them. */
-export async function dumpTraces(store: AbstractStore, spec: TraceSpec, experimentId: string): Promise<{ traces: unknown[]; spans: unknown[]; queries: unknown[] }> {
+/** The data points of each metric query (or the error code), as traces_via_store.py prints them. */
+async function metricResults(store: AbstractStore, spec: TraceSpec, experimentId: string): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (const q of spec.metric_queries) {
+    try {
+      const page = await store.queryTraceMetrics({
+        experimentIds: [experimentId],
+        viewType: q.view_type,
+        metricName: q.metric_name,
+        aggregations: q.aggregations,
+        ...(q.dimensions ? { dimensions: q.dimensions } : {}),
+        ...(q.filters ? { filters: q.filters } : {}),
+        ...(q.time_interval_seconds ? { timeIntervalSeconds: q.time_interval_seconds } : {}),
+        ...(q.start_time_ms !== undefined ? { startTimeMs: q.start_time_ms } : {}),
+        ...(q.end_time_ms !== undefined ? { endTimeMs: q.end_time_ms } : {}),
+      });
+      out.push(page.items);
+    } catch (err) {
+      out.push({ error: (err as { errorCode?: string }).errorCode ?? String(err) });
+    }
+  }
+  return out;
+}
+
+/** The counts and NPMI scores of each correlation query (NaN as null), or the error code. */
+async function correlationResults(store: AbstractStore, spec: TraceSpec, experimentId: string): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (const q of spec.correlations) {
+    try {
+      const r = await store.calculateTraceFilterCorrelation({ experimentIds: [experimentId], filterString1: q.filter_string1, filterString2: q.filter_string2, ...(q.base_filter ? { baseFilter: q.base_filter } : {}) });
+      const score = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? null : v);
+      out.push({ npmi: score(r.npmi), npmi_smoothed: score(r.npmi_smoothed), filter1_count: r.filter1_count, filter2_count: r.filter2_count, joint_count: r.joint_count, total_count: r.total_count });
+    } catch (err) {
+      out.push({ error: (err as { errorCode?: string }).errorCode ?? String(err) });
+    }
+  }
+  return out;
+}
+
+export async function dumpTraces(
+  store: AbstractStore,
+  spec: TraceSpec,
+  experimentId: string,
+): Promise<{ traces: unknown[]; spans: unknown[]; queries: unknown[]; metrics: unknown[]; correlations: unknown[] }> {
   const ids = await searchIds(store, experimentId, {});
   const queries: unknown[] = [];
   for (const q of spec.queries) {
@@ -400,5 +502,5 @@ export async function dumpTraces(store: AbstractStore, spec: TraceSpec, experime
         : null,
     );
   }
-  return { traces, spans, queries };
+  return { traces, spans, queries, metrics: await metricResults(store, spec, experimentId), correlations: await correlationResults(store, spec, experimentId) };
 }

@@ -145,7 +145,52 @@ def dump(store, spec, experiment_id):
         "traces": [info_json(i) for i in infos],
         "spans": [spans_json(store, i) for i in infos],
         "queries": queries,
+        "metrics": [metric_points(store, experiment_id, q) for q in spec["metric_queries"]],
+        "correlations": [correlation(store, experiment_id, q) for q in spec["correlations"]],
         "span_contents": span_contents(store, spec),
+    }
+
+
+def metric_points(store, experiment_id, q):
+    """query_trace_metrics' data points ({metric_name, dimensions, values} with float values), or the error code."""
+    from mlflow.entities.trace_metrics import AggregationType, MetricAggregation, MetricViewType
+
+    try:
+        points = store.query_trace_metrics(
+            experiment_ids=[experiment_id],
+            view_type=MetricViewType(q["view_type"]),
+            metric_name=q["metric_name"],
+            # A percentile arrives as a double (proto), so its label is P50.0, not P50.
+            aggregations=[MetricAggregation(AggregationType(a["aggregation_type"]), None if a.get("percentile_value") is None else float(a["percentile_value"])) for a in q["aggregations"]],
+            dimensions=q.get("dimensions"),
+            filters=q.get("filters"),
+            time_interval_seconds=q.get("time_interval_seconds"),
+            start_time_ms=q.get("start_time_ms"),
+            end_time_ms=q.get("end_time_ms"),
+        )
+    except Exception as e:  # noqa: BLE001 - the error code is what both sides must agree on
+        return {"error": getattr(e, "error_code", type(e).__name__)}
+    return [{"metric_name": p.metric_name, "dimensions": dict(p.dimensions), "values": {k: float(v) for k, v in p.values.items()}} for p in points]
+
+
+def correlation(store, experiment_id, q):
+    """calculate_trace_filter_correlation's counts and scores (NaN as null), or the error code."""
+    import math
+
+    try:
+        r = store.calculate_trace_filter_correlation(
+            experiment_ids=[experiment_id], filter_string1=q["filter_string1"], filter_string2=q["filter_string2"], base_filter=q.get("base_filter")
+        )
+    except Exception as e:  # noqa: BLE001
+        return {"error": getattr(e, "error_code", type(e).__name__)}
+    score = lambda v: None if v is None or math.isnan(v) else v  # noqa: E731
+    return {
+        "npmi": score(r.npmi),
+        "npmi_smoothed": score(r.npmi_smoothed),
+        "filter1_count": r.filter1_count,
+        "filter2_count": r.filter2_count,
+        "joint_count": r.joint_count,
+        "total_count": r.total_count,
     }
 
 

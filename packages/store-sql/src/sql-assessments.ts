@@ -1,5 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import {
+  applyAssessmentUpdate,
+  assessmentAggregate,
   MlflowError,
   normalizeNewAssessment,
   pythonJsonDumps,
@@ -12,17 +14,6 @@ import type { AssessmentsTable, Database } from './db-types.js';
 import { inTransaction, reading, type SqlContext } from './sql-context.js';
 
 type AssessmentRow = Selectable<AssessmentsTable>;
-
-/** MLflow's `assessment_aggregate`: booleans and yes/no count as 1/0, only finite numbers are numeric. */
-function aggregate(value: unknown): { aggregate_value: number | null; is_numeric_value: number } {
-  if (typeof value === 'boolean') return { aggregate_value: value ? 1 : 0, is_numeric_value: 0 };
-  if (typeof value === 'number') return Number.isFinite(value) ? { aggregate_value: value, is_numeric_value: 1 } : { aggregate_value: null, is_numeric_value: 0 };
-  if (typeof value === 'string') {
-    const v = value.trim().toLowerCase();
-    if (v === 'yes' || v === 'no') return { aggregate_value: v === 'yes' ? 1 : 0, is_numeric_value: 0 };
-  }
-  return { aggregate_value: null, is_numeric_value: 0 };
-}
 
 /** `AssessmentError.to_dictionary()` as MLflow stores it (every key, nulls included). */
 function errorJson(error: AssessmentError | undefined): string | null {
@@ -38,7 +29,7 @@ function valueColumns(a: Assessment): Pick<AssessmentsTable, 'assessment_type' |
     assessment_type: feedback ? 'feedback' : 'expectation',
     value: pythonJsonDumps(value),
     error: feedback ? errorJson(a.feedback?.error) : null,
-    ...aggregate(value),
+    ...assessmentAggregate(value),
   };
 }
 
@@ -147,30 +138,9 @@ export class SqlAssessments {
 
   /** @throws RESOURCE_DOES_NOT_EXIST; INVALID_PARAMETER_VALUE for a value of the other kind */
   update(traceId: string, assessmentId: string, request: UpdateAssessmentRequest = {}): Promise<Assessment> {
-    const { name, expectation, feedback, rationale, metadata } = request;
     return inTransaction(this.ctx, async (tx) => {
       const existing = toAssessment(await sqlAssessment(tx, traceId, assessmentId));
-      if (expectation != null && feedback != null) {
-        throw MlflowError.invalidParameter('Cannot specify both `expectation` and `feedback` parameters.');
-      }
-      if (expectation != null && existing.expectation == null) {
-        throw MlflowError.invalidParameter('Cannot update expectation value on a Feedback assessment.');
-      }
-      if (feedback != null && existing.feedback == null) {
-        throw MlflowError.invalidParameter('Cannot update feedback value on an Expectation assessment.');
-      }
-      const hasMetadata = (m: Record<string, string> | undefined) => m !== undefined && Object.keys(m).length > 0;
-      if (hasMetadata(existing.metadata) || hasMetadata(metadata)) existing.metadata = { ...(existing.metadata ?? {}), ...(metadata ?? {}) };
-      if (name != null) existing.assessment_name = name;
-      if (existing.expectation != null) {
-        if (expectation != null) existing.expectation = structuredClone(expectation);
-        delete existing.rationale;
-      } else {
-        // A new feedback replaces value and error together, as MLflow does.
-        if (feedback != null) existing.feedback = structuredClone(feedback);
-        if (rationale != null) existing.rationale = rationale;
-      }
-      existing.last_update_time = Date.now();
+      applyAssessmentUpdate(existing, request, Date.now());
       await tx
         .updateTable('assessments')
         .set({

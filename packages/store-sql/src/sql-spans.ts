@@ -13,6 +13,7 @@ import {
   spanBatches,
   spansWriteConflict,
   traceInfoUpdate,
+  translateLoadedSpan,
   type IngestedSpan,
   type Span,
   type SpanAggregationNode,
@@ -200,10 +201,14 @@ export function loadSpanRows(ctx: SqlContext, traceIds: readonly string[]): Prom
   );
 }
 
-/** A trace's spans in MLflow's read order (root first, then start time), as stored. */
+/** A trace's spans in MLflow's read order (root first, then start time), as stored, with `translate_loaded_span` applied. */
 export function spansOf(rows: readonly StoredSpanRow[]): Span[] {
   return rows
     .map((r) => ({ parentSpanId: r.parent_span_id, startNs: BigInt(r.start), spanId: r.span_id, content: r.content }))
     .sort(compareStoredSpans)
-    .map((r) => parseJsonExact(r.content) as Span);
+    .map((r) => {
+      const span = parseJsonExact(r.content) as Span;
+      translateLoadedSpan(span);
+      return span;
+    });
 }

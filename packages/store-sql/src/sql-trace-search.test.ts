@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SearchTracesRequest } from '@mlstore/core';
 import { openDatabase, resolvePoolOptions, type SqlDatabase } from './connection.js';
 import { traceSearchQuery } from './sql-trace-search.js';
@@ -46,6 +47,29 @@ describe('search_traces page query on SQLite', () => {
     expect(details).not.toContain('USE TEMP B-TREE FOR ORDER BY');
   });
 
+  it('selects the page with its tags and metadata in one statement (then the assessments)', async () => {
+    await store.startTrace({
+      trace_id: 'tr-00000000000000000000000000000def',
+      trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: exp } },
+      request_time: 5,
+      state: 'OK',
+      trace_metadata: { m: '1' },
+      tags: { t: '1' },
+      assessments: [],
+    });
+    const scratch = new BetterSqlite3(':memory:');
+    const statement = Object.getPrototypeOf(scratch.prepare('SELECT 1')) as { all: (...args: unknown[]) => unknown };
+    scratch.close();
+    const all = vi.spyOn(statement, 'all');
+    try {
+      const page = await store.searchTraces({ experimentIds: [exp], filterString: "tags.t = '1'" });
+      expect(page.items.map((i) => [i.tags['t'], i.trace_metadata['m']])).toEqual([['1', '1']]);
+      expect(all).toHaveBeenCalledTimes(2);
+    } finally {
+      all.mockRestore();
+    }
+  });
+
   it('keeps missing values last for nullable order keys', async () => {
     const search = traceSearchQuery('sqlite', { experimentIds: [exp], orderBy: ['execution_time_ms DESC'] });
     const compiled = search?.query.compile(raw.db).sql ?? '';
@@ -64,7 +88,8 @@ describe('trace tags and metadata read back on SQLite (one JSON object per trace
       request_time: 1,
       state: 'OK',
       trace_metadata: { zeta: odd, '10': 'ten', '2': 'two', 'b k': '' },
-      tags: { 'mlflow.traceName': 'n', z: odd, a: '1', '7': 'seven', 'é': 'e' },
+      // Inserted out of key order; U+1F600 is a surrogate pair in UTF-16 but sorts after U+FB00 in SQLite's byte order.
+      tags: { 'mlflow.traceName': 'n', z: odd, '😀': 'smile', a: '1', '\ufb00': 'ff', '7': 'seven', 'é': 'e' },
       assessments: [],
     });
     await sql`INSERT INTO trace_tags (${sql.ref('key')}, value, request_id) VALUES ('nothing', NULL, ${traceId})`.execute(raw.db);
@@ -76,6 +101,8 @@ describe('trace tags and metadata read back on SQLite (one JSON object per trace
       ['nothing', ''],
       ['z', odd],
       ['é', 'e'],
+      ['\ufb00', 'ff'],
+      ['😀', 'smile'],
       ['mlflow.traceName', 'n'],
     ]);
     expect(Object.entries(info.trace_metadata)).toEqual([

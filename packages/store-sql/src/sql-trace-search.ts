@@ -12,6 +12,7 @@ import {
   parseTraceSearchOrderBy,
   resolveTraceLocations,
   resolveTraceMaxResults,
+  spanAttributeContentClause,
   traceOrderClauses,
   type PagedList,
   type SearchTracesRequest,
@@ -22,6 +23,7 @@ import {
 import { compareSql, TRUE } from './dialect-sql.js';
 import { reading, type SqlContext } from './sql-context.js';
 import { experimentIdParams, type ExperimentIdValue } from './sql-experiment-id.js';
+import { keyValuesOfRows, SQLITE_KEY_VALUE_COLUMNS, type TraceInfoRowWithKeyValues } from './sql-trace-key-values.js';
 import { loadTraceInfos, type TraceInfoRow } from './sql-traces.js';
 import type { SqlDialectName } from './sql-uri.js';
 
@@ -89,7 +91,7 @@ function keyValueSql(dialect: SqlDialectName, table: 'trace_tags' | 'trace_reque
 }
 
 /** `metadata.mlflow.trace.tokenUsage` / `.cost`: compared through their columns (`get_trace_analytics_metadata_filter`). */
-function analyticsSql(c: TraceSearchComparison): Sql {
+export function analyticsSql(c: TraceSearchComparison): Sql {
   const columns = TRACE_ANALYTICS_COLUMNS[c.key] ?? [];
   const exists = sql`(${sql.join(columns.map((col) => sql`${sql.ref(`ti.${col}`)} IS NOT NULL`), sql` OR `)})`;
   if (c.comparator === 'IS NULL') return sql`NOT ${exists}`;
@@ -123,24 +125,7 @@ function spanClauseSql(dialect: SqlDialectName, c: TraceSearchComparison): Sql {
     const col = sql.ref(c.key === 'content' ? 's.content' : `s.${c.key}`);
     return compareAny(dialect, col, c);
   }
-  const raw = c.key.slice('attributes.'.length);
-  const attr = raw.length >= 2 && raw.startsWith('`') && raw.endsWith('`') ? raw.slice(1, -1) : raw;
-  const value = String(c.value);
-  if (c.comparator === 'RLIKE') {
-    let body = value;
-    let prefix = '"\\\\".*';
-    let suffix = '';
-    if (body.startsWith('^')) {
-      body = body.slice(1);
-      prefix = '"\\\\"';
-    }
-    if (body.endsWith('$')) {
-      body = body.slice(0, -1);
-      suffix = '\\\\"';
-    }
-    return compareAny(dialect, sql.ref('s.content'), { comparator: 'RLIKE', value: `"${attr}": ${prefix}${body}${suffix}` });
-  }
-  return compareAny(dialect, sql.ref('s.content'), { comparator: c.comparator, value: `%"${attr}"${value}%` });
+  return compareAny(dialect, sql.ref('s.content'), spanAttributeContentClause(c));
 }
 
 /** The value test of an assessment clause on the assessment row `a`. */
@@ -287,7 +272,10 @@ export function traceSearchQuery(dialect: SqlDialectName, request: SearchTracesR
     experiments ? sql`${sql.ref(`${alias}.experiment_id`)} IN (${sql.join(experiments.map((e) => sql`${e}`))})` : sql`1 = 1`;
   const where = [inScope('ti'), ...traceFilterSql(dialect, filter, inScope('t2'))];
   const { joins, order } = traceOrderSql(orderBy);
-  const query = sql<TraceInfoRow>`SELECT ti.* FROM trace_info ti ${joins.length > 0 ? sql.join(joins, sql` `) : sql``} WHERE ${sql.join(where, sql` AND `)} ORDER BY ${sql.join(order)} LIMIT ${maxResults + 1} OFFSET ${offset}`;
+  // SQLite: each page row brings its tags and metadata (correlated subqueries, evaluated for the
+  // rows selected only), saving two statements and their id lists per page.
+  const columns = dialect === 'sqlite' ? sql`ti.*, ${SQLITE_KEY_VALUE_COLUMNS}` : sql`ti.*`;
+  const query = sql<TraceInfoRow>`SELECT ${columns} FROM trace_info ti ${joins.length > 0 ? sql.join(joins, sql` `) : sql``} WHERE ${sql.join(where, sql` AND `)} ORDER BY ${sql.join(order)} LIMIT ${maxResults + 1} OFFSET ${offset}`;
   return { query, maxResults, offset };
 }
 
@@ -299,7 +287,8 @@ export async function searchTraces(ctx: SqlContext, request: SearchTracesRequest
   return reading(async () => {
     const rows = (await query.execute(ctx.db)).rows;
     const page = rows.length > maxResults ? rows.slice(0, maxResults) : rows;
-    const result: PagedList<TraceInfo> = { items: await loadTraceInfos(ctx.db, ctx.dialect, page) };
+    const keyValues = ctx.dialect === 'sqlite' ? keyValuesOfRows(page as TraceInfoRowWithKeyValues[]) : undefined;
+    const result: PagedList<TraceInfo> = { items: await loadTraceInfos(ctx.db, ctx.dialect, page, keyValues) };
     if (rows.length > maxResults) result.nextPageToken = encodePageToken(offset + maxResults);
     return result;
   });

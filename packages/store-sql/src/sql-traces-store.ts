@@ -5,6 +5,12 @@ import {
   type BatchGetTracesRequest,
   type CallOptions,
   type DeleteTracesRequest,
+  type MetricDataPoint,
+  type QueryTraceMetricsRequest,
+  type TraceFilterCorrelationRequest,
+  type TraceFilterCorrelationResult,
+  type DeprecatedEndTraceV2Request,
+  type DeprecatedStartTraceV2Request,
   type PagedList,
   type SearchTracesRequest,
   type Span,
@@ -14,8 +20,10 @@ import {
 } from '@mlstore/core';
 import { SqlAssessments } from './sql-assessments.js';
 import type { SqlContext } from './sql-context.js';
+import { calculateTraceFilterCorrelation, queryTraceMetrics } from './sql-trace-metrics.js';
 import { searchTraces } from './sql-trace-search.js';
 import { SqlTraces } from './sql-traces.js';
+import { endTraceV2, startTraceV2 } from './sql-traces-v2.js';
 import { logSpans } from './sql-spans.js';
 
 /**
@@ -37,6 +45,18 @@ export abstract class SqlTracesStore extends BaseTrackingStore {
   override async startTrace(traceInfo: TraceInfo, opts?: CallOptions): Promise<TraceInfo> {
     throwIfAborted(opts);
     return this.traces.startTrace(traceInfo);
+  }
+
+  /** @inheritdoc In one transaction (see sql-traces-v2.ts). */
+  override async deprecatedStartTraceV2(request: DeprecatedStartTraceV2Request, opts?: CallOptions): Promise<TraceInfo> {
+    throwIfAborted(opts);
+    return startTraceV2(this.ctx, request);
+  }
+
+  /** @inheritdoc In one transaction (see sql-traces-v2.ts). */
+  override async deprecatedEndTraceV2(requestId: string, request: DeprecatedEndTraceV2Request, opts?: CallOptions): Promise<TraceInfo> {
+    throwIfAborted(opts);
+    return endTraceV2(this.ctx, requestId, request);
   }
 
   /** @inheritdoc */
@@ -121,5 +141,17 @@ export abstract class SqlTracesStore extends BaseTrackingStore {
   override async deleteAssessment(traceId: string, assessmentId: string, opts?: CallOptions): Promise<void> {
     throwIfAborted(opts);
     return this.assessments.delete(traceId, assessmentId);
+  }
+
+  /** @inheritdoc One SQL statement, as MLflow's raw path (its opt-in daily rollups are not kept). */
+  override async queryTraceMetrics(request: QueryTraceMetricsRequest, opts?: CallOptions): Promise<PagedList<MetricDataPoint>> {
+    throwIfAborted(opts);
+    return queryTraceMetrics(this.ctx, request);
+  }
+
+  /** @inheritdoc */
+  override async calculateTraceFilterCorrelation(request: TraceFilterCorrelationRequest, opts?: CallOptions): Promise<TraceFilterCorrelationResult> {
+    throwIfAborted(opts);
+    return calculateTraceFilterCorrelation(this.ctx, request);
   }
 }

@@ -28,6 +28,7 @@ import { groupBy, inTransaction, insertIgnore, loadInChunks, reading, upsert, ty
 import { activeExperimentRow } from './sql-experiment-rows.js';
 import { experimentIdParam, experimentIdParams } from './sql-experiment-id.js';
 import { loadSpanRows, spansOf } from './sql-spans.js';
+import { loadKeyValues, type KeyValues } from './sql-trace-key-values.js';
 import type { SqlDialectName } from './sql-uri.js';
 
 /** A `trace_info` row as read. */
@@ -36,7 +37,7 @@ export type TraceInfoRow = Selectable<TraceInfoTable>;
 /** Metadata MLflow 3.18 keeps in `trace_info` columns instead of `trace_request_metadata`. */
 const SESSION = TraceMetadataKey.TRACE_SESSION;
 const ANALYTICS_KEYS = Object.keys(TRACE_ANALYTICS_COLUMNS);
-const PROMOTED_METADATA = new Set([SESSION, ...ANALYTICS_KEYS]);
+export const PROMOTED_METADATA = new Set([SESSION, ...ANALYTICS_KEYS]);
 /** `MAX_CHARS_IN_TRACE_INFO_METADATA`: the session id column's width. */
 const MAX_SESSION_ID_LENGTH = 250;
 
@@ -44,7 +45,7 @@ const MAX_SESSION_ID_LENGTH = 250;
 const replaceNul = (s: string | null | undefined) => (s == null ? null : s.replaceAll('\u0000', ''));
 
 /** MLflow's `analytics_columns_from_metadata`: the session id, token counts and costs as columns. */
-function analyticsColumns(metadata: Readonly<Record<string, string>>): Partial<Omit<TraceInfoTable, 'db_payload_generation'>> {
+export function analyticsColumns(metadata: Readonly<Record<string, string>>): Partial<Omit<TraceInfoTable, 'db_payload_generation'>> {
   const columns: Record<string, unknown> = {};
   if (Object.hasOwn(metadata, SESSION)) columns['session_id'] = validateLengthLimit('Session ID', MAX_SESSION_ID_LENGTH, metadata[SESSION]) ?? null;
   for (const key of ANALYTICS_KEYS) {
@@ -54,44 +55,21 @@ function analyticsColumns(metadata: Readonly<Record<string, string>>): Partial<O
   return columns as Partial<Omit<TraceInfoTable, 'db_payload_generation'>>;
 }
 
-/** Tags or metadata of each trace, keys in order (null-prototype objects: any key is data). */
-type KeyValues = Map<string, Record<string, string | null>>;
-
 /**
- * The key/value rows of `ids` in one statement per chunk. On SQLite, one JSON object per trace
- * (`json_group_object … ORDER BY key`): ten times fewer rows for the driver to materialise, the
- * costliest step of a search page. Elsewhere the rows, grouped here.
+ * Full trace infos (tags, metadata, assessments) of `trace_info` rows, in their order
+ * (`to_mlflow_entity`); `keyValues` when the rows' query selected their tags and metadata already.
  */
-async function loadKeyValues(db: Kysely<Database>, dialect: SqlDialectName, table: 'trace_tags' | 'trace_request_metadata', ids: readonly string[]): Promise<KeyValues> {
-  const out: KeyValues = new Map();
-  if (dialect === 'sqlite') {
-    const rows = await loadInChunks(ids, async (c) => {
-      const key = sql.ref('key');
-      const query = sql<{ request_id: string; kv: string }>`SELECT request_id, json_group_object(${key}, CAST(value AS TEXT) ORDER BY ${key}) AS kv FROM ${sql.table(table)} WHERE request_id IN (${sql.join(c)}) GROUP BY request_id`;
-      return (await query.execute(db)).rows;
-    });
-    for (const r of rows) {
-      const parsed = JSON.parse(r.kv) as Record<string, string | null>;
-      out.set(r.request_id, Object.assign(Object.create(null) as Record<string, string | null>, parsed));
-    }
-    return out;
-  }
-  const rows = await loadInChunks(ids, (c) => db.selectFrom(table).select(['request_id', 'key', 'value']).where('request_id', 'in', c).orderBy('key').execute());
-  for (const r of rows) {
-    let values = out.get(r.request_id);
-    if (!values) out.set(r.request_id, (values = Object.create(null) as Record<string, string | null>));
-    values[r.key] = r.value;
-  }
-  return out;
-}
-
-/** Full trace infos (tags, metadata, assessments) of `trace_info` rows, in their order (`to_mlflow_entity`). */
-export async function loadTraceInfos(db: Kysely<Database>, dialect: SqlDialectName, rows: readonly TraceInfoRow[]): Promise<TraceInfo[]> {
+export async function loadTraceInfos(
+  db: Kysely<Database>,
+  dialect: SqlDialectName,
+  rows: readonly TraceInfoRow[],
+  keyValues?: { tags: KeyValues; metadata: KeyValues },
+): Promise<TraceInfo[]> {
   const ids = rows.map((r) => r.request_id);
   if (ids.length === 0) return [];
   const [tags, metadata, assessmentRows] = await Promise.all([
-    loadKeyValues(db, dialect, 'trace_tags', ids),
-    loadKeyValues(db, dialect, 'trace_request_metadata', ids),
+    keyValues?.tags ?? loadKeyValues(db, dialect, 'trace_tags', ids),
+    keyValues?.metadata ?? loadKeyValues(db, dialect, 'trace_request_metadata', ids),
     loadInChunks(ids, (c) =>
       db.selectFrom('assessments').selectAll().where('trace_id', 'in', c).orderBy('created_timestamp').orderBy('assessment_id').execute(),
     ),

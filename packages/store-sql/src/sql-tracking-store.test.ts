@@ -20,3 +20,30 @@ describe('SqlTrackingStore.getMetricHistory', () => {
     }
   });
 });
+
+describe('SqlTrackingStore spans read back', () => {
+  it("applies MLflow's translate_loaded_span: a stored span without a span type gets its OpenTelemetry one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlstore-sql-loaded-span-'));
+    const uri = `sqlite:///${join(dir, 'mlflow.db')}`;
+    const store = await SqlTrackingStore.open(uri, { artifactRoot: join(dir, 'artifacts') });
+    try {
+      const traceId = 'tr-00000000000000000000000000000abc';
+      const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
+      const attributes = { 'mlflow.traceRequestId': JSON.stringify(traceId), 'gen_ai.operation.name': '"chat"' };
+      const span = { trace_id: b64(traceId.slice(3)), span_id: b64('00000000000000a1'), parent_span_id: null, name: 'root', start_time_unix_nano: 1_000_000, end_time_unix_nano: 2_000_000, status: { code: 'STATUS_CODE_OK', message: '' }, attributes };
+      await store.logSpans('0', [span as never]);
+      // As an older writer left it: the stored span JSON without `mlflow.spanType`.
+      const { default: Database } = await import('better-sqlite3');
+      const raw = new Database(join(dir, 'mlflow.db'));
+      const row = raw.prepare('SELECT content FROM spans').get() as { content: string };
+      const stored = JSON.parse(row.content) as { attributes: Record<string, string> };
+      delete stored.attributes['mlflow.spanType'];
+      raw.prepare('UPDATE spans SET content = ?').run(JSON.stringify(stored));
+      raw.close();
+      const [read] = (await store.getTrace(traceId)).data.spans;
+      expect(read?.attributes).toMatchObject({ 'gen_ai.operation.name': '"chat"', 'mlflow.spanType': '"CHAT_MODEL"' });
+    } finally {
+      await store.close();
+    }
+  });
+});

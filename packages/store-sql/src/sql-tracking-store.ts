@@ -110,6 +110,7 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
     mlflowStoreType: 'SqlStore',
     traces: true,
     traceSpans: true,
+    traceAnalytics: true,
   };
 
   private readonly models: SqlLoggedModels;

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { AbstractStore, ArtifactRepository } from '@mlstore/core';
 import { createMlflowHandler, listenMlflowServer, securityOptionsFromFlags, type ListeningMlflowServer } from '@mlstore/server';
 import { openStore, println, reportFailure, UsageError, usageErrors, type CommandContext } from '../context.js';
+import { isServerWorker, resolveWorkers, superviseWorkers, workerLifecycle } from './server-workers.js';
 
 /** Help text of `mlstore server`. */
 export const SERVER_USAGE = `Usage: mlstore server [options]
@@ -41,7 +42,9 @@ Options:
                                   ($MLSTORE_KEEP_ALIVE_TIMEOUT)
   --max-connections <n>           connections open at once (default: half the open-file limit,
                                   64..4096) ($MLSTORE_MAX_CONNECTIONS)
-  -w, --workers <n>               accepted for compatibility; one Node process serves all requests
+  -w, --workers <n>               server processes sharing the port, each with its own stores
+                                  (default 1; MLflow's default is 4) ($MLSTORE_WORKERS,
+                                  $MLFLOW_WORKERS); the limits above apply per process
   --uvicorn-opts <options>        the subset of uvicorn's options that applies here: --log-level
                                   critical|error|warning|info|debug|trace, --no-access-log,
                                   --access-log ($MLFLOW_UVICORN_OPTS)
@@ -136,6 +139,10 @@ const isLocalUri = (uri: string) => !/^[a-zA-Z][a-zA-Z0-9+.-]+:/.test(uri) || ur
 export async function runServer(args: string[], ctx: CommandContext): Promise<number> {
   let store: AbstractStore | undefined;
   let server: ListeningMlflowServer | undefined;
+  // In a worker of `--workers N`: stopped by the primary too, and tells it when it serves.
+  const worker = isServerWorker() ? workerLifecycle(ctx.signal) : undefined;
+  const stopped = worker?.stopped ?? ctx.signal;
+  const logger = worker ? ctx.logger.child({ worker: worker.id }) : ctx.logger;
   try {
     // `--uvicorn-opts '--log-level debug'` passes a value that starts with dashes, which parseArgs
     // refuses as ambiguous unless it is joined with '='; click (MLflow) takes it as it is.
@@ -179,7 +186,8 @@ export async function runServer(args: string[], ctx: CommandContext): Promise<nu
     };
     const uvicorn = parseUvicornOpts(values['uvicorn-opts'] ?? env['MLFLOW_UVICORN_OPTS']);
     if (uvicorn.logLevel) ctx.setLogLevel(uvicorn.logLevel);
-    if (values.workers !== undefined) ctx.logger.info({ workers: values.workers }, 'one Node process serves every request; --workers is ignored');
+    const workers = resolveWorkers(values.workers, env);
+    if (workers > 1 && !isServerWorker()) return await superviseWorkers(workers, args, ctx);
 
     // Bind before opening anything: a taken port must not leave a new mlflow.db (or anything) behind.
     const host = values.host ?? env['MLFLOW_HOST'] ?? '127.0.0.1';
@@ -189,7 +197,7 @@ export async function runServer(args: string[], ctx: CommandContext): Promise<nu
         accessLog: uvicorn.accessLog ?? true,
         host,
         port,
-        logger: ctx.logger,
+        logger,
       });
     } catch (err) {
       const line = bindFailure(err, host, port);
@@ -210,20 +218,21 @@ export async function runServer(args: string[], ctx: CommandContext): Promise<nu
         trustedArtifactUris: [defaultArtifactRoot, destinationUri],
         staticPrefix,
         security,
-        logger: ctx.logger,
+        logger,
       }),
     );
-    ctx.logger.info(
+    logger.info(
       { url: server.url, backendStoreUri: artifactsOnly ? undefined : backendStoreUri, defaultArtifactRoot, artifactsDestination: serveArtifacts ? destinationUri : undefined },
       `mlstore server listening at ${server.url}`,
     );
+    worker?.ready();
     await new Promise<void>((resolve) => {
-      if (ctx.signal.aborted) resolve();
-      else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+      if (stopped.aborted) resolve();
+      else stopped.addEventListener('abort', () => resolve(), { once: true });
     });
-    ctx.logger.info('shutting down: finishing requests in flight');
+    logger.info('shutting down: finishing requests in flight');
     await server.close();
-    ctx.logger.info('server stopped');
+    logger.info('server stopped');
     return 0;
   } catch (err) {
     return reportFailure(ctx, 'server', err);
@@ -231,5 +240,6 @@ export async function runServer(args: string[], ctx: CommandContext): Promise<nu
     // Closed first on a failed start (a store that would not open): nothing may keep the port.
     await server?.close();
     await store?.close();
+    worker?.release();
   }
 }

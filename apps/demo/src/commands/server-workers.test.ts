@@ -1,0 +1,146 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get, request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolveWorkers } from './server-workers.js';
+
+// Worker processes run the built CLI (node:cluster forks a JavaScript entry), as a user runs it.
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'mlstore-workers-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** One request on a connection of its own (round-robin hands out connections, not requests). */
+function call(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const req = request({ host: '127.0.0.1', port, method, path, agent: false, headers: text ? { 'content-type': 'application/json' } : {} }, (res) => {
+      let data = '';
+      res.on('data', (c: Buffer) => (data += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: data.startsWith('{') ? (JSON.parse(data) as Record<string, unknown>) : {} }));
+    });
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+function start(args: string[], env: NodeJS.ProcessEnv = {}) {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build the CLI first (pnpm turbo run build --filter @mlstore/demo...)`);
+  const child = spawn(process.execPath, [CLI, 'server', ...args], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const lines = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { child, exit, output: () => out, lines };
+}
+
+async function waitForWorkers(server: ReturnType<typeof start>, n: number): Promise<number[]> {
+  for (let i = 0; i < 400; i++) {
+    const ready = server.lines().find((l) => l['workers'] === n);
+    if (ready) return ready['pids'] as number[];
+    if (server.child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the workers did not start:\n${server.output()}`);
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('mlstore server --workers', () => {
+  it('serves one port and one SQLite database from two processes, and stops them all on SIGTERM', async () => {
+    const port = await freePort();
+    const db = join(dir, 'w.db');
+    const server = start(['--backend-store-uri', `sqlite:///${db}`, '--artifacts-destination', join(dir, 'art'), '--port', String(port), '--workers', '2']);
+    try {
+      const pids = await waitForWorkers(server, 2);
+      expect(new Set(pids).size).toBe(2);
+      // Writes through either worker land in the one database; each worker reads them all.
+      const created: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const r = await call(port, 'POST', '/api/2.0/mlflow/experiments/create', { name: `e${i}` });
+        expect(r.status).toBe(200);
+        created.push(r.json['experiment_id'] as string);
+      }
+      for (let i = 0; i < 6; i++) {
+        const r = await call(port, 'POST', '/api/2.0/mlflow/experiments/search', { max_results: 100 });
+        expect((r.json['experiments'] as { experiment_id: string }[]).map((e) => e.experiment_id)).toEqual(expect.arrayContaining(created));
+      }
+      // A request's log line is written once its answer is sent: wait for the last ones.
+      const served = () => server.lines().filter((l) => l['msg'] === 'request completed');
+      for (let i = 0; i < 100 && served().length < 18; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(served()).toHaveLength(18);
+      expect(new Set(served().map((l) => l['worker']))).toEqual(new Set([1, 2]));
+    } finally {
+      server.child.kill('SIGTERM');
+    }
+    expect(await server.exit).toBe(0);
+    const pids = server.lines().find((l) => l['workers'] === 2)!['pids'] as number[];
+    expect(pids.filter(alive)).toEqual([]);
+    expect(server.lines().filter((l) => l['msg'] === 'server stopped')).toHaveLength(3);
+  }, 60_000);
+
+  it('ends the start with exit code 1 and creates nothing when the port is taken', async () => {
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const db = join(dir, 'taken.db');
+      const server = start(['--backend-store-uri', `sqlite:///${db}`, '--port', String(port)], { MLSTORE_WORKERS: '2' });
+      expect(await server.exit).toBe(1);
+      expect(server.output()).toContain(`mlstore server: port ${port} is in use`);
+      expect(existsSync(db)).toBe(false);
+    } finally {
+      blocker.close();
+    }
+  }, 60_000);
+
+  it('runs one process by default', async () => {
+    const port = await freePort();
+    const server = start(['--backend-store-uri', `sqlite:///${join(dir, 'one.db')}`, '--port', String(port)]);
+    try {
+      for (let i = 0; i < 100 && server.lines().every((l) => !String(l['msg']).startsWith('mlstore server listening')); i++) await new Promise((r) => setTimeout(r, 50));
+      await new Promise<void>((resolve, reject) => get({ host: '127.0.0.1', port, path: '/health', agent: false }, (res) => (res.resume(), resolve())).on('error', reject));
+      const children = readFileSync(`/proc/${server.child.pid}/task/${server.child.pid}/children`, 'utf8').trim();
+      expect(children).toBe('');
+      expect(server.lines().some((l) => 'worker' in l || 'workers' in l)).toBe(false);
+    } finally {
+      server.child.kill('SIGTERM');
+    }
+    expect(await server.exit).toBe(0);
+  }, 60_000);
+});
+
+describe('resolveWorkers', () => {
+  it('takes --workers, then MLSTORE_WORKERS, then MLFLOW_WORKERS, else 1', () => {
+    expect(resolveWorkers(undefined, {})).toBe(1);
+    expect(resolveWorkers(undefined, { MLFLOW_WORKERS: '4' })).toBe(4);
+    expect(resolveWorkers(undefined, { MLSTORE_WORKERS: '3', MLFLOW_WORKERS: '4' })).toBe(3);
+    expect(resolveWorkers('2', { MLSTORE_WORKERS: '3' })).toBe(2);
+  });
+
+  it.each(['0', '-1', '1.5', 'four'])('refuses %s', (raw) => {
+    expect(() => resolveWorkers(raw, {})).toThrow(`--workers must be a whole number ≥ 1 (got '${raw}').`);
+  });
+});

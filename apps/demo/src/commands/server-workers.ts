@@ -1,0 +1,120 @@
+import cluster, { type Worker } from 'node:cluster';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { UsageError, type CommandContext } from '../context.js';
+
+/** Worker → primary: the worker's server answers requests (its store is open). */
+const READY = 'mlstore-server:ready';
+/** Primary → worker: finish the requests in flight, close the stores and exit. */
+const STOP = 'mlstore-server:stop';
+
+/**
+ * The number of server processes: `--workers`, else `MLSTORE_WORKERS`, else MLflow's
+ * `MLFLOW_WORKERS`; 1 when none is set (MLflow's own default is 4 uvicorn workers).
+ * @throws UsageError for anything but a whole number ≥ 1
+ */
+export function resolveWorkers(flag: string | undefined, env: NodeJS.ProcessEnv): number {
+  const raw = flag ?? env['MLSTORE_WORKERS'] ?? env['MLFLOW_WORKERS'];
+  if (raw === undefined || raw.trim() === '') return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--workers must be a whole number ≥ 1 (got '${raw}').`);
+  return n;
+}
+
+/** True in a server process that `mlstore server --workers N` started. */
+export const isServerWorker = (): boolean => cluster.isWorker;
+
+/**
+ * In a worker: `id` is its number (1, 2, … in start order; the log lines carry it), `ready()` tells the primary that requests are served; `stopped` is aborted when the
+ * primary asks the worker to stop, when the primary is gone (its IPC channel closed), or with
+ * `signal` (SIGINT/SIGTERM sent to the worker itself, e.g. Ctrl-C to the process group). `release()`
+ * drops the IPC channel so that the process can exit.
+ */
+export function workerLifecycle(signal: AbortSignal): { id: number; stopped: AbortSignal; ready(): void; release(): void } {
+  const controller = new AbortController();
+  const onMessage = (m: unknown) => {
+    if (m === STOP) controller.abort();
+  };
+  const onDisconnect = () => controller.abort();
+  process.on('message', onMessage);
+  process.on('disconnect', onDisconnect);
+  return {
+    id: cluster.worker?.id ?? 0,
+    stopped: AbortSignal.any([signal, controller.signal]),
+    ready: () => process.send?.(READY),
+    release: () => {
+      process.off('message', onMessage);
+      process.off('disconnect', onDisconnect);
+      if (process.connected) process.disconnect();
+    },
+  };
+}
+
+/**
+ * `mlstore server --workers N` (N ≥ 2): N processes of this CLI serve the same port through
+ * node:cluster (the primary accepts the connections and hands them to the workers in turn); each
+ * opens its own stores. The first worker starts alone — it binds the port (a taken port ends the
+ * start, nothing created) and creates or upgrades the database — then the others start together.
+ * A worker that dies later is logged and replaced. When `ctx.signal` aborts, every worker finishes
+ * its requests in flight and exits; the exit code is then 0, or the first failed worker's.
+ *
+ * @returns the exit code: 0, or that of a worker that could not start (1 for a taken port)
+ */
+export async function superviseWorkers(count: number, args: readonly string[], ctx: CommandContext): Promise<number> {
+  // The worker runs this CLI's built entry; from the TypeScript sources there is none to fork.
+  const entry = fileURLToPath(new URL('../cli.js', import.meta.url));
+  if (!existsSync(entry)) throw new UsageError(`--workers needs the built CLI (${entry} is missing).`);
+  cluster.setupPrimary({ exec: entry, args: ['server', ...args] });
+  const live = new Set<Worker>();
+  let stopping = false;
+  let failedStart: number | undefined;
+  const exits: Promise<void>[] = [];
+
+  const start = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      const worker = cluster.fork(ctx.env);
+      live.add(worker);
+      let ready = false;
+      worker.on('message', (m: unknown) => {
+        if (m !== READY) return;
+        ready = true;
+        resolve(true);
+      });
+      exits.push(
+        new Promise((exited) =>
+          worker.once('exit', (code, signal) => {
+            live.delete(worker);
+            exited();
+            if (!ready) {
+              failedStart ??= code || 1;
+              resolve(false);
+            } else if (!stopping) {
+              ctx.logger.error({ pid: worker.process.pid, code, signal }, 'a server worker exited; starting another');
+              void start().then((ok) => ok || ctx.logger.error('the replacement server worker did not start'));
+            }
+          }),
+        ),
+      );
+    });
+
+  const stopAll = async () => {
+    stopping = true;
+    for (const worker of live) if (worker.isConnected()) worker.send(STOP);
+    await Promise.all(exits);
+  };
+
+  if (await start()) await Promise.all(Array.from({ length: count - 1 }, start));
+  if (failedStart !== undefined) {
+    await stopAll();
+    return failedStart;
+  }
+  ctx.logger.info({ workers: count, pids: [...live].map((w) => w.process.pid) }, `mlstore server: ${count} worker processes serving`);
+  await new Promise<void>((resolve) => {
+    if (ctx.signal.aborted) resolve();
+    else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  ctx.logger.info('shutting down: the workers finish their requests in flight');
+  await stopAll();
+  ctx.logger.info('server stopped');
+  return 0;
+}
