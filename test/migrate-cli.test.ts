@@ -66,8 +66,8 @@ describe('mlstore migrate (CLI, SQLite → SQLite)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`runs          ${RUNS} created, 0 skipped`);
     expect(r.stdout).toMatch(new RegExp(`verification {2}OK: 4 experiments, ${RUNS} runs`));
-    expect(r.stdout).toContain('traces        20 created, 0 skipped (already there), 10 of deleted experiments NOT copied');
-    expect(r.stdout).toMatch(/, 20 traces \(40 assessments, 20 spans\)/);
+    expect(r.stdout).toContain('traces        30 created, 0 skipped (already there)');
+    expect(r.stdout).toMatch(/, 30 traces \(60 assessments, 30 spans\)/);
     const phases = new Set(r.stderr.trim().split('\n').map((l) => (JSON.parse(l) as { phase?: string }).phase));
     expect([...phases]).toEqual(expect.arrayContaining(['counting', 'experiments', 'runs', 'logged-models', 'traces', 'verifying']));
     expect((await verify(targetUri)).ok).toBe(true);

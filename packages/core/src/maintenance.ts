@@ -9,6 +9,7 @@ import type {
   RunOutputs,
   RunTag,
 } from './entities.js';
+import type { TraceInfo } from './traces/trace-entities.js';
 
 /**
  * One run with everything needed to recreate it in another store, ids included: the whole metric
@@ -64,6 +65,13 @@ export interface PortableStore extends AbstractStore {
   importRun(run: RunExport, opts?: CallOptions): Promise<ImportOutcome>;
   /** Creates the logged model with its tags, params and metrics, in one atomic step. */
   importLoggedModel(model: LoggedModelExport, opts?: CallOptions): Promise<ImportOutcome>;
+  /**
+   * Creates the trace as `startTrace` does (info, tags, metadata, assessments; ids and times kept),
+   * in its experiment whatever that experiment's lifecycle, so a deleted experiment's traces are
+   * copied too (`startTrace` takes active experiments only). An id the store has is `exists`,
+   * unchanged. Spans follow with `logSpans`, which takes any experiment.
+   */
+  importTrace(info: TraceInfo, opts?: CallOptions): Promise<ImportOutcome>;
 }
 
 /** A deleted entity a garbage collection may remove. */

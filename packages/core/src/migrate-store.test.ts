@@ -196,6 +196,24 @@ describe('migrateStore: traces', () => {
     expect(again.verification?.ok).toBe(true);
   });
 
+  it("copies a deleted experiment's traces (with spans) into its deleted copy, which stays deleted", async () => {
+    const { s, e1 } = await sourceStore(3);
+    const ids = await withTraces(s, e1, 3);
+    await s.deleteExperiment(e1);
+    const before = await s.getExperiment(e1);
+    const t = new MemoryTrackingStore({ artifactRoot: '/tmp/dst' });
+    const report = await migrateStore(s, t);
+    expect(report.traces).toEqual({ created: 3, skipped: 0 });
+    expect(report.verification?.ok).toBe(true);
+    expect(report.verification?.target).toMatchObject({ traces: 3, assessments: 3, spans: 4, deletedExperiments: 2 });
+    expect(await t.getExperiment(e1)).toMatchObject({ lifecycle_stage: 'deleted', last_update_time: before.last_update_time });
+    for (const id of ids) expect(await t.getTraceInfo(id)).toEqual(await s.getTraceInfo(id));
+    expect(await t.getTrace(ids[0] as string)).toEqual(await s.getTrace(ids[0] as string));
+    // The ordinary route still refuses a deleted experiment; only the import takes it.
+    await expect(t.startTrace({ ...(await s.getTraceInfo(ids[1] as string)), trace_id: 'tr-new' })).rejects.toMatchObject({ errorCode: 'INVALID_PARAMETER_VALUE' });
+    expect((await migrateStore(s, t)).traces).toEqual({ created: 0, skipped: 3 });
+  });
+
   it('completes a trace whose info was copied but not its spans (an import interrupted between the two steps)', async () => {
     const { s, e1 } = await sourceStore(3);
     const [id] = await withTraces(s, e1, 1);

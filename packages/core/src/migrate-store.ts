@@ -1,7 +1,7 @@
 import { setImmediate } from 'node:timers/promises';
 import type { CallOptions } from './abstract-store.js';
 import { throwIfAborted } from './base-store.js';
-import { LifecycleStage, ViewType, type Experiment } from './entities.js';
+import { ViewType, type Experiment } from './entities.js';
 import { MlflowError } from './errors.js';
 import type { ImportOutcome, PortableStore } from './maintenance.js';
 import { ArtifactMover, artifactRootOf, emptyArtifactReport, type ArtifactCopyOptions, type ArtifactMigrationReport } from './migrate-artifacts.js';
@@ -37,11 +37,6 @@ export interface MigrationReport {
   loggedModels: ImportTally;
   /** Traces with their tags, metadata, assessments and stored spans (stores with `capabilities.traces`). */
   traces: ImportTally;
-  /**
-   * Traces of deleted experiments, not copied: a store takes traces into active experiments only
-   * (MLflow's `start_trace`), and the target's copy of the experiment is deleted already.
-   */
-  tracesOfDeletedExperiments: number;
   /** Artifacts copied (`copyArtifacts`), or left where the source keeps them (`copied: false`). */
   artifacts: ArtifactMigrationReport;
   /** Absent when verification was turned off. */
@@ -139,8 +134,7 @@ async function forEachConcurrent<T>(items: AsyncIterable<T>, limit: number, call
  * tags, whole metric histories, inputs, outputs; deleted runs with their deletion time), then
  * logged models (deleted ones too; after the runs, as model metrics point at runs), then the traces
  * of active experiments when both stores keep traces (infos with tags, metadata and assessments,
- * and the spans a store holds; see `importTrace`; traces of deleted experiments are counted in
- * `tracesOfDeletedExperiments`, not copied).
+ * and the spans a store holds, deleted experiments' traces too; see `importTrace`).
  *
  * Resumable: every import is atomic and idempotent on the id, so after an abort or a crash the
  * same call skips what is already there (`exists`) and copies the rest. The target's own default
@@ -173,15 +167,14 @@ export async function migrateStore(source: PortableStore, target: PortableStore,
   experiments.sort((a, b) => compareIds(a.experiment_id, b.experiment_id));
   const sourceLocations = [...new Set(experiments.map(artifactRootOf))].sort();
   const mover = options.copyArtifacts && destination ? new ArtifactMover(target, { ...options.copyArtifacts, destination }, sourceLocations, call) : undefined;
-  const report: MigrationReport = { experiments: tally(), runs: tally(), loggedModels: tally(), traces: tally(), tracesOfDeletedExperiments: 0, artifacts: mover?.report ?? emptyArtifactReport(sourceLocations) };
+  const report: MigrationReport = { experiments: tally(), runs: tally(), loggedModels: tally(), traces: tally(), artifacts: mover?.report ?? emptyArtifactReport(sourceLocations) };
   let runTotal = 0;
   let modelTotal = 0;
   let traceTotal = 0;
   for (const [i, e] of experiments.entries()) {
     runTotal += await countRuns(source, e.experiment_id, call);
     modelTotal += await count(source.exportLoggedModels(e.experiment_id, call), call);
-    if (e.lifecycle_stage === LifecycleStage.DELETED) report.tracesOfDeletedExperiments += await count(exportTraces(source, e.experiment_id, call), call);
-    else traceTotal += await count(exportTraces(source, e.experiment_id, call), call);
+    traceTotal += await count(exportTraces(source, e.experiment_id, call), call);
     emit({ phase: 'counting', done: i + 1, total: experiments.length, overallDone: 0 });
   }
   const overallTotal = experiments.length + runTotal + modelTotal + traceTotal;
@@ -213,7 +206,7 @@ export async function migrateStore(source: PortableStore, target: PortableStore,
     });
   }
   let tracesDone = 0;
-  for (const e of experiments.filter((x) => x.lifecycle_stage !== LifecycleStage.DELETED)) {
+  for (const e of experiments) {
     const location = mover ? mover.experiment(e).artifact_location : e.artifact_location;
     const copy = mover ? (from: string, to: string) => mover.copyTraceArtifacts(from, to) : undefined;
     await forEachConcurrent(exportTraces(source, e.experiment_id, call), limit, call, async (info) => {

@@ -1,6 +1,6 @@
 import type { AbstractStore, CallOptions } from './abstract-store.js';
 import { MlflowError, isMlflowError } from './errors.js';
-import type { ImportOutcome } from './maintenance.js';
+import type { ImportOutcome, PortableStore } from './maintenance.js';
 import { appendToUriPath } from './uri.js';
 import { SpansLocation } from './traces/span-ingest.js';
 import { TraceMetadataKey, TraceTagKey, type Span, type TraceInfo } from './traces/trace-entities.js';
@@ -53,8 +53,8 @@ export function traceArtifactUri(info: TraceInfo): string | undefined {
 }
 
 /**
- * Copies one trace into the target: its info with tags, metadata and assessments (`startTrace`, which
- * keeps ids and times), then its spans when the source holds them (`logSpans`, which upserts by
+ * Copies one trace into the target: its info with tags, metadata and assessments (`importTrace`, which
+ * keeps ids and times, into an active or deleted experiment), then its spans when the source holds them (`logSpans`, which upserts by
  * span id). Idempotent: a trace the target has is `exists`, and only its missing spans are logged
  * again (a run interrupted between the two steps is completed on the next one).
  * `copyArtifacts(from, to)` copies the trace's artifact tree first when the target keeps it elsewhere.
@@ -64,7 +64,7 @@ export function traceArtifactUri(info: TraceInfo): string | undefined {
  */
 export async function importTrace(
   source: AbstractStore,
-  target: AbstractStore,
+  target: PortableStore,
   info: TraceInfo,
   call: CallOptions,
   copyArtifacts?: (from: string, to: string) => Promise<void>,
@@ -83,7 +83,7 @@ export async function importTrace(
     if (copyArtifacts && from && targetExperimentLocation && experimentId) {
       await copyArtifacts(from, appendToUriPath(targetExperimentLocation, 'traces', info.trace_id, 'artifacts'));
     }
-    await target.startTrace(withoutStoreTags(info), call);
+    await target.importTrace(withoutStoreTags(info), call);
   }
   if (spans.length > 0) {
     const have = existing ? await storedSpans(target, existing, call) : [];

@@ -325,10 +325,8 @@ export async function verifyMigration(source: PortableStore, target: PortableSto
       addModel(tgt, tm);
       if (!sourceModels.has(modelId)) diff('logged-model', modelId, 'unexpected', null, id);
     }
-    // Traces of deleted experiments are not migrated (see migrateStore).
-    const active = se.lifecycle_stage !== LifecycleStage.DELETED;
-    const sourceTraces = active ? await collectTraces(source, id, call) : new Map<string, TraceDigest>();
-    const targetTraces = te && active ? await collectTraces(target, id, call) : new Map<string, TraceDigest>();
+    const sourceTraces = await collectTraces(source, id, call);
+    const targetTraces = te ? await collectTraces(target, id, call) : new Map<string, TraceDigest>();
     for (const [traceId, st] of sourceTraces) {
       addTrace(src, st);
       const tt = targetTraces.get(traceId);

@@ -5,6 +5,7 @@ import {
   type BatchGetTracesRequest,
   type CallOptions,
   type DeleteTracesRequest,
+  type ImportOutcome,
   type DeprecatedEndTraceV2Request,
   type DeprecatedStartTraceV2Request,
   type PagedList,
@@ -49,6 +50,14 @@ export abstract class FileTrackingStoreTraces extends FileTrackingStoreBase {
   override async startTrace(traceInfo: TraceInfo, opts?: CallOptions): Promise<TraceInfo> {
     throwIfAborted(opts);
     return this.traces.start(traceInfo, (a) => this.assessments.create(a));
+  }
+
+  /** `PortableStore.importTrace`: `startTrace` into the trace's experiment, deleted ones (in `.trash`) too; a known id is `exists`. */
+  async importTrace(info: TraceInfo, opts?: CallOptions): Promise<ImportOutcome> {
+    throwIfAborted(opts);
+    if (this.traces.findTraceDir(info.trace_id)) return 'exists';
+    await this.traces.start(info, (a) => this.assessments.create(a), true);
+    return 'created';
   }
 
   /** @inheritdoc A deleted experiment is not found (RESOURCE_DOES_NOT_EXIST), as MLflow's FileStore; no trace-name limit. */

@@ -154,6 +154,15 @@ describe("file store traces: MLflow FileStore's own answers", () => {
     expect([link.errorCode, link.message]).toEqual(['INVALID_PARAMETER_VALUE', expect.stringMatching(/^Linking traces to runs is not supported in FileStore/)]);
   });
 
+  it('importTrace (migrate) writes into a deleted experiment in .trash, where startTrace refuses; a known id is exists', async () => {
+    await store.deleteExperiment(exp);
+    expect((await errorOf(store.startTrace(info('tr-del')))).errorCode).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect(await store.importTrace(info('tr-del', { tags: { t: 'v' } }))).toBe('created');
+    expect(existsSync(join(root, '.trash', exp, 'traces', 'tr-del', 'trace_info.yaml'))).toBe(true);
+    expect(await store.getTraceInfo('tr-del')).toMatchObject({ trace_id: 'tr-del', tags: { t: 'v' } });
+    expect(await store.importTrace(info('tr-del'))).toBe('exists');
+  });
+
   it('refuses trace metrics (FEATURE_DISABLED) and filter correlation (NOT_IMPLEMENTED) with MLflow FileStore\'s messages', async () => {
     const metrics = await errorOf(store.queryTraceMetrics({ experimentIds: [exp], viewType: 'TRACES', metricName: 'trace_count', aggregations: [{ aggregation_type: 'COUNT' }] }));
     expect([metrics.errorCode, metrics.message]).toEqual(['FEATURE_DISABLED', expect.stringMatching(/^query_trace_metrics is not supported with FileStore\. This feature requires a SQL-based tracking backend/)]);

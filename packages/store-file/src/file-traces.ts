@@ -113,13 +113,14 @@ export class FileTraces {
   }
 
   /** `start_trace`: MLflow's FileStore refuses an id that already has a `trace_info.yaml`. */
-  async start(input: TraceInfo, createAssessment: (a: Assessment) => Promise<Assessment>): Promise<TraceInfo> {
+  /** `anyLifecycle`: into a deleted experiment (in `.trash`) too, for an import. */
+  async start(input: TraceInfo, createAssessment: (a: Assessment) => Promise<Assessment>, anyLifecycle = false): Promise<TraceInfo> {
     if (!input || typeof input !== 'object') throw MlflowError.invalidParameter("Missing value for required parameter 'trace_info'.");
     const experimentId = input.trace_location?.mlflow_experiment?.experiment_id ?? '';
     validateExperimentId(experimentId);
     validateNewTraceId(input.trace_id);
     const traceId = input.trace_id;
-    const expDir = this.experimentDir(experimentId, true);
+    const expDir = this.experimentDir(experimentId, !anyLifecycle);
     const dir = join(expDir, TRACES, traceId);
     const infoPath = join(dir, TRACE_INFO);
     if (existsSync(infoPath)) throw traceInfoExists(infoPath);

@@ -5,6 +5,7 @@ import {
   type BatchGetTracesRequest,
   type CallOptions,
   type DeleteTracesRequest,
+  type ImportOutcome,
   type MetricDataPoint,
   type QueryTraceMetricsRequest,
   type TraceFilterCorrelationRequest,
@@ -19,7 +20,7 @@ import {
   type UpdateAssessmentRequest,
 } from '@mlstore/core';
 import { SqlAssessments } from './sql-assessments.js';
-import type { SqlContext } from './sql-context.js';
+import { reading, type SqlContext } from './sql-context.js';
 import { calculateTraceFilterCorrelation, queryTraceMetrics } from './sql-trace-metrics.js';
 import { searchTraces } from './sql-trace-search.js';
 import { SqlTraces } from './sql-traces.js';
@@ -57,6 +58,15 @@ export abstract class SqlTracesStore extends BaseTrackingStore {
   override async deprecatedEndTraceV2(requestId: string, request: DeprecatedEndTraceV2Request, opts?: CallOptions): Promise<TraceInfo> {
     throwIfAborted(opts);
     return endTraceV2(this.ctx, requestId, request);
+  }
+
+  /** `PortableStore.importTrace`: `startTrace` into the trace's experiment whatever its lifecycle; a known id is `exists`. */
+  async importTrace(info: TraceInfo, opts?: CallOptions): Promise<ImportOutcome> {
+    throwIfAborted(opts);
+    const known = await reading(() => this.ctx.db.selectFrom('trace_info').select('request_id').where('request_id', '=', info.trace_id).executeTakeFirst());
+    if (known) return 'exists';
+    await this.traces.startTrace(info, true);
+    return 'created';
   }
 
   /** @inheritdoc */

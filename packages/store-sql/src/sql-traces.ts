@@ -25,7 +25,7 @@ import {
 import type { Database, TraceInfoTable } from './db-types.js';
 import { assessmentRow, toAssessment } from './sql-assessments.js';
 import { groupBy, inTransaction, insertIgnore, loadInChunks, reading, upsert, type SqlContext } from './sql-context.js';
-import { activeExperimentRow } from './sql-experiment-rows.js';
+import { activeExperimentRow, experimentRow } from './sql-experiment-rows.js';
 import { experimentIdParam, experimentIdParams } from './sql-experiment-id.js';
 import { loadSpanRows, spansOf } from './sql-spans.js';
 import { loadKeyValues, type KeyValues } from './sql-trace-key-values.js';
@@ -115,12 +115,13 @@ export class SqlTraces {
   constructor(private readonly ctx: SqlContext) {}
 
   /** @throws RESOURCE_DOES_NOT_EXIST / INVALID_PARAMETER_VALUE (experiment, trace id, name, merge across experiments) */
-  startTrace(input: TraceInfo): Promise<TraceInfo> {
+  /** `anyLifecycle`: into a deleted experiment too (an import; `start_trace` takes active ones only). */
+  startTrace(input: TraceInfo, anyLifecycle = false): Promise<TraceInfo> {
     if (!input || typeof input !== 'object') throw MlflowError.invalidParameter("Missing value for required parameter 'trace_info'.");
     const inputTags = input.tags ?? {};
     const traceName = validateTraceName(inputTags[TraceTagKey.TRACE_NAME]);
     return inTransaction(this.ctx, async (tx) => {
-      const experiment = await activeExperimentRow(tx, this.ctx.dialect, input.trace_location?.mlflow_experiment?.experiment_id ?? '');
+      const experiment = await (anyLifecycle ? experimentRow : activeExperimentRow)(tx, this.ctx.dialect, input.trace_location?.mlflow_experiment?.experiment_id ?? '');
       const traceId = input.trace_id;
       validateNewTraceId(traceId);
       const metadata: Record<string, string> = { ...(input.trace_metadata ?? {}) };

@@ -86,8 +86,7 @@ function printReport(ctx: CommandContext, report: MigrationReport): void {
   line('experiments', report.experiments);
   line('runs', report.runs);
   line('logged models', report.loggedModels);
-  const skippedTraces = report.tracesOfDeletedExperiments;
-  println(ctx.stdout, `${'traces'.padEnd(14)}${report.traces.created} created, ${report.traces.skipped} skipped (already there)${skippedTraces ? `, ${skippedTraces} of deleted experiments NOT copied (restore them in the source and migrate again to keep them)` : ''}`);
+  line('traces', report.traces);
   printArtifacts(ctx, report.artifacts);
   const v = report.verification;
   if (!v) {

@@ -2,6 +2,7 @@ import type { CallOptions } from '../abstract-store.js';
 import { BaseTrackingStore, throwIfAborted } from '../base-store.js';
 import type { Experiment, PagedList } from '../entities.js';
 import type { Logger } from '../logger.js';
+import type { ImportOutcome } from '../maintenance.js';
 import type { Assessment, Span, Trace, TraceInfo } from '../traces/trace-entities.js';
 import type {
   BatchGetTracesRequest,
@@ -58,6 +59,14 @@ export abstract class MemoryTracesBase extends BaseTrackingStore {
   override async deprecatedEndTraceV2(requestId: string, request: DeprecatedEndTraceV2Request, opts?: CallOptions): Promise<TraceInfo> {
     throwIfAborted(opts);
     return endTraceV2InMemory(this.traceStore, requestId, request);
+  }
+
+  /** `PortableStore.importTrace`: `startTrace` into the trace's experiment whatever its lifecycle; a known id is `exists`. */
+  async importTrace(info: TraceInfo, opts?: CallOptions): Promise<ImportOutcome> {
+    throwIfAborted(opts);
+    if (this.traceStore.traces.has(info.trace_id)) return 'exists';
+    this.traceStore.startTrace(info, (id) => this.traceExperiment(id));
+    return 'created';
   }
 
   /** @inheritdoc */

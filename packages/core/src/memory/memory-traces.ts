@@ -71,11 +71,12 @@ export class MemoryTraceStore {
     return clone({ ...rec.info, assessments: [...rec.assessments.values()] });
   }
 
-  startTrace(input: TraceInfo): TraceInfo {
+  /** `experimentFor` finds the trace's experiment: an active one, unless an import says otherwise. */
+  startTrace(input: TraceInfo, experimentFor: (experimentId: string) => Experiment = (id) => this.experiments.activeExperiment(id)): TraceInfo {
     if (!input || typeof input !== 'object') throw MlflowError.invalidParameter("Missing value for required parameter 'trace_info'.");
     const tags = { ...(input.tags ?? {}) };
     const traceName = validateTraceName(tags[TraceTagKey.TRACE_NAME]);
-    const experiment = this.experiments.activeExperiment(experimentOf(input));
+    const experiment = experimentFor(experimentOf(input));
     const traceId = input.trace_id;
     validateNewTraceId(traceId);
     tags[TraceTagKey.ARTIFACT_LOCATION] = appendToUriPath(experiment.artifact_location, 'traces', traceId, 'artifacts');
