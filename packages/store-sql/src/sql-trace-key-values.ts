@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from './db-types.js';
 import { loadInChunks } from './sql-context.js';
 import type { TraceInfoRow } from './sql-traces.js';
@@ -40,25 +40,39 @@ const keyValuePairs = (alias: string) =>
  * other character (hex-encoding the keys instead cost a search page ~0.6 ms). Sorting the ten-odd
  * keys of a trace here is cheaper than SQLite's sorter per group.
  */
-export function keyValuesFromJson(text: string | null | undefined): Record<string, string | null> {
+export function keyValuesFromJson(text: string | KeyValuePair[] | null | undefined): Record<string, string | null> {
   const out = Object.create(null) as Record<string, string | null>;
   if (!text) return out;
+  // PostgreSQL's driver hands `json` over parsed, and `json_agg(… ORDER BY key)` sorted by the column's collation.
+  if (Array.isArray(text)) {
+    for (const [key, value] of text) out[key] = value ?? null;
+    return out;
+  }
   const pairs = JSON.parse(text) as KeyValuePair[];
   pairs.sort(pairs.some((p) => SURROGATE.test(p[0])) ? byCodePoints : byUnits);
   for (const [key, value] of pairs) out[key] = value ?? null;
   return out;
 }
 
+/** PostgreSQL: `json_agg(json_build_array(key, value) ORDER BY key)` of one trace's rows. */
+const pgKeyValuePairs = (alias: string) => sql`json_agg(json_build_array(${sql.ref(`${alias}.key`)}, ${sql.ref(`${alias}.value`)}) ORDER BY ${sql.ref(`${alias}.key`)})`;
+
 /**
- * SQLite: the tags and the metadata of the `trace_info ti` row as two JSON arrays of pairs
- * (`tags_kv`, `metadata_kv`), selected with a page query so that its rows need no second and third statement.
+ * SQLite and PostgreSQL: the tags and the metadata of the `trace_info ti` row as two JSON arrays of
+ * pairs (`tags_kv`, `metadata_kv`), selected with a page query so that its rows need no second and
+ * third statement (PostgreSQL evaluates them after the sort and limit, for the page's rows only).
+ * Undefined for MySQL/MariaDB, whose pages load them with two more statements.
  */
-export const SQLITE_KEY_VALUE_COLUMNS = sql`(SELECT ${keyValuePairs('t')} FROM trace_tags t WHERE t.request_id = ti.request_id) AS tags_kv, (SELECT ${keyValuePairs('m')} FROM trace_request_metadata m WHERE m.request_id = ti.request_id) AS metadata_kv`;
+export function keyValueColumns(dialect: SqlDialectName): RawBuilder<unknown> | undefined {
+  const pairs = dialect === 'sqlite' ? keyValuePairs : dialect === 'postgresql' ? pgKeyValuePairs : undefined;
+  if (!pairs) return undefined;
+  return sql`(SELECT ${pairs('t')} FROM trace_tags t WHERE t.request_id = ti.request_id) AS tags_kv, (SELECT ${pairs('m')} FROM trace_request_metadata m WHERE m.request_id = ti.request_id) AS metadata_kv`;
+}
 
-/** Page rows that carry {@link SQLITE_KEY_VALUE_COLUMNS}. */
-export type TraceInfoRowWithKeyValues = TraceInfoRow & { tags_kv: string | null; metadata_kv: string | null };
+/** Page rows that carry {@link keyValueColumns}. */
+export type TraceInfoRowWithKeyValues = TraceInfoRow & { tags_kv: string | KeyValuePair[] | null; metadata_kv: string | KeyValuePair[] | null };
 
-/** The tags and metadata a page query selected with its rows ({@link SQLITE_KEY_VALUE_COLUMNS}). */
+/** The tags and metadata a page query selected with its rows ({@link keyValueColumns}). */
 export function keyValuesOfRows(rows: readonly TraceInfoRowWithKeyValues[]): { tags: KeyValues; metadata: KeyValues } {
   const tags: KeyValues = new Map();
   const metadata: KeyValues = new Map();

@@ -23,7 +23,7 @@ import {
 import { compareSql, TRUE } from './dialect-sql.js';
 import { reading, type SqlContext } from './sql-context.js';
 import { experimentIdParams, type ExperimentIdValue } from './sql-experiment-id.js';
-import { keyValuesOfRows, SQLITE_KEY_VALUE_COLUMNS, type TraceInfoRowWithKeyValues } from './sql-trace-key-values.js';
+import { keyValueColumns, keyValuesOfRows, type TraceInfoRowWithKeyValues } from './sql-trace-key-values.js';
 import { loadTraceInfos, type TraceInfoRow } from './sql-traces.js';
 import type { SqlDialectName } from './sql-uri.js';
 
@@ -272,9 +272,10 @@ export function traceSearchQuery(dialect: SqlDialectName, request: SearchTracesR
     experiments ? sql`${sql.ref(`${alias}.experiment_id`)} IN (${sql.join(experiments.map((e) => sql`${e}`))})` : sql`1 = 1`;
   const where = [inScope('ti'), ...traceFilterSql(dialect, filter, inScope('t2'))];
   const { joins, order } = traceOrderSql(orderBy);
-  // SQLite: each page row brings its tags and metadata (correlated subqueries, evaluated for the
-  // rows selected only), saving two statements and their id lists per page.
-  const columns = dialect === 'sqlite' ? sql`ti.*, ${SQLITE_KEY_VALUE_COLUMNS}` : sql`ti.*`;
+  // SQLite and PostgreSQL: each page row brings its tags and metadata (correlated subqueries,
+  // evaluated for the rows selected only), saving two statements and their id lists per page.
+  const keyValues = keyValueColumns(dialect);
+  const columns = keyValues ? sql`ti.*, ${keyValues}` : sql`ti.*`;
   const query = sql<TraceInfoRow>`SELECT ${columns} FROM trace_info ti ${joins.length > 0 ? sql.join(joins, sql` `) : sql``} WHERE ${sql.join(where, sql` AND `)} ORDER BY ${sql.join(order)} LIMIT ${maxResults + 1} OFFSET ${offset}`;
   return { query, maxResults, offset };
 }
@@ -287,7 +288,7 @@ export async function searchTraces(ctx: SqlContext, request: SearchTracesRequest
   return reading(async () => {
     const rows = (await query.execute(ctx.db)).rows;
     const page = rows.length > maxResults ? rows.slice(0, maxResults) : rows;
-    const keyValues = ctx.dialect === 'sqlite' ? keyValuesOfRows(page as TraceInfoRowWithKeyValues[]) : undefined;
+    const keyValues = keyValueColumns(ctx.dialect) ? keyValuesOfRows(page as TraceInfoRowWithKeyValues[]) : undefined;
     const result: PagedList<TraceInfo> = { items: await loadTraceInfos(ctx.db, ctx.dialect, page, keyValues) };
     if (rows.length > maxResults) result.nextPageToken = encodePageToken(offset + maxResults);
     return result;

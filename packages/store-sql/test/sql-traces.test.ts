@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { isMlflowError, type TraceInfo } from '@mlstore/core';
 import { SqlTrackingStore } from '../src/index.js';
 import { openDatabase, resolvePoolOptions } from '../src/connection.js';
@@ -142,6 +142,24 @@ for (const d of dialects) {
       const rows = await raw<Record<string, unknown>>(uri, 'SELECT source_type, source_id, destination_type, destination_id FROM entity_associations');
       expect(rows).toEqual([{ source_type: 'trace', source_id: traceId(1), destination_type: 'run', destination_id: 'some-run' }]);
       expect(await ids("run_id = 'some-run'")).toEqual([traceId(1)]);
+    });
+
+    it('search_traces pages bring their tags and metadata in the page statement (SQLite, PostgreSQL), in key order', async () => {
+      const { store, exp } = await fresh(d);
+      await store.startTrace(info(exp, 1, { tags: { b: '2', a: '1', 'mlflow.traceName': 'n' }, trace_metadata: { z: 'last', m: 'x' } }));
+      await store.startTrace(info(exp, 2, { tags: { a: 'other' }, trace_metadata: {} }));
+      const spy = d.name === 'postgresql' ? vi.spyOn((await import('pg')).default.Client.prototype, 'query') : undefined;
+      try {
+        const page = await store.searchTraces({ experimentIds: [exp], filterString: "tags.a = '1'" });
+        expect(page.items.map((t) => [Object.keys(t.tags), t.tags['b'], t.trace_metadata])).toEqual([
+          [expect.arrayContaining(['a', 'b', 'mlflow.traceName', 'mlflow.artifactLocation']), '2', expect.objectContaining({ z: 'last', m: 'x' })],
+        ]);
+        expect(Object.keys(page.items[0]?.trace_metadata ?? {}).filter((k) => k === 'm' || k === 'z')).toEqual(['m', 'z']);
+        // The page (with its tags and metadata), then its assessments.
+        if (spy) expect(spy).toHaveBeenCalledTimes(2);
+      } finally {
+        spy?.mockRestore();
+      }
     });
   });
 }
