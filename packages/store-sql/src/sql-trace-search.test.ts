@@ -57,7 +57,7 @@ describe('search_traces page query on SQLite', () => {
       tags: { t: '1' },
       assessments: [],
     });
-    const scratch = new BetterSqlite3(':memory:');
+    const scratch = new BetterSqlite3(':memory:', { ...(process.env['MLSTORE_BETTER_SQLITE3_BINDING'] ? { nativeBinding: process.env['MLSTORE_BETTER_SQLITE3_BINDING'] } : {}) });
     const statement = Object.getPrototypeOf(scratch.prepare('SELECT 1')) as { all: (...args: unknown[]) => unknown };
     scratch.close();
     const all = vi.spyOn(statement, 'all');

@@ -34,7 +34,7 @@ describe('SqlTrackingStore spans read back', () => {
       await store.logSpans('0', [span as never]);
       // As an older writer left it: the stored span JSON without `mlflow.spanType`.
       const { default: Database } = await import('better-sqlite3');
-      const raw = new Database(join(dir, 'mlflow.db'));
+      const raw = new Database(join(dir, 'mlflow.db'), { ...(process.env['MLSTORE_BETTER_SQLITE3_BINDING'] ? { nativeBinding: process.env['MLSTORE_BETTER_SQLITE3_BINDING'] } : {}) });
       const row = raw.prepare('SELECT content FROM spans').get() as { content: string };
       const stored = JSON.parse(row.content) as { attributes: Record<string, string> };
       delete stored.attributes['mlflow.spanType'];
