@@ -250,7 +250,10 @@ await forEachTarget('sql injection (traces)', 'tracking', (target, provisioned) 
       if ((await readInfo(id)).tags?.[key] !== value) altered.push(request({ key, value }));
       await replay(request({ key, value }), () => mirror.setTraceTag(id, key, value), id);
     } else if (kind === 'metadata-key' || kind === 'metadata-value' || kind === 'trace-id') {
-      const id = kind === 'trace-id' ? payload : `tr-${hex(16)}`;
+      // MariaDB compares ids with its default collation (case- and accent-insensitive, as MLflow's
+      // tables there do): corpus entries differing only in case would be one trace. Each id there
+      // carries its payload after a distinct number; elsewhere the payload is the whole id.
+      const id = kind !== 'trace-id' ? `tr-${hex(16)}` : provisioned.sqlDialect === 'mysql' ? `${i}-${payload}` : payload;
       const metadata = kind === 'metadata-key' ? { [payload]: 'v' } : kind === 'metadata-value' ? { mv: payload } : {};
       const info = traceInfo(id, kind === 'metadata-value' ? valueExp(i) : idsExp, {}, metadata, 7000 + i);
       const judged = judge(t, request(info), await startBoth(info), canaries.secrets, codes);
