@@ -22,7 +22,7 @@ import { PREFIX, isConnectionError, mapSftpError } from './errors.js';
 import { closeSftpConnection, openSftpConnection, type SftpConnection } from './sftp-connection.js';
 import { isNoSuchFile, lstatOrUndefined, mkdirp, readdir, removeTree, renameOver, statOrUndefined, supportsPosixRename, unlink } from './sftp-fs.js';
 import { resolveSftpSettings, type SftpArtifactRepositoryOptions, type SftpSettings } from './sftp-options.js';
-import { createPipelinedReadStream, createPipelinedWriteStream } from './sftp-streams.js';
+import { closeHandle, createPipelinedReadStream, createPipelinedWriteStream, openForRead } from './sftp-streams.js';
 import { inTheWay, show, toReadable, withTimeout } from './sftp-helpers.js';
 import { joinRemotePath, parseSftpUri, type SftpLocation } from './sftp-uri.js';
 
@@ -185,20 +185,34 @@ export class SftpArtifactRepository extends BaseArtifactRepository {
       const fail = (error: unknown) => mapSftpError(error, what, { ...(signal ? { signal } : {}), secrets: this.secrets });
       void this.pool
         .use(async (c) => {
-          const st = await statOrUndefined(c.sftp, remote).catch((error: unknown) => Promise.reject(fail(error)));
-          if (!st) throw MlflowError.notFound(`${PREFIX} ${what}: no such file`);
-          if (st.isDirectory() || rel === '') throw MlflowError.invalidParameter(`${PREFIX} ${what}: is a directory`);
+          // Open first, then FSTAT the handle: a stat of the path could describe another file
+          // than the one opened when a writer renames a new version over it in between.
+          let file: Awaited<ReturnType<typeof openForRead>>;
+          try {
+            file = await openForRead(c.sftp, remote);
+          } catch (error) {
+            if (isNoSuchFile(error)) throw MlflowError.notFound(`${PREFIX} ${what}: no such file`);
+            // Servers that refuse to open a directory: say so as for one that opens it.
+            if ((await statOrUndefined(c.sftp, remote).catch(() => undefined))?.isDirectory()) throw MlflowError.invalidParameter(`${PREFIX} ${what}: is a directory`);
+            throw fail(error);
+          }
+          const { handle, stats: st } = file;
+          if (!handle || rel === '') {
+            if (handle) await closeHandle(c.sftp, handle).catch(() => undefined);
+            throw MlflowError.invalidParameter(`${PREFIX} ${what}: is a directory`);
+          }
           const range: { start?: number; end?: number } = {};
           if (opts.start !== undefined) range.start = opts.start;
           if (opts.end !== undefined) range.end = Math.min(opts.end, Math.max(0, st.size - 1));
           const out = new PassThrough({ highWaterMark: 256 * 1024 });
           if (st.size === 0 || (range.start ?? 0) >= st.size) {
+            await closeHandle(c.sftp, handle).catch(() => undefined);
             out.end();
             resolveOpen(out);
             opened = true;
             return;
           }
-          const rs = createPipelinedReadStream(c.sftp, remote, { ...(range.start !== undefined ? { start: range.start } : {}), end: range.end ?? st.size - 1 });
+          const rs = createPipelinedReadStream(c.sftp, handle, { ...(range.start !== undefined ? { start: range.start } : {}), end: range.end ?? st.size - 1 });
           let failure: MlflowError | undefined;
           const onAbort = () => out.destroy(new MlflowError(`${PREFIX} ${what}: aborted`, 'CANCELLED', { cause: signal?.reason }));
           signal?.addEventListener('abort', onAbort, { once: true });

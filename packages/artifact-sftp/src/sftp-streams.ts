@@ -1,5 +1,5 @@
 import { Readable, Writable } from 'node:stream';
-import type { SFTPWrapper } from 'ssh2';
+import type { SFTPWrapper, Stats } from 'ssh2';
 
 // ssh2's createReadStream/createWriteStream wait for each request's answer before sending the
 // next, so a transfer runs at one request per round trip (~4 MB/s on a busy 2-core box). These
@@ -37,7 +37,7 @@ function openHandle(sftp: SFTPWrapper, path: string, flags: 'r' | 'w', mode?: nu
   });
 }
 
-function closeHandle(sftp: SFTPWrapper, handle: Buffer): Promise<void> {
+export function closeHandle(sftp: SFTPWrapper, handle: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     try {
       sftp.close(handle, (err) => (err ? reject(err) : resolve()));
@@ -67,24 +67,51 @@ function readAt(sftp: SFTPWrapper, handle: Buffer, pos: number, len: number): Pr
   });
 }
 
+function fstatHandle(sftp: SFTPWrapper, handle: Buffer): Promise<Stats> {
+  return new Promise((resolve, reject) => {
+    try {
+      sftp.fstat(handle, (err, st) => (err ? reject(err) : resolve(st)));
+    } catch (error) {
+      reject(error);
+    }
+  });
+}
+
 /**
- * A Readable of bytes `start`..`end` (inclusive) of a remote file with up to `depth` READ
- * requests in flight. The handle is closed when the stream ends or is destroyed.
+ * Opens a remote file for reading and stats the open handle (FSTAT), so the size read belongs to
+ * the very file the handle reads even when the path is renamed over meanwhile. A directory's
+ * handle is closed again and only its stats are returned.
  */
-export function createPipelinedReadStream(sftp: SFTPWrapper, path: string, opts: { start?: number; end: number; depth?: number }): Readable {
+export async function openForRead(sftp: SFTPWrapper, path: string): Promise<{ handle?: Buffer; stats: Stats }> {
+  const handle = await openHandle(sftp, path, 'r');
+  try {
+    const stats = await fstatHandle(sftp, handle);
+    if (!stats.isDirectory()) return { handle, stats };
+    await closeHandle(sftp, handle).catch(() => undefined);
+    return { stats };
+  } catch (error) {
+    await closeHandle(sftp, handle).catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * A Readable of bytes `start`..`end` (inclusive) of a file opened by `openForRead`, with up to
+ * `depth` READ requests in flight. The stream owns the handle: it is closed when the stream ends
+ * or is destroyed.
+ */
+export function createPipelinedReadStream(sftp: SFTPWrapper, handle: Buffer, opts: { start?: number; end: number; depth?: number }): Readable {
   const chunk = maxLen(sftp, '_maxReadLen');
   const depth = opts.depth ?? DEFAULT_DEPTH;
   const endExclusive = opts.end + 1;
   let next = opts.start ?? 0;
-  let handle: Buffer | undefined;
-  let opening: Promise<Buffer> | undefined;
   const inFlight: Promise<Buffer>[] = [];
   let pumping = false;
   let eof = false;
-  const fill = (h: Buffer) => {
+  const fill = () => {
     while (!eof && inFlight.length < depth && next < endExclusive) {
       const len = Math.min(chunk, endExclusive - next);
-      const p = readAt(sftp, h, next, len);
+      const p = readAt(sftp, handle, next, len);
       p.catch(() => undefined); // surfaced in order by pump
       inFlight.push(p);
       next += len;
@@ -97,10 +124,8 @@ export function createPipelinedReadStream(sftp: SFTPWrapper, path: string, opts:
       pumping = true;
       void (async () => {
         try {
-          opening ??= openHandle(sftp, path, 'r');
-          const h = (handle = await opening);
           for (;;) {
-            fill(h);
+            fill();
             const head = inFlight.shift();
             if (head === undefined) {
               stream.push(null);
@@ -123,10 +148,9 @@ export function createPipelinedReadStream(sftp: SFTPWrapper, path: string, opts:
       })();
     },
     destroy(error, cb) {
-      const h = handle;
       // Let in-flight reads settle before closing the handle they use.
       void within(Promise.allSettled(inFlight.splice(0)), SETTLE_MS)
-        .then(() => (h ? closeHandle(sftp, h).catch(() => undefined) : undefined))
+        .then(() => closeHandle(sftp, handle).catch(() => undefined))
         .finally(() => cb(error));
     },
   });

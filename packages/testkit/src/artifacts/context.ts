@@ -24,6 +24,12 @@ export interface ArtifactKitOptions {
    * whose test server cannot take the full size in reasonable time (say why where it is set).
    */
   largeFileCapBytes?: number;
+  /**
+   * Why an overwrite briefly leaves the path missing (a gateway with no atomic rename over a file,
+   * e.g. HttpFS): readers racing an overwrite may then get RESOURCE_DOES_NOT_EXIST, still never a
+   * cut-off copy. Without it, every such read must return the old or the new version.
+   */
+  overwriteGap?: string;
   /** Canary check outside the root for the traversal cases. */
   outsideRootProbe?: OutsideRootProbe;
 }
