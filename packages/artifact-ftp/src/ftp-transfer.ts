@@ -66,13 +66,14 @@ export const parentOf = (abs: string): string => abs.slice(0, abs.lastIndexOf('/
 export const tempNameFor = (abs: string): string => childPath(parentOf(abs), `${UPLOAD_TEMP_PREFIX}${randomUUID()}.tmp`);
 
 /**
- * Stores `source` at `temp` (STOR; its directory must exist), then renames it over `abs`
+ * Stores `body` (a stream, or a local file's path) at `temp` (STOR; its directory must exist), then renames it over `abs`
  * (RNFR/RNTO; when the server will not rename over an existing file, that file is deleted and the
  * rename repeated). Readers never see a partial file. On failure the caller removes `temp`.
  * Without `temp` (in-place writes, opted into) it STORs straight to `abs`.
  */
-export async function uploadViaTemp(conn: FtpConnection, body: Readable, abs: string, temp: string | undefined): Promise<void> {
-  const source = conn.tls ? delayEmptyEnd(body) : body;
+export async function uploadViaTemp(conn: FtpConnection, body: Readable | string, abs: string, temp: string | undefined): Promise<void> {
+  // A local file's path (never empty: only large files come by path) goes to basic-ftp as is.
+  const source = conn.tls && typeof body !== 'string' ? delayEmptyEnd(body) : body;
   await transfer(conn, () => conn.client.uploadFrom(source, temp ?? abs));
   if (temp === undefined) return;
   try {

@@ -14,6 +14,7 @@ import {
   type ArtifactBody,
   type ArtifactCallOptions,
   type ArtifactRepositoryCapabilities,
+  type DownloadOptions,
   type FileInfo,
   type Logger,
   type OpenArtifactOptions,
@@ -22,7 +23,7 @@ import { PREFIX, isConnectionError, mapSftpError } from './errors.js';
 import { closeSftpConnection, openSftpConnection, type SftpConnection } from './sftp-connection.js';
 import { isNoSuchFile, lstatOrUndefined, mkdirp, readdir, removeTree, renameOver, statOrUndefined, supportsPosixRename, unlink } from './sftp-fs.js';
 import { resolveSftpSettings, type SftpArtifactRepositoryOptions, type SftpSettings } from './sftp-options.js';
-import { closeHandle, createPipelinedReadStream, createPipelinedWriteStream, openForRead } from './sftp-streams.js';
+import { closeHandle, createPipelinedReadStream, createPipelinedWriteStream, openForRead, openHandle, writeWholeFile } from './sftp-streams.js';
 import { inTheWay, show, toReadable, withTimeout } from './sftp-helpers.js';
 import { joinRemotePath, parseSftpUri, type SftpLocation } from './sftp-uri.js';
 
@@ -52,6 +53,18 @@ export class SftpArtifactRepository extends BaseArtifactRepository {
   private readonly pool: ConnectionPool<SftpConnection>;
   private readonly logger: Logger;
   private readonly secrets: (string | undefined)[];
+  /**
+   * Remote directories this repository made or wrote into, so further uploads there skip the
+   * directory check (one STAT per file otherwise). Trusted, not blindly: an OPEN that finds the
+   * directory gone makes it again. The promise lets concurrent uploads share one check.
+   */
+  private readonly knownDirs = new Map<string, Promise<void>>();
+  /**
+   * File sizes seen by the listings of one `downloadArtifacts` call (keyed by its options object,
+   * which the base class passes to `listArtifacts`, `isDirectory` and `downloadFile` alike): a
+   * listed file is read without a STAT first.
+   */
+  private readonly listedSizes = new WeakMap<object, Map<string, number>>();
 
   /**
    * Reads `~/.ssh/config` now (as MLflow does); connects lazily on the first call.
@@ -122,7 +135,9 @@ export class SftpArtifactRepository extends BaseArtifactRepository {
 
   protected override async isDirectory(path: string, opts: ArtifactCallOptions = {}): Promise<boolean> {
     const remote = this.remotePath(path);
-    return this.run(`stat ${show(path)}`, async (c) => (await statOrUndefined(c.sftp, remote))?.isDirectory() ?? false, opts, true);
+    const st = await this.run(`stat ${show(path)}`, (c) => statOrUndefined(c.sftp, remote), opts, true);
+    if (st?.isFile()) this.listedSizes.get(opts)?.set(validateArtifactPath(path), st.size);
+    return st?.isDirectory() ?? false;
   }
 
   protected override async makeDirectory(path: string, opts: ArtifactCallOptions = {}): Promise<void> {
@@ -136,12 +151,42 @@ export class SftpArtifactRepository extends BaseArtifactRepository {
       opts,
       true,
     );
+    this.rememberDir(remote, Promise.resolve());
+  }
+
+  private rememberDir(remote: string, made: Promise<void>): void {
+    if (this.knownDirs.size >= 10_000) this.knownDirs.clear();
+    this.knownDirs.set(remote, made);
+  }
+
+  /** `mkdir -p` of the parent of an upload, once per directory (see {@link knownDirs}). */
+  private ensureDir(c: SftpConnection, dir: string, relDir: string): Promise<void> {
+    let made = this.knownDirs.get(dir);
+    if (!made) {
+      made = mkdirp(c.sftp, dir).catch(async (error: unknown) => {
+        this.knownDirs.delete(dir);
+        throw (await inTheWay(c, dir, relDir)) ?? error;
+      });
+      this.rememberDir(dir, made);
+    }
+    return made;
+  }
+
+  /**
+   * MLflow's `download_artifacts`, with the sizes the listings report kept for the call so that
+   * each listed file is read without a STAT first (see {@link downloadFile}).
+   */
+  override async downloadArtifacts(artifactPath: string, dstPath?: string, opts: DownloadOptions = {}): Promise<string> {
+    const call = { ...opts };
+    this.listedSizes.set(call, new Map());
+    return super.downloadArtifacts(artifactPath, dstPath, call);
   }
 
   /** Direct children sorted by name (MLflow's `listdir` order); a file or a missing path → `[]`. */
   async listArtifacts(path?: string, opts: ArtifactCallOptions = {}): Promise<FileInfo[]> {
     const rel = validateArtifactPath(path);
     const remote = this.remotePath(rel);
+    const sizes = this.listedSizes.get(opts);
     return this.run(
       `list ${show(rel)}`,
       async (c) => {
@@ -160,6 +205,7 @@ export class SftpArtifactRepository extends BaseArtifactRepository {
           const st = e.attrs.isSymbolicLink() ? await statOrUndefined(c.sftp, posix.join(remote, e.filename)) : e.attrs;
           if (!st) continue; // dangling link
           infos.push(st.isDirectory() ? { path: childRel, is_dir: true } : { path: childRel, is_dir: false, file_size: st.size });
+          if (!st.isDirectory()) sizes?.set(childRel, st.size);
         }
         return infos.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
       },
@@ -250,7 +296,9 @@ export class SftpArtifactRepository extends BaseArtifactRepository {
   /**
    * Writes one file from a stream or buffer into a hidden temp file next to the target, then
    * renames it into place (`posix-rename@openssh.com`, so an existing file is replaced
-   * atomically); parents are created. On failure or abort the temp file is removed and the
+   * atomically); parents are created (checked once per directory, see {@link knownDirs}). A
+   * buffer goes out as OPEN, then its WRITEs and the CLOSE together, then the rename: three round
+   * trips, as many as a plain in-place `put`. On failure or abort the temp file is removed and the
    * target is untouched.
    */
   async writeArtifact(path: string, body: ArtifactBody, opts: ArtifactCallOptions = {}): Promise<void> {
@@ -258,18 +306,32 @@ export class SftpArtifactRepository extends BaseArtifactRepository {
     if (rel === '') throw MlflowError.invalidParameter(`${PREFIX} cannot write to the root path of ${this.artifactUri.replace(/:[^:@/]*@/, ':***@')}`);
     const remote = this.remotePath(rel);
     const dir = posix.dirname(remote);
+    const relDir = posix.dirname(rel);
     const tmp = posix.join(dir, `.${posix.basename(remote)}.${randomBytes(6).toString('hex')}.mlstore-part`);
     const signal = opts.signal;
     const what = `write ${show(rel)}`;
+    const whole = typeof body === 'string' ? Buffer.from(body, 'utf8') : body instanceof Uint8Array ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : undefined;
     await this.run(
       what,
       async (c) => {
-        await mkdirp(c.sftp, dir).catch(async (error: unknown) => {
-          throw (await inTheWay(c, dir, posix.dirname(rel))) ?? error;
-        });
+        await this.ensureDir(c, dir, relDir);
+        let handle: Buffer;
         try {
-          const ws = createPipelinedWriteStream(c.sftp, tmp, { mode: 0o644 });
-          await pipeline(toReadable(body), ws, ...(signal ? [{ signal }] : []));
+          handle = await openHandle(c.sftp, tmp, 'w', 0o644);
+        } catch (error) {
+          if (!isNoSuchFile(error)) throw error;
+          // The directory was removed since it was made or seen here: make it again, once.
+          this.knownDirs.delete(dir);
+          await this.ensureDir(c, dir, relDir);
+          handle = await openHandle(c.sftp, tmp, 'w', 0o644);
+        }
+        try {
+          if (whole) {
+            await writeWholeFile(c.sftp, handle, whole);
+          } else {
+            const ws = createPipelinedWriteStream(c.sftp, tmp, { handle });
+            await pipeline(toReadable(body), ws, ...(signal ? [{ signal }] : []));
+          }
           throwIfAborted(opts);
           await renameOver(c.sftp, tmp, remote, supportsPosixRename(c.sftp)).catch(async (error: unknown) => {
             if ((await statOrUndefined(c.sftp, remote).catch(() => undefined))?.isDirectory()) {
@@ -294,16 +356,54 @@ export class SftpArtifactRepository extends BaseArtifactRepository {
   /** Deletes a file or a directory tree (the root when `path` is empty); missing → no-op. */
   async deleteArtifacts(path?: string, opts: ArtifactCallOptions = {}): Promise<void> {
     const remote = this.remotePath(path);
+    for (const dir of this.knownDirs.keys()) if (dir === remote || dir.startsWith(remote === '/' ? '/' : `${remote}/`)) this.knownDirs.delete(dir);
     await this.run(`delete ${show(path)}`, (c) => removeTree(c.sftp, remote), opts, true);
   }
 
+  /**
+   * One file of `downloadArtifacts`. A file the call's listing reported is opened and read at once
+   * (OPEN, then READs up to the listed size plus one that confirms the end, CLOSE in the
+   * background: two round trips for a small file, no STAT); anything else goes through
+   * {@link openArtifact}.
+   */
   protected async downloadFile(remotePath: string, localPath: string, opts: ArtifactCallOptions = {}): Promise<void> {
-    const stream = await this.openArtifact(remotePath, opts);
-    try {
-      await pipeline(stream, createWriteStream(localPath));
-    } catch (error) {
-      throw mapSftpError(error, `download ${show(remotePath)}`, { ...(opts.signal ? { signal: opts.signal } : {}), secrets: this.secrets });
+    const fail = (error: unknown) => mapSftpError(error, `download ${show(remotePath)}`, { ...(opts.signal ? { signal: opts.signal } : {}), secrets: this.secrets });
+    const size = this.listedSizes.get(opts)?.get(validateArtifactPath(remotePath));
+    if (size === undefined) {
+      const stream = await this.openArtifact(remotePath, opts);
+      try {
+        await pipeline(stream, createWriteStream(localPath));
+      } catch (error) {
+        throw fail(error);
+      }
+      return;
     }
+    const remote = this.remotePath(remotePath);
+    await this.run(
+      `read ${show(remotePath)}`,
+      async (c) => {
+        const handle = await openHandle(c.sftp, remote, 'r');
+        let rs: Readable;
+        try {
+          rs = createPipelinedReadStream(c.sftp, handle, { sizeHint: size });
+        } catch (error) {
+          await closeHandle(c.sftp, handle).catch(() => undefined);
+          throw error;
+        }
+        // A dropped connection may leave reads unanswered: end the transfer with the right error.
+        const ssh = (c.client as unknown as { client: NodeJS.EventEmitter }).client;
+        const onClose = () => rs.destroy(new MlflowError(`${PREFIX} read ${show(remotePath)} failed: the SSH connection was cut mid-transfer; retry`, 'TEMPORARILY_UNAVAILABLE', { retryable: true }));
+        ssh.once('close', onClose);
+        try {
+          await pipeline(rs, createWriteStream(localPath), ...(opts.signal ? [{ signal: opts.signal }] : []));
+        } finally {
+          ssh.removeListener('close', onClose);
+        }
+      },
+      opts,
+    ).catch((error: unknown) => {
+      throw fail(error);
+    });
   }
 
   /** Whether a remote path exists (lstat), for tests and tools. */

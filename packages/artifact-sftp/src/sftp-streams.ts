@@ -27,7 +27,8 @@ function maxLen(sftp: SFTPWrapper, which: '_maxReadLen' | '_maxWriteLen'): numbe
   return typeof v === 'number' && v > 0 ? Math.min(v, 256 * 1024) : 32 * 1024;
 }
 
-function openHandle(sftp: SFTPWrapper, path: string, flags: 'r' | 'w', mode?: number): Promise<Buffer> {
+/** SFTP OPEN; resolves with the server's handle. */
+export function openHandle(sftp: SFTPWrapper, path: string, flags: 'r' | 'w', mode?: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     try {
       sftp.open(path, flags, mode === undefined ? {} : { mode }, (err, handle) => (err ? reject(err) : resolve(handle)));
@@ -37,6 +38,7 @@ function openHandle(sftp: SFTPWrapper, path: string, flags: 'r' | 'w', mode?: nu
   });
 }
 
+/** SFTP CLOSE of a handle. */
 export function closeHandle(sftp: SFTPWrapper, handle: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     try {
@@ -95,27 +97,55 @@ export async function openForRead(sftp: SFTPWrapper, path: string): Promise<{ ha
   }
 }
 
+/** Where a pipelined read starts and stops, and what it may assume. */
+export interface PipelinedReadOptions {
+  start?: number;
+  /** Last byte to read (inclusive); without it the stream reads to the end of the file. */
+  end?: number;
+  /**
+   * The file's size as last seen (a listing): reads up to it go out at once, together with one
+   * read at that offset which confirms the end (or finds that the file grew and goes on), so a
+   * small file costs one round trip of READs and no STAT.
+   */
+  sizeHint?: number;
+  depth?: number;
+}
+
 /**
- * A Readable of bytes `start`..`end` (inclusive) of a file opened by `openForRead`, with up to
- * `depth` READ requests in flight. The stream owns the handle: it is closed when the stream ends
- * or is destroyed.
+ * A Readable of bytes `start`..`end` (inclusive; to the end of the file when `end` is absent)
+ * of a file opened for reading, with up to `depth` READ requests in flight. The stream owns the
+ * handle: it is closed as soon as the last byte has arrived, without holding the stream's end
+ * back for the answer, or when the stream is destroyed. Reads go through the handle only, so
+ * what arrives is one file even when the path is renamed over meanwhile.
  */
-export function createPipelinedReadStream(sftp: SFTPWrapper, handle: Buffer, opts: { start?: number; end: number; depth?: number }): Readable {
+export function createPipelinedReadStream(sftp: SFTPWrapper, fileHandle: Buffer, opts: PipelinedReadOptions): Readable {
   const chunk = maxLen(sftp, '_maxReadLen');
   const depth = opts.depth ?? DEFAULT_DEPTH;
-  const endExclusive = opts.end + 1;
+  const endExclusive = opts.end === undefined ? Infinity : opts.end + 1;
+  // Beyond the known size only one read is in flight at a time: it finds the end of the file.
+  const known = opts.sizeHint === undefined ? (opts.end === undefined ? 0 : endExclusive) : Math.min(endExclusive, opts.sizeHint);
   let next = opts.start ?? 0;
-  const inFlight: Promise<Buffer>[] = [];
+  let handle: Buffer | undefined = fileHandle;
+  const inFlight: { at: number; data: Promise<Buffer> }[] = [];
   let pumping = false;
   let eof = false;
-  const fill = () => {
+  const fill = (h: Buffer) => {
     while (!eof && inFlight.length < depth && next < endExclusive) {
-      const len = Math.min(chunk, endExclusive - next);
-      const p = readAt(sftp, handle, next, len);
+      const probing = next >= known;
+      if (probing && inFlight.some((r) => r.at >= known)) return;
+      const len = Math.min(chunk, (probing ? endExclusive : known) - next);
+      const p = readAt(sftp, h, next, len);
       p.catch(() => undefined); // surfaced in order by pump
-      inFlight.push(p);
+      inFlight.push({ at: next, data: p });
       next += len;
     }
+  };
+  const finish = () => {
+    // Every byte is in: close the handle in the background (the session stays usable meanwhile).
+    const h = handle;
+    handle = undefined;
+    if (h) closeHandle(sftp, h).catch(() => undefined);
+    stream.push(null);
   };
   const stream: Readable = new Readable({
     highWaterMark: chunk * 2,
@@ -124,21 +154,16 @@ export function createPipelinedReadStream(sftp: SFTPWrapper, handle: Buffer, opt
       pumping = true;
       void (async () => {
         try {
+          const h = fileHandle;
           for (;;) {
-            fill();
+            fill(h);
             const head = inFlight.shift();
-            if (head === undefined) {
-              stream.push(null);
-              return;
-            }
-            const data = await head;
+            if (head === undefined) return finish();
+            const data = await head.data;
             if (stream.destroyed) return;
             if (data.length === 0) eof = true;
             if (data.length > 0 && !stream.push(data)) return;
-            if (eof && inFlight.length === 0) {
-              stream.push(null);
-              return;
-            }
+            if (eof && inFlight.length === 0) return finish();
           }
         } catch (error) {
           stream.destroy(error as Error);
@@ -148,9 +173,11 @@ export function createPipelinedReadStream(sftp: SFTPWrapper, handle: Buffer, opt
       })();
     },
     destroy(error, cb) {
+      const h = handle;
+      handle = undefined;
       // Let in-flight reads settle before closing the handle they use.
-      void within(Promise.allSettled(inFlight.splice(0)), SETTLE_MS)
-        .then(() => closeHandle(sftp, handle).catch(() => undefined))
+      void within(Promise.allSettled(inFlight.splice(0).map((r) => r.data)), SETTLE_MS)
+        .then(() => (h ? closeHandle(sftp, h).catch(() => undefined) : undefined))
         .finally(() => cb(error));
     },
   });
@@ -158,10 +185,37 @@ export function createPipelinedReadStream(sftp: SFTPWrapper, handle: Buffer, opt
 }
 
 /**
+ * Writes `data` into a new (truncated) remote file behind an open `handle`: every WRITE and the
+ * CLOSE go out at once (the server handles requests on one handle in order), so a small file
+ * costs one round trip after the OPEN. Resolves once all are acknowledged; the first failure
+ * rejects (the handle is closed either way).
+ */
+export async function writeWholeFile(sftp: SFTPWrapper, handle: Buffer, data: Buffer): Promise<void> {
+  const chunk = maxLen(sftp, '_maxWriteLen');
+  const acks: Promise<void>[] = [];
+  for (let off = 0; off < data.length; off += chunk) {
+    const piece = data.subarray(off, Math.min(off + chunk, data.length));
+    acks.push(
+      new Promise<void>((resolve, reject) => {
+        try {
+          sftp.write(handle, piece, 0, piece.length, off, (err) => (err ? reject(err) : resolve()));
+        } catch (error) {
+          reject(error);
+        }
+      }),
+    );
+  }
+  acks.push(closeHandle(sftp, handle));
+  const results = await Promise.allSettled(acks);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/**
  * A Writable into a new (truncated) remote file with up to `depth` WRITE requests in flight;
  * `finish` fires once every write is acknowledged and the handle is closed.
  */
-export function createPipelinedWriteStream(sftp: SFTPWrapper, path: string, opts: { mode?: number; depth?: number } = {}): Writable {
+export function createPipelinedWriteStream(sftp: SFTPWrapper, path: string, opts: { mode?: number; depth?: number; handle?: Buffer } = {}): Writable {
   const chunk = maxLen(sftp, '_maxWriteLen');
   const depth = opts.depth ?? DEFAULT_DEPTH;
   let handle: Buffer | undefined;
@@ -193,6 +247,10 @@ export function createPipelinedWriteStream(sftp: SFTPWrapper, path: string, opts
   return new Writable({
     highWaterMark: chunk,
     construct(cb) {
+      if (opts.handle) {
+        handle = opts.handle;
+        return cb();
+      }
       openHandle(sftp, path, 'w', opts.mode).then(
         (h) => {
           handle = h;

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SMALL_FILE_BYTES } from '@mlstore/core';
 import { expect } from 'vitest';
 import { expectMlflowError } from '../../tracking/expect-error.js';
 import type { ArtifactKitContext } from '../context.js';
@@ -55,6 +57,15 @@ export function defineDownloadLogCases(ctx: ArtifactKitContext): void {
     await writeFile(join(dir, 'model.pkl'), data);
     await ctx.repo().logArtifact(join(dir, 'model.pkl'), ctx.p('logged'));
     expect(sha256(await readAll(await ctx.repo().openArtifact(ctx.p('logged/model.pkl'))))).toBe(sha256(data));
+  });
+  ctx.it('logArtifact uploads a file above the small-file size (streamed or by path)', async () => {
+    const dir = await tempDir();
+    const data = randomBytes(SMALL_FILE_BYTES + 777_777);
+    await writeFile(join(dir, 'big.bin'), data);
+    await ctx.repo().logArtifact(join(dir, 'big.bin'), ctx.p('logged-big'));
+    expect(sha256(await readAll(await ctx.repo().openArtifact(ctx.p('logged-big/big.bin'))))).toBe(sha256(data));
+    await ctx.repo().logArtifact(join(dir, 'big.bin'), ctx.p('logged-big'));
+    expect((await ctx.repo().listArtifacts(ctx.p('logged-big'))).map((f) => [f.path, f.file_size])).toEqual([[ctx.p('logged-big/big.bin'), data.length]]);
   });
   ctx.it('logArtifacts uploads the directory contents recursively', async () => {
     const dir = await tempDir();
