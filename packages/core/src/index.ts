@@ -17,3 +17,4 @@ export * from './migrate-store.js';
 export * from './migrate-artifacts.js';
 export * from './verify-migration.js';
 export * from './rest/index.js';
+export * from './model-registry/index.js';

@@ -1,6 +1,7 @@
 import type { AbstractStore } from '../abstract-store.js';
 import type { ArtifactRepository } from '../artifacts/index.js';
 import type { Logger } from '../logger.js';
+import type { ModelRegistryStore } from '../model-registry/model-registry-store.js';
 import { SchemeRegistry } from './scheme-registry.js';
 
 /** What a tracking-store factory receives besides the URI. */
@@ -37,4 +38,22 @@ export type ArtifactRepositoryRegistry = SchemeRegistry<ArtifactRepositoryOption
 /** A new, empty artifact-repository registry. Adapters add themselves with their `register…` function. */
 export function createArtifactRepositoryRegistry(): ArtifactRepositoryRegistry {
   return new SchemeRegistry('artifact repository');
+}
+
+/** What a model-registry-store factory receives besides the URI. */
+export interface ModelRegistryStoreOptions {
+  /** The tracking store of the same server, to resolve `models:/m-…` sources to logged models. */
+  trackingStore?: AbstractStore;
+  logger?: Logger;
+}
+
+/** Builds a model-registry store for a URI such as `sqlite:///mlflow.db` or `./mlruns` (MLflow's `--registry-store-uri`). */
+export type ModelRegistryStoreFactory = (uri: string, options: ModelRegistryStoreOptions) => ModelRegistryStore | Promise<ModelRegistryStore>;
+
+/** Scheme → model-registry store, resolved like MLflow's `ModelRegistryStoreRegistry`. */
+export type ModelRegistryStoreRegistry = SchemeRegistry<ModelRegistryStoreOptions, ModelRegistryStore>;
+
+/** A new, empty model-registry-store registry. Adapters add themselves with their `register…` function. */
+export function createModelRegistryStoreRegistry(): ModelRegistryStoreRegistry {
+  return new SchemeRegistry('model registry store');
 }

@@ -39,3 +39,15 @@ export {
   canonicalAnalyticsFilterValue,
 } from './trace-analytics.js';
 export { compareTraces, filterTraces, spanAttributeContentClause, traceOrderClauses, type TraceAssessmentView, type TraceSearchRow, type TraceSpanView } from './trace-evaluate.js';
+export {
+  checkModelVersionMaxResults,
+  checkRegisteredModelMaxResults,
+  modelVersionMatches,
+  parseModelVersionFilter,
+  parseModelVersionOrderBy,
+  parseRegisteredModelFilter,
+  parseRegisteredModelOrderBy,
+  registeredModelMatches,
+  registryPromptScope,
+  type RegistryFlavour,
+} from './registry-filter.js';

@@ -6,7 +6,7 @@ import { MlflowError } from '../errors.js';
  * `number` (integers, decimals, scientific, with an optional minus), `op` (comparison operators),
  * `keyword` (AND, OR, NOT, IN, LIKE, ILIKE, RLIKE, IS, NULL, ASC, DESC — upper-cased), and punctuation.
  */
-export type TokenKind = 'ident' | 'string' | 'number' | 'op' | 'keyword' | 'lparen' | 'rparen' | 'comma';
+export type TokenKind = 'ident' | 'string' | 'number' | 'op' | 'keyword' | 'lparen' | 'rparen' | 'comma' | 'semicolon' | 'comment';
 
 export interface Token {
   kind: TokenKind;
@@ -18,6 +18,18 @@ export interface Token {
   quoted?: boolean;
   /** For `number`: true when written with a dot or an exponent. */
   float?: boolean;
+  /** Where the token starts and ends in the input (`input.slice(start, end)` is its source text). */
+  start?: number;
+  end?: number;
+}
+
+/** Tokenizer switches. */
+export interface TokenizeOptions {
+  /**
+   * Emit `;` as a `semicolon` token and `-- …` (to the end of the line) as a `comment` token instead
+   * of refusing them, for grammars whose messages name them as sqlparse does (the model registry's).
+   */
+  statements?: boolean;
 }
 
 const KEYWORDS = new Set(['AND', 'OR', 'NOT', 'IN', 'LIKE', 'ILIKE', 'RLIKE', 'IS', 'NULL', 'ASC', 'DESC']);
@@ -39,7 +51,7 @@ const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF
  * @throws MlflowError INVALID_PARAMETER_VALUE on an unterminated quote, a NUL character, an
  *   unpaired surrogate, or a character the language does not use.
  */
-export function tokenize(input: string): Token[] {
+export function tokenize(input: string, options: TokenizeOptions = {}): Token[] {
   const bad = UNSTORABLE.exec(input);
   if (bad) {
     throw MlflowError.invalidParameter(
@@ -48,6 +60,10 @@ export function tokenize(input: string): Token[] {
   }
   const tokens: Token[] = [];
   let i = 0;
+  const push = (token: Token, end: number) => {
+    tokens.push({ ...token, start: i, end });
+    i = end;
+  };
   while (i < input.length) {
     const ch = input[i] as string;
     if (/\s/.test(ch)) {
@@ -55,35 +71,40 @@ export function tokenize(input: string): Token[] {
       continue;
     }
     const rest = input.slice(i);
+    if (options.statements === true && ch === ';') {
+      push({ kind: 'semicolon', text: ';' }, i + 1);
+      continue;
+    }
+    if (options.statements === true && rest.startsWith('--')) {
+      const eol = rest.search(/[\r\n]/);
+      const end = eol < 0 ? input.length : i + eol;
+      push({ kind: 'comment', text: input.slice(i, end) }, end);
+      continue;
+    }
     if (ch === "'") {
       const end = quotedEnd(input, i, "'");
-      tokens.push({ kind: 'string', text: input.slice(i, end) });
-      i = end;
+      push({ kind: 'string', text: input.slice(i, end) }, end);
       continue;
     }
     if (ch === '(' || ch === ')' || ch === ',') {
-      tokens.push({ kind: ch === '(' ? 'lparen' : ch === ')' ? 'rparen' : 'comma', text: ch });
-      i++;
+      push({ kind: ch === '(' ? 'lparen' : ch === ')' ? 'rparen' : 'comma', text: ch }, i + 1);
       continue;
     }
     const num = NUMBER.exec(rest);
     if (num && !(ch === '-' && tokens.length > 0 && isValueLike(tokens[tokens.length - 1]))) {
-      tokens.push({ kind: 'number', text: num[0], float: /[.eE]/.test(num[0]) });
-      i += num[0].length;
+      push({ kind: 'number', text: num[0], float: /[.eE]/.test(num[0]) }, i + num[0].length);
       continue;
     }
     const op = OPERATORS.find((o) => rest.startsWith(o));
     if (op) {
-      tokens.push({ kind: 'op', text: op });
-      i += op.length;
+      push({ kind: 'op', text: op }, i + op.length);
       continue;
     }
     if (ch === '`' || ch === '"' || WORD.test(rest)) {
       const [text, end, parts] = readIdentifier(input, i);
       const upper = text.toUpperCase();
-      if (parts === 1 && WORD.test(text) && KEYWORDS.has(upper)) tokens.push({ kind: 'keyword', text: upper, raw: text });
-      else tokens.push({ kind: 'ident', text, quoted: parts === 1 && text.startsWith('"') });
-      i = end;
+      if (parts === 1 && WORD.test(text) && KEYWORDS.has(upper)) push({ kind: 'keyword', text: upper, raw: text }, end);
+      else push({ kind: 'ident', text, quoted: parts === 1 && text.startsWith('"') }, end);
       continue;
     }
     throw MlflowError.invalidParameter(`Invalid clause(s) in filter string: unexpected character '${ch}' at position ${i}`);

@@ -1,13 +1,18 @@
 import { MlflowError } from '../errors.js';
+import { jsonDumpsAscii, PY_WORD_CLASS, pyStrRepr } from './python-text.js';
 
-/** Python `json.dumps(value, sort_keys=True, separators=(",", ":"))`-like rendering for messages. */
+/**
+ * Python `json.dumps(value, sort_keys=True, separators=(",", ":"))`-like rendering for messages,
+ * with its default `ensure_ascii` (`"é"` prints as `"\u00e9"`).
+ */
 export function formatValue(value: unknown): string {
   if (value === undefined) return 'null';
   if (typeof value === 'number' && !Number.isFinite(value)) {
     return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
   }
   try {
-    return JSON.stringify(value) ?? String(value);
+    const json = JSON.stringify(value);
+    return json === undefined ? String(value) : jsonDumpsAscii(json);
   } catch {
     return String(value);
   }
@@ -48,18 +53,19 @@ export function posixNormpath(path: string): string {
   return joined || '.';
 }
 
-// Python's `\w` on str is Unicode-aware; approximate with letters, digits, marks and underscore.
-const KEY_REGEX = /^[/\p{L}\p{N}\p{M}_.\- :]*$/u;
+// Python's `\w` on str is Unicode-aware: letters, numbers and underscore (not combining marks).
+const KEY_REGEX = new RegExp(`^[/${PY_WORD_CLASS}.\\- :]*$`, 'u');
 
 const BAD_CHARACTER_MESSAGE =
   'Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).';
 
 const MISSING_KEY_NAME_MESSAGE = 'A key name must be provided.';
 
-function badPathMessage(name: string): string {
+/** MLflow's `bad_path_message` (the normalised path in Python `repr` quoting). */
+export function badPathMessage(name: string): string {
   return (
     'Names may be treated as files in certain cases, and must not resolve to other names' +
-    ` when treated as such. This name would resolve to '${posixNormpath(name)}'`
+    ` when treated as such. This name would resolve to ${pyStrRepr(posixNormpath(name))}`
   );
 }
 
@@ -73,7 +79,8 @@ export function isContainedKeyPath(key: unknown): key is string {
   return typeof key === 'string' && key !== '' && !pathNotUnique(key) && !/[\\\0]/.test(key);
 }
 
-function pathNotUnique(name: string): boolean {
+/** MLflow's `path_not_unique`: the name does not normalise to itself, is `.`, climbs or is absolute. */
+export function pathNotUnique(name: string): boolean {
   const norm = posixNormpath(name);
   return norm !== name || norm === '.' || norm.startsWith('..') || norm.startsWith('/');
 }

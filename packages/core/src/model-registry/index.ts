@@ -1,0 +1,4 @@
+export * from './model-registry-entities.js';
+export * from './model-registry-store.js';
+export * from './memory-model-registry-store.js';
+export * from './model-registry-validation.js';
