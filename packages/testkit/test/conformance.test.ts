@@ -1,5 +1,8 @@
-import { MemoryTrackingStore } from '@mlstore/core';
-import { describeTrackingStore } from '../src/index.js';
+import { MemoryModelRegistryStore, MemoryTrackingStore } from '@mlstore/core';
+import { describeModelRegistryStore, describeTrackingStore } from '../src/index.js';
 
 // The in-memory reference store must pass the whole tracking kit with no opt-outs.
 describeTrackingStore('memory', () => new MemoryTrackingStore());
+
+// The in-memory registry answers as MLflow's SQL store where its SQL and file stores differ.
+describeModelRegistryStore('memory', () => new MemoryModelRegistryStore());

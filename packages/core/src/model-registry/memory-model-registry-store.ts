@@ -50,11 +50,6 @@ import {
 } from './model-registry-validation.js';
 
 export interface MemoryModelRegistryStoreOptions {
-  /**
-   * Whose answers to give where MLflow's SQL and file stores differ (docs/model-registry-3.18.md):
-   * `SqlStore` (default) or `FileStore`.
-   */
-  flavour?: RegistryFlavour;
   /** Resolves `models:/m-…` sources to the logged model's artifact location and run. */
   trackingStore?: Pick<AbstractStore, 'getLoggedModel'>;
 }
@@ -89,17 +84,17 @@ const isPromptModel = (m: ModelRecord) => m.tags.has(PROMPT_TAG);
 /**
  * The in-memory model registry: the reference implementation of {@link ModelRegistryStore}, with
  * MLflow 3.18's validation, messages, soft-deleted versions (numbers never reused), stages,
- * aliases and both searches. Not persistent; every returned entity is a copy.
+ * aliases and both searches, answering as MLflow's SQL store where its SQL and file stores differ
+ * (docs/model-registry-3.18.md). Not persistent; every returned entity is a copy.
  */
 export class MemoryModelRegistryStore implements ModelRegistryStore {
-  readonly capabilities: ModelRegistryStoreCapabilities;
-  private readonly flavour: RegistryFlavour;
+  /** Where MLflow's SQL and file stores differ, the memory store answers as the SQL store. */
+  readonly capabilities: ModelRegistryStoreCapabilities = { flavour: 'SqlStore' };
+  private readonly flavour: RegistryFlavour = 'SqlStore';
   private readonly trackingStore: Pick<AbstractStore, 'getLoggedModel'> | undefined;
   private readonly models = new Map<string, ModelRecord>();
 
   constructor(options: MemoryModelRegistryStoreOptions = {}) {
-    this.flavour = options.flavour ?? 'SqlStore';
-    this.capabilities = { flavour: this.flavour };
     this.trackingStore = options.trackingStore;
   }
 
@@ -116,15 +111,10 @@ export class MemoryModelRegistryStore implements ModelRegistryStore {
     validateModelName(name, this.flavour);
     const n = parseModelVersion(version);
     const m = this.models.get(name);
-    if (!m) throw this.flavour === 'FileStore' ? registeredModelNotFound(name) : modelVersionNotFound(name, n);
+    if (!m) throw modelVersionNotFound(name, n);
     const v = m.versions.get(n);
     if (!v || v.stage === DELETED_STAGE) throw modelVersionNotFound(name, n);
     return { m, v };
-  }
-
-  /** The file store stamps the model on every tag and alias write; the SQL store does not. */
-  private touchForFile(m: ModelRecord, now = Date.now()): void {
-    if (this.flavour === 'FileStore') m.lastUpdated = now;
   }
 
   private versionEntity(m: ModelRecord, v: VersionRecord, withAliases: boolean): ModelVersion {
@@ -157,13 +147,12 @@ export class MemoryModelRegistryStore implements ModelRegistryStore {
   }
 
   private modelEntity(m: ModelRecord): RegisteredModel {
-    // MLflow's SQL store leaves aliases off the nested latest versions; its file store fills them.
-    const withAliases = this.flavour === 'FileStore';
+    // As MLflow's SQL store: no aliases on the nested latest versions.
     const rm: RegisteredModel = {
       name: m.name,
       creation_timestamp: m.creation,
       last_updated_timestamp: m.lastUpdated,
-      latest_versions: this.latest(m, MODEL_VERSION_STAGES).map((v) => this.versionEntity(m, v, withAliases)),
+      latest_versions: this.latest(m, MODEL_VERSION_STAGES).map((v) => this.versionEntity(m, v, false)),
       tags: tagList(m.tags),
       aliases: [...m.aliases].map(([alias, n]) => ({ alias, version: String(n) })),
     };
@@ -252,18 +241,17 @@ export class MemoryModelRegistryStore implements ModelRegistryStore {
   }
 
   async setRegisteredModelTag(name: string, tag: RegisteredModelTag): Promise<void> {
-    validateRegisteredModelTag(tag.key, tag.value);
     validateModelName(name, this.flavour);
+    validateRegisteredModelTag(tag.key, tag.value);
     const m = this.model(name);
     m.tags.set(tag.key, tag.value ?? '');
-    this.touchForFile(m);
   }
 
   async deleteRegisteredModelTag(name: string, key: string): Promise<void> {
-    validateRegistryTagKey(key);
     validateModelName(name, this.flavour);
+    validateRegistryTagKey(key);
     const m = this.model(name);
-    if (m.tags.delete(key)) this.touchForFile(m);
+    m.tags.delete(key);
   }
 
   // ---------------------------------------------------------------- model versions
@@ -274,15 +262,7 @@ export class MemoryModelRegistryStore implements ModelRegistryStore {
     const tags = request.tags ?? [];
     for (const t of tags) validateModelVersionTag(t.key, t.value);
     const m = this.models.get(name);
-    if (!m) {
-      if (this.flavour === 'FileStore') {
-        throw new MlflowError(
-          `Model Version creation error (name=${name}). Error: Registered Model with name=${name} not found. Giving up after 3 attempts.`,
-          'INTERNAL_ERROR',
-        );
-      }
-      throw registeredModelNotFound(name);
-    }
+    if (!m) throw registeredModelNotFound(name);
     let runId = request.runId;
     let storageLocation = source;
     const modelsUri = /^models:\/(.*)$/.exec(source);
@@ -307,7 +287,7 @@ export class MemoryModelRegistryStore implements ModelRegistryStore {
       source,
       runId,
       runLink: request.runLink,
-      modelId: this.flavour === 'FileStore' ? (request.modelId ?? '') : undefined,
+      modelId: undefined, // as MLflow's SQL store: not kept
       storageLocation,
       tags: new Map(tags.map((t) => [t.key, t.value])),
     };
@@ -406,9 +386,8 @@ export class MemoryModelRegistryStore implements ModelRegistryStore {
         key === 'name' ? m.name : key === 'version_number' ? v.version : key === 'creation_timestamp' ? v.creation : v.lastUpdated,
       ),
     );
-    // MLflow's SQL store leaves aliases off search results; its file store fills them.
-    const withAliases = this.flavour === 'FileStore';
-    return page(hits, start, maxResults, ({ m, v }) => this.versionEntity(m, v, withAliases));
+    // As MLflow's SQL store: no aliases on search results.
+    return page(hits, start, maxResults, ({ m, v }) => this.versionEntity(m, v, false));
   }
 
   async setModelVersionTag(name: string, version: string, tag: ModelVersionTag): Promise<void> {
@@ -417,7 +396,6 @@ export class MemoryModelRegistryStore implements ModelRegistryStore {
     validateModelVersionTag(tag.key, tag.value);
     const { m, v } = this.liveVersion(name, version);
     v.tags.set(tag.key, tag.value);
-    this.touchForFile(m);
   }
 
   async deleteModelVersionTag(name: string, version: string, key: string): Promise<void> {
@@ -425,7 +403,7 @@ export class MemoryModelRegistryStore implements ModelRegistryStore {
     parseModelVersion(version);
     validateRegistryTagKey(key);
     const { m, v } = this.liveVersion(name, version);
-    if (v.tags.delete(key)) this.touchForFile(m);
+    v.tags.delete(key);
   }
 
   // ---------------------------------------------------------------- aliases
@@ -435,14 +413,13 @@ export class MemoryModelRegistryStore implements ModelRegistryStore {
     validateAliasName(alias, true);
     const { m, v } = this.liveVersion(name, version);
     m.aliases.set(alias, v.version);
-    this.touchForFile(m);
   }
 
   async deleteRegisteredModelAlias(name: string, alias: string): Promise<void> {
     validateModelName(name, this.flavour);
     validateAliasName(alias, false);
     const m = this.model(name);
-    if (m.aliases.delete(alias)) this.touchForFile(m);
+    m.aliases.delete(alias);
   }
 
   async getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion> {

@@ -1,5 +1,6 @@
 import type { PagedList } from '../entities.js';
 import { MlflowError } from '../errors.js';
+import { pyStrRepr } from '../validation/python-text.js';
 
 /**
  * MLflow's page token: base64 of Python's `json.dumps({"offset": N})` (note the space after the
@@ -19,9 +20,10 @@ export function decodePageToken(token: string | undefined): number {
   if (!token) return 0;
   const parsed = decodeJsonToken(token);
   const offset = parsed['offset'];
-  if (!offset) throw MlflowError.invalidParameter(`Invalid page token, parsed value=${JSON.stringify(parsed)}`);
-  const n = typeof offset === 'number' ? offset : typeof offset === 'string' && /^-?\d+$/.test(offset.trim()) ? Number(offset) : NaN;
-  if (!Number.isSafeInteger(n) || n < 0) throw MlflowError.invalidParameter(`Invalid page token, not stringable ${String(offset)}`);
+  if (!offset) throw MlflowError.invalidParameter(`Invalid page token, parsed value=${pyRepr(parsed)}`);
+  // Python's int(): an integer string (spaces, sign), or a number truncated.
+  const n = typeof offset === 'number' ? Math.trunc(offset) : typeof offset === 'string' && /^\s*[-+]?\d+\s*$/.test(offset) ? Number(offset) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0) throw MlflowError.invalidParameter(`Invalid page token, not stringable ${typeof offset === 'string' ? offset : pyRepr(offset)}`);
   return n;
 }
 
@@ -29,17 +31,47 @@ function decodeJsonToken(token: string): Record<string, unknown> {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(token) || token.length % 4 !== 0) {
     throw MlflowError.invalidParameter('Invalid page token, could not base64-decode');
   }
-  const decoded = Buffer.from(token, 'base64').toString('utf8');
+  const bytes = Buffer.from(token, 'base64');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(decoded);
+    parsed = JSON.parse(bytes.toString('utf8'));
   } catch {
-    throw MlflowError.invalidParameter(`Invalid page token, decoded value=${decoded}`);
+    throw MlflowError.invalidParameter(`Invalid page token, decoded value=${pyBytesRepr(bytes)}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw MlflowError.invalidParameter(`Invalid page token, parsed value=${decoded}`);
+    throw MlflowError.invalidParameter(`Invalid page token, parsed value=${pyRepr(parsed)}`);
   }
   return parsed as Record<string, unknown>;
+}
+
+/** Python's `repr(bytes)`, as MLflow prints an undecodable token (`b'hello'`). */
+function pyBytesRepr(bytes: Buffer): string {
+  const hasSingle = bytes.includes(0x27);
+  const quote = hasSingle && !bytes.includes(0x22) ? '"' : "'";
+  let out = `b${quote}`;
+  for (const b of bytes) {
+    const ch = String.fromCharCode(b);
+    if (ch === quote || ch === '\\') out += `\\${ch}`;
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (b < 0x20 || b >= 0x7f) out += `\\x${b.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return out + quote;
+}
+
+/** Python's `repr()` of a value `json.loads` returned (`{'offset': 0}`). */
+function pyRepr(v: unknown): string {
+  if (v === null || v === undefined) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(v).replace(/e\+?/, 'e+').replace('e+-', 'e-');
+  if (typeof v === 'string') return pyStrRepr(v);
+  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
+  return `{${Object.entries(v as Record<string, unknown>)
+    .map(([k, x]) => `${pyStrRepr(k)}: ${pyRepr(x)}`)
+    .join(', ')}}`;
 }
 
 /** The request fields a logged-model page token is bound to. */

@@ -1,0 +1,3 @@
+export type { ModelRegistryKitContext, ModelRegistryKitOptions, ModelRegistryKitStoreFactory, RegistryFlavour } from './context.js';
+export { describeModelRegistryStore } from './describe-model-registry-store.js';
+export type { RegistryCaseGroup } from './cases/group.js';
