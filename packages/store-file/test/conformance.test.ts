@@ -1,8 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeTrackingStore } from '@mlstore/testkit';
-import { FileTrackingStore } from '../src/index.js';
+import type { ModelRegistryStore, SearchModelVersionsRequest, SearchRegisteredModelsRequest } from '@mlstore/core';
+import { describeModelRegistryStore, describeTrackingStore } from '@mlstore/testkit';
+import { FileModelRegistryStore, FileTrackingStore } from '../src/index.js';
 
 // What MLflow 3.18's FileStore itself does differently from its SQL store (checked against
 // mlflow/store/tracking/file_store.py and by test/file-trace-interop.test.ts); the file store follows
@@ -59,3 +60,20 @@ const SKIP: Record<string, string> = {
 const dir = mkdtempSync(join(tmpdir(), 'mlstore-file-kit-'));
 let n = 0;
 describeTrackingStore('mlruns', () => FileTrackingStore.open(join(dir, `kit-${n++}`, 'mlruns')), { skip: SKIP });
+
+// The model-registry kit on a fresh registry root per case group (MLflow's `<root>/models/` layout),
+// asserting MLflow's FileStore answers wherever its SQL and file stores differ. The kit's searches
+// leave max_results out; MLflow's FileStore refuses that ("… but got None", checked in
+// src/file-model-registry-store.test.ts), and every real caller — MLflow's server, our REST layer —
+// sends the proto default (100 / 200000), so the kit gets the store as the server calls it.
+function asServerCalls(store: FileModelRegistryStore): ModelRegistryStore {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'searchRegisteredModels') return (req: SearchRegisteredModelsRequest = {}) => target.searchRegisteredModels({ maxResults: 100, ...req });
+      if (prop === 'searchModelVersions') return (req: SearchModelVersionsRequest = {}) => target.searchModelVersions({ maxResults: 200000, ...req });
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+describeModelRegistryStore('mlruns', async () => asServerCalls(await FileModelRegistryStore.open(join(dir, `registry-${n++}`))));
