@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './error-classification.js';
 export * from './abstract-store.js';
 export * from './base-store.js';
+export * from './logged-model-versions.js';
 export * from './logger.js';
 export * from './uri.js';
 export * from './validation/index.js';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { guessMimeType, MlflowError, OTLP_TRACES_PATH, redactingLogger, silentLogger, type AbstractStore, type ArtifactRepository, type Logger, type MlflowRpc } from '@mlstore/core';
+import { guessMimeType, MlflowError, OTLP_TRACES_PATH, redactingLogger, silentLogger, type AbstractStore, type ArtifactRepository, type Logger, type MlflowRpc, type ModelRegistryStore } from '@mlstore/core';
 import { createArtifactLocationPolicy, createHostPolicy } from './artifact-location.js';
 import { handleArtifactProxy } from './artifact-proxy.js';
 import { jsonBodySource, parseJsonBody, readBody, sendError, sendJson, sendJsonText, sendText } from './http-io.js';
@@ -16,6 +16,8 @@ import { serveTraceArtifact } from './trace-artifact.js';
 import { TRACE_RPCS } from './trace-rpcs.js';
 import { TRACKING_RPCS, type RpcContext, type RpcHandler } from './tracking-rpcs.js';
 import { handleUiRoute } from './ui-routes.js';
+import { REGISTRY_RPCS } from './registry-rpcs.js';
+import { serveModelVersionArtifact } from './model-version-artifact.js';
 
 /** The MLflow version whose REST API the server speaks; `/version` answers it. */
 export const MLFLOW_COMPAT_VERSION = '3.18.0';
@@ -23,6 +25,12 @@ export const MLFLOW_COMPAT_VERSION = '3.18.0';
 export interface MlflowHandlerOptions {
   /** The tracking store behind the API (required unless `artifactsOnly`). */
   trackingStore?: AbstractStore;
+  /**
+   * The model registry behind `/mlflow/registered-models/…` and `/mlflow/model-versions/…`
+   * (MLflow's `--registry-store-uri`). Without one those routes answer MLflow's "model registry
+   * functionality is unavailable" error (INVALID_PARAMETER_VALUE, 400).
+   */
+  registryStore?: ModelRegistryStore;
   /** The proxy's destination (`--artifacts-destination`). Without it artifact routes answer 503. */
   artifactsDestination?: ArtifactRepository;
   /** Serve the mlflow-artifacts proxy (default: when `artifactsDestination` is given). */
@@ -63,7 +71,7 @@ export interface MlflowHandlerOptions {
 export type MlflowRequestHandler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
 
 const API_PREFIXES = ['/api/2.0', '/ajax-api/2.0', '/api/3.0', '/ajax-api/3.0'];
-const RPC_HANDLERS: Partial<Record<MlflowRpc, RpcHandler>> = { ...TRACKING_RPCS, ...TRACE_RPCS };
+const RPC_HANDLERS: Partial<Record<MlflowRpc, RpcHandler>> = { ...TRACKING_RPCS, ...TRACE_RPCS, ...REGISTRY_RPCS };
 const TRACE_ARTIFACT_PATHS = new Set(['/ajax-api/2.0/mlflow/get-trace-artifact', '/ajax-api/3.0/mlflow/get-trace-artifact']);
 const NOT_FOUND_HTML =
   '<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.</p>\n';
@@ -112,6 +120,14 @@ export function createMlflowHandler(options: MlflowHandlerOptions): MlflowReques
     if (path === '/health') return sendText(res, 200, 'OK'), true;
     if (path === '/version') return sendText(res, 200, version), true;
     if (path === '/get-artifact' && method === 'GET') return serveRunArtifact(query, res, signal);
+    if (path === '/model-versions/get-artifact' && method === 'GET') {
+      if (options.artifactsOnly || !store) {
+        sendText(res, 503, `Endpoint: ${staticPrefix}${path} disabled due to the mlflow server running in \`--artifacts-only\` mode. To enable tracking server functionality, run \`mlflow server\` without \`--artifacts-only\``);
+        return true;
+      }
+      await serveModelVersionArtifact(query, res, { registryStore: options.registryStore, trackingStore: store, runArtifacts, hostPolicy, signal });
+      return true;
+    }
     if (SERVER_INFO_PATHS.has(path)) {
       if (method === 'GET' || method === 'HEAD') sendJsonText(res, 200, serverInfo);
       else sendText(res, 405, 'Method Not Allowed');
@@ -154,7 +170,7 @@ export function createMlflowHandler(options: MlflowHandlerOptions): MlflowReques
     const schema = RPC_SCHEMAS[match.rpc];
     const input = method === 'GET' && query.size > 0 ? queryToJson(schema, query) : parseJsonBody(req, await readBody(req, bodyLimit));
     const msg = readRpcRequest(schema, { ...input, ...match.params }, jsonBodySource(input));
-    const ctx: RpcContext = { store, runArtifacts, signal, artifactLocationPolicy };
+    const ctx: RpcContext = { store, runArtifacts, signal, artifactLocationPolicy, registryStore: options.registryStore, hostPolicy };
     sendJson(res, 200, await RPC_HANDLERS[match.rpc]!(msg, ctx));
     return true;
   }

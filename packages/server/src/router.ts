@@ -32,8 +32,8 @@ export class RpcRouter {
       if (!path.includes('{')) {
         this.fixed.set(`${method} ${version} ${path}`, rpc);
         this.paths.add(`${version} ${path}`);
-        // MLflow serves search-experiments on GET as well as POST.
-        if (rpc === 'searchExperiments') this.fixed.set(`GET ${version} ${path}`, rpc);
+        // MLflow serves search-experiments and get-latest-versions on GET as well as POST.
+        if (rpc === 'searchExperiments' || rpc === 'getLatestVersions') this.fixed.set(`GET ${version} ${path}`, rpc);
         continue;
       }
       const names: string[] = [];

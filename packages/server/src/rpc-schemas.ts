@@ -1,4 +1,5 @@
 import { AGGREGATION_TYPES, METRIC_VIEW_TYPES, type MlflowRpc } from '@mlstore/core';
+import { REGISTRY_RPC_SCHEMAS } from './registry-schemas.js';
 
 /**
  * Field types of MLflow's request messages (service.proto): how a JSON value or a query string is
@@ -156,4 +157,5 @@ export const RPC_SCHEMAS: Record<MlflowRpc, MessageSchema> = {
   // update_mask is a FieldMask: in JSON, one comma-separated string of camelCase paths.
   updateAssessment: { trace_id: req, assessment_id: req, assessment: { type: 'object', required: true }, update_mask: { type: 'string', required: true } },
   deleteAssessment: { trace_id: req, assessment_id: req },
+  ...REGISTRY_RPC_SCHEMAS,
 };

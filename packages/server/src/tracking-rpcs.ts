@@ -6,6 +6,7 @@ import {
   type LoggedModelStatus,
   type Metric,
   type MlflowRpc,
+  type ModelRegistryStore,
   type RunStatus,
   type ViewType,
 } from '@mlstore/core';
@@ -21,6 +22,10 @@ export interface RpcContext {
   signal: AbortSignal;
   /** Checks an experiment's `artifact_location` (MLflow's storage-location rules). */
   artifactLocationPolicy: (location: string) => void;
+  /** The model registry behind the registry routes; undefined when the server has none. */
+  registryStore?: ModelRegistryStore | undefined;
+  /** The SSRF guard for host-addressed artifact URIs (`_validate_artifact_uri_scheme`). */
+  hostPolicy?: (uri: string, fieldName?: string) => void;
 }
 
 export type RpcHandler = (msg: Msg, ctx: RpcContext) => Promise<unknown>;

@@ -8,3 +8,4 @@ export * from './url.js';
 export * from './rest-store.js';
 export * from './register-rest-tracking-store.js';
 export * from './rest-store-options.js';
+export * from './rest-model-registry-store.js';

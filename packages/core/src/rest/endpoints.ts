@@ -84,9 +84,58 @@ export const MLFLOW_ENDPOINTS = {
   getAssessment: { method: 'GET', path: '/mlflow/traces/{trace_id}/assessments/{assessment_id}', version: 3 },
   updateAssessment: { method: 'PATCH', path: '/mlflow/traces/{trace_id}/assessments/{assessment_id}', version: 3 },
   deleteAssessment: { method: 'DELETE', path: '/mlflow/traces/{trace_id}/assessments/{assessment_id}', version: 3 },
+  // Model registry (model_registry.proto `ModelRegistryService`); /api/2.0 only. MLflow serves
+  // get-latest-versions on GET as well as POST.
+  createRegisteredModel: { method: 'POST', path: '/mlflow/registered-models/create' },
+  getRegisteredModel: { method: 'GET', path: '/mlflow/registered-models/get' },
+  renameRegisteredModel: { method: 'POST', path: '/mlflow/registered-models/rename' },
+  updateRegisteredModel: { method: 'PATCH', path: '/mlflow/registered-models/update' },
+  deleteRegisteredModel: { method: 'DELETE', path: '/mlflow/registered-models/delete' },
+  searchRegisteredModels: { method: 'GET', path: '/mlflow/registered-models/search' },
+  getLatestVersions: { method: 'POST', path: '/mlflow/registered-models/get-latest-versions' },
+  setRegisteredModelTag: { method: 'POST', path: '/mlflow/registered-models/set-tag' },
+  deleteRegisteredModelTag: { method: 'DELETE', path: '/mlflow/registered-models/delete-tag' },
+  setRegisteredModelAlias: { method: 'POST', path: '/mlflow/registered-models/alias' },
+  deleteRegisteredModelAlias: { method: 'DELETE', path: '/mlflow/registered-models/alias' },
+  getModelVersionByAlias: { method: 'GET', path: '/mlflow/registered-models/alias' },
+  createModelVersion: { method: 'POST', path: '/mlflow/model-versions/create' },
+  getModelVersion: { method: 'GET', path: '/mlflow/model-versions/get' },
+  updateModelVersion: { method: 'PATCH', path: '/mlflow/model-versions/update' },
+  transitionModelVersionStage: { method: 'POST', path: '/mlflow/model-versions/transition-stage' },
+  deleteModelVersion: { method: 'DELETE', path: '/mlflow/model-versions/delete' },
+  searchModelVersions: { method: 'GET', path: '/mlflow/model-versions/search' },
+  getModelVersionDownloadUri: { method: 'GET', path: '/mlflow/model-versions/get-download-uri' },
+  setModelVersionTag: { method: 'POST', path: '/mlflow/model-versions/set-tag' },
+  deleteModelVersionTag: { method: 'DELETE', path: '/mlflow/model-versions/delete-tag' },
 } as const satisfies Record<string, MlflowEndpoint>;
 
 export type MlflowRpc = keyof typeof MLFLOW_ENDPOINTS;
+
+/** The model-registry RPCs of {@link MLFLOW_ENDPOINTS} (`ModelRegistryService`). */
+export const MODEL_REGISTRY_RPCS = [
+  'createRegisteredModel',
+  'getRegisteredModel',
+  'renameRegisteredModel',
+  'updateRegisteredModel',
+  'deleteRegisteredModel',
+  'searchRegisteredModels',
+  'getLatestVersions',
+  'setRegisteredModelTag',
+  'deleteRegisteredModelTag',
+  'setRegisteredModelAlias',
+  'deleteRegisteredModelAlias',
+  'getModelVersionByAlias',
+  'createModelVersion',
+  'getModelVersion',
+  'updateModelVersion',
+  'transitionModelVersionStage',
+  'deleteModelVersion',
+  'searchModelVersions',
+  'getModelVersionDownloadUri',
+  'setModelVersionTag',
+  'deleteModelVersionTag',
+] as const satisfies readonly MlflowRpc[];
+export type ModelRegistryRpc = (typeof MODEL_REGISTRY_RPCS)[number];
 
 /** RPCs MLflow serves only under the UI prefix `/ajax-api/2.0`. */
 export const AJAX_ONLY_RPCS: ReadonlySet<MlflowRpc> = new Set<MlflowRpc>(['searchDatasets', 'getMetricHistoryBulk']);

@@ -4,3 +4,4 @@ export * from './wire-decode.js';
 export * from './trace-any-value.js';
 export * from './trace-wire.js';
 export * from './otlp-trace-schema.js';
+export * from './registry-wire.js';

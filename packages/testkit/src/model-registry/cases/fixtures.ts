@@ -3,14 +3,20 @@ import { expect } from 'vitest';
 import { expectMlflowError } from '../../tracking/expect-error.js';
 import type { ModelRegistryKitContext } from '../context.js';
 
+/**
+ * A client over REST reports an error as `<CODE>: <message>` (MLflow's RestException, our
+ * RestStore): the code in front is allowed, the message itself must match whole.
+ */
+const CODE_PREFIX = '^(?:[A-Z_]+: )?';
+
 /** A RegExp matching exactly `message` (the whole text). */
 export function exactly(message: string): RegExp {
-  return new RegExp(`^${escapeRegExp(message)}$`);
+  return new RegExp(`${CODE_PREFIX}${escapeRegExp(message)}$`);
 }
 
 /** A RegExp matching messages that start with `message` (for texts ending in a Python set repr). */
 export function startingWith(message: string): RegExp {
-  return new RegExp(`^${escapeRegExp(message)}`);
+  return new RegExp(`${CODE_PREFIX}${escapeRegExp(message)}`);
 }
 
 function escapeRegExp(text: string): string {
