@@ -90,12 +90,13 @@ async function withSchemaLock(db: Kysely<Database>, dialect: SqlDialectName, fn:
 /**
  * Makes the database usable as an MLflow 3.18.0 tracking database: an empty database gets MLflow's
  * schema (every table, index, constraint and trigger), `alembic_version` and the `default`
- * workspace; then the revision is verified and the default experiment `0` created if missing.
+ * workspace; then the revision is verified and the default experiment `0` created if missing
+ * (not when `artifactRoot` is null: MLflow's registry store creates the tables only).
  *
  * @throws MlflowError INVALID_STATE for a database at another alembic revision or with only part
  *   of MLflow's tables.
  */
-export async function ensureSchema(db: Kysely<Database>, dialect: SqlDialectName, artifactRoot: string): Promise<void> {
+export async function ensureSchema(db: Kysely<Database>, dialect: SqlDialectName, artifactRoot: string | null): Promise<void> {
   let present = await tableNames(db);
   if (!CORE_TABLES.every((t) => present.has(t))) {
     // Also when only some tables are there: another process may be creating the schema right now
@@ -122,7 +123,7 @@ export async function ensureSchema(db: Kysely<Database>, dialect: SqlDialectName
       'INVALID_STATE',
     );
   }
-  await ensureDefaultExperiment(db, dialect, artifactRoot);
+  if (artifactRoot !== null) await ensureDefaultExperiment(db, dialect, artifactRoot);
 }
 
 async function ensureDefaultExperiment(db: Kysely<Database>, dialect: SqlDialectName, artifactRoot: string): Promise<void> {

@@ -375,10 +375,13 @@ export class MemoryModelRegistryStore implements ModelRegistryStore {
     const start = decodePageToken(request.pageToken);
     const hits: { m: ModelRecord; v: VersionRecord }[] = [];
     for (const m of this.models.values()) {
+      // As MLflow's SQL store: a model any of whose versions (deleted ones too) is tagged a prompt
+      // has all its versions left out.
+      if (scope.prompts === 'exclude' && [...m.versions.values()].some((v) => !promptAllowed(v.tags, 'exclude'))) continue;
       for (const v of m.versions.values()) {
         if (v.stage === DELETED_STAGE) continue;
         const view = { name: m.name, version: v.version, run_id: v.runId ?? null, source: v.source ?? null, tags: tagList(v.tags) };
-        if (modelVersionMatches(view, scope.clauses) && promptAllowed(v.tags, scope.prompts)) hits.push({ m, v });
+        if (modelVersionMatches(view, scope.clauses)) hits.push({ m, v });
       }
     }
     hits.sort(
