@@ -2,24 +2,29 @@ import { registerHttpArtifactRepository } from '@mlstore/artifact-http';
 import { registerLocalArtifactRepository } from '@mlstore/artifact-local';
 import {
   createArtifactRepositoryRegistry,
+  createModelRegistryStoreRegistry,
   createTrackingStoreRegistry,
   type ArtifactRepositoryFactory,
   type ArtifactRepositoryRegistry,
+  type ModelRegistryStoreFactory,
+  type ModelRegistryStoreRegistry,
   type TrackingStoreFactory,
   type TrackingStoreRegistry,
 } from '@mlstore/core';
 import { registerRestTrackingStore } from '@mlstore/store-rest';
-import { registerSqlTrackingStore } from '@mlstore/store-sql';
+import { registerSqlModelRegistryStore, registerSqlTrackingStore } from '@mlstore/store-sql';
 
-/** The tracking and artifact registries the demo resolves URIs with. */
+/** The tracking, model-registry and artifact registries the demo resolves URIs with. */
 export interface Registries {
   tracking: TrackingStoreRegistry;
+  modelRegistry: ModelRegistryStoreRegistry;
   artifacts: ArtifactRepositoryRegistry;
 }
 
 /** What the demo needs of `@mlstore/store-file` (typed here so the app builds without it). */
 interface FileStoreModule {
   registerFileTrackingStore(registry: TrackingStoreRegistry): TrackingStoreRegistry;
+  registerFileModelRegistryStore(registry: ModelRegistryStoreRegistry): ModelRegistryStoreRegistry;
 }
 
 // A variable specifier: TypeScript does not resolve it, so the demo compiles whether or not the
@@ -31,6 +36,12 @@ async function loadFileStoreFactory(): Promise<TrackingStoreFactory> {
   const mod = (await import(FILE_STORE_PACKAGE)) as FileStoreModule;
   const scratch = mod.registerFileTrackingStore(createTrackingStoreRegistry());
   return scratch.factoryFor('file:///');
+}
+
+/** Loads the file store's model-registry factory through its own `registerFileModelRegistryStore`. */
+async function loadFileRegistryFactory(): Promise<ModelRegistryStoreFactory> {
+  const mod = (await import(FILE_STORE_PACKAGE)) as FileStoreModule;
+  return mod.registerFileModelRegistryStore(createModelRegistryStoreRegistry()).factoryFor('file:///');
 }
 
 /** The artifact packages loaded on first use: scheme → package and its register function. */
@@ -59,7 +70,7 @@ function lazyArtifactFactory(packageName: string, register: string, scheme: stri
 /**
  * Every built-in backend: SQL stores (`sqlite`, `postgresql`/`postgres`, `mysql`/`mariadb`), the
  * file store for `file:` URIs and plain paths (loaded on first use), MLflow tracking servers
- * (`http`, `https`), and artifact repositories: local (`file:` and plain paths), HTTP
+ * (`http`, `https`), the model registry on the SQL and file stores, and artifact repositories: local (`file:` and plain paths), HTTP
  * (`http`, `https`, `mlflow-artifacts`), and — loaded on first use — S3 (`s3`), Azure Blob
  * (`wasbs`, `abfss`), GCS (`gs`), SFTP (`sftp`), FTP (`ftp`, `ftps`) and HDFS (`hdfs`, `webhdfs`,
  * `swebhdfs`).
@@ -68,9 +79,11 @@ export function defaultRegistries(): Registries {
   const tracking = registerSqlTrackingStore(createTrackingStoreRegistry());
   tracking.registerLazy('file', { packageName: FILE_STORE_PACKAGE, load: loadFileStoreFactory }, { aliases: [''] });
   registerRestTrackingStore(tracking);
+  const modelRegistry = registerSqlModelRegistryStore(createModelRegistryStoreRegistry());
+  modelRegistry.registerLazy('file', { packageName: FILE_STORE_PACKAGE, load: loadFileRegistryFactory }, { aliases: [''] });
   const artifacts = registerHttpArtifactRepository(registerLocalArtifactRepository(createArtifactRepositoryRegistry()));
   for (const { schemes, packageName, register } of LAZY_ARTIFACTS) {
     for (const scheme of schemes) artifacts.registerLazy(scheme, { packageName, load: lazyArtifactFactory(packageName, register, scheme) });
   }
-  return { tracking, artifacts };
+  return { tracking, modelRegistry, artifacts };
 }

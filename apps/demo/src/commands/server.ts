@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { AbstractStore, ArtifactRepository } from '@mlstore/core';
+import type { AbstractStore, ArtifactRepository, ModelRegistryStore } from '@mlstore/core';
 import { createMlflowHandler, listenMlflowServer, securityOptionsFromFlags, type ListeningMlflowServer } from '@mlstore/server';
 import { openStore, println, reportFailure, UsageError, usageErrors, type CommandContext } from '../context.js';
 import { isServerWorker, resolveWorkers, superviseWorkers, workerLifecycle } from './server-workers.js';
@@ -14,6 +14,8 @@ variables are MLflow's.
 Options:
   --backend-store-uri <uri>       tracking store: sqlite:///mlflow.db (default), postgresql://…,
                                   mysql://…, ./mlruns or file:///… ($MLFLOW_BACKEND_STORE_URI)
+  --registry-store-uri <uri>      model registry store: the same forms (default: the backend store
+                                  URI) ($MLFLOW_REGISTRY_STORE_URI)
   --default-artifact-root <uri>   artifact root of new experiments (default: mlflow-artifacts:/ when
                                   serving artifacts, else ./mlruns) ($MLFLOW_DEFAULT_ARTIFACT_ROOT)
   --artifacts-destination <uri>   where the proxy stores artifacts (default ./mlartifacts)
@@ -58,6 +60,7 @@ SIGINT/SIGTERM stop accepting connections, finish the requests in flight, close 
 
 const OPTIONS = {
   'backend-store-uri': { type: 'string' },
+  'registry-store-uri': { type: 'string' },
   'default-artifact-root': { type: 'string' },
   'artifacts-destination': { type: 'string' },
   'serve-artifacts': { type: 'boolean' },
@@ -138,6 +141,7 @@ const isLocalUri = (uri: string) => !/^[a-zA-Z][a-zA-Z0-9+.-]+:/.test(uri) || ur
 /** `mlstore server`: serves until SIGINT/SIGTERM; returns the exit code. */
 export async function runServer(args: string[], ctx: CommandContext): Promise<number> {
   let store: AbstractStore | undefined;
+  let registryStore: ModelRegistryStore | undefined;
   let server: ListeningMlflowServer | undefined;
   // In a worker of `--workers N`: stopped by the primary too, and tells it when it serves.
   const worker = isServerWorker() ? workerLifecycle(ctx.signal) : undefined;
@@ -154,6 +158,7 @@ export async function runServer(args: string[], ctx: CommandContext): Promise<nu
     }
     const env = ctx.env;
     const backendStoreUri = values['backend-store-uri'] ?? env['MLFLOW_BACKEND_STORE_URI'] ?? 'sqlite:///mlflow.db';
+    const registryStoreUri = values['registry-store-uri'] ?? env['MLFLOW_REGISTRY_STORE_URI'] ?? backendStoreUri;
     const serveArtifacts = values['no-serve-artifacts'] ? false : (values['serve-artifacts'] ?? envFlag(env, 'MLFLOW_SERVE_ARTIFACTS') ?? true);
     const artifactsOnly = values['artifacts-only'] ?? envFlag(env, 'MLFLOW_ARTIFACTS_ONLY') ?? false;
     if (artifactsOnly && !serveArtifacts) throw new UsageError('--artifacts-only cannot be used with --no-serve-artifacts.');
@@ -207,10 +212,12 @@ export async function runServer(args: string[], ctx: CommandContext): Promise<nu
     }
     const { artifacts } = ctx.registries;
     store = artifactsOnly ? undefined : await openStore(ctx, backendStoreUri, defaultArtifactRoot);
+    registryStore = store ? await ctx.registries.modelRegistry.resolve(registryStoreUri, { trackingStore: store, logger }) : undefined;
     const destination: ArtifactRepository | undefined = serveArtifacts ? await artifacts.resolve(destinationUri) : undefined;
     server.serve(
       createMlflowHandler({
         trackingStore: store,
+        ...(registryStore ? { registryStore } : {}),
         artifactsDestination: destination,
         serveArtifacts,
         artifactsOnly,
@@ -222,7 +229,7 @@ export async function runServer(args: string[], ctx: CommandContext): Promise<nu
       }),
     );
     logger.info(
-      { url: server.url, backendStoreUri: artifactsOnly ? undefined : backendStoreUri, defaultArtifactRoot, artifactsDestination: serveArtifacts ? destinationUri : undefined },
+      { url: server.url, backendStoreUri: artifactsOnly ? undefined : backendStoreUri, registryStoreUri: artifactsOnly ? undefined : registryStoreUri, defaultArtifactRoot, artifactsDestination: serveArtifacts ? destinationUri : undefined },
       `mlstore server listening at ${server.url}`,
     );
     worker?.ready();
@@ -239,6 +246,7 @@ export async function runServer(args: string[], ctx: CommandContext): Promise<nu
   } finally {
     // Closed first on a failed start (a store that would not open): nothing may keep the port.
     await server?.close();
+    await registryStore?.close();
     await store?.close();
     worker?.release();
   }
