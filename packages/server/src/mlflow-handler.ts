@@ -120,7 +120,9 @@ export function createMlflowHandler(options: MlflowHandlerOptions): MlflowReques
     if (path === '/health') return sendText(res, 200, 'OK'), true;
     if (path === '/version') return sendText(res, 200, version), true;
     if (path === '/get-artifact' && method === 'GET') return serveRunArtifact(query, res, signal);
-    if (path === '/model-versions/get-artifact' && method === 'GET') {
+    // Flask merges repeated slashes (werkzeug's merge_slashes: a redirect to the merged URL), and
+    // MLflow's own tests call `//model-versions/get-artifact`.
+    if (/^\/+model-versions\/get-artifact$/.test(path) && method === 'GET') {
       if (options.artifactsOnly || !store) {
         sendText(res, 503, `Endpoint: ${staticPrefix}${path} disabled due to the mlflow server running in \`--artifacts-only\` mode. To enable tracking server functionality, run \`mlflow server\` without \`--artifacts-only\``);
         return true;

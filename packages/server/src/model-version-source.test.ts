@@ -39,6 +39,14 @@ describe('checkModelVersionSource: local sources', () => {
     expect(root).toBeTruthy();
   });
 
+  it('refuses a file: URI naming another host with INTERNAL_ERROR, as MLflow (no error code)', async () => {
+    const { run, check } = await setup();
+    const err = await check('file://123.456.789.123/path/to/source', run.info.run_id).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MlflowError);
+    expect([(err as MlflowError).errorCode, (err as MlflowError).httpStatus]).toEqual(['INTERNAL_ERROR', 500]);
+    expect((err as MlflowError).message).toMatch(/^file:\/\/123\.456\.789\.123\/path\/to\/source is not a valid remote uri\./);
+  });
+
   it('needs a run id (then shows the source as given) and a run that exists', async () => {
     const { check } = await setup();
     await expect(check('/tmp/x/../y')).rejects.toThrow(localMessage('/tmp/x/../y'));

@@ -78,7 +78,8 @@ function isLocalUri(uri: string): boolean {
   const host = netloc.slice(netloc.lastIndexOf('@') + 1).replace(/:\d*$/, '').toLowerCase();
   const remote = host !== '' && !(host === '.' || host.startsWith('localhost') || host.startsWith('127.0.0.1'));
   if (scheme === 'file') {
-    if (remote) throw MlflowError.invalidParameter(`${uri} is not a valid remote uri. For remote access on windows, please consider using a different scheme such as SMB (e.g. smb://<hostname>/<path>).`);
+    // MLflow raises it without an error code: INTERNAL_ERROR, HTTP 500.
+    if (remote) throw new MlflowError(`${uri} is not a valid remote uri. For remote access on windows, please consider using a different scheme such as SMB (e.g. smb://<hostname>/<path>).`, 'INTERNAL_ERROR');
     return true;
   }
   return false;
