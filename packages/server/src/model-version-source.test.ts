@@ -1,9 +1,9 @@
 import { mkdtempSync, mkdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryModelRegistryStore, MemoryTrackingStore, MlflowError } from '@mlstore/core';
+import { MemoryModelRegistryStore, MemoryTrackingStore, MlflowError, parseModelUri } from '@mlstore/core';
 import { describe, expect, it } from 'vitest';
-import { checkModelVersionSource, parseModelUri } from './model-version-source.js';
+import { checkModelVersionSource } from './model-version-source.js';
 
 // Local sources are checked against the run's local artifact directory (resolved, symlinks
 // followed), which the recorded replay (a proxied server) cannot reach.

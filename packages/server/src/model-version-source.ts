@@ -1,9 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { dirname, basename, join, resolve as resolvePath } from 'node:path';
-import { isMlflowError, MlflowError, PROMPT_TAG, splitUri, type AbstractStore, type CallOptions, type ModelRegistryStore } from '@mlstore/core';
-import { parseModelUri, type ParsedModelUri } from './model-uri.js';
-
-export { parseModelUri, type ParsedModelUri } from './model-uri.js';
+import { isMlflowError, MlflowError, parseModelUri, PROMPT_TAG, splitUri, type AbstractStore, type CallOptions, type ModelRegistryStore, type ParsedModelUri } from '@mlstore/core';
 
 // The checks MLflow 3.18's `_create_model_version` handler applies to a version's source before
 // the store sees it (server/handlers.py; docs/model-registry-3.18.md §6.1).
