@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pino } from 'pino';
-import { SqlTrackingStore } from '@mlstore/store-sql';
+import { SqlModelRegistryStore, SqlTrackingStore } from '@mlstore/store-sql';
 import { describe, expect, it } from 'vitest';
 import { main } from '../main.js';
 
@@ -55,6 +55,37 @@ describe('mlstore artifacts (mlflow artifacts flags)', () => {
     expect(byUri.stderr).toBe('');
     expect(byUri.code).toBe(0);
     expect(readFileSync(byUri.stdout.trim())).toEqual(Buffer.alloc(70_000, 3));
+  });
+
+  it('downloads and lists a registered model by models:/ URI (version, alias, sub-path), through the registry', async () => {
+    const db = `sqlite:///${join(dir, 'registry.db')}`;
+    const store = await SqlTrackingStore.open(db, { artifactRoot: join(dir, 'reg-artifacts') });
+    const runId = (await store.createRun({ experimentId: '0' })).info.run_id;
+    const artifactUri = (await store.getRun(runId)).info.artifact_uri;
+    await store.close();
+    const env = { MLFLOW_TRACKING_URI: db };
+    mkdirSync(join(dir, 'model', 'sub'), { recursive: true });
+    writeFileSync(join(dir, 'model', 'MLmodel'), 'flavors: {}');
+    writeFileSync(join(dir, 'model', 'sub', 'w.bin'), Buffer.alloc(1000, 7));
+    expect((await run(['log-artifacts', '--local-dir', 'model', '-r', runId, '-a', 'model'], env)).code).toBe(0);
+    const registry = await SqlModelRegistryStore.open(db);
+    await registry.createRegisteredModel('clf');
+    await registry.createModelVersion({ name: 'clf', source: `runs:/${runId}/model`, runId });
+    await registry.setRegisteredModelAlias('clf', 'champion', '1');
+    await registry.close();
+
+    const whole = await run(['download', '-u', 'models:/clf@champion', '-d', join(dir, 'dl-model')], env);
+    expect([whole.code, whole.stderr]).toEqual([0, '']);
+    expect(readFileSync(join(whole.stdout.trim(), 'MLmodel'), 'utf8')).toBe('flavors: {}');
+    const one = await run(['download', '-u', 'models:/clf/1/sub/w.bin', '-d', join(dir, 'dl-one')], env);
+    expect(readFileSync(one.stdout.trim())).toEqual(Buffer.alloc(1000, 7));
+    const listed = await run(['list', '-u', 'models:/clf/1', '-a', 'sub'], env);
+    expect(JSON.parse(listed.stdout)).toEqual([{ path: 'sub/w.bin', is_dir: false, file_size: 1000 }]);
+    const refused = await run(['log-artifact', '-l', 'model/MLmodel', '-u', 'models:/clf/1'], env);
+    expect([refused.code, refused.stderr.trim()]).toEqual([1, 'mlstore artifacts: INVALID_PARAMETER_VALUE: write_artifact is not supported for models:/<name>/<version> URIs. Use register_model instead.']);
+    const missing = await run(['download', '-u', 'models:/clf@nope'], env);
+    expect([missing.code, missing.stderr.trim()]).toEqual([1, 'mlstore artifacts: INVALID_PARAMETER_VALUE: Registered model alias nope not found.']);
+    expect(artifactUri).toContain(runId);
   });
 
   it('refuses bad usage with exit code 2 and a missing run with exit code 1', async () => {

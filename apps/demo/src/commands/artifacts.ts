@@ -4,7 +4,17 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { joinUri, MlflowError, splitUri, type AbstractStore, type ArtifactRepository, type FileInfo } from '@mlstore/core';
+import {
+  joinUri,
+  MlflowError,
+  registerModelsArtifactRepository,
+  splitModelsUri,
+  splitUri,
+  type AbstractStore,
+  type ArtifactRepository,
+  type FileInfo,
+  type ModelRegistryStore,
+} from '@mlstore/core';
 import { println, reportFailure, UsageError, usageErrors, type CommandContext } from '../context.js';
 import { createTransferReporter, type TransferReporter } from '../transfer-progress.js';
 import { defaultBackendStoreUri } from './gc.js';
@@ -15,7 +25,9 @@ export const ARTIFACTS_USAGE = `Usage: mlstore artifacts <list|download|log-arti
 Lists, downloads and uploads artifacts on any registered backend, with the flags of
 \`mlflow artifacts\`. A run's artifacts are found through the tracking store
 ($MLFLOW_TRACKING_URI, else ./mlruns when it holds experiments, else sqlite:///mlflow.db);
---artifact-uri names a location directly (s3://…, gs://…, wasbs://…, mlflow-artifacts:/…, a path).
+--artifact-uri names a location directly (s3://…, gs://…, wasbs://…, mlflow-artifacts:/…, a path,
+or models:/name/version, models:/name@alias, models:/name/stage, models:/<model_id> resolved through
+the model registry at $MLFLOW_REGISTRY_URI, else the tracking store's).
 A progress bar (bytes, rate, ETA) shows on a terminal.
 
   list           -r/--run-id <id> | -u/--artifact-uri <uri>  [-a/--artifact-path <path>]
@@ -110,6 +122,7 @@ async function upload(repo: ArtifactRepository, files: { local: string; remote: 
 export async function runArtifacts(args: string[], ctx: CommandContext, cwd = process.cwd()): Promise<number> {
   const [sub, ...rest] = args;
   let store: AbstractStore | undefined;
+  let registry: ModelRegistryStore | undefined;
   try {
     if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
       println(sub === undefined ? ctx.stderr : ctx.stdout, ARTIFACTS_USAGE);
@@ -129,6 +142,13 @@ export async function runArtifacts(args: string[], ctx: CommandContext, cwd = pr
       if (!runId) throw new UsageError('either --run-id or --artifact-uri is required.');
       store = await ctx.registries.tracking.resolve(trackingUri, { logger: ctx.logger });
       artifactUri = (await store.getRun(runId, { signal: ctx.signal })).info.artifact_uri;
+    } else if (splitUri(artifactUri).scheme === 'models') {
+      // As MLflow's ModelsArtifactRepository: through the registry (and the tracking store for
+      // logged models and runs:/ sources); a download splits off the path after the version/alias.
+      store = await ctx.registries.tracking.resolve(trackingUri, { logger: ctx.logger });
+      registry = await ctx.registries.modelRegistry.resolve(ctx.env['MLFLOW_REGISTRY_URI'] || trackingUri, { trackingStore: store, logger: ctx.logger });
+      registerModelsArtifactRepository(ctx.registries.artifacts, { registryStore: registry, trackingStore: store });
+      if (sub === 'download') ({ modelUri: artifactUri, path } = splitModelsUri(artifactUri));
     } else if (sub === 'download') {
       // As MLflow's download_artifacts: the URI's last path segment is downloaded from its parent.
       const parts = splitUri(artifactUri);
@@ -178,6 +198,7 @@ export async function runArtifacts(args: string[], ctx: CommandContext, cwd = pr
     if (err instanceof Error && (err.name === 'AbortError' || ctx.signal.aborted)) return reportFailure(ctx, 'artifacts', new MlflowError('interrupted', 'CANCELLED'));
     return reportFailure(ctx, 'artifacts', err);
   } finally {
+    await registry?.close();
     await store?.close();
   }
 }
