@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultRegistries } from './registries.js';
 
@@ -30,6 +33,22 @@ describe('defaultRegistries', () => {
       const repo = await artifacts.resolve(uri, {});
       expect(repo.constructor.name).toBe(name);
       await (repo as { close?: () => Promise<void> | void }).close?.();
+    }
+  });
+
+  it('resolves the model registry on SQL, the file store (loaded on first use) and tracking servers', async () => {
+    const { modelRegistry } = defaultRegistries();
+    expect(modelRegistry.schemes()).toEqual(expect.arrayContaining(['sqlite', 'postgresql', 'mysql', 'file', '', 'http', 'https']));
+    const dir = mkdtempSync(join(tmpdir(), 'mlstore-registries-'));
+    const cases: [string, string][] = [
+      [`sqlite:///${join(dir, 'r.db')}`, 'SqlModelRegistryStore'],
+      [join(dir, 'mlruns'), 'FileModelRegistryStore'],
+      ['http://127.0.0.1:1', 'RestModelRegistryStore'],
+    ];
+    for (const [uri, name] of cases) {
+      const store = await modelRegistry.resolve(uri, {});
+      expect(store.constructor.name).toBe(name);
+      await store.close();
     }
   });
 });

@@ -11,7 +11,7 @@ import {
   type TrackingStoreFactory,
   type TrackingStoreRegistry,
 } from '@mlstore/core';
-import { registerRestTrackingStore } from '@mlstore/store-rest';
+import { registerRestModelRegistryStore, registerRestTrackingStore } from '@mlstore/store-rest';
 import { registerSqlModelRegistryStore, registerSqlTrackingStore } from '@mlstore/store-sql';
 
 /** The tracking, model-registry and artifact registries the demo resolves URIs with. */
@@ -70,7 +70,7 @@ function lazyArtifactFactory(packageName: string, register: string, scheme: stri
 /**
  * Every built-in backend: SQL stores (`sqlite`, `postgresql`/`postgres`, `mysql`/`mariadb`), the
  * file store for `file:` URIs and plain paths (loaded on first use), MLflow tracking servers
- * (`http`, `https`), the model registry on the SQL and file stores, and artifact repositories: local (`file:` and plain paths), HTTP
+ * (`http`, `https`), the model registry on the SQL and file stores and tracking servers, and artifact repositories: local (`file:` and plain paths), HTTP
  * (`http`, `https`, `mlflow-artifacts`), and — loaded on first use — S3 (`s3`), Azure Blob
  * (`wasbs`, `abfss`), GCS (`gs`), SFTP (`sftp`), FTP (`ftp`, `ftps`) and HDFS (`hdfs`, `webhdfs`,
  * `swebhdfs`).
@@ -81,6 +81,7 @@ export function defaultRegistries(): Registries {
   registerRestTrackingStore(tracking);
   const modelRegistry = registerSqlModelRegistryStore(createModelRegistryStoreRegistry());
   modelRegistry.registerLazy('file', { packageName: FILE_STORE_PACKAGE, load: loadFileRegistryFactory }, { aliases: [''] });
+  registerRestModelRegistryStore(modelRegistry);
   const artifacts = registerHttpArtifactRepository(registerLocalArtifactRepository(createArtifactRepositoryRegistry()));
   for (const { schemes, packageName, register } of LAZY_ARTIFACTS) {
     for (const scheme of schemes) artifacts.registerLazy(scheme, { packageName, load: lazyArtifactFactory(packageName, register, scheme) });

@@ -9,3 +9,4 @@ export * from './rest-store.js';
 export * from './register-rest-tracking-store.js';
 export * from './rest-store-options.js';
 export * from './rest-model-registry-store.js';
+export * from './register-rest-model-registry-store.js';
