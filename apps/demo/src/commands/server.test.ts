@@ -69,6 +69,33 @@ describe('mlstore server', () => {
     await expect(fetch(`${url}/health`)).rejects.toThrow();
   });
 
+  it('serves the model registry from --registry-store-uri (a file store beside a SQLite backend), else from the backend store', async () => {
+    const port = await freePort();
+    const registryRoot = join(dir, 'registry-mlruns');
+    const server = start(['--backend-store-uri', `sqlite:///${join(dir, 'reg.db')}`, '--registry-store-uri', registryRoot, '--port', String(port)]);
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(`${url}/health`);
+    const post = (path: string, body: unknown) => fetch(`${url}/api/2.0/mlflow/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post('registered-models/create', { name: 'clf' })).status).toBe(200);
+    const version = (await (await post('model-versions/create', { name: 'clf', source: 's3://bucket/clf' })).json()) as { model_version: { version: string } };
+    expect(version.model_version.version).toBe('1');
+    // MLflow's file-store layout under the registry root; nothing of it in the SQLite backend.
+    expect(readdirSync(join(registryRoot, 'models', 'clf')).sort()).toEqual(['meta.yaml', 'version-1']);
+    const searched = (await (await fetch(`${url}/api/2.0/mlflow/registered-models/search`)).json()) as { registered_models: { name: string }[] };
+    expect(searched.registered_models.map((m) => m.name)).toEqual(['clf']);
+    server.stop();
+    expect(await server.done).toBe(0);
+
+    // Without the flag, the registry is the backend store's (MLflow's default).
+    const port2 = await freePort();
+    const server2 = start(['--backend-store-uri', `sqlite:///${join(dir, 'reg.db')}`, '--port', String(port2)]);
+    await waitFor(`http://127.0.0.1:${port2}/health`);
+    const empty = (await (await fetch(`http://127.0.0.1:${port2}/api/2.0/mlflow/registered-models/search`)).json()) as { registered_models?: unknown[] };
+    expect(empty.registered_models ?? []).toEqual([]);
+    server2.stop();
+    expect(await server2.done).toBe(0);
+  });
+
   it("reports the backend in server-info's store_type as MLflow does: FileStore for ./mlruns, null for --artifacts-only", async () => {
     const port = await freePort();
     const a = start(['--backend-store-uri', join(dir, 'mlruns-info'), '--port', String(port)]);
