@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { dirname, basename, join, resolve as resolvePath } from 'node:path';
-import { isMlflowError, MlflowError, parseModelUri, PROMPT_TAG, splitUri, type AbstractStore, type CallOptions, type ModelRegistryStore, type ParsedModelUri } from '@mlstore/core';
+import { isMlflowError, MlflowError, parseModelUri, PROMPT_TAG, resolveModelVersionNumber, splitUri, type AbstractStore, type CallOptions, type ModelRegistryStore, type ParsedModelUri } from '@mlstore/core';
 
 // The checks MLflow 3.18's `_create_model_version` handler applies to a version's source before
 // the store sees it (server/handlers.py; docs/model-registry-3.18.md §6.1).
@@ -245,15 +245,7 @@ async function resolveLineage(
   const rm = await registry.getRegisteredModel(parsed.name, opts);
   const promptTag = rm.tags.find((t) => t.key === PROMPT_TAG)?.value ?? 'false';
   if (promptTag.toLowerCase() === 'true') throw invalidSource(source, 'Prompt versions cannot be used as model version sources.');
-  let version = parsed.version;
-  if (version === undefined && parsed.alias !== undefined) version = (await registry.getModelVersionByAlias(parsed.name, parsed.alias, opts)).version;
-  if (version === undefined) {
-    const latest = await registry.getLatestVersions(parsed.name, parsed.stage === undefined ? undefined : [parsed.stage], opts);
-    if (latest.length === 0) {
-      throw new MlflowError(`No versions of model with name '${parsed.name}'${parsed.stage === undefined ? '' : ` and stage '${parsed.stage}'`} found`, 'INTERNAL_ERROR');
-    }
-    version = String(Math.max(...latest.map((v) => Number(v.version))));
-  }
+  const version = await resolveModelVersionNumber(parsed, registry, opts);
   const mv = await registry.getModelVersion(parsed.name, version, opts);
   if ((has.runId && (runId ?? '') !== (mv.run_id ?? '')) || (has.modelId && (modelId ?? '') !== (mv.model_id ?? ''))) {
     throw invalidSource(source, 'The run_id and model_id request parameters must match the referenced model version.');

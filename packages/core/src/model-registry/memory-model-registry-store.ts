@@ -63,7 +63,6 @@ interface VersionRecord {
   source: string | undefined;
   runId: string | undefined;
   runLink: string | undefined;
-  modelId: string | undefined;
   storageLocation: string | undefined;
   tags: Map<string, string>;
 }
@@ -132,7 +131,6 @@ export class MemoryModelRegistryStore implements ModelRegistryStore {
     if (v.source !== undefined) mv.source = v.source;
     if (v.runId !== undefined) mv.run_id = v.runId;
     if (v.runLink !== undefined) mv.run_link = v.runLink;
-    if (v.modelId !== undefined) mv.model_id = v.modelId;
     return mv;
   }
 
@@ -287,7 +285,6 @@ export class MemoryModelRegistryStore implements ModelRegistryStore {
       source,
       runId,
       runLink: request.runLink,
-      modelId: undefined, // as MLflow's SQL store: not kept
       storageLocation,
       tags: new Map(tags.map((t) => [t.key, t.value])),
     };

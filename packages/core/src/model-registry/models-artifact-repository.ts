@@ -82,6 +82,28 @@ function splitMax(text: string, sep: string, max: number): string[] {
   return out;
 }
 
+/**
+ * The version a registered-model URI names (MLflow's `get_model_name_and_version`): the version
+ * itself, the alias's version, or the highest-numbered version of the stage (of any stage for
+ * `latest`).
+ *
+ * @throws MlflowError the registry's errors; INTERNAL_ERROR `No versions of model with name …`.
+ */
+export async function resolveModelVersionNumber(
+  parsed: { name: string; version?: string; stage?: string; alias?: string },
+  registryStore: ModelRegistryStore,
+  opts: CallOptions = {},
+): Promise<string> {
+  const { name } = parsed;
+  if (parsed.version !== undefined) return parsed.version;
+  if (parsed.alias !== undefined) return (await registryStore.getModelVersionByAlias(name, parsed.alias, opts)).version;
+  const latest = await registryStore.getLatestVersions(name, parsed.stage === undefined ? [] : [parsed.stage], opts);
+  if (latest.length === 0) {
+    throw new MlflowError(`No versions of model with name '${name}'${parsed.stage === undefined ? '' : ` and stage '${parsed.stage}'`} found`, 'INTERNAL_ERROR');
+  }
+  return String(Math.max(...latest.map((v) => Number(v.version))));
+}
+
 /** What resolving a `models:/` URI needs. */
 export interface ModelsUriDeps {
   registryStore: ModelRegistryStore;
@@ -107,17 +129,7 @@ export async function resolveModelsUri(uri: string, deps: ModelsUriDeps, opts: C
   if ('modelId' in parsed) {
     location = (await needTracking().getLoggedModel(parsed.modelId, opts)).info.artifact_uri;
   } else {
-    const { name } = parsed;
-    let version = parsed.version;
-    if (parsed.alias !== undefined) version = (await deps.registryStore.getModelVersionByAlias(name, parsed.alias, opts)).version;
-    if (version === undefined) {
-      const latest = await deps.registryStore.getLatestVersions(name, parsed.stage === undefined ? [] : [parsed.stage], opts);
-      if (latest.length === 0) {
-        throw new MlflowError(`No versions of model with name '${name}'${parsed.stage === undefined ? '' : ` and stage '${parsed.stage}'`} found`, 'INTERNAL_ERROR');
-      }
-      version = String(Math.max(...latest.map((v) => Number(v.version))));
-    }
-    location = await deps.registryStore.getModelVersionDownloadUri(name, version, opts);
+    location = await deps.registryStore.getModelVersionDownloadUri(parsed.name, await resolveModelVersionNumber(parsed, deps.registryStore, opts), opts);
   }
   if (splitUri(location).scheme !== 'runs') return location;
   const { netloc, path } = splitUri(location);
