@@ -85,7 +85,9 @@ start() {
         "$user" "$password" "$dir/cert.pem" "$dir/key.pem" >"$dir/server.log" 2>&1 </dev/null &
       echo $! >"$dir/pid"
     fi
-    for _ in $(seq 1 100); do ready && break; alive || break; sleep 0.1; done
+    # Up to a minute while the process lives: CI starts it beside the unit tests on two busy cores,
+    # where Python's imports alone have taken over ten seconds.
+    for _ in $(seq 1 600); do ready && break; alive || break; sleep 0.1; done
     ready && break
     grep -q 'Address already in use' "$dir/server.log" 2>/dev/null || break
     sleep "$attempt"

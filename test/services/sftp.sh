@@ -110,7 +110,8 @@ start() {
     # sshd daemonizes and writes the PidFile itself; -E keeps its log in the state dir.
     setsid "$sshd" -f "$dir/sshd_config" -E "$dir/sshd.log" </dev/null
   fi
-  for _ in $(seq 1 100); do alive && banner && break; sleep 0.1; done
+  # Up to a minute: CI starts it beside the unit tests on two busy cores.
+  for _ in $(seq 1 600); do alive && banner && break; sleep 0.1; done
   alive && banner || { echo "sshd did not become ready; see $dir/sshd.log" >&2; tail -n 20 "$dir/sshd.log" >&2 || true; exit 1; }
   echo "sshd ready: $(url) (pid $(cat "$dir/sshd.pid"))"
 }
