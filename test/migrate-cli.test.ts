@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { verifyMigration } from '@mlstore/core';
-import { SqlTrackingStore } from '@mlstore/store-sql';
+import { verifyMigration, type RegisteredModelExport } from '@mlstore/core';
+import { FileModelRegistryStore, FileTrackingStore } from '@mlstore/store-file';
+import { SqlModelRegistryStore, SqlTrackingStore } from '@mlstore/store-sql';
 import { fillStore } from './migrate-fixture.js';
 
 // `mlstore migrate` as a user runs it: a child process (apps/demo/src/cli.ts through tsx, with
@@ -95,4 +96,88 @@ describe('mlstore migrate (CLI, SQLite → SQLite)', () => {
     expect(report.runs).toEqual({ created: RUNS - copied, skipped: copied });
     expect(report.verification.ok).toBe(true);
   }, 300_000);
+});
+
+/** Every file under `root`, relative path → content (the lock files aside). */
+function filesUnder(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name !== '.mlstore.lock') out.set(relative(root, p), readFileSync(p, 'utf8'));
+    }
+  };
+  walk(root);
+  return out;
+}
+
+describe('mlstore migrate carries the model registry (file → SQLite → file)', () => {
+  const fileRoot = join(dir, 'registry-source');
+  let exported: RegisteredModelExport[] = [];
+
+  beforeAll(async () => {
+    await (await FileTrackingStore.open(fileRoot)).close();
+    const reg = await FileModelRegistryStore.open(fileRoot);
+    await reg.createRegisteredModel('churn', [{ key: 'team', value: 'growth' }], 'churn model');
+    for (let i = 1; i <= 5; i++) {
+      await reg.createModelVersion({ name: 'churn', source: `file:///srv/artifacts/1/run${i}/artifacts/model`, runId: `${i}`.repeat(32), tags: [{ key: 'n', value: String(i) }] });
+    }
+    await reg.transitionModelVersionStage('churn', '2', 'Production', false);
+    await reg.transitionModelVersionStage('churn', '3', 'Staging', false);
+    await reg.transitionModelVersionStage('churn', '4', 'Production', true);
+    await reg.setRegisteredModelAlias('churn', 'champion', '4');
+    await reg.setRegisteredModelAlias('churn', 'challenger', '3');
+    await reg.deleteModelVersion('churn', '5');
+    await reg.createRegisteredModel('empty model');
+    await reg.createRegisteredModel('greeting', [{ key: 'mlflow.prompt.is_prompt', value: 'true' }]);
+    await reg.createModelVersion({ name: 'greeting', source: 'dummy-source', tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }, { key: 'mlflow.prompt.text', value: 'Hello {{name}}' }] });
+    for await (const m of reg.exportRegisteredModels()) exported.push(m);
+    exported = exported.sort((a, b) => a.name.localeCompare(b.name));
+    await reg.close();
+  });
+
+  it('copies every registered model with its versions (a deleted one too), stages, timestamps, tags and aliases; a resume skips them', async () => {
+    const sqlUri = `sqlite:///${join(dir, 'registry.db')}`;
+    const r = await mlstore(['migrate', '--from', fileRoot, '--to', sqlUri]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('registry      3 registered models created (6 versions), 0 skipped (already there)');
+    expect(r.stdout).toContain('verification OK: 3 registered models, 6 versions (deleted ones too) compared field by field');
+    const again = await mlstore(['migrate', '--from', fileRoot, '--to', sqlUri, '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as { registry: unknown }).registry).toMatchObject({ registeredModels: { created: 0, skipped: 3 }, modelVersions: 0 });
+    const sql = await SqlModelRegistryStore.open(sqlUri);
+    try {
+      const copies: RegisteredModelExport[] = [];
+      for await (const m of sql.exportRegisteredModels()) copies.push(m);
+      expect(copies.sort((a, b) => a.name.localeCompare(b.name))).toEqual(exported);
+      expect((await sql.getModelVersionByAlias('churn', 'champion')).current_stage).toBe('Production');
+      expect((await sql.getModelVersion('churn', '2')).current_stage).toBe('Archived');
+      expect((await sql.createModelVersion({ name: 'churn', source: 'file:///srv/artifacts/1/run6/artifacts/model' })).version).toBe('6');
+    } finally {
+      await sql.close();
+    }
+  }, 120_000);
+
+  it('back into a file store, every registry file is byte for byte what MLflow’s layout had', async () => {
+    const sqlUri = `sqlite:///${join(dir, 'registry-roundtrip.db')}`;
+    const back = join(dir, 'registry-back');
+    expect((await mlstore(['migrate', '--from', fileRoot, '--to', sqlUri])).code).toBe(0);
+    const r = await mlstore(['migrate', '--from', sqlUri, '--to', back]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(filesUnder(join(back, 'models'))).toEqual(filesUnder(join(fileRoot, 'models')));
+  }, 120_000);
+
+  it('--no-registry copies the tracking data only', async () => {
+    const sqlUri = `sqlite:///${join(dir, 'no-registry.db')}`;
+    const r = await mlstore(['migrate', '--from', fileRoot, '--to', sqlUri, '--no-registry']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain('registry ');
+    const sql = await SqlModelRegistryStore.open(sqlUri);
+    try {
+      expect((await sql.searchRegisteredModels()).items).toEqual([]);
+    } finally {
+      await sql.close();
+    }
+  }, 60_000);
 });

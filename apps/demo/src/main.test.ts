@@ -169,6 +169,30 @@ describe('mlstore CLI', () => {
     expect(gc.out).toBe(`Run with ID ${doomed} has been permanently deleted.\n`);
   });
 
+  it('gc leaves the model registry as it was, on SQLite and on a file store (MLflow\'s gc does not touch it either)', async () => {
+    for (const uri of [`sqlite:///${join(dir, `gc-registry-${n++}.db`)}`, join(dir, `gc-registry-${n++}`)]) {
+      const tracking = await defaultRegistries().tracking.resolve(uri, { defaultArtifactRoot: join(dir, `gc-art-${n++}`) });
+      const e = await tracking.createExperiment(`doomed-${n++}`);
+      const runId = (await tracking.createRun({ experimentId: e })).info.run_id;
+      await tracking.deleteExperiment(e);
+      const registry = await defaultRegistries().modelRegistry.resolve(uri, { trackingStore: tracking });
+      await registry.createRegisteredModel('kept', [{ key: 't', value: 'v' }]);
+      await registry.createModelVersion({ name: 'kept', source: 'file:///srv/model', runId });
+      await registry.setRegisteredModelAlias('kept', 'champion', '1');
+      const before = await registry.getRegisteredModel('kept');
+      await registry.close();
+      await tracking.close();
+
+      const gc = await run(['gc', '--backend-store-uri', uri]);
+      expect(gc.code, gc.err).toBe(0);
+      expect(gc.out).toContain(`Experiment with ID ${e} has been permanently deleted.`);
+      const after = await defaultRegistries().modelRegistry.resolve(uri);
+      expect(await after.getRegisteredModel('kept')).toEqual(before);
+      expect((await after.getModelVersionByAlias('kept', 'champion')).run_id).toBe(runId);
+      await after.close();
+    }
+  });
+
   it('gc: named active experiments are refused with MLflow\'s message', async () => {
     const { uri } = await sqliteSource(1);
     const r = await run(['gc', '--backend-store-uri', uri, '--experiment-ids', '1']);

@@ -31,7 +31,9 @@ import {
   type AbstractStore,
   type CreateModelVersionRequest,
   type Logger,
-  type ModelRegistryStore,
+  type ImportOutcome,
+  type PortableModelRegistryStore,
+  type RegisteredModelExport,
   type ModelRegistryStoreCapabilities,
   type ModelVersion,
   type ModelVersionTag,
@@ -61,6 +63,7 @@ import {
 } from './registry-meta.js';
 import { latestVersions, modelEntity, tagList, versionEntity } from './registry-entities.js';
 import { compareBy, pageOf, promptAllowed } from './registry-search.js';
+import { exportModelRecord, writeImportedModel } from './registry-portable.js';
 import { placeVersion, renameModelFolder } from './registry-writes.js';
 import { resolveModelsSource } from './registry-source.js';
 
@@ -85,7 +88,7 @@ const FLAVOUR = 'FileStore';
  * file store takes no lock: an MLflow process writing the same model at the same time can still
  * race with us on the model's meta.yaml (never on a version number: a taken folder is skipped).
  */
-export class FileModelRegistryStore implements ModelRegistryStore {
+export class FileModelRegistryStore implements PortableModelRegistryStore {
   readonly capabilities: ModelRegistryStoreCapabilities = { flavour: FLAVOUR };
   readonly root: string;
   private readonly models: string;
@@ -526,6 +529,28 @@ export class FileModelRegistryStore implements ModelRegistryStore {
     const target = m.aliases.get(alias);
     if (target === undefined) throw MlflowError.invalidParameter(`Registered model alias ${alias} not found.`);
     return this.getModelVersion(name, target);
+  }
+
+  // ---------------------------------------------------------------- export and import (migrate)
+
+  async *exportRegisteredModels(): AsyncIterable<RegisteredModelExport> {
+    for (const m of this.allModels()) yield exportModelRecord(m);
+  }
+
+  /**
+   * Writes the model's folder as MLflow's file store would hold it, under the model's lock; a
+   * folder with a meta.yaml is `exists`, one without is an interrupted import's and is redone.
+   */
+  async importRegisteredModel(model: RegisteredModelExport): Promise<ImportOutcome> {
+    validateModelName(model.name, FLAVOUR);
+    const dir = this.modelDir(model.name);
+    if (readModelRecord(dir, model.name)) return 'exists';
+    mkdirSync(dir, { recursive: true });
+    return this.locked(model.name, async () => {
+      if (readModelRecord(dir, model.name)) return 'exists';
+      writeImportedModel(dir, model);
+      return 'created';
+    });
   }
 
   async close(): Promise<void> {}

@@ -28,7 +28,9 @@ import {
   type AbstractStore,
   type CreateModelVersionRequest,
   type Logger,
-  type ModelRegistryStore,
+  type ImportOutcome,
+  type PortableModelRegistryStore,
+  type RegisteredModelExport,
   type ModelRegistryStoreCapabilities,
   type ModelVersion,
   type ModelVersionTag,
@@ -40,11 +42,12 @@ import {
 } from '@mlstore/core';
 import type { Database } from './db-types.js';
 import { openDatabase, resolvePoolOptions, type SqlPoolOptions } from './connection.js';
-import { isUniqueViolation } from './errors.js';
+import { archiveOnPostgresql, isUniqueViolation, renameConflict } from './errors.js';
 import { ensureSchema } from './schema.js';
 import { inTransaction, reading, upsert, type SqlContext } from './sql-context.js';
 import { insertModelVersion, resolveVersionSource, withCreateRetries } from './sql-registry-create-version.js';
 import { latestVersionRows, pageOf, requireLiveVersionRow, requireModelRow, toRegisteredModels, toVersions, versionWhere } from './sql-registry-rows.js';
+import { exportRegistry, importModel } from './sql-registry-portable.js';
 import { registryFilterSql, registryOrderSql } from './sql-registry-search.js';
 import { DEFAULT_WORKSPACE, REQUIRED_REGISTRY_TABLES, type ModelVersionRow, type RegistryDb } from './sql-registry-tables.js';
 import { parseSqlUri, type SqlDialectName } from './sql-uri.js';
@@ -73,7 +76,7 @@ export interface SqlRegistryConnection {
  * numbers distinct and gap-free under concurrent creators (a lock on the model row, plus MLflow's
  * primary-key retry), soft-deleted versions redacted as MLflow redacts them.
  */
-export class SqlModelRegistryStore implements ModelRegistryStore {
+export class SqlModelRegistryStore implements PortableModelRegistryStore {
   readonly capabilities: ModelRegistryStoreCapabilities = { flavour: 'SqlStore' };
   private readonly ctx: SqlContext;
   private readonly db: RegistryDb;
@@ -144,6 +147,22 @@ export class SqlModelRegistryStore implements ModelRegistryStore {
         `Cannot disable workspaces because registered models exist outside the default workspace (for example, model '${other.name}' in workspace '${other.workspace}'). Either remove those models or re-enable workspaces before starting.`,
         'INVALID_STATE',
       );
+    }
+  }
+
+  /** Every registered model with all its rows (`mlstore migrate`). */
+  exportRegisteredModels(): AsyncIterable<RegisteredModelExport> {
+    return exportRegistry(this.db);
+  }
+
+  /** Writes the model's rows as exported in one transaction; a name taken (also by a racing import) is `exists`. */
+  async importRegisteredModel(model: RegisteredModelExport): Promise<ImportOutcome> {
+    validateModelName(model.name, 'SqlStore');
+    try {
+      return await this.tx((tx) => importModel(tx, model));
+    } catch (err) {
+      if (isUniqueViolation(err) && (await this.read((db) => db.selectFrom('registered_models').select('name').where('workspace', '=', DEFAULT_WORKSPACE).where('name', '=', model.name).executeTakeFirst()))) return 'exists';
+      throw err;
     }
   }
 
@@ -219,7 +238,9 @@ export class SqlModelRegistryStore implements ModelRegistryStore {
     try {
       return await this.tx(async (tx) => {
         const rm = await requireModelRow(tx, name, this.lockRows);
-        const taken = await tx.selectFrom('registered_models').select('name').where('workspace', '=', DEFAULT_WORKSPACE).where('name', '=', newName).executeTakeFirst();
+        // On MySQL the database decides, as for MLflow: a child row the cascade would duplicate
+        // fails before the name itself (see renameConflict).
+        const taken = this.ctx.dialect === 'mysql' ? undefined : await tx.selectFrom('registered_models').select('name').where('workspace', '=', DEFAULT_WORKSPACE).where('name', '=', newName).executeTakeFirst();
         if (taken && taken.name !== rm.name) throw registeredModelExists(newName);
         const now = Date.now();
         // Versions, tags and aliases follow through the foreign keys' ON UPDATE CASCADE (SQLite
@@ -229,8 +250,7 @@ export class SqlModelRegistryStore implements ModelRegistryStore {
         return this.oneModel(tx, newName);
       });
     } catch (err) {
-      if (isUniqueViolation((err as { cause?: unknown }).cause)) throw registeredModelExists(newName);
-      throw err;
+      throw renameConflict(err, name, newName);
     }
   }
 
@@ -325,6 +345,7 @@ export class SqlModelRegistryStore implements ModelRegistryStore {
   async transitionModelVersionStage(name: string, version: string, stage: string, archiveExistingVersions: boolean): Promise<ModelVersion> {
     const canonical = canonicalStage(stage);
     checkArchiveStage(stage, canonical, archiveExistingVersions);
+    if (archiveExistingVersions && this.ctx.dialect === 'postgresql') throw archiveOnPostgresql();
     return this.tx(async (tx) => {
       const mv = await requireLiveVersionRow(tx, name, version);
       const now = Date.now();

@@ -2,7 +2,9 @@ import { parseArgs } from 'node:util';
 import {
   describeMismatch,
   isMlflowError,
+  isPortableModelRegistryStore,
   isPortableStore,
+  migrateRegistry,
   migrateStore,
   MigrationVerificationError,
   MlflowError,
@@ -12,7 +14,10 @@ import {
   type ArtifactMigrationReport,
   type MigrateStoreOptions,
   type MigrationReport,
+  type ModelRegistryStore,
+  type PortableModelRegistryStore,
   type PortableStore,
+  type RegistryMigrationReport,
 } from '@mlstore/core';
 import { openStore, println, reportFailure, UsageError, usageErrors, type CommandContext } from '../context.js';
 import { createBarReporter, createLogReporter } from '../progress.js';
@@ -20,8 +25,10 @@ import { createBarReporter, createLogReporter } from '../progress.js';
 /** Help text of `mlstore migrate`. */
 export const MIGRATE_USAGE = `Usage: mlstore migrate --from <store-uri> --to <store-uri> [options]
 
-Copies every experiment, run and logged model of a tracking store into another, keeping their ids
-(e.g. a file store ./mlruns into sqlite:///mlflow.db). Interrupted, it is resumed by running the
+Copies every experiment, run, logged model and trace of a tracking store into another, keeping their
+ids (e.g. a file store ./mlruns into sqlite:///mlflow.db), then every registered model of the model
+registry (prompts too) with its versions — numbers, stages, timestamps, tags, aliases and deleted
+versions kept. Interrupted, it is resumed by running the
 same command again: what is already copied is skipped. At the end source and target are compared
 (counts and a SHA-256 of every metric series; exact repeats of a metric entry, which an mlruns
 written by MLflow's log_model holds and a SQL store cannot, are folded and counted).
@@ -38,6 +45,9 @@ Options:
                         artifact root (or --artifacts-to) and rewrite their artifact URIs
   --artifacts-to <uri>  with --copy-artifacts: where to copy them instead (any artifact URI:
                         a path, file:, s3://, gs://, wasbs://, sftp://, ftp://, hdfs://, …)
+  --registry-from <uri> the model registry to copy (default: --from, as MLflow's --registry-store-uri)
+  --registry-to <uri>   where to copy it (default: --to)
+  --no-registry         copy the tracking data only
   --no-verify           skip the final comparison
   --concurrency <n>     runs imported at the same time (default 4)
   --json                print the report as JSON
@@ -47,6 +57,9 @@ const OPTIONS = {
   from: { type: 'string' },
   to: { type: 'string' },
   'no-verify': { type: 'boolean' },
+  'registry-from': { type: 'string' },
+  'registry-to': { type: 'string' },
+  'no-registry': { type: 'boolean' },
   'copy-artifacts': { type: 'boolean' },
   'artifacts-to': { type: 'string' },
   concurrency: { type: 'string' },
@@ -59,6 +72,23 @@ function portable(store: AbstractStore, uri: string): PortableStore {
     throw MlflowError.invalidParameter(`The store at ${uri} cannot export or import entities with their ids, so it cannot take part in a migration.`);
   }
   return store;
+}
+
+function portableRegistry(store: ModelRegistryStore, uri: string): PortableModelRegistryStore {
+  if (!isPortableModelRegistryStore(store)) {
+    throw MlflowError.invalidParameter(`The model registry at ${uri} cannot export or import registered models with their versions, so it cannot take part in a migration.`);
+  }
+  return store;
+}
+
+/** The registry lines of the report. */
+function printRegistry(ctx: CommandContext, r: RegistryMigrationReport): void {
+  println(ctx.stdout, `registry      ${r.registeredModels.created} registered models created (${r.modelVersions} versions), ${r.registeredModels.skipped} skipped (already there)`);
+  const v = r.verification;
+  if (v) println(ctx.stdout, `              verification ${v.ok ? 'OK' : 'FAILED'}: ${v.registeredModels} registered models, ${v.modelVersions} versions (deleted ones too) compared field by field`);
+  for (const m of v?.mismatches.slice(0, 50) ?? []) {
+    println(ctx.stderr, `  mismatch: ${m.entity} ${m.id}: ${m.field === 'missing' || m.field === 'unexpected' ? m.field : `${m.field} ${String(m.source)} in the source, ${String(m.target)} in the target`}`);
+  }
 }
 
 /** The artifacts part of the report: where they were copied, or that they were not and where they still are. */
@@ -110,6 +140,7 @@ function printReport(ctx: CommandContext, report: MigrationReport): void {
 export async function runMigrate(args: string[], ctx: CommandContext): Promise<number> {
   let source: AbstractStore | undefined;
   let target: AbstractStore | undefined;
+  const registries: ModelRegistryStore[] = [];
   const reporter = ctx.isTTY ? createBarReporter(ctx.stderr) : createLogReporter(ctx.logger);
   try {
     const { values } = usageErrors(() => parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }));
@@ -122,6 +153,10 @@ export async function runMigrate(args: string[], ctx: CommandContext): Promise<n
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency must be a positive integer, got '${values.concurrency}'.`);
     if (values.from === values.to) throw new UsageError('--from and --to name the same store.');
     if (values['artifacts-to'] !== undefined && !values['copy-artifacts']) throw new UsageError('--artifacts-to needs --copy-artifacts.');
+    const registryFrom = values['registry-from'] ?? values.from;
+    const registryTo = values['registry-to'] ?? values.to;
+    if (values['no-registry'] && (values['registry-from'] !== undefined || values['registry-to'] !== undefined)) throw new UsageError('--no-registry cannot go with --registry-from or --registry-to.');
+    if (!values['no-registry'] && registryFrom === registryTo) throw new UsageError('--registry-from and --registry-to name the same registry.');
     source = await openStore(ctx, values.from);
     target = await openStore(ctx, values.to);
     const to = portable(target, values.to);
@@ -141,9 +176,29 @@ export async function runMigrate(args: string[], ctx: CommandContext): Promise<n
       onProgress: (p) => reporter.update(p),
       ...(copyArtifacts ? { copyArtifacts } : {}),
     });
+    let registry: RegistryMigrationReport | undefined;
+    if (!values['no-registry']) {
+      // Opened after the tracking copy, each with its tracking store (for `models:/m-…` sources), as the server does.
+      const open = async (uri: string, trackingStore: AbstractStore) => {
+        const store = await ctx.registries.modelRegistry.resolve(uri, { trackingStore, logger: ctx.logger });
+        registries.push(store);
+        return portableRegistry(store, uri);
+      };
+      const from = await open(registryFrom, source);
+      const into = await open(registryTo, target);
+      ctx.logger.info({ from: redactUri(registryFrom), to: redactUri(registryTo) }, 'migrating the model registry');
+      registry = await migrateRegistry(from, into, { signal: ctx.signal, verify: !values['no-verify'] });
+    }
     reporter.stop();
-    if (values.json) println(ctx.stdout, JSON.stringify(report, null, 2));
-    else printReport(ctx, report);
+    if (values.json) println(ctx.stdout, JSON.stringify(registry ? { ...report, registry } : report, null, 2));
+    else {
+      printReport(ctx, report);
+      if (registry) printRegistry(ctx, registry);
+    }
+    if (registry?.verification && !registry.verification.ok) {
+      println(ctx.stderr, `mlstore migrate: INVALID_STATE: Registry verification failed: ${registry.verification.mismatches.length} mismatches between source and target.`);
+      return 1;
+    }
     return 0;
   } catch (err) {
     reporter.stop();
@@ -162,6 +217,7 @@ export async function runMigrate(args: string[], ctx: CommandContext): Promise<n
     if (err instanceof UsageError) println(ctx.stderr, MIGRATE_USAGE);
     return code;
   } finally {
+    for (const r of registries) await r.close();
     await source?.close();
     await target?.close();
   }

@@ -21,10 +21,14 @@ import {
   PROMPT_TAG,
   type ModelVersion,
   type ModelVersionStage,
+  type ModelVersionStatus,
   type ModelVersionTag,
   type RegisteredModel,
   type RegisteredModelTag,
 } from './model-registry-entities.js';
+import type { ImportOutcome } from '../maintenance.js';
+import type { CallOptions } from '../abstract-store.js';
+import type { ModelVersionExport, PortableModelRegistryStore, RegisteredModelExport } from './portable-registry.js';
 import type {
   CreateModelVersionRequest,
   ModelRegistryStore,
@@ -65,6 +69,11 @@ interface VersionRecord {
   runLink: string | undefined;
   storageLocation: string | undefined;
   tags: Map<string, string>;
+  /** Set only by an import: MLflow's stores write no user and always `READY` themselves. */
+  userId?: string;
+  status?: string;
+  statusMessage?: string;
+  modelId?: string;
 }
 
 interface ModelRecord {
@@ -77,6 +86,10 @@ interface ModelRecord {
   versions: Map<number, VersionRecord>;
 }
 
+/** The entries of `fields` whose value is not undefined (for optional properties). */
+function optional<T extends Record<string, unknown>>(fields: T): Partial<{ [K in keyof T]: Exclude<T[K], undefined> }> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<{ [K in keyof T]: Exclude<T[K], undefined> }>;
+}
 const tagList = (tags: Map<string, string>) => [...tags].map(([key, value]) => ({ key, value }));
 const isPromptModel = (m: ModelRecord) => m.tags.has(PROMPT_TAG);
 
@@ -86,7 +99,7 @@ const isPromptModel = (m: ModelRecord) => m.tags.has(PROMPT_TAG);
  * aliases and both searches, answering as MLflow's SQL store where its SQL and file stores differ
  * (docs/model-registry-3.18.md). Not persistent; every returned entity is a copy.
  */
-export class MemoryModelRegistryStore implements ModelRegistryStore {
+export class MemoryModelRegistryStore implements PortableModelRegistryStore {
   /** Where MLflow's SQL and file stores differ, the memory store answers as the SQL store. */
   readonly capabilities: ModelRegistryStoreCapabilities = { flavour: 'SqlStore' };
   private readonly flavour: RegistryFlavour = 'SqlStore';
@@ -123,10 +136,12 @@ export class MemoryModelRegistryStore implements ModelRegistryStore {
       creation_timestamp: v.creation,
       last_updated_timestamp: v.lastUpdated,
       current_stage: v.stage,
-      status: 'READY',
+      status: (v.status ?? 'READY') as ModelVersionStatus,
       tags: tagList(v.tags),
       aliases: withAliases ? [...m.aliases].filter(([, n]) => n === v.version).map(([a]) => a) : [],
     };
+    if (v.userId !== undefined) mv.user_id = v.userId;
+    if (v.statusMessage !== undefined) mv.status_message = v.statusMessage;
     if (v.description !== undefined) mv.description = v.description;
     if (v.source !== undefined) mv.source = v.source;
     if (v.runId !== undefined) mv.run_id = v.runId;
@@ -437,6 +452,66 @@ export class MemoryModelRegistryStore implements ModelRegistryStore {
     const v = m.versions.get(n);
     if (!v || v.stage === DELETED_STAGE) throw modelVersionNotFound(name, n);
     return this.versionEntity(m, v, true);
+  }
+
+  // ---------------------------------------------------------------- export and import (migrate)
+
+  async *exportRegisteredModels(opts: CallOptions = {}): AsyncIterable<RegisteredModelExport> {
+    for (const m of [...this.models.values()]) {
+      opts.signal?.throwIfAborted();
+      const versions: ModelVersionExport[] = [...m.versions.values()]
+        .sort((a, b) => a.version - b.version)
+        .map((v) => ({
+          version: String(v.version),
+          creation_timestamp: v.creation,
+          last_updated_timestamp: v.lastUpdated,
+          current_stage: v.stage,
+          status: v.status ?? 'READY',
+          tags: tagList(v.tags),
+          ...optional({ user_id: v.userId, description: v.description, source: v.source, run_id: v.runId, status_message: v.statusMessage, run_link: v.runLink, storage_location: v.storageLocation, model_id: v.modelId }),
+        }));
+      yield {
+        name: m.name,
+        creation_timestamp: m.creation,
+        last_updated_timestamp: m.lastUpdated,
+        tags: tagList(m.tags),
+        aliases: [...m.aliases].map(([alias, n]) => ({ alias, version: String(n) })),
+        versions,
+        ...optional({ description: m.description }),
+      };
+    }
+  }
+
+  async importRegisteredModel(model: RegisteredModelExport): Promise<ImportOutcome> {
+    validateModelName(model.name, this.flavour);
+    if (this.models.has(model.name)) return 'exists';
+    const versions = new Map<number, VersionRecord>();
+    for (const v of model.versions) {
+      const n = parseModelVersion(v.version);
+      versions.set(n, {
+        version: n,
+        creation: v.creation_timestamp ?? 0,
+        lastUpdated: v.last_updated_timestamp ?? 0,
+        stage: v.current_stage,
+        description: v.description,
+        source: v.source,
+        runId: v.run_id,
+        runLink: v.run_link,
+        storageLocation: v.storage_location,
+        tags: new Map(v.tags.map((t) => [t.key, t.value ?? ''])),
+        ...optional({ userId: v.user_id, status: v.status === 'READY' ? undefined : v.status, statusMessage: v.status_message, modelId: v.model_id }),
+      });
+    }
+    this.models.set(model.name, {
+      name: model.name,
+      creation: model.creation_timestamp ?? 0,
+      lastUpdated: model.last_updated_timestamp ?? 0,
+      description: model.description,
+      tags: new Map(model.tags.map((t) => [t.key, t.value ?? ''])),
+      aliases: new Map(model.aliases.map((a) => [a.alias, parseModelVersion(a.version)])),
+      versions,
+    });
+    return 'created';
   }
 
   async close(): Promise<void> {}

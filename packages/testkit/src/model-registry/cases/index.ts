@@ -1,4 +1,5 @@
 import { aliasesGroup } from './aliases.js';
+import { exportImportGroup } from './export-import.js';
 import type { RegistryCaseGroup } from './group.js';
 import { namesGroup } from './names.js';
 import { promptsConcurrencyGroup } from './prompts-concurrency.js';
@@ -22,4 +23,5 @@ export const registryCaseGroups: RegistryCaseGroup[] = [
   searchGroup,
   searchErrorsGroup,
   promptsConcurrencyGroup,
+  exportImportGroup,
 ];
