@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verifyMigration, type RegisteredModelExport } from '@mlstore/core';
 import { FileModelRegistryStore, FileTrackingStore } from '@mlstore/store-file';
@@ -166,6 +166,45 @@ describe('mlstore migrate carries the model registry (file → SQLite → file)'
     const r = await mlstore(['migrate', '--from', sqlUri, '--to', back]);
     expect(r.code, r.stderr).toBe(0);
     expect(filesUnder(join(back, 'models'))).toEqual(filesUnder(join(fileRoot, 'models')));
+  }, 120_000);
+
+  it('with --copy-artifacts, versions whose files were in a run or a logged model point at the copies', async () => {
+    const src = join(dir, 'registry-artifacts-source');
+    const tracking = await FileTrackingStore.open(src);
+    const e = await tracking.createExperiment('models');
+    const run = await tracking.createRun({ experimentId: e });
+    const model = await tracking.createLoggedModel({ experimentId: e, name: 'm', sourceRunId: run.info.run_id });
+    const local = (uri: string) => (uri.startsWith('file:') ? fileURLToPath(uri) : uri);
+    for (const d of [join(local(run.info.artifact_uri), 'model'), local(model.info.artifact_uri)]) {
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, 'MLmodel'), `flavors: {} # ${d}\n`);
+    }
+    const reg = await FileModelRegistryStore.open(src, { trackingStore: tracking });
+    await reg.createRegisteredModel('moved');
+    await reg.createModelVersion({ name: 'moved', source: `${run.info.artifact_uri}/model`, runId: run.info.run_id });
+    await reg.createModelVersion({ name: 'moved', source: `models:/${model.info.model_id}`, modelId: model.info.model_id });
+    await reg.createModelVersion({ name: 'moved', source: 's3://elsewhere/model' });
+    await reg.close();
+    await tracking.close();
+
+    const sqlUri = `sqlite:///${join(dir, 'registry-artifacts.db')}`;
+    const dest = join(dir, 'registry-artifacts-copied');
+    const r = await mlstore(['migrate', '--from', src, '--to', sqlUri, '--copy-artifacts', '--artifacts-to', dest]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('registry      1 registered models created (3 versions)');
+    const sql = await SqlModelRegistryStore.open(sqlUri);
+    try {
+      const fromRun = await sql.getModelVersion('moved', '1');
+      expect(fromRun.source).toBe(join(dest, e, run.info.run_id, 'artifacts', 'model'));
+      expect(readFileSync(join(fromRun.source!, 'MLmodel'), 'utf8')).toContain('flavors');
+      expect((await sql.getModelVersion('moved', '2')).source).toBe(`models:/${model.info.model_id}`);
+      const location = await sql.getModelVersionDownloadUri('moved', '2');
+      expect(location).toBe(join(dest, e, 'models', model.info.model_id, 'artifacts'));
+      expect(readFileSync(join(location, 'MLmodel'), 'utf8')).toContain('flavors');
+      expect((await sql.getModelVersion('moved', '3')).source).toBe('s3://elsewhere/model');
+    } finally {
+      await sql.close();
+    }
   }, 120_000);
 
   it('--no-registry copies the tracking data only', async () => {

@@ -15,6 +15,7 @@ const LABELS: Record<MigrationPhase, string> = {
   runs: 'copying  ',
   'logged-models': 'copying  ',
   traces: 'copying  ',
+  registry: 'copying  ',
   verifying: 'verifying',
 };
 

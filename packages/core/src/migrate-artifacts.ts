@@ -161,6 +161,8 @@ async function existingUri(read: () => Promise<string>): Promise<string | undefi
  */
 export class ArtifactMover {
   readonly report: ArtifactMigrationReport;
+  /** Source artifact URI → where the target's entity keeps those files (for {@link relocate}). */
+  private readonly moved = new Map<string, string>();
 
   constructor(
     private readonly target: PortableStore,
@@ -181,8 +183,9 @@ export class ArtifactMover {
     const { run_id: id, experiment_id: exp, artifact_uri: from } = run.info;
     const to = appendToUriPath(this.options.destination, exp, id, 'artifacts');
     const existing = await existingUri(async () => (await this.target.getRun(id, this.call)).info.artifact_uri);
-    if (existing !== undefined) return this.already('run', id, existing, to, this.report.runs);
+    if (existing !== undefined) return this.already('run', id, from, existing, to, this.report.runs);
     await this.copy(from, to, this.report.runs);
+    this.remember(from, to);
     return this.target.importRun({ ...run, info: { ...run.info, artifact_uri: to } }, this.call);
   }
 
@@ -192,8 +195,9 @@ export class ArtifactMover {
     const to = appendToUriPath(this.options.destination, info.experiment_id, 'models', info.model_id, 'artifacts');
     // A store that hides deleted models from getLoggedModel copies those again on a resume (harmless).
     const existing = await existingUri(async () => (await this.target.getLoggedModel(info.model_id, this.call)).info.artifact_uri);
-    if (existing !== undefined) return this.already('logged-model', info.model_id, existing, to, this.report.loggedModels);
+    if (existing !== undefined) return this.already('logged-model', info.model_id, info.artifact_uri, existing, to, this.report.loggedModels);
     await this.copy(info.artifact_uri, to, this.report.loggedModels);
+    this.remember(info.artifact_uri, to);
     return this.target.importLoggedModel({ ...entry, model: { ...entry.model, info: { ...info, artifact_uri: to } } }, this.call);
   }
 
@@ -202,9 +206,28 @@ export class ArtifactMover {
     return this.copy(from, to, this.report.traces);
   }
 
-  private already(entity: ArtifactNotMoved['entity'], id: string, existing: string, to: string, tally: ArtifactTally): ImportOutcome {
+  /**
+   * Where the files of `uri` are in the target: a URI inside a run's or logged model's copied tree
+   * (a registered model version's `source` or `storage_location`) moves with it; anything else is
+   * kept as it is.
+   */
+  relocate(uri: string): string {
+    for (let prefix = uri.replace(/\/+$/, ''); prefix; prefix = prefix.slice(0, Math.max(0, prefix.lastIndexOf('/')))) {
+      const to = this.moved.get(prefix);
+      if (to !== undefined) return to + uri.slice(prefix.length);
+      if (!prefix.includes('/')) break;
+    }
+    return uri;
+  }
+
+  private remember(from: string, to: string): void {
+    if (from) this.moved.set(from.replace(/\/+$/, ''), to);
+  }
+
+  private already(entity: ArtifactNotMoved['entity'], id: string, from: string, existing: string, to: string, tally: ArtifactTally): ImportOutcome {
     if (existing === to) tally.skipped++;
     else this.report.notMoved.push({ entity, id, artifactUri: existing });
+    this.remember(from, existing);
     return 'exists';
   }
 

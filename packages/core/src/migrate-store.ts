@@ -6,10 +6,11 @@ import { MlflowError } from './errors.js';
 import type { ImportOutcome, PortableStore } from './maintenance.js';
 import { ArtifactMover, artifactRootOf, emptyArtifactReport, type ArtifactCopyOptions, type ArtifactMigrationReport } from './migrate-artifacts.js';
 import { exportTraces, importTrace } from './migrate-traces.js';
+import { migrateRegistry, type PortableModelRegistryStore, type RegistryMigrationReport } from './model-registry/portable-registry.js';
 import { verifyMigration, type MigrationMismatch, type MigrationVerification } from './verify-migration.js';
 
 /** Which part of a migration is running. */
-export type MigrationPhase = 'counting' | 'experiments' | 'runs' | 'logged-models' | 'traces' | 'verifying';
+export type MigrationPhase = 'counting' | 'experiments' | 'runs' | 'logged-models' | 'traces' | 'registry' | 'verifying';
 
 /** A progress report of {@link migrateStore}, sent after every entity. */
 export interface MigrationProgress {
@@ -39,7 +40,9 @@ export interface MigrationReport {
   traces: ImportTally;
   /** Artifacts copied (`copyArtifacts`), or left where the source keeps them (`copied: false`). */
   artifacts: ArtifactMigrationReport;
-  /** Absent when verification was turned off. */
+  /** The model registry's part, when {@link MigrateStoreOptions.registry} was given. */
+  registry?: RegistryMigrationReport;
+  /** Absent when verification was turned off. Includes the registry's mismatches. */
   verification?: MigrationVerification;
 }
 
@@ -57,6 +60,11 @@ export interface MigrateStoreOptions extends CallOptions {
    * target points there, as after MLflow's own migration.
    */
   copyArtifacts?: ArtifactCopyOptions;
+  /**
+   * Also copy the model registry ({@link migrateRegistry}) after the traces; with `copyArtifacts`,
+   * versions whose files were in a copied run or logged model point at the copies.
+   */
+  registry?: { source: PortableModelRegistryStore; target: PortableModelRegistryStore };
 }
 
 /** The INVALID_STATE error of a migration whose verification failed; carries the full report. */
@@ -134,7 +142,8 @@ async function forEachConcurrent<T>(items: AsyncIterable<T>, limit: number, call
  * tags, whole metric histories, inputs, outputs; deleted runs with their deletion time), then
  * logged models (deleted ones too; after the runs, as model metrics point at runs), then the traces
  * of active experiments when both stores keep traces (infos with tags, metadata and assessments,
- * and the spans a store holds, deleted experiments' traces too; see `importTrace`).
+ * and the spans a store holds, deleted experiments' traces too; see `importTrace`), then, when
+ * `registry` is given, every registered model with all its versions ({@link migrateRegistry}).
  *
  * Resumable: every import is atomic and idempotent on the id, so after an abort or a crash the
  * same call skips what is already there (`exists`) and copies the rest. The target's own default
@@ -215,12 +224,23 @@ export async function migrateStore(source: PortableStore, target: PortableStore,
     });
   }
 
+  if (options.registry) {
+    report.registry = await migrateRegistry(options.registry.source, options.registry.target, {
+      ...call,
+      verify: options.verify !== false,
+      ...(mover ? { relocate: (uri: string) => mover.relocate(uri) } : {}),
+      onProgress: (done, total) => emit({ phase: 'registry', done, total, overallDone, overallTotal }),
+    });
+  }
+
   if (options.verify === false) return report;
   emit({ phase: 'verifying', done: 0, total: experiments.length, overallDone, overallTotal });
-  const verification = await verifyMigration(source, target, {
+  const tracking = await verifyMigration(source, target, {
     ...call,
     onExperiment: (done, total) => emit({ phase: 'verifying', done, total, overallDone, overallTotal }),
   });
+  const registryMismatches = report.registry?.verification?.mismatches ?? [];
+  const verification = { ...tracking, ok: tracking.ok && registryMismatches.length === 0, mismatches: [...tracking.mismatches, ...registryMismatches] };
   const full = { ...report, verification };
   if (!verification.ok) throw new MigrationVerificationError(full);
   return full;

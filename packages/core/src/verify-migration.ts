@@ -48,8 +48,8 @@ export interface MigrationCounts {
 
 /** One difference between source and target. */
 export interface MigrationMismatch {
-  entity: 'experiment' | 'run' | 'metric-series' | 'logged-model' | 'trace';
-  /** Experiment id, run id, `<run id>/<metric key>`, model id or trace id. */
+  entity: 'experiment' | 'run' | 'metric-series' | 'logged-model' | 'trace' | 'registered-model' | 'model-version';
+  /** Experiment id, run id, `<run id>/<metric key>`, model id, trace id, registered model name or `<name>/<version>`. */
   id: string;
   /** What differs: `missing`, `unexpected`, a count name (`params`, …), `lifecycle_stage`, `sha256` … */
   field: string;

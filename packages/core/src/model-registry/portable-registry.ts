@@ -8,6 +8,7 @@ import { setImmediate } from 'node:timers/promises';
 import type { CallOptions } from '../abstract-store.js';
 import { throwIfAborted } from '../base-store.js';
 import type { ImportOutcome } from '../maintenance.js';
+import type { MigrationMismatch } from '../verify-migration.js';
 import type { KeyValue } from '../entities.js';
 import type { RegisteredModelAlias } from './model-registry-entities.js';
 import type { ModelRegistryStore } from './model-registry-store.js';
@@ -65,16 +66,8 @@ export function isPortableModelRegistryStore(store: ModelRegistryStore): store i
   return typeof s.exportRegisteredModels === 'function' && typeof s.importRegisteredModel === 'function';
 }
 
-/** A difference {@link migrateRegistry} found between a source model and its copy. */
-export interface RegistryMismatch {
-  entity: 'registered-model' | 'model-version';
-  /** The model name, or `<name>/<version>`. */
-  id: string;
-  /** `missing`, `unexpected`, or the field that differs. */
-  field: string;
-  source: string | number | null;
-  target: string | number | null;
-}
+/** A difference {@link migrateRegistry} found between a source model and its copy (`field`: `missing`, `unexpected` or the field). */
+export type RegistryMismatch = MigrationMismatch & { entity: 'registered-model' | 'model-version' };
 
 /** What {@link migrateRegistry} did. */
 export interface RegistryMigrationReport {
@@ -90,6 +83,11 @@ export interface MigrateRegistryOptions extends CallOptions {
   onProgress?: (done: number, total: number) => void;
   /** Compare every model of source and target at the end. Default true. */
   verify?: boolean;
+  /**
+   * Where a version's `source` / `storage_location` is in the target, when the migration moved
+   * the artifacts (`migrate --copy-artifacts`); default: kept as they are.
+   */
+  relocate?: (uri: string) => string;
 }
 
 const byKey = (a: KeyValue, b: KeyValue) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
@@ -141,7 +139,8 @@ function compareModels(source: RegisteredModelExport, target: RegisteredModelExp
  * it again (models already there are skipped). Then, unless `verify: false`, every model of the
  * source is compared field by field with its copy.
  *
- * Artifacts are not moved: the versions keep pointing where their sources are.
+ * Artifacts are not moved here: versions keep pointing where their files are, unless `relocate`
+ * says where a migration copied them.
  * @throws CANCELLED when `signal` aborts (what was copied stays)
  */
 export async function migrateRegistry(
@@ -151,7 +150,19 @@ export async function migrateRegistry(
 ): Promise<RegistryMigrationReport> {
   const call: CallOptions = options.signal ? { signal: options.signal } : {};
   const models: RegisteredModelExport[] = [];
-  for await (const m of source.exportRegisteredModels(call)) models.push(m);
+  const relocate = options.relocate;
+  const relocated = (m: RegisteredModelExport): RegisteredModelExport =>
+    relocate
+      ? {
+          ...m,
+          versions: m.versions.map((v) => ({
+            ...v,
+            ...(v.source !== undefined ? { source: relocate(v.source) } : {}),
+            ...(v.storage_location !== undefined ? { storage_location: relocate(v.storage_location) } : {}),
+          })),
+        }
+      : m;
+  for await (const m of source.exportRegisteredModels(call)) models.push(relocated(m));
   const report: RegistryMigrationReport = { registeredModels: { created: 0, skipped: 0 }, modelVersions: 0 };
   for (const [i, m] of models.entries()) {
     await setImmediate();
