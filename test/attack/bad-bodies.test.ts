@@ -7,6 +7,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { forEachTarget, isTraceDataNotStored, reportTotals, startAttackServer, type AttackServer } from './harness.js';
+import { ajaxTwins, isRegistryInternalErrorByDesign, registryCases, registryFingerprint, seedRegistry, type RegistrySeed } from './registry-bodies.js';
 import { errorShapeProblem, otlpCases, traceFingerprint, traceMessageCases, traceRoutes, type TraceSeed } from './trace-bodies.js';
 
 const LIMIT = 256 * 1024;
@@ -61,6 +62,19 @@ function cases(runId: string): Case[] {
   return list;
 }
 
+/**
+ * The registry's write routes, one per handler shape, that get every generic hostile body: the body
+ * parser is shared, so the other registry routes get the field-by-field corpus of registry-bodies.ts.
+ */
+const REGISTRY_BODY_ROUTES: [string, string][] = [
+  ['POST', '/api/2.0/mlflow/registered-models/create'],
+  ['POST', '/api/2.0/mlflow/model-versions/create'],
+  ['PATCH', '/api/2.0/mlflow/model-versions/update'],
+  ['POST', '/api/2.0/mlflow/model-versions/transition-stage'],
+  ['DELETE', '/api/2.0/mlflow/registered-models/alias'],
+  ['DELETE', '/ajax-api/2.0/mlflow/registered-models/delete'],
+];
+
 const ROUTES = [
   '/api/2.0/mlflow/experiments/create',
   '/api/2.0/mlflow/experiments/search',
@@ -111,6 +125,7 @@ await forEachTarget('bad bodies', 'tracking', (target, p) => {
   let runId: string;
 
   let seed: TraceSeed;
+  let registrySeed: RegistrySeed;
 
   beforeAll(async () => {
     server = await startAttackServer(p, { bodyLimit: LIMIT });
@@ -122,6 +137,7 @@ await forEachTarget('bad bodies', 'tracking', (target, p) => {
     await server.store.startTrace({ trace_id: traceId, trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }, request_time: Date.now(), state: 'OK', trace_metadata: {}, tags: { k: 'v' }, assessments: [] });
     const assessment = await server.store.createAssessment({ trace_id: traceId, assessment_name: 'a', source: { source_type: 'HUMAN', source_id: 'u' }, feedback: { value: 1 } } as never);
     seed = { experimentId, traceId, assessmentId: assessment.assessment_id ?? '' };
+    registrySeed = await seedRegistry(server.url, 'bad-bodies');
   });
   afterAll(() => server?.close());
 
@@ -208,4 +224,42 @@ await forEachTarget('bad bodies', 'tracking', (target, p) => {
     expect(failures.slice(0, 40)).toEqual([]);
     expect(health.status).toBe(200);
   }, 180_000);
+
+  it('every hostile body on every registry route and /model-versions/get-artifact: 4xx MLflow errors, nothing seeded lost', async () => {
+    const totals = { attempts: 0, refused: 0, accepted: 0, serverErrors: 0, crashes: 0, leaks: 0 };
+    const failures: string[] = [];
+    const before = await registryFingerprint(server.url, registrySeed);
+    const fileStore = p.mlrunsDir !== undefined;
+    const judge = (where: string, res: { status: number; text: string }, mustRefuse: boolean, request: string, flaskHtml = false) => {
+      totals.attempts++;
+      if (res.status === 0) {
+        totals.crashes++;
+        failures.push(`${where}: no answer: ${res.text}`);
+      } else if (res.status >= 500 && !isRegistryInternalErrorByDesign(res, { fileStore, mysql: p.sqlDialect === 'mysql', request })) {
+        totals.serverErrors++;
+        failures.push(`${where}: ${res.status} ${res.text.slice(0, 200)}`);
+      } else if (res.status >= 400) {
+        totals.refused++;
+        const problem = flaskHtml && res.status === 400 && res.text.startsWith('<!doctype html>') ? undefined : errorShapeProblem(res.status, res.text, false);
+        if (problem) failures.push(`${where}: ${problem}: ${res.text.slice(0, 160)}`);
+      } else {
+        totals.accepted++;
+        if (mustRefuse) failures.push(`${where}: taken (${res.status}), MLflow refuses it`);
+      }
+    };
+    for (const [method, route] of REGISTRY_BODY_ROUTES) for (const c of cases(runId)) judge(`${method} ${route} ← ${c.name}`, await send(server.url, route, c, method), false, String(c.body));
+    const registry = registryCases(registrySeed);
+    for (const c of [...registry, ...ajaxTwins(registry)]) {
+      const res = await send(server.url, c.path, { name: c.what, body: c.body ?? '', contentType: c.body === undefined ? null : 'application/json' }, c.method);
+      judge(`${c.method} ${c.path.slice(0, 80)} ← ${c.what}`, res, c.mustRefuse, c.body ?? c.path, c.flaskHtml);
+    }
+    const after = await registryFingerprint(server.url, registrySeed);
+    const health = await fetch(`${server.url}/health`);
+    if (health.status !== 200) totals.crashes++;
+    reportTotals({ suite: 'bad bodies (registry)', target: target.name, ...totals, canariesTouched: 0, lost: after === before ? 0 : 1 });
+    process.stderr.write(`[attack] bad bodies (registry) · ${target.name}: ${totals.attempts} attempts, ${totals.refused} refused, ${totals.accepted} accepted, ${totals.serverErrors} 5xx, ${failures.length} failures\n`);
+    expect(failures.slice(0, 40)).toEqual([]);
+    expect(after, 'the seeded model, versions, tags and alias read back as seeded').toBe(before);
+    expect(health.status).toBe(200);
+  }, 120_000);
 });

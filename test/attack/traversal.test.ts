@@ -9,7 +9,14 @@ import { decodeRepeatedly } from '@mlstore/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { forEachTarget, isTraceDataNotStored, plantCanaries, reportTotals, startAttackServer, type AttackServer, type Canaries } from './harness.js';
 import { mlrunsLayoutProblems } from './mlruns-layout-check.js';
-import { TEMPLATES, traversalPayloads, type AttackRequest, type Seeded } from './traversal-corpus.js';
+import { isRegistryInternalErrorByDesign, seedRegistry } from './registry-bodies.js';
+import { REGISTRY_TEMPLATES, TEMPLATES, traversalPayloads, type AttackRequest, type Seeded } from './traversal-corpus.js';
+
+/**
+ * Sources no run or logged model of the seed contains: MLflow refuses every one of them (local
+ * paths, since the runs' roots are `mlflow-artifacts:`; `mlflow-artifacts:` paths outside the run).
+ */
+const REFUSED_SOURCES = new Set(['model-versions/create source (run_id)', 'model-versions/create source mlflow-artifacts:/<p> (run_id)', 'model-versions/create source <p> (model_id)']);
 
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 
@@ -33,6 +40,14 @@ await forEachTarget('traversal corpus', undefined, (target, p) => {
   let server: AttackServer;
   let canaries: Canaries;
   let seeded: Seeded;
+  /**
+   * The registry templates run on tracking targets only: the registry store is the backend store
+   * (an `artifacts` target's is the same SQLite store the `sqlite` target attacks), and a version's
+   * artifacts are read through the same path check and repositories the `get-artifact path=`
+   * template already drives on every artifact target. Their payloads go up at most 3 levels (the
+   * canaries' depth), which keeps the registry's share of the suite to about a second a target.
+   */
+  const registryToo = target.kind === 'tracking';
   const failures: string[] = [];
   const totals = { attempts: 0, refused: 0, accepted: 0, serverErrors: 0, crashes: 0, leaks: 0 };
 
@@ -54,6 +69,9 @@ await forEachTarget('traversal corpus', undefined, (target, p) => {
     const created = (await post(`/api/3.0/mlflow/traces/${traceId}/assessments`, { assessment })) as unknown as { assessment: { assessment_id: string } };
     seeded = { experimentId, runId: run.run.info.run_id, modelId: model.model.info.model_id, traceId, assessmentId: created.assessment.assessment_id };
     await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${seeded.runId}/artifacts/ok.txt`, { method: 'PUT', body: 'ok' });
+    if (registryToo) {
+      seeded = { ...seeded, registry: await seedRegistry(server.url, 'traversal') };
+    }
   });
 
   afterAll(async () => {
@@ -63,19 +81,24 @@ await forEachTarget('traversal corpus', undefined, (target, p) => {
   it('every payload in every field is refused or stays inside the store; no 5xx, no leak', async () => {
     const payloads = traversalPayloads(p.base);
     const entries = Object.entries(TEMPLATES);
+    const registryPayloads = registryToo ? traversalPayloads(p.base, 3) : [];
+    const registryEntries = registryToo ? Object.entries(REGISTRY_TEMPLATES) : [];
     // Requests go 8 at a time: order within a template does not matter, and it keeps the run short.
     const jobs: (() => Promise<void>)[] = [];
-    for (const [name, template] of entries) {
-      for (const payload of payloads) {
+    const fileStore = p.mlrunsDir !== undefined;
+    const plan = [...entries.map((e) => [e, payloads, seeded] as const), ...registryEntries.map((e) => [e, registryPayloads, seeded] as const)];
+    for (const [[name, template], list, seed] of plan) {
+      for (const payload of list) {
         jobs.push(async () => {
-          const req = template(payload, seeded);
+          const req = template(payload, seed);
           const res = await send(server.url, req);
           totals.attempts++;
           const where = `${name} ← ${JSON.stringify(payload.slice(0, 80))}`;
+          if (REFUSED_SOURCES.has(name) && res.status < 400) failures.push(`${where}: source taken (${res.status}), MLflow refuses it`);
           if (res.status === 0) {
             totals.crashes++;
             failures.push(`${where}: no answer (${res.text})`);
-          } else if (res.status >= 500 && res.status !== 501 && !isTraceDataNotStored(res)) {
+          } else if (res.status >= 500 && res.status !== 501 && !isTraceDataNotStored(res) && !isRegistryInternalErrorByDesign(res, { fileStore, mysql: p.sqlDialect === 'mysql', request: req.body ?? req.path })) {
             totals.serverErrors++;
             failures.push(`${where}: ${res.status} ${res.text.slice(0, 200)}`);
           } else if (res.status >= 400 || res.status === 501) {
@@ -117,6 +140,21 @@ await forEachTarget('traversal corpus', undefined, (target, p) => {
     expect(touched, 'files outside the store changed').toEqual([]);
     expect(layout, 'files inside the store but outside MLflow layout').toEqual([]);
     expect(misplaced.slice(0, 10), 'traces whose artifact location a client chose').toEqual([]);
-    expect(totals.attempts).toBe(entries.length * payloads.length);
+    expect(totals.attempts).toBe(entries.length * payloads.length + registryEntries.length * registryPayloads.length);
+    if (seeded.registry) {
+      // Every version the corpus left stays inside the seed's run or logged model, and reads no canary.
+      const { registry } = seeded;
+      const page = await server.registry.searchModelVersions({ filterString: `name = '${registry.scratch}'`, maxResults: 10_000 });
+      const roots = [`runs:/${registry.runId}/`, `mlflow-artifacts:/${registry.experimentId}/${registry.runId}/artifacts/`, `models:/${registry.modelId}/`];
+      const outside = page.items.filter((v) => !roots.some((r) => `${v.source}/`.startsWith(r)) || decodeRepeatedly(v.source ?? '').split('/').includes('..'));
+      expect(outside.map((v) => `${v.version}: ${v.source}`).slice(0, 10), 'versions whose source leaves the run or logged model').toEqual([]);
+      for (const v of page.items.slice(0, 200)) {
+        for (const path of ['MLmodel', 'canary.txt']) {
+          const res = await send(server.url, { method: 'GET', path: `/model-versions/get-artifact?name=${registry.scratch}&version=${v.version}&path=${path}` });
+          if (res.status >= 500 || canaries.secrets.some((c) => res.text.includes(c))) failures.push(`version ${v.version} (${v.source}) get-artifact ${path}: ${res.status} ${res.text.slice(0, 120)}`);
+        }
+      }
+      expect(failures.slice(0, 10)).toEqual([]);
+    }
   }, 300_000);
 });

@@ -30,6 +30,16 @@ describe('FileModelRegistryStore', () => {
     expect((await s.searchRegisteredModels({ maxResults: 1 })).items).toEqual([]);
   });
 
+  it('refuses a name with a NUL (no file can be named so; MLflow\'s FileStore answers 500 there)', async () => {
+    const s = await FileModelRegistryStore.open(newRoot());
+    const nul = { code: 'INVALID_PARAMETER_VALUE', message: "'name' cannot contain NUL (0x00) characters" };
+    expect(await failure(s.createRegisteredModel('a\0b'))).toEqual(nul);
+    expect(await failure(s.getRegisteredModel('a\0b'))).toEqual(nul);
+    await s.createRegisteredModel('m');
+    expect(await failure(s.renameRegisteredModel('m', 'a\0b'))).toEqual(nul);
+    expect(await failure(s.getModelVersion('a\0b', '1'))).toEqual(nul);
+  });
+
   it("version_number = 'x' fails only while compared with a live version, as int('x') in MLflow's FileStore", async () => {
     const s = await FileModelRegistryStore.open(newRoot());
     const filterString = "version_number = 'x'";

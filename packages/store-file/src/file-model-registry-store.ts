@@ -76,6 +76,15 @@ export interface FileModelRegistryStoreOptions {
 const FLAVOUR = 'FileStore';
 
 /**
+ * MLflow's name checks (file flavour), and no NUL: no file can be named so (MLflow's FileStore
+ * fails there with a 500, `embedded null byte`).
+ */
+function validateFileModelName(name: string | undefined | null): void {
+  validateModelName(name, FLAVOUR);
+  if (name?.includes('\0')) throw MlflowError.invalidParameter("'name' cannot contain NUL (0x00) characters");
+}
+
+/**
  * MLflow 3.18's registry FileStore (`<root>/models/…`, docs/model-registry-3.18.md §7) in
  * TypeScript: the same folders and byte-identical meta.yaml files, and MLflow's file-store answers
  * where its SQL and file stores differ (`capabilities.flavour` = `FileStore`).
@@ -121,7 +130,7 @@ export class FileModelRegistryStore implements PortableModelRegistryStore {
 
   /** The model, or undefined when absent. Validates the name (file flavour) first. */
   private findModel(name: string): RegistryModelRecord | undefined {
-    validateModelName(name, FLAVOUR);
+    validateFileModelName(name);
     return readModelRecord(this.modelDir(name), name);
   }
 
@@ -133,7 +142,7 @@ export class FileModelRegistryStore implements PortableModelRegistryStore {
 
   /** `_fetch_file_model_version_if_exists`: name, version number, model (404 by model name), live version. */
   private liveVersion(name: string, version: string): { m: RegistryModelRecord; v: RegistryVersionRecord } {
-    validateModelName(name, FLAVOUR);
+    validateFileModelName(name);
     const n = parseModelVersion(version);
     const m = this.model(name);
     const v = readVersionRecord(join(m.dir, `${VERSION_PREFIX}${n}`), n);
@@ -208,7 +217,7 @@ export class FileModelRegistryStore implements PortableModelRegistryStore {
   // ---------------------------------------------------------------- registered models
 
   async createRegisteredModel(name: string, tags: RegisteredModelTag[] = [], description?: string): Promise<RegisteredModel> {
-    validateModelName(name, FLAVOUR);
+    validateFileModelName(name);
     const clash = (existing: RegistryModelRecord | undefined) =>
       modelPromptClash(name, existing ? isPromptTags(tagList(existing.tags)) : false, isPromptTags(tags));
     const taken = this.findModel(name);
@@ -248,7 +257,7 @@ export class FileModelRegistryStore implements PortableModelRegistryStore {
 
   async renameRegisteredModel(name: string, newName: string): Promise<RegisteredModel> {
     this.model(name);
-    validateModelName(newName, FLAVOUR);
+    validateFileModelName(newName);
     const target = this.modelDir(newName);
     const exists = () => new MlflowError(`Registered Model (name=${newName}) already exists.`, 'RESOURCE_ALREADY_EXISTS');
     if (existsSync(target)) throw exists();
@@ -300,7 +309,7 @@ export class FileModelRegistryStore implements PortableModelRegistryStore {
 
   async setRegisteredModelTag(name: string, tag: RegisteredModelTag): Promise<void> {
     validateRegisteredModelTag(tag.key, tag.value);
-    validateModelName(name, FLAVOUR);
+    validateFileModelName(name);
     validateRegistryTagKey(tag.key);
     this.model(name);
     await this.locked(name, async () => {
@@ -311,7 +320,7 @@ export class FileModelRegistryStore implements PortableModelRegistryStore {
   }
 
   async deleteRegisteredModelTag(name: string, key: string): Promise<void> {
-    validateModelName(name, FLAVOUR);
+    validateFileModelName(name);
     validateRegistryTagKey(key);
     this.model(name);
     await this.locked(name, async () => {
@@ -324,7 +333,7 @@ export class FileModelRegistryStore implements PortableModelRegistryStore {
 
   async createModelVersion(request: CreateModelVersionRequest): Promise<ModelVersion> {
     const { name, source } = request;
-    validateModelName(name, FLAVOUR);
+    validateFileModelName(name);
     const tags = request.tags ?? [];
     for (const t of tags) validateModelVersionTag(t.key, t.value);
     let runId = request.runId;
@@ -386,7 +395,7 @@ export class FileModelRegistryStore implements PortableModelRegistryStore {
   async transitionModelVersionStage(name: string, version: string, stage: string, archiveExistingVersions: boolean): Promise<ModelVersion> {
     const canonical = canonicalStage(stage);
     checkArchiveStage(stage, canonical, archiveExistingVersions);
-    validateModelName(name, FLAVOUR);
+    validateFileModelName(name);
     return this.locked(name, async () => {
       const now = Date.now();
       if (archiveExistingVersions) {
@@ -492,7 +501,7 @@ export class FileModelRegistryStore implements PortableModelRegistryStore {
   // ---------------------------------------------------------------- aliases
 
   async setRegisteredModelAlias(name: string, alias: string, version: string): Promise<void> {
-    validateModelName(name, FLAVOUR);
+    validateFileModelName(name);
     validateAliasName(alias, false);
     this.model(name);
     validateAliasName(alias, true);
@@ -507,7 +516,7 @@ export class FileModelRegistryStore implements PortableModelRegistryStore {
   }
 
   async deleteRegisteredModelAlias(name: string, alias: string): Promise<void> {
-    validateModelName(name, FLAVOUR);
+    validateFileModelName(name);
     validateAliasName(alias, false);
     this.model(name);
     await this.locked(name, async () => {
@@ -517,7 +526,7 @@ export class FileModelRegistryStore implements PortableModelRegistryStore {
   }
 
   async getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
-    validateModelName(name, FLAVOUR);
+    validateFileModelName(name);
     validateAliasName(alias, false);
     const m = this.model(name);
     if (isLatestAlias(alias)) {
@@ -542,7 +551,7 @@ export class FileModelRegistryStore implements PortableModelRegistryStore {
    * folder with a meta.yaml is `exists`, one without is an interrupted import's and is redone.
    */
   async importRegisteredModel(model: RegisteredModelExport): Promise<ImportOutcome> {
-    validateModelName(model.name, FLAVOUR);
+    validateFileModelName(model.name);
     const dir = this.modelDir(model.name);
     if (readModelRecord(dir, model.name)) return 'exists';
     mkdirSync(dir, { recursive: true });
