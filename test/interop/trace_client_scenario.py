@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 import uuid
 
@@ -36,36 +35,11 @@ from mlflow import MlflowClient  # noqa: E402
 from mlflow.entities import AssessmentSource, AssessmentSourceType, Expectation, Feedback, SpanType  # noqa: E402
 from mlflow.exceptions import MlflowException  # noqa: E402
 
-
-class Mismatch(Exception):
-    pass
-
-
-def check(ok: bool, what: str, got=None) -> None:
-    if not ok:
-        raise Mismatch(f"{what}" + ("" if got is None else f" (got {got!r})"))
-
-
-def equal(got, want, what: str) -> None:
-    if got != want:
-        raise Mismatch(f"{what}: expected {want!r}, got {got!r}")
+from client_checks import Mismatch, check, equal, error_code, run, step  # noqa: E402
 
 
 def enum_value(v):
     return getattr(v, "value", v)
-
-
-def step(name: str) -> None:
-    print(f"-- {name}", file=sys.stderr, flush=True)
-
-
-def error_code(fn) -> str | None:
-    """Runs fn; the MLflow error code it raised, or None when it succeeded."""
-    try:
-        fn()
-    except MlflowException as e:
-        return e.error_code
-    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,8 +345,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except Mismatch as e:
-        print(f"MISMATCH: {e}", file=sys.stderr, flush=True)
-        sys.exit(1)
+    run(main)

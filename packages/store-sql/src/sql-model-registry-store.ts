@@ -42,7 +42,7 @@ import {
 } from '@mlstore/core';
 import type { Database } from './db-types.js';
 import { openDatabase, resolvePoolOptions, type SqlPoolOptions } from './connection.js';
-import { archiveOnPostgresql, isUniqueViolation, renameConflict } from './errors.js';
+import { isUniqueViolation } from './errors.js';
 import { ensureSchema } from './schema.js';
 import { inTransaction, reading, upsert, type SqlContext } from './sql-context.js';
 import { insertModelVersion, resolveVersionSource, withCreateRetries } from './sql-registry-create-version.js';
@@ -238,9 +238,7 @@ export class SqlModelRegistryStore implements PortableModelRegistryStore {
     try {
       return await this.tx(async (tx) => {
         const rm = await requireModelRow(tx, name, this.lockRows);
-        // On MySQL the database decides, as for MLflow: a child row the cascade would duplicate
-        // fails before the name itself (see renameConflict).
-        const taken = this.ctx.dialect === 'mysql' ? undefined : await tx.selectFrom('registered_models').select('name').where('workspace', '=', DEFAULT_WORKSPACE).where('name', '=', newName).executeTakeFirst();
+        const taken = await tx.selectFrom('registered_models').select('name').where('workspace', '=', DEFAULT_WORKSPACE).where('name', '=', newName).executeTakeFirst();
         if (taken && taken.name !== rm.name) throw registeredModelExists(newName);
         const now = Date.now();
         // Versions, tags and aliases follow through the foreign keys' ON UPDATE CASCADE (SQLite
@@ -250,7 +248,8 @@ export class SqlModelRegistryStore implements PortableModelRegistryStore {
         return this.oneModel(tx, newName);
       });
     } catch (err) {
-      throw renameConflict(err, name, newName);
+      if (isUniqueViolation((err as { cause?: unknown }).cause)) throw registeredModelExists(newName);
+      throw err;
     }
   }
 
@@ -345,7 +344,6 @@ export class SqlModelRegistryStore implements PortableModelRegistryStore {
   async transitionModelVersionStage(name: string, version: string, stage: string, archiveExistingVersions: boolean): Promise<ModelVersion> {
     const canonical = canonicalStage(stage);
     checkArchiveStage(stage, canonical, archiveExistingVersions);
-    if (archiveExistingVersions && this.ctx.dialect === 'postgresql') throw archiveOnPostgresql();
     return this.tx(async (tx) => {
       const mv = await requireLiveVersionRow(tx, name, version);
       const now = Date.now();
