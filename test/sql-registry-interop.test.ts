@@ -7,14 +7,16 @@
  *     models, versions (one from a `models:/` source), stages with archiving, tags, aliases, a
  *     soft-deleted version, a rename, a deleted model, a prompt; MLflow reads the database back
  *     identically and answers every search (filters, order_by, pages and tokens) the same way;
- * (b) MLflow replays the scenario; our store reads it back identically.
+ * (b) MLflow replays the scenario; our store reads it back identically;
+ * (c) `migrateRegistry` (what `mlstore migrate` runs) copies (b)'s database into a file store and
+ *     from there into a fresh database; MLflow reads the copy exactly as it read its own original.
  *
  * Runs only in the integration profile or with MLSTORE_INTEROP=1.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ModelRegistryStore } from '@mlstore/core';
+import { isPortableModelRegistryStore, migrateRegistry, type ModelRegistryStore, type PortableModelRegistryStore } from '@mlstore/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastJsonLine, mlflowVenvProblem, runPythonScript } from './interop/mlflow-python.js';
 import { createTempMariadbDatabase, mariadbProblem } from './interop/mariadb.js';
@@ -131,12 +133,16 @@ for (const dialect of ['sqlite', 'postgresql', 'mysql'] as const) {
       facts(() => dumps as { ours: Dump; mlflow: Dump });
     });
 
+    /** (b)'s database, MLflow's dump of it: (c) migrates it. */
+    let filled: { uri: string; dump: Dump } | undefined;
+
     describe('(b) MLflow SqlAlchemyStore writes, our store reads', () => {
       const dumps: { ours?: Dump; mlflow?: Dump } = {};
       beforeAll(async () => {
         const db = await target('mlflow');
         await mlflow('fill', db.mlflowUri);
         dumps.mlflow = await mlflow('dump', db.mlflowUri);
+        filled = { uri: db.ourUri, dump: dumps.mlflow };
         const store = await openOurStore(db.ourUri);
         try {
           dumps.ours = await dumpRegistry(store, spec);
@@ -144,6 +150,28 @@ for (const dialect of ['sqlite', 'postgresql', 'mysql'] as const) {
           await store.close();
         }
       }, PYTHON_TIMEOUT_MS * 3);
+      facts(() => dumps as { ours: Dump; mlflow: Dump });
+    });
+
+    describe('(c) mlstore migrates what MLflow wrote through a file store into another database; MLflow reads the copy identically', () => {
+      const dumps: { ours?: Dump; mlflow?: Dump } = {};
+      beforeAll(async () => {
+        if (!filled) throw new Error("(b) did not fill MLflow's database");
+        const copy = await target('copy');
+        const { FileModelRegistryStore } = await import('@mlstore/store-file');
+        const stores = [await openOurStore(filled.uri), await FileModelRegistryStore.open(join(dir, 'migrated-files')), await openOurStore(copy.ourUri)];
+        try {
+          const [from, files, into] = stores.map((s) => {
+            if (!isPortableModelRegistryStore(s)) throw new Error('not a portable registry store');
+            return s;
+          }) as [PortableModelRegistryStore, PortableModelRegistryStore, PortableModelRegistryStore];
+          for (const [a, b] of [[from, files], [files, into]] as const) expect((await migrateRegistry(a, b)).verification).toMatchObject({ ok: true, mismatches: [] });
+        } finally {
+          for (const s of stores) await s.close();
+        }
+        dumps.mlflow = filled.dump;
+        dumps.ours = await mlflow('dump', copy.mlflowUri);
+      }, PYTHON_TIMEOUT_MS * 2);
       facts(() => dumps as { ours: Dump; mlflow: Dump });
     });
   });
