@@ -177,11 +177,14 @@ export function reportTotals(totals: AttackTotals): void {
  * Declares `body` once per target of this profile, each inside its own describe with a fresh
  * provisioned location (made now, with top-level await, and disposed after the file). A target
  * whose service is down fails under MLSTORE_REQUIRE_SERVICES=1 and is skipped loudly otherwise.
+ * `only` keeps the targets an attack applies to (e.g. SQL stores: `(p) => p.sqlDialect !== undefined`);
+ * the others get no describe at all (the attack does not exist there, it is not skipped).
  */
 export async function forEachTarget(
   suite: string,
   kind: AttackTarget['kind'] | undefined,
   body: (target: AttackTarget, provisioned: Provisioned) => void,
+  only?: (provisioned: Provisioned) => boolean,
 ): Promise<void> {
   for (const target of targetsForProfile(kind)) {
     let provisioned: Provisioned;
@@ -195,6 +198,10 @@ export async function forEachTarget(
         process.stderr.write(`[attack] SKIPPING ${suite} on ${target.name}: ${why}\n`);
         describe.skip(`${suite} · ${target.name} (SKIPPED: ${why})`, () => it('needs its service', () => {}));
       }
+      continue;
+    }
+    if (only && !only(provisioned)) {
+      await provisioned.dispose();
       continue;
     }
     describe(`${suite} · ${target.name}`, () => {

@@ -237,7 +237,6 @@ export function registryCases(s: RegistrySeed): RegistryCase[] {
  * OperationalError: TEMPORARILY_UNAVAILABLE, 503). Attacks count them as refusals, not 5xx.
  */
 export function isRegistryInternalErrorByDesign(answer: { status: number; text: string }, on: { fileStore?: boolean; mysql?: boolean; request?: string } = {}): boolean {
-  if (on.mysql && answer.status === 503 && answer.text.includes('which MLflow reports as TEMPORARILY_UNAVAILABLE')) return true;
   if (answer.status !== 500) return false;
   try {
     const body = JSON.parse(answer.text) as { error_code?: unknown; message?: unknown };
