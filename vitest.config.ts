@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { loadServicePorts } from './packages/testkit/src/faults/service-ports.ts';
 
 // Tests run against each package's TypeScript sources: every `@mlstore/<name>` import resolves to
@@ -28,12 +28,34 @@ const alias = Object.fromEntries(
 // services started by test/services/, with integration-sized inputs (e.g. ≥ 1 GiB artifacts).
 const integration = process.env.MLSTORE_PROFILE === 'integration';
 
+/**
+ * Suites under test/ that use no service and do not change with the profile: the unit profile
+ * (which CI runs first, on Node 20 and Node 24) already ran them, so the integration profile leaves
+ * them out. By project; paths relative to the project's root.
+ */
+const SERVICE_FREE: Record<string, string[]> = {
+  'store-rest': ['test/conformance.test.ts', 'test/registry-conformance.test.ts'],
+  'store-file': ['test/conformance.test.ts', 'test/mlruns-2x.test.ts', 'test/portable.test.ts', 'test/registry-concurrency.test.ts'],
+  testkit: ['test/conformance.test.ts'],
+  'cross-package': [
+    'package-lint.test.ts',
+    'package-catalog.test.ts',
+    'first-run.test.ts',
+    'migrate.test.ts',
+    'migrate-cli.test.ts',
+    'models-artifact-repository.test.ts',
+    'sql-registry-processes.test.ts',
+  ],
+};
+const excluded = (project: string) => [...configDefaults.exclude, ...(integration ? (SERVICE_FREE[project] ?? []) : [])];
+
 const projectFor = (parent: string, name: string) => ({
   resolve: { alias },
   test: {
     name: parent === 'packages' ? name : `${parent}/${name}`,
     root: join(root, parent, name),
     include: integration ? ['test/**/*.test.ts'] : ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: excluded(name),
     testTimeout: 30_000,
     hookTimeout: 120_000,
     passWithNoTests: true,
@@ -47,7 +69,7 @@ export default defineConfig({
       ...dirs('apps').map((n) => projectFor('apps', n)),
       {
         resolve: { alias },
-        test: { name: 'cross-package', root: join(root, 'test'), include: ['**/*.test.ts'], testTimeout: 60_000, hookTimeout: 600_000 },
+        test: { name: 'cross-package', root: join(root, 'test'), include: ['**/*.test.ts'], exclude: excluded('cross-package'), testTimeout: 60_000, hookTimeout: 600_000 },
       },
     ],
   },
