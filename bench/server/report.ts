@@ -4,6 +4,7 @@ import { fmt } from '../shared/writes.ts';
 import type { Fingerprint } from '../sql/databases.ts';
 import type { WindowStats } from './procs.ts';
 import type { ServerConfig } from './servers.ts';
+import type { RegistryFingerprint, VersionsPage } from './registry-workloads.ts';
 import type { ExperimentRows, TraceFingerprint } from './verify.ts';
 import type { LoadResult, WorkloadName } from './workloads.ts';
 
@@ -34,12 +35,18 @@ export interface ServerResult {
   populateSeconds?: number;
   /** Seconds to write the trace search data set (when search-traces was chosen). */
   tracePopulateSeconds?: number;
+  /** Seconds to write the registry search data set (when a model version search was chosen). */
+  registryPopulateSeconds?: number;
   rssAfterStartKiB: number;
   rssBeforeLoadKiB: number;
   rssEndKiB: number;
   processes: { comm: string; rssKiB: number }[];
   firstPage?: { runs: number; nextPageToken: boolean; names: string[] };
   traceFirstPage?: { traces: number; nextPageToken: boolean; ids: string[] };
+  /** Answer of each model version search workload before the load. */
+  registryPages?: Record<string, VersionsPage>;
+  /** The registry in the database after the server stopped (when a registry workload was chosen). */
+  registryFingerprint?: RegistryFingerprint;
   workloads: WorkloadResult[];
   verification: { expected: Expected; database: Record<string, ExperimentRows>; restCreateRuns?: number; ok: boolean; problems: string[] };
   fingerprint: Fingerprint;
@@ -113,12 +120,13 @@ export function serverLines(s: ServerResult): string[] {
       `RSS after start ${mib(s.rssAfterStartKiB)}, after populating ${mib(s.rssBeforeLoadKiB)}, at the end ${mib(s.rssEndKiB)}; ` +
       `up in ${fmt(s.startSeconds)} s` +
       (s.populateSeconds === undefined ? '' : `; search data set written in ${fmt(s.populateSeconds)} s (untimed)`) +
-      (s.tracePopulateSeconds === undefined ? '' : `; trace search data set written in ${fmt(s.tracePopulateSeconds)} s (untimed)`),
+      (s.tracePopulateSeconds === undefined ? '' : `; trace search data set written in ${fmt(s.tracePopulateSeconds)} s (untimed)`) +
+      (s.registryPopulateSeconds === undefined ? '' : `; registry search data set written in ${fmt(s.registryPopulateSeconds)} s (untimed)`),
   ];
   const v = s.verification;
   const n = (x: number) => x.toLocaleString('en-US');
   const rows = (r: ExperimentRows) => (r.traces || r.spans ? `${n(r.traces)} traces, ${n(r.spans)} spans` : `${n(r.runs)} runs, ${n(r.metrics)} metric rows`);
-  out.push(`  - writes in the database: ${v.ok ? 'as acknowledged' : `**MISMATCH**: ${v.problems.join('; ')}`} (${Object.entries(v.database).filter(([k]) => k !== 'bench-search').map(([k, r]) => `${k}: ${rows(r)}`).join('; ')}${v.restCreateRuns === undefined ? '' : `; runs/search counts ${v.restCreateRuns.toLocaleString('en-US')} runs in bench-create-run`})`);
+  out.push(`  - writes in the database: ${v.ok ? 'as acknowledged' : `**MISMATCH**: ${v.problems.join('; ')}`} (${Object.entries(v.database).filter(([k]) => k !== 'bench-search').map(([k, r]) => `${k}: ${rows(r)}`).join('; ')}${v.restCreateRuns === undefined ? '' : `; runs/search counts ${v.restCreateRuns.toLocaleString('en-US')} runs in bench-create-run`}${s.registryFingerprint?.created.n ? `; ${n(s.registryFingerprint.created.n)} model versions created, numbered ${s.registryFingerprint.created.min}–${s.registryFingerprint.created.max}` : ''})`);
   for (const w of s.workloads) {
     if (!failures(w)) continue;
     out.push(`  - **${w.workload}: ${w.load.non2xx} non-2xx (${JSON.stringify(w.load.statusCodes)}), ${w.load.errors} errors (${w.load.timeouts} timeouts)${w.load.firstError ? `, first: ${w.load.firstError}` : ''}; warm-up: ${w.load.warmup.non2xx} non-2xx, ${w.load.warmup.errors} errors${w.load.ok === 0 ? '; no 2xx answer in the timed window' : ''}**`);

@@ -13,8 +13,9 @@ import { analyze, createDatabases, fingerprint, redact, type Databases, type Fin
 import { ProcessSampler, type WindowStats } from './procs.ts';
 import { backendTitle, comparisonTable, cpuTable, failures, GOAL, serverLines, type BackendResult, type Expected, type ServerResult, type WorkloadResult } from './report.ts';
 import { killAllServers, staleBuilds, startServer, type ServerConfig } from './servers.ts';
+import { compareRegistryData, firstVersionsPage, registryProblems, searchVersionsPath, type VersionsPage } from './registry-workloads.ts';
 import { firstTracePage, searchDataRows } from './trace-workloads.ts';
-import { countRows, traceFingerprint, type TraceFingerprint } from './verify.ts';
+import { countRows, registryFingerprint, traceFingerprint, type TraceFingerprint } from './verify.ts';
 import { call, EXPERIMENT_NAMES, probe, runLoad, searchBody, setUpFixture, workload, WORKLOADS, type LoadSpec, type WorkloadName } from './workloads.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -25,7 +26,7 @@ loadServicePorts(repo);
 const DEFAULT_PG = `postgresql://postgres@127.0.0.1:${servicePort('MLSTORE_PG_PORT')}/postgres`;
 
 const USAGE = `usage: pnpm bench:server [options]
-  --quick                3 s per workload (1 s warm-up), 200 search runs, 1,000 search traces: a smoke run of every step
+  --quick                3 s per workload (1 s warm-up), 200 search runs, 1,000 search traces, 50 registered models: a smoke run of every step
   --uri URI              backend, repeatable: sqlite (temp files) or a server such as
                          ${DEFAULT_PG} (fresh databases are created
                          there and dropped afterwards); default: sqlite, plus that PostgreSQL when it answers
@@ -35,6 +36,7 @@ const USAGE = `usage: pnpm bench:server [options]
   --runs N               runs in the search experiment (default 1000; --quick 200)
   --traces N             traces in the trace search experiment (default 10000; --quick 1000)
   --ingest-spans N       spans per trace (= per request) of otlp-ingest (default 10)
+  --models N             registered models of the registry search data set, 10 versions each (default 200; --quick 50)
   --mlflow-workers LIST  MLflow configurations, comma-separated: default (MLflow's own default, 4 uvicorn
                          workers) and/or worker counts (default: default,1)
   --ours-workers LIST    mlstore configurations, comma-separated worker counts (mlstore server --workers N;
@@ -56,6 +58,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string' },
     traces: { type: 'string' },
     'ingest-spans': { type: 'string' },
+    models: { type: 'string' },
     'mlflow-workers': { type: 'string', default: 'default,1' },
     'ours-workers': { type: 'string', default: '1' },
     workloads: { type: 'string', default: WORKLOADS.join(',') },
@@ -97,6 +100,13 @@ const spec: LoadSpec = {
     searchOrderBy: ['timestamp_ms DESC'],
     searchMaxResults: 100,
     ingestSpans: num(args['ingest-spans'], 10, 'ingest-spans'),
+  },
+  registry: {
+    models: num(args.models, args.quick ? 50 : 200, 'models'),
+    versionsPerModel: 10,
+    nameFilter: "name='m-7'",
+    likeFilter: "name LIKE 'm-1%' AND tags.stage = 'prod'",
+    searchMaxResults: 10_000,
   },
 };
 const workloads = args.workloads.split(',').map((w) => w.trim()) as WorkloadName[];
@@ -198,12 +208,18 @@ async function measureServer(config: ServerConfig, dbs: Databases, side: SideDat
       firstPage = { runs: page.runs?.length ?? 0, nextPageToken: Boolean(page.next_page_token), names: (page.runs ?? []).map((r) => r.info.run_name) };
     }
     const traceFirstPage = fixture.experiments.traceSearch ? await firstTracePage(server.url, fixture.experiments.traceSearch, spec.traces) : undefined;
+    const registryPages: Record<string, VersionsPage> = {};
+    if (workloads.includes('search-model-versions')) registryPages['search-model-versions'] = await firstVersionsPage(server.url, searchVersionsPath(spec.registry.nameFilter, spec.registry));
+    if (workloads.includes('search-model-versions-like')) registryPages['search-model-versions-like'] = await firstVersionsPage(server.url, searchVersionsPath(spec.registry.likeFilter, spec.registry));
     await settle(server.pid, 'after populating');
     const beforeLoad = await sampler.snapshot(server.pid);
     log(
       `${config.label}: ` +
         (fixture.populateSeconds === undefined ? '' : `${spec.searchRuns} runs written in ${fixture.populateSeconds.toFixed(1)} s, first search page ${firstPage?.runs} runs; `) +
         (fixture.tracePopulateSeconds === undefined ? '' : `${spec.traces.searchTraces} traces written in ${fixture.tracePopulateSeconds.toFixed(1)} s, first trace search page ${traceFirstPage?.traces} traces; `) +
+        (fixture.registryPopulateSeconds === undefined
+          ? ''
+          : `${spec.registry.models} models × ${spec.registry.versionsPerModel} versions written in ${fixture.registryPopulateSeconds.toFixed(1)} s, searches answer ${Object.values(registryPages).map((p) => p.versions).join(' / ')} versions; `) +
         `RSS ${fmt(beforeLoad.rssKiB / 1024)} MiB`,
     );
 
@@ -285,6 +301,11 @@ async function measureServer(config: ServerConfig, dbs: Databases, side: SideDat
         problems.push(`${exp}: ${kinds.map((k) => `${range(want[k])} ${k}`).join(' / ')} expected (acknowledged–sent), database has ${got ? kinds.map((k) => `${got[k]} ${k}`).join(' / ') : 'no such experiment'}`);
       }
     }
+    const registry = fx.registry ? await registryFingerprint(dbs, side) : undefined;
+    if (registry) {
+      const seeded = fixture.registryPopulateSeconds !== undefined;
+      problems.push(...registryProblems(registry, spec.registry, { seeded, ...(fixture.registryRun && { created: bounds('create-model-version', 1) }) }));
+    }
     const created = database[EXPERIMENT_NAMES.create];
     if (restCreateRuns !== undefined && created && restCreateRuns !== created.runs) {
       problems.push(`runs/search found ${restCreateRuns} runs in bench-create-run, the database ${created.runs}`);
@@ -296,12 +317,15 @@ async function measureServer(config: ServerConfig, dbs: Databases, side: SideDat
       startSeconds,
       populateSeconds: fixture.populateSeconds,
       tracePopulateSeconds: fixture.tracePopulateSeconds,
+      registryPopulateSeconds: fixture.registryPopulateSeconds,
       rssAfterStartKiB: afterStart.rssKiB,
       rssBeforeLoadKiB: beforeLoad.rssKiB,
       rssEndKiB: end.rssKiB,
       processes: end.processes.map((p) => ({ comm: p.comm, rssKiB: p.rssKiB })),
       firstPage,
       traceFirstPage,
+      ...(Object.keys(registryPages).length > 0 && { registryPages }),
+      registryFingerprint: registry,
       workloads: results,
       verification: { expected, database, restCreateRuns, ok: problems.length === 0, problems },
       fingerprint: await fingerprint(dbs, side),
@@ -354,6 +378,7 @@ async function measureBackend(uri: string, mlflowBin: string): Promise<BackendRe
       }
     }
     if (first?.traceFingerprint && first.traceFirstPage) result.notes.push(...compareTraceData(first, rest));
+    result.notes.push(...compareRegistryData(result.servers.map((s) => ({ label: s.config.label, fingerprint: s.registryFingerprint, pages: s.registryPages }))));
   } catch (e) {
     result.error = redact(e instanceof Error ? (e.stack ?? e.message) : String(e));
     log(`${backend} failed: ${result.error}`);

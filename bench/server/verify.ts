@@ -2,6 +2,7 @@
 // experiment, counted in the database itself after the server stopped; and a fingerprint of the
 // trace search data set, so that every server is shown to have searched the same rows.
 import type { Databases, SideDatabase } from '../sql/databases.ts';
+import { CREATE_MODEL, type RegistryFingerprint } from './registry-workloads.ts';
 import { EXPERIMENT_NAMES } from './workloads.ts';
 
 export interface ExperimentRows {
@@ -107,5 +108,31 @@ export async function traceFingerprint(dbs: Databases, side: SideDatabase): Prom
     timestampSum: Number(r['timestamp_sum']),
     executionTimeSum: Number(r['execution_time_sum']),
     keys,
+  };
+}
+
+// The search models are `m-<i>`; `_` is not in the pattern, so LIKE means the same on every backend.
+const REGISTRY_SQL = `
+  SELECT (SELECT COUNT(*) FROM registered_models WHERE name LIKE 'm-%') AS models,
+         (SELECT COUNT(*) FROM model_versions WHERE name LIKE 'm-%') AS versions,
+         (SELECT COALESCE(SUM(version), 0) FROM model_versions WHERE name LIKE 'm-%') AS version_sum,
+         (SELECT COUNT(*) FROM model_version_tags WHERE name LIKE 'm-%') AS tags,
+         (SELECT COUNT(*) FROM model_version_tags WHERE name LIKE 'm-%' AND key = 'stage' AND value = 'prod') AS prod_tags,
+         (SELECT COUNT(*) FROM model_versions WHERE name = '${CREATE_MODEL}') AS created,
+         (SELECT COUNT(DISTINCT version) FROM model_versions WHERE name = '${CREATE_MODEL}') AS created_distinct,
+         (SELECT COALESCE(MIN(version), 0) FROM model_versions WHERE name = '${CREATE_MODEL}') AS created_min,
+         (SELECT COALESCE(MAX(version), 0) FROM model_versions WHERE name = '${CREATE_MODEL}') AS created_max`;
+
+/** The registry of one database: the search data set and the versions the create workload made. */
+export async function registryFingerprint(dbs: Databases, side: SideDatabase): Promise<RegistryFingerprint> {
+  const [r = {}] = await query(dbs, side, REGISTRY_SQL);
+  const n = (k: string) => Number(r[k] ?? 0);
+  return {
+    models: n('models'),
+    versions: n('versions'),
+    tags: n('tags'),
+    versionSum: n('version_sum'),
+    prodTags: n('prod_tags'),
+    created: { n: n('created'), distinct: n('created_distinct'), min: n('created_min'), max: n('created_max') },
   };
 }

@@ -3,11 +3,33 @@
 // request bodies, and one bounded autocannon run (fixed duration, fixed connections).
 import autocannon from 'autocannon';
 import { BASE_TS, m1, m2, quantile, series } from '../shared/writes.ts';
+import { CREATE_MODEL, createSourceRun, createVersionRequest, REGISTRY_API, searchVersionsPath, writeRegistrySearchData, type RegistrySpec, type SourceRun } from './registry-workloads.ts';
 import { EXPERIMENT_HEADER, OTLP_PATH, otlpIngestBody, searchTracesBody, startTraceWorkloadBody, TRACES_API, writeTraceSearchData, type TraceSpec } from './trace-workloads.ts';
 
-export type WorkloadName = 'search' | 'log-batch' | 'log-metric' | 'create' | 'search-traces' | 'otlp-ingest' | 'start-trace';
+export type WorkloadName =
+  | 'search'
+  | 'log-batch'
+  | 'log-metric'
+  | 'create'
+  | 'search-traces'
+  | 'otlp-ingest'
+  | 'start-trace'
+  | 'search-model-versions'
+  | 'search-model-versions-like'
+  | 'create-model-version';
 /** Every workload, in the default order: the searches before the writes, so every server searches the same data. */
-export const WORKLOADS: WorkloadName[] = ['search', 'search-traces', 'log-batch', 'log-metric', 'create', 'otlp-ingest', 'start-trace'];
+export const WORKLOADS: WorkloadName[] = [
+  'search',
+  'search-traces',
+  'search-model-versions',
+  'search-model-versions-like',
+  'log-batch',
+  'log-metric',
+  'create',
+  'otlp-ingest',
+  'start-trace',
+  'create-model-version',
+];
 /** The workloads that need the runs data set and run pools. */
 export const RUN_WORKLOADS: WorkloadName[] = ['search', 'log-batch', 'log-metric', 'create'];
 
@@ -31,6 +53,7 @@ export interface LoadSpec {
   /** Per-request timeout of the load generator. */
   timeoutSeconds: number;
   traces: TraceSpec;
+  registry: RegistrySpec;
 }
 
 const API = '/api/2.0/mlflow';
@@ -52,6 +75,8 @@ export const EXPERIMENT_NAMES = {
   traceSearch: 'bench-trace-search',
   otlpIngest: 'bench-otlp-ingest',
   startTrace: 'bench-start-trace',
+  /** The runs the registry's `runs:/` sources point at. */
+  registry: 'bench-registry',
 } as const;
 
 export interface Fixture {
@@ -63,6 +88,10 @@ export interface Fixture {
   populateSeconds?: number;
   /** Seconds to write the trace search data set (untimed), when written. */
   tracePopulateSeconds?: number;
+  /** create-model-version: the run whose `model` artifact every new version comes from. */
+  registryRun?: SourceRun;
+  /** Seconds to write the registry search data set (untimed), when written. */
+  registryPopulateSeconds?: number;
 }
 
 const createRun = async (url: string, experimentId: string, runName: string, startTime: number) =>
@@ -93,6 +122,17 @@ export async function setUpFixture(url: string, s: LoadSpec, chosen: readonly Wo
     const t = performance.now();
     await writeTraceSearchData(url, id, s.traces, (n, fn) => pool(n, s.populateConcurrency, fn));
     fixture.tracePopulateSeconds = (performance.now() - t) / 1000;
+  }
+  const registryCall = <T>(path: string, body: unknown) => call<T>(url, path, body);
+  if (chosen.some((w) => w.includes('model-version'))) fixture.experiments.registry = await exp('registry');
+  if (chosen.some((w) => w.startsWith('search-model-versions'))) {
+    const t = performance.now();
+    await writeRegistrySearchData(registryCall, fixture.experiments.registry!, s.registry, (n, fn) => pool(n, s.populateConcurrency, fn));
+    fixture.registryPopulateSeconds = (performance.now() - t) / 1000;
+  }
+  if (chosen.includes('create-model-version')) {
+    fixture.registryRun = await createSourceRun(registryCall, fixture.experiments.registry!, 'train-create', BASE_TS);
+    await call(url, 'registered-models/create', { name: CREATE_MODEL });
   }
   if (!chosen.some((w) => RUN_WORKLOADS.includes(w))) return fixture;
   const experiments = { search: await exp('search'), logBatch: await exp('logBatch'), logMetric: await exp('logMetric'), create: await exp('create') };
@@ -141,14 +181,16 @@ export const searchBody = (f: Fixture, s: LoadSpec) => ({
 
 export interface WorkloadDef {
   name: WorkloadName;
-  /** URL path (`/api/2.0/mlflow/runs/search`, `/v1/traces`). */
+  /** Default POST; a GET sends no body (its parameters are in `path`). */
+  method?: 'GET' | 'POST';
+  /** URL path (`/api/2.0/mlflow/runs/search`, `/v1/traces`), with the query of a GET. */
   path: string;
   /** Request headers (content type, MLflow's experiment header). */
   headers: Record<string, string>;
   /** Body of the `n`-th request (n counts on across warm-up and timed run, so every write is new). */
   body(n: number): string | Buffer;
-  /** What one 2xx response writes: metric rows, runs, traces or spans. */
-  writes?: { metrics?: number; runs?: number; traces?: number; spans?: number };
+  /** What one 2xx response writes: metric rows, runs, traces, spans or model versions. */
+  writes?: { metrics?: number; runs?: number; traces?: number; spans?: number; modelVersions?: number };
   /** Items one request carries when the workload's throughput is also told in items (spans/s). */
   items?: { unit: string; perRequest: number };
   describe: string;
@@ -243,6 +285,30 @@ export function workload(name: WorkloadName, f: Fixture, s: LoadSpec): WorkloadD
         writes: { traces: 1 },
         describe: `${TRACES_API} (StartTraceV3, the trace info the 3.18 client sends when a trace ends): one new trace per request (10 metadata entries, 4 tags, previews)`,
       };
+    case 'search-model-versions':
+    case 'search-model-versions-like': {
+      const r = s.registry;
+      const filter = name === 'search-model-versions' ? r.nameFilter : r.likeFilter;
+      return {
+        name,
+        method: 'GET',
+        path: searchVersionsPath(filter, r),
+        headers: {},
+        body: () => '',
+        describe: `GET ${REGISTRY_API}/model-versions/search (SearchModelVersions, as the 3.18 client sends it): \`${filter}\`, max_results ${r.searchMaxResults} (the client's default), default order, over ${r.models} models × ${r.versionsPerModel} versions (3 tags each)`,
+      };
+    }
+    case 'create-model-version': {
+      const body = JSON.stringify(createVersionRequest(CREATE_MODEL, f.registryRun!));
+      return {
+        name,
+        path: `${REGISTRY_API}/model-versions/create`,
+        headers: JSON_HEADERS,
+        body: () => body,
+        writes: { modelVersions: 1 },
+        describe: `${REGISTRY_API}/model-versions/create (CreateModelVersion, as mlflow.register_model("runs:/<run>/model") sends it): source = the run's artifact location + /model, with its run_id, every request a new version of one registered model`,
+      };
+    }
   }
 }
 
@@ -301,12 +367,19 @@ export function runLoad(
     const instance = autocannon(
       {
         url: `${url}${w.path}`,
-        method: 'POST',
+        method: w.method ?? 'POST',
         headers: w.headers,
         connections: s.connections,
         duration: s.warmupSeconds + s.durationSeconds,
         timeout: s.timeoutSeconds,
-        requests: [{ setupRequest: (req) => ({ ...req, body: w.body(counter.n++) }) }],
+        requests: [
+          {
+            setupRequest: (req) => {
+              const n = counter.n++;
+              return w.method === 'GET' ? req : { ...req, body: w.body(n) };
+            },
+          },
+        ],
       },
       (err) => {
         const tEnd = performance.now();
@@ -356,7 +429,8 @@ export function runLoad(
 /** Sends the workload's next request once and returns status and body (to show why requests failed). */
 export async function probe(url: string, w: WorkloadDef, counter: { n: number }): Promise<string> {
   try {
-    const res = await fetch(`${url}${w.path}`, { method: 'POST', headers: w.headers, body: w.body(counter.n++) });
+    const n = counter.n++;
+    const res = await fetch(`${url}${w.path}`, w.method === 'GET' ? {} : { method: 'POST', headers: w.headers, body: w.body(n) });
     return `${res.status} ${(await res.text()).slice(0, 400)}`;
   } catch (e) {
     return `request failed: ${e instanceof Error ? e.message : String(e)}`;
