@@ -180,6 +180,12 @@ export interface AbstractStore extends TraceStore {
   // Runs
   createRun(request: CreateRunRequest, opts?: CallOptions): Promise<Run>;
   getRun(runId: string, opts?: CallOptions): Promise<Run>;
+  /**
+   * The run's info alone, for callers that need no params, metrics, tags or inputs (an artifact
+   * route's `artifact_uri`), where a store can read it cheaper than {@link getRun}. Optional: use
+   * {@link runInfoOf}, which falls back to `getRun`. Same errors as `getRun`.
+   */
+  getRunInfo?(runId: string, opts?: CallOptions): Promise<RunInfo>;
   updateRunInfo(runId: string, request: UpdateRunInfoRequest, opts?: CallOptions): Promise<RunInfo>;
   deleteRun(runId: string, opts?: CallOptions): Promise<void>;
   restoreRun(runId: string, opts?: CallOptions): Promise<void>;
@@ -218,4 +224,9 @@ export interface AbstractStore extends TraceStore {
 
   /** Releases connections, file handles and timers. Idempotent. */
   close(): Promise<void>;
+}
+
+/** The run's info through {@link AbstractStore.getRunInfo} when the store has it, else `getRun`. */
+export async function runInfoOf(store: Pick<AbstractStore, 'getRun' | 'getRunInfo'>, runId: string, opts?: CallOptions): Promise<RunInfo> {
+  return store.getRunInfo ? store.getRunInfo(runId, opts) : (await store.getRun(runId, opts)).info;
 }

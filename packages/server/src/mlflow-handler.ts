@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { guessMimeType, MlflowError, OTLP_TRACES_PATH, redactingLogger, silentLogger, type AbstractStore, type ArtifactRepository, type Logger, type MlflowRpc, type ModelRegistryStore } from '@mlstore/core';
+import { guessMimeType, MlflowError, OTLP_TRACES_PATH, redactingLogger, runInfoOf, silentLogger, type AbstractStore, type ArtifactRepository, type Logger, type MlflowRpc, type ModelRegistryStore } from '@mlstore/core';
 import { createArtifactLocationPolicy, createHostPolicy } from './artifact-location.js';
 import { handleArtifactProxy } from './artifact-proxy.js';
 import { jsonBodySource, parseJsonBody, readBody, sendError, sendJson, sendJsonText, sendText } from './http-io.js';
@@ -182,8 +182,8 @@ export function createMlflowHandler(options: MlflowHandlerOptions): MlflowReques
     const runId = query.get('run_id') ?? query.get('run_uuid') ?? '';
     const path = query.get('path') ?? '';
     if (!runId) throw MlflowError.invalidParameter("Missing value for required parameter 'run_id'.");
-    const run = await store.getRun(runId, { signal });
-    const stream = await runArtifacts.open(run.info.artifact_uri, path, signal);
+    const info = await runInfoOf(store, runId, { signal });
+    const stream = await runArtifacts.open(info.artifact_uri, path, signal);
     const name = path.slice(path.lastIndexOf('/') + 1);
     res.writeHead(200, { 'Content-Type': guessMimeType(name), 'Content-Disposition': attachmentDisposition(name), 'X-Content-Type-Options': 'nosniff' });
     await pipeline(stream, res);

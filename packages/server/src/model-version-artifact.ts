@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { guessMimeType, MlflowError, splitUri, type AbstractStore, type ModelRegistryStore } from '@mlstore/core';
+import { guessMimeType, MlflowError, runInfoOf, splitUri, type AbstractStore, type ModelRegistryStore } from '@mlstore/core';
 import { attachmentDisposition } from './content-disposition.js';
 import { registryUnavailable } from './registry-rpcs.js';
 import type { RunArtifacts } from './run-artifacts.js';
@@ -23,9 +23,9 @@ async function runsUriRoot(uri: string, ctx: ModelVersionArtifactContext): Promi
   const { netloc, path } = splitUri(uri);
   if (netloc) throw MlflowError.invalidParameter('Run artifact sources cannot include a host.');
   const [runId = '', ...rest] = path.replace(/^\/+/, '').split('/');
-  const run = await ctx.trackingStore.getRun(runId, { signal: ctx.signal });
+  const info = await runInfoOf(ctx.trackingStore, runId, { signal: ctx.signal });
   const sub = rest.filter(Boolean).join('/');
-  const root = run.info.artifact_uri.replace(/\/+$/, '');
+  const root = info.artifact_uri.replace(/\/+$/, '');
   return sub ? `${root}/${validatePathIsSafe(sub)}` : root;
 }
 

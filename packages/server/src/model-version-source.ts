@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { dirname, basename, join, resolve as resolvePath } from 'node:path';
-import { isMlflowError, MlflowError, parseModelUri, PROMPT_TAG, resolveModelVersionNumber, splitUri, type AbstractStore, type CallOptions, type ModelRegistryStore, type ParsedModelUri } from '@mlstore/core';
+import { isMlflowError, MlflowError, parseModelUri, PROMPT_TAG, resolveModelVersionNumber, runInfoOf, splitUri, type AbstractStore, type CallOptions, type ModelRegistryStore, type ParsedModelUri } from '@mlstore/core';
 
 // The checks MLflow 3.18's `_create_model_version` handler applies to a version's source before
 // the store sees it (server/handlers.py; docs/model-registry-3.18.md §6.1).
@@ -142,7 +142,7 @@ function parseSourceUri(source: string): ParsedModelUri {
 
 async function sourceRun(ctx: ModelVersionSourceContext, runId: string, source: string) {
   try {
-    return await ctx.trackingStore.getRun(runId, callOpts(ctx));
+    return await runInfoOf(ctx.trackingStore, runId, callOpts(ctx));
   } catch (e) {
     if (isMlflowError(e) && e.errorCode === 'RESOURCE_DOES_NOT_EXIST') throw notContaining(source, 'run_id');
     throw e;
@@ -183,7 +183,7 @@ function checkLocalWithin(source: string, root: string | undefined, idName: 'run
 /** `_validate_source_run`. */
 async function validateSourceRun(source: string, runId: string | undefined, ctx: ModelVersionSourceContext): Promise<void> {
   if (isLocalUri(source)) {
-    const root = runId ? (await sourceRun(ctx, runId, source)).info.artifact_uri : undefined;
+    const root = runId ? (await sourceRun(ctx, runId, source)).artifact_uri : undefined;
     return checkLocalWithin(source, root, 'run_id');
   }
   checkNoRelativeReferences(source);
@@ -199,7 +199,7 @@ async function validateSourceRun(source: string, runId: string | undefined, ctx:
     if ('modelId' in parseSourceUri(source)) throw notContaining(source, 'model_id');
   }
   if (isMlflowArtifactSource(source)) {
-    if (runId && isWithinRoot(source, (await sourceRun(ctx, runId, source)).info.artifact_uri)) return;
+    if (runId && isWithinRoot(source, (await sourceRun(ctx, runId, source)).artifact_uri)) return;
     throw notContaining(source, 'run_id');
   }
 }

@@ -1,5 +1,6 @@
 import {
   MlflowError,
+  runInfoOf,
   type AbstractStore,
   type DatasetInput,
   type Experiment,
@@ -211,8 +212,8 @@ export const TRACKING_RPCS: Partial<Record<MlflowRpc, RpcHandler>> = {
     return {};
   },
   async listArtifacts(msg, { store, runArtifacts, signal }) {
-    const run = await store.getRun(runId(msg), { signal });
-    return runArtifacts.list(run.info.artifact_uri, str(msg['path']), signal);
+    const info = await runInfoOf(store, runId(msg), { signal });
+    return runArtifacts.list(info.artifact_uri, str(msg['path']), signal);
   },
   async getMetricHistory(msg, { store, signal }) {
     const page = await store.getMetricHistory(

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { guessMimeType, MlflowError, type AbstractStore } from '@mlstore/core';
+import { guessMimeType, MlflowError, runInfoOf, type AbstractStore } from '@mlstore/core';
 import { attachmentDisposition } from './content-disposition.js';
 import { sendText } from './http-io.js';
 import type { RunArtifacts } from './run-artifacts.js';
@@ -89,8 +89,8 @@ async function upload(req: IncomingMessage, res: ServerResponse, query: URLSearc
   const path = validatePathIsSafe(rawPath);
   const data = await uploadData(req);
   if (data.length === 0) throw MlflowError.invalidParameter('Request must specify data.');
-  const run = await store.getRun(runId, { signal: ctx.signal });
-  await ctx.runArtifacts.writeRunFile(run.info, path, data, ctx.signal);
+  const info = await runInfoOf(store, runId, { signal: ctx.signal });
+  await ctx.runArtifacts.writeRunFile(info, path, data, ctx.signal);
   res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': 0 });
   res.end();
 }

@@ -46,7 +46,7 @@ import { isUniqueViolation } from './errors.js';
 import { ensureSchema } from './schema.js';
 import { inTransaction, reading, upsert, type SqlContext } from './sql-context.js';
 import { insertModelVersion, resolveVersionSource, withCreateRetries } from './sql-registry-create-version.js';
-import { latestVersionRows, pageOf, requireLiveVersionRow, requireModelRow, toRegisteredModels, toVersions, versionWhere } from './sql-registry-rows.js';
+import { insertedVersion, latestVersionRows, pageOf, requireLiveVersionRow, requireModelRow, toRegisteredModels, toVersions, versionWhere } from './sql-registry-rows.js';
 import { exportRegistry, importModel } from './sql-registry-portable.js';
 import { registryFilterSql, registryOrderSql } from './sql-registry-search.js';
 import { DEFAULT_WORKSPACE, REQUIRED_REGISTRY_TABLES, type ModelVersionRow, type RegistryDb } from './sql-registry-tables.js';
@@ -328,7 +328,7 @@ export class SqlModelRegistryStore implements PortableModelRegistryStore {
     for (const t of request.tags ?? []) validateModelVersionTag(t.key, t.value);
     const resolved = await resolveVersionSource(request, this.trackingStore, (name, version) => this.getModelVersionDownloadUri(name, version));
     return withCreateRetries(request.name, this.ctx.logger, () =>
-      this.tx(async (tx) => this.oneVersion(tx, await insertModelVersion(tx, this.ctx.dialect, request, resolved))),
+      this.tx(async (tx) => insertedVersion(tx, await insertModelVersion(tx, this.ctx.dialect, request, resolved), (request.tags ?? []).length > 0)),
     );
   }
 

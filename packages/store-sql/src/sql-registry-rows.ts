@@ -108,6 +108,16 @@ export async function toVersions(db: RegistryDb, rows: readonly ModelVersionRow[
 }
 
 /**
+ * A version this transaction just inserted, without the reads it cannot need: no alias points at a
+ * number never used before, and a request without tags wrote none. Tags it did write are read
+ * back, in the database's order, as MLflow answers.
+ */
+export async function insertedVersion(db: RegistryDb, row: ModelVersionRow, wroteTags: boolean): Promise<ModelVersion> {
+  const tags = wroteTags ? (await versionTags(db, [row])).get(`${row.name}\0${num(row.version)}`) : undefined;
+  return toVersion(row, tags, []);
+}
+
+/**
  * The latest non-deleted version per stage of each named model (rows in version order, so each
  * model's list is in the order its versions were first seen).
  */

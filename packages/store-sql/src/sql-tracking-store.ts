@@ -378,6 +378,12 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
   }
 
   /** @inheritdoc */
+  async getRunInfo(runId: string, opts?: CallOptions): Promise<RunInfo> {
+    throwIfAborted(opts);
+    return reading(async () => toRunInfo(await requireRunRow(this.ctx.db, runId)));
+  }
+
+  /** @inheritdoc */
   async updateRunInfo(runId: string, request: UpdateRunInfoRequest, opts?: CallOptions): Promise<RunInfo> {
     throwIfAborted(opts);
     return inTransaction(this.ctx, async (tx) => {

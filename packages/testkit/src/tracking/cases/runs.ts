@@ -1,4 +1,4 @@
-import type { RunStatus } from '@mlstore/core';
+import { runInfoOf, type RunStatus } from '@mlstore/core';
 import { expect } from 'vitest';
 import { expectMlflowError } from '../expect-error.js';
 import { newExperiment, newRun, newRunId, runTags } from './fixtures.js';
@@ -102,6 +102,15 @@ export const runsGroup: TrackingCaseGroup = {
 
     ctx.it('getRun of an unknown run fails with RESOURCE_DOES_NOT_EXIST', async () => {
       await expectMlflowError(s().getRun(UNKNOWN_RUN), 'RESOURCE_DOES_NOT_EXIST', new RegExp(UNKNOWN_RUN));
+    });
+
+    ctx.it('runInfoOf (getRunInfo where the store has it) equals getRun().info, for a finished and a deleted run; unknown → RESOURCE_DOES_NOT_EXIST', async () => {
+      const id = await newRunId(ctx);
+      await s().updateRunInfo(id, { status: 'FINISHED', endTime: 1_700_000_000_000 });
+      expect(await runInfoOf(s(), id)).toEqual((await s().getRun(id)).info);
+      await s().deleteRun(id);
+      expect(await runInfoOf(s(), id)).toEqual((await s().getRun(id)).info);
+      await expectMlflowError(runInfoOf(s(), UNKNOWN_RUN), 'RESOURCE_DOES_NOT_EXIST', new RegExp(UNKNOWN_RUN));
     });
 
     ctx.each(STATUSES, 'updateRunInfo sets status $status', async ({ status }) => {
