@@ -12,7 +12,7 @@
 import { MemoryTrackingStore } from '@mlstore/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { forEachTarget, plantCanaries, reportTotals, startAttackServer, type AttackServer, type Canaries } from './harness.js';
-import { judge, newTally, pool, post, type AnswerTally } from './search-oracle.js';
+import { judge, mergeTally, newTally, pool, post, type AnswerTally } from './search-oracle.js';
 import { bodyFor, fuzzedSearches, namesIn, namesOn, SEARCH_PATHS, type FuzzedSearch, type SearchKind } from './search-requests.js';
 import { RUNS, seedSearchData, type SeededIds } from './search-seed.js';
 
@@ -86,7 +86,7 @@ await forEachTarget('fuzzed filters', 'tracking', (target, provisioned) => {
       const searches = fuzzedSearches(SEED + index, kind, count);
       const t = newTally();
       await pool(searches.map((s) => () => attempt(s, t)), WIDTH);
-      merge(tally, t);
+      mergeTally(tally, t);
       expect({ serverErrors: t.serverErrors, crashes: t.crashes, leaks: t.leaks, badRefusals: t.badRefusals, examples: t.examples }).toEqual({ serverErrors: 0, crashes: 0, leaks: 0, badRefusals: 0, examples: [] });
       // Both outcomes must be well represented, or the corpus is not exercising the grammar.
       expect(t.accepted).toBeGreaterThan(count / 10);
@@ -116,14 +116,4 @@ await forEachTarget('fuzzed filters', 'tracking', (target, provisioned) => {
 
 function totalsOf(t: AnswerTally) {
   return { attempts: t.attempts, refused: t.refused, accepted: t.accepted, serverErrors: t.serverErrors, crashes: t.crashes, leaks: t.leaks };
-}
-
-function merge(into: AnswerTally, from: AnswerTally): void {
-  into.attempts += from.attempts;
-  into.refused += from.refused;
-  into.accepted += from.accepted;
-  into.serverErrors += from.serverErrors;
-  into.crashes += from.crashes;
-  into.leaks += from.leaks;
-  into.badRefusals += from.badRefusals;
 }

@@ -15,10 +15,10 @@
 import { request as httpRequest } from 'node:http';
 import { MemoryModelRegistryStore } from '@mlstore/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { call, forEachTarget, plantCanaries, reportTotals, startAttackServer, type AttackServer, type Canaries } from './harness.js';
+import { call, forEachTarget, plantCanaries, startAttackServer, type AttackServer, type Canaries } from './harness.js';
 import { injectionCorpus } from './injection-corpus.js';
 import { registryFingerprint, type RegistrySeed } from './registry-bodies.js';
-import { judge, newTally, pool, type AnswerTally } from './search-oracle.js';
+import { judge, mergeTally, newTally, reportInjectionTotals, pool, type AnswerTally } from './search-oracle.js';
 import { snapshotStore, type StoreSnapshot } from './store-snapshot.js';
 
 const API = '/api/2.0/mlflow';
@@ -221,18 +221,7 @@ await forEachTarget('sql injection (registry)', 'tracking', (target, provisioned
 
   afterAll(async () => {
     const wallSeconds = (Date.now() - started) / 1000;
-    reportTotals({
-      suite: 'injection (registry)',
-      target: target.name,
-      attempts: tally.attempts,
-      refused: tally.refused,
-      accepted: tally.accepted - altered.length,
-      serverErrors: tally.serverErrors,
-      crashes: tally.crashes,
-      canariesTouched: canaries ? (await canaries.touched()).length : 0,
-      leaks: tally.leaks,
-      lost: altered.length,
-    });
+    await reportInjectionTotals('injection (registry)', target.name, tally, altered.length, canaries);
     process.stderr.write(
       `[attack] injection (registry) · ${target.name}: ${CORPUS.length} payloads, ${tally.attempts} attempts, ${tally.refused} refused, ${tally.accepted} accepted, ` +
         `${tally.serverErrors} 5xx, ${tally.crashes} crashes, ${tally.leaks} leaks, ${altered.length} altered, ${wrongResults.length} wrong results ` +
@@ -403,7 +392,7 @@ await forEachTarget('sql injection (registry)', 'tracking', (target, provisioned
       return [kind, ...extra].map((k) => () => write(k, payload, i, t));
     });
     await pool(jobs, 1);
-    merge(tally, t);
+    mergeTally(tally, t);
     snapshots.push(await snapshotStore(provisioned));
     expect({ serverErrors: t.serverErrors, crashes: t.crashes, leaks: t.leaks, badRefusals: t.badRefusals, examples: t.examples }).toEqual({ serverErrors: 0, crashes: 0, leaks: 0, badRefusals: 0, examples: [] });
     expect(altered).toEqual([]);
@@ -418,7 +407,7 @@ await forEachTarget('sql injection (registry)', 'tracking', (target, provisioned
     const contexts = (i: number) => [...new Set([0, ...(i % 2 === 1 ? [1] : []), 2 + (i % (CONTEXTS.length - 2)), 2 + ((i + 9) % (CONTEXTS.length - 2))])];
     const jobs = CORPUS.flatMap((payload, i) => contexts(i).map((c, j) => () => search(CONTEXTS[c] as Context, payload, FORMS[(i + j) % FORMS.length] as Form, t)));
     await pool(jobs, WIDTH);
-    merge(tally, t);
+    mergeTally(tally, t);
     snapshots.push(await snapshotStore(provisioned));
     expect({ serverErrors: t.serverErrors, crashes: t.crashes, leaks: t.leaks, badRefusals: t.badRefusals, examples: t.examples }).toEqual({ serverErrors: 0, crashes: 0, leaks: 0, badRefusals: 0, examples: [] });
     expect(wrongResults).toEqual([]);
@@ -438,13 +427,3 @@ await forEachTarget('sql injection (registry)', 'tracking', (target, provisioned
     expect(tally.serverErrors).toBe(0);
   });
 }, (p) => p.sqlDialect !== undefined);
-
-function merge(into: AnswerTally, from: AnswerTally): void {
-  into.attempts += from.attempts;
-  into.refused += from.refused;
-  into.accepted += from.accepted;
-  into.serverErrors += from.serverErrors;
-  into.crashes += from.crashes;
-  into.leaks += from.leaks;
-  into.badRefusals += from.badRefusals;
-}

@@ -13,9 +13,9 @@
  */
 import { MemoryTrackingStore } from '@mlstore/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { call, forEachTarget, plantCanaries, reportTotals, startAttackServer, type AttackServer, type Canaries } from './harness.js';
+import { call, forEachTarget, plantCanaries, startAttackServer, type AttackServer, type Canaries } from './harness.js';
 import { injectionCorpus } from './injection-corpus.js';
-import { judge, newTally, pool, post, type AnswerTally } from './search-oracle.js';
+import { judge, newTally, reportInjectionTotals, pool, post, type AnswerTally } from './search-oracle.js';
 import { snapshotStore, type StoreSnapshot } from './store-snapshot.js';
 
 const API = '/api/2.0/mlflow';
@@ -146,18 +146,7 @@ await forEachTarget('sql injection', 'tracking', (target, provisioned) => {
 
   afterAll(async () => {
     const wallSeconds = (Date.now() - started) / 1000;
-    reportTotals({
-      suite: 'injection',
-      target: target.name,
-      attempts: tally.attempts,
-      refused: tally.refused,
-      accepted: tally.accepted - altered.length,
-      serverErrors: tally.serverErrors,
-      crashes: tally.crashes,
-      canariesTouched: canaries ? (await canaries.touched()).length : 0,
-      leaks: tally.leaks,
-      lost: altered.length,
-    });
+    await reportInjectionTotals('injection', target.name, tally, altered.length, canaries);
     process.stderr.write(
       `[attack] injection · ${target.name}: ${CORPUS.length} payloads, ${tally.attempts} attempts, ${tally.refused} refused, ${tally.accepted} accepted, ` +
         `${tally.serverErrors} 5xx, ${tally.crashes} crashes, ${tally.leaks} leaks, ${altered.length} altered, ${wrongResults.length} wrong results (${witnessed} returned runs witnessed), ${wallSeconds.toFixed(1)} s\n`,

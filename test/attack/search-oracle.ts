@@ -3,7 +3,7 @@
  * shape of refusals (MLflow's `{error_code, message}`, 400 only as INVALID_PARAMETER_VALUE), and
  * database or stack text in a message, which would tell an attacker about the SQL behind it.
  */
-import { call } from './harness.js';
+import { call, reportTotals, type Canaries } from './harness.js';
 
 /** Texts only a database driver, an ORM or a stack trace writes. */
 const LEAK_MARKERS: RegExp[] = [
@@ -51,6 +51,36 @@ export interface AnswerTally {
 
 export function newTally(): AnswerTally {
   return { attempts: 0, refused: 0, accepted: 0, serverErrors: 0, crashes: 0, leaks: 0, badRefusals: 0, examples: [] };
+}
+
+/** Adds the counts of `from` to `into` (its examples stay where they are). */
+export function mergeTally(into: AnswerTally, from: AnswerTally): void {
+  into.attempts += from.attempts;
+  into.refused += from.refused;
+  into.accepted += from.accepted;
+  into.serverErrors += from.serverErrors;
+  into.crashes += from.crashes;
+  into.leaks += from.leaks;
+  into.badRefusals += from.badRefusals;
+}
+
+/**
+ * The attack summary row of an injection attack: `lost` writes (accepted, then read back altered)
+ * are counted as lost, not accepted.
+ */
+export async function reportInjectionTotals(suite: string, target: string, t: AnswerTally, lost: number, canaries: Canaries | undefined): Promise<void> {
+  reportTotals({
+    suite,
+    target,
+    attempts: t.attempts,
+    refused: t.refused,
+    accepted: t.accepted - lost,
+    serverErrors: t.serverErrors,
+    crashes: t.crashes,
+    canariesTouched: canaries ? (await canaries.touched()).length : 0,
+    leaks: t.leaks,
+    lost,
+  });
 }
 
 function example(t: AnswerTally, what: string, request: string, text: string): void {

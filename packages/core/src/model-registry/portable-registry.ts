@@ -184,7 +184,6 @@ export async function migrateRegistry(
   for (const m of models) {
     versions += m.versions.length;
     const copy = copies.get(m.name);
-    copies.delete(m.name);
     if (!copy) mismatches.push({ entity: 'registered-model', id: m.name, field: 'missing', source: m.versions.length, target: null });
     else compareModels(canonical(m, target), canonical(copy, target), mismatches);
   }
