@@ -49,6 +49,7 @@ interface ScenarioReport {
   seconds: number;
   checks: Check[];
   endpoints: string[];
+  server_info: string[];
 }
 
 interface ScenarioResult {
@@ -103,6 +104,12 @@ function keep(name: string, result: ScenarioResult): void {
 function expectAllPassed(label: string, result: ScenarioResult, serverLog?: string): void {
   expect(result.code, describeFailures(label, result, serverLog)).toBe(0);
   expect(result.report?.ok, describeFailures(label, result, serverLog)).toBe(true);
+  // The client's capability request (MLflow's server-info, cached 60 s after a 200): answered, so
+  // asked once per minute of the scenario's one process, not again on every artifact call.
+  const { server_info: asked, seconds } = result.report!;
+  expect(asked.length, `${label}: ${asked.join(', ')}`).toBeGreaterThan(0);
+  expect(asked.every((r) => r === 'GET /api/3.0/mlflow/server-info 200'), `${label}: ${asked.join(', ')}`).toBe(true);
+  expect(asked.length, `${label}: ${asked.length} server-info requests in ${seconds} s`).toBeLessThanOrEqual(1 + Math.ceil(seconds / 60));
 }
 
 const venvProblem = enabled ? mlflowVenvProblem() : null;

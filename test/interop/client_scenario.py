@@ -169,6 +169,9 @@ class Report:
             "seconds": round(time.monotonic() - self.started, 3),
             "checks": self.checks,
             "endpoints": sorted({_endpoint(r) for r in _requests_log if " " in r}),
+            # Every capability request the client made ("GET /api/3.0/mlflow/server-info 200"): it
+            # caches a 200 for 60 s and asks again on every use after a 404.
+            "server_info": [r for r in _requests_log if "/mlflow/server-info" in r],
         }
 
 
