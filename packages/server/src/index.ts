@@ -16,3 +16,9 @@ export {
   type MlflowSecurityFlags,
 } from './security-middleware.js';
 export { REQUEST_LOG_MESSAGE, type RequestLogLine } from './request-log.js';
+export { UI_INDEX_MISSING_TEXT, UI_NOT_CONFIGURED_HTML, UI_STATIC_MAX_AGE } from './ui-static.js';
+export { telemetryDisabled } from './ui-endpoints.js';
+export { GRAPHQL_PATH, type GraphqlRequest, type GraphqlResponse } from './graphql/graphql-handler.js';
+export { buildMlflowGraphqlSchema, mlflowGraphqlSchema } from './graphql/graphql-schema.js';
+export { MLFLOW_GRAPHQL_SDL } from './graphql/graphql-sdl.js';
+export { checkQuerySafety, GRAPHQL_MAX_DEPTH, GRAPHQL_MAX_SELECTIONS, GRAPHQL_MAX_TOKENS, type GraphqlLimits } from './graphql/graphql-limits.js';

@@ -16,8 +16,11 @@ import { serveTraceArtifact } from './trace-artifact.js';
 import { TRACE_RPCS } from './trace-rpcs.js';
 import { TRACKING_RPCS, type RpcContext, type RpcHandler } from './tracking-rpcs.js';
 import { handleUiRoute } from './ui-routes.js';
+import { handleUiEndpoint } from './ui-endpoints.js';
+import { handleUiStatic } from './ui-static.js';
 import { REGISTRY_RPCS } from './registry-rpcs.js';
 import { serveModelVersionArtifact } from './model-version-artifact.js';
+import { GRAPHQL_PATH, handleGraphql } from './graphql/graphql-handler.js';
 
 /** The MLflow version whose REST API the server speaks; `/version` answers it. */
 export const MLFLOW_COMPAT_VERSION = '3.18.0';
@@ -64,6 +67,12 @@ export interface MlflowHandlerOptions {
    * MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE); `false` turns it off.
    */
   security?: SecurityOptions | false;
+  /**
+   * MLflow's web UI bundle (the `mlflow/server/js/build` folder of the `mlflow` 3.18.0 wheel),
+   * served at `/` and `/static-files/…` below the static prefix as `mlflow server` serves it.
+   * Without one `/` answers a short page saying how to get it (mlstore does not ship the bundle).
+   */
+  uiDir?: string;
   logger?: Logger;
 }
 
@@ -113,12 +122,20 @@ export function createMlflowHandler(options: MlflowHandlerOptions): MlflowReques
     let path = q >= 0 ? url.slice(0, q) : url;
     const query = new URLSearchParams(q >= 0 ? url.slice(q + 1) : '');
     if (staticPrefix) {
+      // Werkzeug's strict slashes: the UI's `<prefix>/` rule redirects `<prefix>` there.
+      if (path === staticPrefix && (req.method === 'GET' || req.method === 'HEAD')) {
+        res.writeHead(308, { Location: `${staticPrefix}/${q >= 0 ? url.slice(q) : ''}`, 'Content-Length': 0 });
+        res.end();
+        return true;
+      }
       if (!path.startsWith(`${staticPrefix}/`)) return false;
       path = path.slice(staticPrefix.length);
     }
     const method = req.method ?? 'GET';
     if (path === '/health') return sendText(res, 200, 'OK'), true;
     if (path === '/version') return sendText(res, 200, version), true;
+    if (await handleUiStatic(path, req, res, options.uiDir)) return true;
+    if (await handleUiEndpoint(path, req, res, { bodyLimit, env: process.env })) return true;
     if (path === '/get-artifact' && method === 'GET') return serveRunArtifact(query, res, signal);
     // Flask merges repeated slashes (werkzeug's merge_slashes: a redirect to the merged URL), and
     // MLflow's own tests call `//model-versions/get-artifact`.
@@ -133,6 +150,17 @@ export function createMlflowHandler(options: MlflowHandlerOptions): MlflowReques
     if (SERVER_INFO_PATHS.has(path)) {
       if (method === 'GET' || method === 'HEAD') sendJsonText(res, 200, serverInfo);
       else sendText(res, 405, 'Method Not Allowed');
+      return true;
+    }
+    if (path === GRAPHQL_PATH) {
+      if (method !== 'GET' && method !== 'POST') return sendText(res, 405, 'Method Not Allowed'), true;
+      // MLflow 3.18 still runs /graphql against its default backend in --artifacts-only mode; we
+      // have no tracking store there and answer as MLflow's other tracking endpoints do.
+      if (options.artifactsOnly || !store) {
+        sendText(res, 503, `Endpoint: ${staticPrefix}${path} disabled due to the mlflow server running in \`--artifacts-only\` mode. To enable tracking server functionality, run \`mlflow server\` without \`--artifacts-only\``);
+        return true;
+      }
+      await handleGraphql(req, res, { store, runArtifacts, signal, artifactLocationPolicy, registryStore: options.registryStore, hostPolicy }, bodyLimit);
       return true;
     }
     if (path === OTLP_TRACES_PATH) {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalArtifactRepository } from '@mlstore/artifact-local';
 import { MemoryTrackingStore } from '@mlstore/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMlflowHandler } from './mlflow-handler.js';
 import { defaultMaxConnections, listenMlflowServer, startMlflowServer, type MlflowServerOptions, type RunningMlflowServer } from './mlflow-server.js';
 import { REQUEST_LOG_MESSAGE } from './request-log.js';
@@ -156,4 +156,27 @@ describe('listenMlflowServer (bind before opening stores)', () => {
     bound.serve(createMlflowHandler({ trackingStore: new MemoryTrackingStore() }));
     expect(await (await fetch(`${bound.url}/health`)).text()).toBe('OK');
   });
+});
+
+describe('graceful close', () => {
+  it('closes a keep-alive connection as soon as the response in flight at close() ends, not after the keep-alive timeout', async () => {
+    // Both timeouts far beyond the test's own: only closing the connection once idle lets close() finish.
+    const bound = await listenMlflowServer({ port: 0, keepAliveTimeoutMs: 600_000, shutdownTimeoutMs: 600_000 });
+    let finish!: () => void;
+    const finished = new Promise<void>((r) => (finish = r));
+    bound.serve((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.write('first ');
+      void finished.then(() => res.end('last'));
+    });
+    const port = Number(new URL(bound.url).port);
+    const conn = rawConnection(port, 'GET /slow HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+    await vi.waitFor(() => expect(conn.socket.bytesRead).toBeGreaterThan(0));
+    const closed = bound.close();
+    finish();
+    await closed;
+    const { data } = await conn.closed;
+    expect(data).toContain('first ');
+    expect(data).toContain('last');
+  }, 10_000);
 });

@@ -124,8 +124,12 @@ export async function listenMlflowServer(options: MlflowListenOptions): Promise<
         server.closeAllConnections();
       }, options.shutdownTimeoutMs ?? 30_000);
       timer.unref();
+      // A keep-alive connection whose response is still streaming when close() starts turns idle
+      // later: close those as they go idle instead of waiting out the keep-alive timeout.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       server.close(() => {
         clearTimeout(timer);
+        clearInterval(sweep);
         resolve();
       });
       server.closeIdleConnections();
