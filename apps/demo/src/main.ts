@@ -4,6 +4,7 @@ import { runArtifacts } from './commands/artifacts.js';
 import { runGc } from './commands/gc.js';
 import { runMigrate } from './commands/migrate.js';
 import { runServer } from './commands/server.js';
+import { runUi } from './commands/ui.js';
 import { println, type CommandContext } from './context.js';
 import { prettyLogDestination } from './log-format.js';
 import { defaultRegistries, type Registries } from './registries.js';
@@ -16,6 +17,7 @@ Commands:
   migrate   copy a whole tracking store into another (resumable, verified)
   gc        permanently delete deleted runs, logged models and experiments (mlflow gc)
   artifacts list, download and upload artifacts on any backend (mlflow artifacts)
+  ui        install MLflow 3.18.0's web UI for 'mlstore server' (ui install), or show where it is
 
 Run 'mlstore <command> --help' for a command's options.
 Environment: LOG_LEVEL (pino level for the log on stderr, default info; the log is JSON lines,
@@ -66,6 +68,8 @@ export async function main(argv: readonly string[], options: Partial<MainOptions
       return runGc(rest, ctx, options.cwd ?? process.cwd());
     case 'artifacts':
       return runArtifacts(rest, ctx, options.cwd ?? process.cwd());
+    case 'ui':
+      return runUi(rest, ctx, options.cwd ?? process.cwd());
     case undefined:
     case 'help':
     case '-h':

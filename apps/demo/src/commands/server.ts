@@ -1,8 +1,11 @@
+import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { AbstractStore, ArtifactRepository, ModelRegistryStore } from '@mlstore/core';
 import { createMlflowHandler, listenMlflowServer, securityOptionsFromFlags, type ListeningMlflowServer } from '@mlstore/server';
 import { openStore, println, reportFailure, UsageError, usageErrors, type CommandContext } from '../context.js';
 import { isServerWorker, resolveWorkers, superviseWorkers, workerLifecycle } from './server-workers.js';
+import { resolveUiBundle, UI_MLFLOW_VERSION, type UiBundle } from '../ui-bundle.js';
+import { installUiBundle } from '../ui-install.js';
 
 /** Help text of `mlstore server`. */
 export const SERVER_USAGE = `Usage: mlstore server [options]
@@ -47,6 +50,12 @@ Options:
   -w, --workers <n>               server processes sharing the port, each with its own stores
                                   (default 1; MLflow's default is 4) ($MLSTORE_WORKERS,
                                   $MLFLOW_WORKERS); the limits above apply per process
+  --ui-dir <dir>                  MLflow's web UI to serve at / (an unpacked mlflow/server/js/build
+                                  folder); default: that of mlflow==${UI_MLFLOW_VERSION} in the active
+                                  Python environment, else the copy 'mlstore ui install' made
+                                  ($MLSTORE_UI_DIR)
+  --ui-install                    without either, run 'mlstore ui install' (download from PyPI)
+                                  before serving
   --uvicorn-opts <options>        the subset of uvicorn's options that applies here: --log-level
                                   critical|error|warning|info|debug|trace, --no-access-log,
                                   --access-log ($MLFLOW_UVICORN_OPTS)
@@ -79,6 +88,8 @@ const OPTIONS = {
   'max-connections': { type: 'string' },
   workers: { type: 'string', short: 'w' },
   'uvicorn-opts': { type: 'string' },
+  'ui-dir': { type: 'string' },
+  'ui-install': { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
 
@@ -192,7 +203,27 @@ export async function runServer(args: string[], ctx: CommandContext): Promise<nu
     const uvicorn = parseUvicornOpts(values['uvicorn-opts'] ?? env['MLFLOW_UVICORN_OPTS']);
     if (uvicorn.logLevel) ctx.setLogLevel(uvicorn.logLevel);
     const workers = resolveWorkers(values.workers, env);
-    if (workers > 1 && !isServerWorker()) return await superviseWorkers(workers, args, ctx);
+    const uiDir = values['ui-dir'] ?? (env['MLSTORE_UI_DIR'] || undefined);
+    if (uiDir !== undefined && !statSync(uiDir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--ui-dir: '${uiDir}' is not a folder.`);
+    const findUi = async (): Promise<UiBundle | undefined> => {
+      const found = await resolveUiBundle({ uiDir, env });
+      if (found || !values['ui-install']) return found;
+      try {
+        const { dir } = await installUiBundle({ env, signal: ctx.signal, log: (line) => println(ctx.stderr, line) });
+        return { dir, source: 'cache' };
+      } catch (err) {
+        // The API does not need the UI: serve without it (offline, a mirror down) and say why.
+        if (ctx.signal.aborted) throw err;
+        const cause = (err as Error).cause as Error | undefined;
+        logger.warn({ err }, `--ui-install failed, serving without the UI: ${(err as Error).message}${cause?.message ? ` (${cause.message})` : ''}`);
+        return undefined;
+      }
+    };
+    // With workers the primary installs once; they then find the copy.
+    if (workers > 1 && !isServerWorker()) {
+      if (values['ui-install']) await findUi();
+      return await superviseWorkers(workers, args, ctx);
+    }
 
     // Bind before opening anything: a taken port must not leave a new mlflow.db (or anything) behind.
     const host = values.host ?? env['MLFLOW_HOST'] ?? '127.0.0.1';
@@ -210,10 +241,15 @@ export async function runServer(args: string[], ctx: CommandContext): Promise<nu
       println(ctx.stderr, `mlstore server: ${line}`);
       return 1;
     }
+    // Looked for while the stores open (the Python probe may take a second); not before the bind,
+    // so a taken port fails at once.
+    const uiBundle = findUi();
+    uiBundle.catch(() => {});
     const { artifacts } = ctx.registries;
     store = artifactsOnly ? undefined : await openStore(ctx, backendStoreUri, defaultArtifactRoot);
     registryStore = store ? await ctx.registries.modelRegistry.resolve(registryStoreUri, { trackingStore: store, logger }) : undefined;
     const destination: ArtifactRepository | undefined = serveArtifacts ? await artifacts.resolve(destinationUri) : undefined;
+    const ui = await uiBundle;
     server.serve(
       createMlflowHandler({
         trackingStore: store,
@@ -225,6 +261,7 @@ export async function runServer(args: string[], ctx: CommandContext): Promise<nu
         trustedArtifactUris: [defaultArtifactRoot, destinationUri],
         staticPrefix,
         security,
+        ...(ui ? { uiDir: ui.dir } : {}),
         logger,
       }),
     );
@@ -232,6 +269,9 @@ export async function runServer(args: string[], ctx: CommandContext): Promise<nu
       { url: server.url, backendStoreUri: artifactsOnly ? undefined : backendStoreUri, registryStoreUri: artifactsOnly ? undefined : registryStoreUri, defaultArtifactRoot, artifactsDestination: serveArtifacts ? destinationUri : undefined },
       `mlstore server listening at ${server.url}`,
     );
+    const uiUrl = `${server.url}${staticPrefix ?? ''}/`;
+    if (ui) logger.info({ uiDir: ui.dir, uiSource: ui.source }, `MLflow ${UI_MLFLOW_VERSION} UI at ${uiUrl}, served from ${ui.dir}${ui.source === 'python' ? ` (mlflow of ${ui.python})` : ''}`);
+    else logger.info(`no MLflow UI found: ${uiUrl} says how to get it ('mlstore ui install', or --ui-dir)`);
     worker?.ready();
     await new Promise<void>((resolve) => {
       if (stopped.aborted) resolve();
