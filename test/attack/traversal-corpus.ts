@@ -166,6 +166,28 @@ const TRACE_TEMPLATES: Record<string, (p: string, s: Seeded) => AttackRequest> =
   }),
 };
 
+const graphql = (query: string, variables: Record<string, unknown>): Pick<AttackRequest, 'body' | 'contentType'> => json({ query, variables });
+
+/**
+ * The web UI's routes: the bundle's files (`/static-files/<path>`, served from the attack server's
+ * `uiDir` inside the canaries' folders) and the GraphQL fields that take a run id, path or key.
+ */
+const UI_TEMPLATES: Record<string, (p: string, s: Seeded) => AttackRequest> = {
+  'ui GET /static-files/<path>': (p) => ({ method: 'GET', path: `/static-files/${rawPathSegment(p)}` }),
+  'ui HEAD /static-files/<path>': (p) => ({ method: 'HEAD', path: `/static-files/${rawPathSegment(p)}` }),
+  'graphql mlflowListArtifacts path': (p, s) => ({
+    method: 'POST',
+    path: '/graphql',
+    ...graphql('query L($r: String, $p: String) { mlflowListArtifacts(input: {runId: $r, path: $p}) { rootUri files { path isDir fileSize } } }', { r: s.runId, p }),
+  }),
+  'graphql mlflowGetRun runId': (p) => ({ method: 'POST', path: '/graphql', ...graphql('query R($r: String) { mlflowGetRun(input: {runId: $r}) { run { info { runUuid artifactUri } } } }', { r: p }) }),
+  'graphql mlflowGetMetricHistoryBulkInterval metricKey': (p, s) => ({
+    method: 'POST',
+    path: '/graphql',
+    ...graphql('query M($r: [String], $k: String) { mlflowGetMetricHistoryBulkInterval(input: {runIds: $r, metricKey: $k}) { metrics { key value step } } }', { r: [s.runId], k: p }),
+  }),
+};
+
 /** Every route × path-taking field, as a request built from one payload. */
 export const TEMPLATES: Record<string, (p: string, s: Seeded) => AttackRequest> = {
   'proxy GET artifacts/<path>': (p) => ({ method: 'GET', path: `${ART}/artifacts/${rawPathSegment(p)}` }),
@@ -219,6 +241,7 @@ export const TEMPLATES: Record<string, (p: string, s: Seeded) => AttackRequest> 
   'ajax logged-models/<id>/artifacts/files path': (p, s) => ({ method: 'GET', path: `${AJAX}/logged-models/${s.modelId}/artifacts/files?artifact_file_path=${q(p)}` }),
   'ajax logged-models/<id>/artifacts/files id': (p) => ({ method: 'GET', path: `${AJAX}/logged-models/${rawPathSegment(p)}/artifacts/files?artifact_file_path=x` }),
   ...TRACE_TEMPLATES,
+  ...UI_TEMPLATES,
 };
 
 /**

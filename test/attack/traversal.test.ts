@@ -4,7 +4,9 @@
  * store) nothing written outside MLflow's layout. Totals go to test-results/attack.jsonl.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { join } from 'node:path';
 import { decodeRepeatedly } from '@mlstore/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { forEachTarget, isTraceDataNotStored, plantCanaries, reportTotals, startAttackServer, type AttackServer, type Canaries } from './harness.js';
@@ -52,8 +54,13 @@ await forEachTarget('traversal corpus', undefined, (target, p) => {
   const totals = { attempts: 0, refused: 0, accepted: 0, serverErrors: 0, crashes: 0, leaks: 0 };
 
   beforeAll(async () => {
+    // A UI bundle inside the canaries' deepest folder, planted before them: the static-file
+    // templates climb out of it.
+    const uiDir = join(p.base, 'a', 'b', 'ui');
+    mkdirSync(join(uiDir, 'static-files'), { recursive: true });
+    writeFileSync(join(uiDir, 'index.html'), '<!doctype html><title>ui</title>');
     canaries = await plantCanaries(p);
-    server = await startAttackServer(p);
+    server = await startAttackServer(p, { uiDir });
     const post = async (path: string, body: unknown) => {
       const res = await fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       expect(res.status, `${path}: ${await res.clone().text()}`).toBe(200);
