@@ -11,7 +11,7 @@ import { storedMetricValue } from './dialect-sql.js';
 import { experimentIdParam } from './sql-experiment-id.js';
 import { groupBy, loadInChunks, reading, type SqlContext } from './sql-context.js';
 import { loadLoggedModels } from './sql-logged-models.js';
-import { loadRuns } from './sql-run-data.js';
+import { loadRuns, storageOrder } from './sql-run-data.js';
 
 /**
  * Export for `migrate` (PortableStore's `export*`): keyset-paged reads, so a large store is
@@ -32,7 +32,7 @@ export async function* exportExperiments(ctx: SqlContext, opts?: CallOptions): A
     );
     if (rows.length === 0) return;
     const tags = groupBy(
-      await reading(() => loadInChunks(rows.map((r) => r.experiment_id), (ids) => ctx.db.selectFrom('experiment_tags').selectAll().where('experiment_id', 'in', ids).orderBy('key').execute())),
+      await reading(() => loadInChunks(rows.map((r) => r.experiment_id), (ids) => ctx.db.selectFrom('experiment_tags').selectAll().where('experiment_id', 'in', ids).orderBy(storageOrder(ctx.dialect)).execute())),
       (t) => String(t.experiment_id),
     );
     for (const r of rows) {
@@ -65,7 +65,7 @@ export async function* exportRuns(ctx: SqlContext, experimentId: string, opts?: 
     const ids = rows.map((r) => r.run_uuid);
     const [runs, metricRows] = await reading(() =>
       Promise.all([
-        loadRuns(ctx.db, rows),
+        loadRuns(ctx.db, ctx.dialect, rows),
         loadInChunks(ids, (c) =>
           ctx.db
             .selectFrom('metrics')

@@ -38,8 +38,19 @@ export function toRunInfo(row: RunsTable): RunInfo {
   return info;
 }
 
+/**
+ * The order MLflow's store reads a run's (or an experiment's) metrics, params and tags in: its
+ * `selectinload` has no ORDER BY, so they come in the table's storage order — insertion order on
+ * SQLite (rowid) and PostgreSQL (ctid, the heap), the primary key's (key) on MySQL's clustered
+ * InnoDB tables. The UI shows them in that order (run page tables, the compare page's axes).
+ */
+export function storageOrder(dialect: SqlDialectName) {
+  return dialect === 'sqlite' ? sql`rowid` : dialect === 'postgresql' ? sql`ctid` : sql.ref('key');
+}
+
 /** Full runs (info, latest metrics, params, tags, inputs, outputs) for `runs` rows, in their order. */
-export async function loadRuns(db: Kysely<Database>, rows: readonly RunsTable[]): Promise<Run[]> {
+export async function loadRuns(db: Kysely<Database>, dialect: SqlDialectName, rows: readonly RunsTable[]): Promise<Run[]> {
+  const order = storageOrder(dialect);
   const runs = new Map<string, Run>();
   for (const row of rows) {
     runs.set(row.run_uuid, {
@@ -52,9 +63,9 @@ export async function loadRuns(db: Kysely<Database>, rows: readonly RunsTable[])
   // Chunks of 500 ids (bind-parameter limits) load in parallel; each fills only its own runs.
   await Promise.all(chunks([...runs.keys()], 500).map(async (ids) => {
     const [metrics, params, tags, datasetInputs, edges] = await Promise.all([
-      db.selectFrom('latest_metrics').selectAll().where('run_uuid', 'in', ids).orderBy('key').execute(),
-      db.selectFrom('params').selectAll().where('run_uuid', 'in', ids).orderBy('key').execute(),
-      db.selectFrom('tags').selectAll().where('run_uuid', 'in', ids).orderBy('key').execute(),
+      db.selectFrom('latest_metrics').selectAll().where('run_uuid', 'in', ids).orderBy(order).execute(),
+      db.selectFrom('params').selectAll().where('run_uuid', 'in', ids).orderBy(order).execute(),
+      db.selectFrom('tags').selectAll().where('run_uuid', 'in', ids).orderBy(order).execute(),
       db
         .selectFrom('inputs as i')
         .innerJoin('datasets as d', 'd.dataset_uuid', 'i.source_id')

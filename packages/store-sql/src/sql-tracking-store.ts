@@ -71,6 +71,7 @@ import { sampleRunMetricHistory } from './sql-metric-sampling.js';
 import {
   RUN_NAME_TAG,
   loadRuns,
+  storageOrder,
   requireActiveRunRow,
   requireRunRow,
   toRunInfo,
@@ -180,7 +181,7 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
   private async toExperiments(rows: readonly ExperimentRow[]): Promise<Experiment[]> {
     const tags = groupBy(
       await loadInChunks(rows.map((r) => r.experiment_id), (ids) =>
-        this.ctx.db.selectFrom('experiment_tags').selectAll().where('experiment_id', 'in', ids).orderBy('key').execute(),
+        this.ctx.db.selectFrom('experiment_tags').selectAll().where('experiment_id', 'in', ids).orderBy(storageOrder(this.ctx.dialect)).execute(),
       ),
       (t) => t.experiment_id,
     );
@@ -374,7 +375,7 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
   /** @inheritdoc Deleted runs are returned too. */
   async getRun(runId: string, opts?: CallOptions): Promise<Run> {
     throwIfAborted(opts);
-    return reading(async () => (await loadRuns(this.ctx.db, [await requireRunRow(this.ctx.db, runId)]))[0] as Run);
+    return reading(async () => (await loadRuns(this.ctx.db, this.ctx.dialect, [await requireRunRow(this.ctx.db, runId)]))[0] as Run);
   }
 
   /** @inheritdoc */
@@ -488,7 +489,7 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
       const rows = await q.execute();
       const items = rows
         .filter((r) => r.key === metricKey)
-        .map((r) => ({ key: r.key, value: storedMetricValue(r.value, r.is_nan), timestamp: Number(r.timestamp), step: Number(r.step), run_id: runId }));
+        .map((r) => ({ key: r.key, value: storedMetricValue(r.value, r.is_nan), timestamp: Number(r.timestamp), step: Number(r.step) }));
       if (!paged) return { items };
       const max = request.maxResults as number;
       return items.length > max ? { items: items.slice(0, max), nextPageToken: encodePageToken(offset + max) } : { items };
@@ -507,9 +508,9 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
     if (experimentIds.length === 0) return { items: [] };
     return reading(async () => {
       const conditions = [sql`r.experiment_id IN (${sql.join(experimentIds)})`, sql`r.lifecycle_stage IN (${sql.join(stages)})`, ...where];
-      const { rows } = await sql<Parameters<typeof loadRuns>[1][number]>`SELECT r.* FROM runs r ${sql.join(joins, sql` `)}
+      const { rows } = await sql<Parameters<typeof loadRuns>[2][number]>`SELECT r.* FROM runs r ${sql.join(joins, sql` `)}
         WHERE ${sql.join(conditions, sql` AND `)} ORDER BY ${sql.join(order)} LIMIT ${maxResults + 1} OFFSET ${offset}`.execute(this.ctx.db);
-      const items = await loadRuns(this.ctx.db, rows.slice(0, maxResults));
+      const items = await loadRuns(this.ctx.db, this.ctx.dialect, rows.slice(0, maxResults));
       return rows.length > maxResults ? { items, nextPageToken: encodePageToken(offset + maxResults) } : { items };
     });
   }
