@@ -11,7 +11,7 @@ import { storedMetricValue } from './dialect-sql.js';
 import { experimentIdParam } from './sql-experiment-id.js';
 import { groupBy, loadInChunks, reading, type SqlContext } from './sql-context.js';
 import { loadLoggedModels } from './sql-logged-models.js';
-import { loadRuns, storageOrder } from './sql-run-data.js';
+import { loadExperimentTags, loadRuns } from './sql-run-data.js';
 
 /**
  * Export for `migrate` (PortableStore's `export*`): keyset-paged reads, so a large store is
@@ -31,10 +31,7 @@ export async function* exportExperiments(ctx: SqlContext, opts?: CallOptions): A
       ctx.db.selectFrom('experiments').selectAll().$if(after !== undefined, (q) => q.where('experiment_id', '>', after as never)).orderBy('experiment_id').limit(PAGE).execute(),
     );
     if (rows.length === 0) return;
-    const tags = groupBy(
-      await reading(() => loadInChunks(rows.map((r) => r.experiment_id), (ids) => ctx.db.selectFrom('experiment_tags').selectAll().where('experiment_id', 'in', ids).orderBy(storageOrder(ctx.dialect)).execute())),
-      (t) => String(t.experiment_id),
-    );
+    const tags = await reading(() => loadExperimentTags(ctx, rows.map((r) => r.experiment_id)));
     for (const r of rows) {
       const e: Experiment = {
         experiment_id: String(r.experiment_id),

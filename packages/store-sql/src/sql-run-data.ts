@@ -16,7 +16,7 @@ import {
 import type { Database, RunsTable } from './db-types.js';
 import type { ExperimentIdValue } from './sql-experiment-id.js';
 import { sanitizeMetricValue, storedMetricValue } from './dialect-sql.js';
-import { chunks, groupBy, insertIgnore, upsert, type SqlContext } from './sql-context.js';
+import { chunks, groupBy, insertIgnore, loadInChunks, upsert, type SqlContext } from './sql-context.js';
 import type { SqlDialectName } from './sql-uri.js';
 
 export { RUN_NAME_TAG };
@@ -46,6 +46,12 @@ export function toRunInfo(row: RunsTable): RunInfo {
  */
 export function storageOrder(dialect: SqlDialectName) {
   return dialect === 'sqlite' ? sql`rowid` : dialect === 'postgresql' ? sql`ctid` : sql.ref('key');
+}
+
+/** Experiments' tags grouped by experiment id (as text), each list in MLflow's order ({@link storageOrder}). */
+export async function loadExperimentTags(ctx: SqlContext, ids: readonly ExperimentIdValue[]) {
+  const rows = await loadInChunks(ids, (c) => ctx.db.selectFrom('experiment_tags').selectAll().where('experiment_id', 'in', c).orderBy(storageOrder(ctx.dialect)).execute());
+  return groupBy(rows, (t) => String(t.experiment_id));
 }
 
 /** Full runs (info, latest metrics, params, tags, inputs, outputs) for `runs` rows, in their order. */

@@ -70,8 +70,8 @@ import { activeExperimentRow, experimentRow } from './sql-experiment-rows.js';
 import { sampleRunMetricHistory } from './sql-metric-sampling.js';
 import {
   RUN_NAME_TAG,
+  loadExperimentTags,
   loadRuns,
-  storageOrder,
   requireActiveRunRow,
   requireRunRow,
   toRunInfo,
@@ -179,19 +179,14 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
   }
 
   private async toExperiments(rows: readonly ExperimentRow[]): Promise<Experiment[]> {
-    const tags = groupBy(
-      await loadInChunks(rows.map((r) => r.experiment_id), (ids) =>
-        this.ctx.db.selectFrom('experiment_tags').selectAll().where('experiment_id', 'in', ids).orderBy(storageOrder(this.ctx.dialect)).execute(),
-      ),
-      (t) => t.experiment_id,
-    );
+    const tags = await loadExperimentTags(this.ctx, rows.map((r) => r.experiment_id));
     return rows.map((r) => {
       const exp: Experiment = {
         experiment_id: String(r.experiment_id),
         name: r.name,
         artifact_location: r.artifact_location ?? '',
         lifecycle_stage: (r.lifecycle_stage ?? LifecycleStage.ACTIVE) as Experiment['lifecycle_stage'],
-        tags: (tags.get(r.experiment_id) ?? []).map((t) => ({ key: t.key, value: t.value ?? '' })),
+        tags: (tags.get(String(r.experiment_id)) ?? []).map((t) => ({ key: t.key, value: t.value ?? '' })),
       };
       if (r.creation_time !== null) exp.creation_time = Number(r.creation_time);
       if (r.last_update_time !== null) exp.last_update_time = Number(r.last_update_time);
