@@ -88,9 +88,15 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
-// One Kysely (hence one connection and one mutex) per SQLite file per process: two connections in
-// one thread would block each other on the busy timeout, since better-sqlite3 is synchronous.
-const sqliteShared = new Map<string, { db: Promise<Kysely<Database>>; refs: number }>();
+/**
+ * One Kysely per database per process, shared by every store opened on it (the tracking store and
+ * the model registry of one server, several stores in one application) and released with the last
+ * of them. For a SQLite file that is one connection and one mutex — two connections in one thread
+ * would block each other on the busy timeout, since better-sqlite3 is synchronous; for a database
+ * server one pool (same URI and pool settings), so a process holds at most `size + maxOverflow`
+ * connections, where MLflow opens one engine for tracking and another for the registry.
+ */
+const shared = new Map<string, { db: Promise<Kysely<Database>>; refs: number }>();
 
 async function createSqlite(filename: string): Promise<Kysely<Database>> {
   const { default: BetterSqlite3 } = await import('better-sqlite3');
@@ -237,29 +243,32 @@ export class StatementCache<S> {
   }
 }
 
-async function openSqlite(filename: string): Promise<SqlDatabase> {
-  if (filename === ':memory:') {
-    const db = await createSqlite(filename);
-    return { db, dialect: 'sqlite', release: () => db.destroy() };
-  }
-  // Registered before the first await, so concurrent opens of one file share one handle.
-  let shared = sqliteShared.get(filename);
-  if (shared) shared.refs++;
-  else sqliteShared.set(filename, (shared = { db: createSqlite(filename), refs: 1 }));
+/** The database's shared Kysely, created by `create` for the first store that asks for `key`. */
+async function openShared(key: string, dialect: SqlDialectName, create: () => Promise<Kysely<Database>>): Promise<SqlDatabase> {
+  // Registered before the first await, so concurrent opens of one database share one handle.
+  let entry = shared.get(key);
+  if (entry) entry.refs++;
+  else shared.set(key, (entry = { db: create(), refs: 1 }));
+  let released = false;
+  const release = async () => {
+    if (released) return;
+    released = true;
+    await releaseShared(key);
+  };
   try {
-    return { db: await shared.db, dialect: 'sqlite', release: () => releaseSqlite(filename) };
+    return { db: await entry.db, dialect, release };
   } catch (err) {
-    await releaseSqlite(filename);
+    await release();
     throw err;
   }
 }
 
-async function releaseSqlite(filename: string): Promise<void> {
-  const shared = sqliteShared.get(filename);
-  if (!shared) return;
-  if (--shared.refs > 0) return;
-  sqliteShared.delete(filename);
-  const db = await shared.db.catch(() => undefined);
+async function releaseShared(key: string): Promise<void> {
+  const entry = shared.get(key);
+  if (!entry) return;
+  if (--entry.refs > 0) return;
+  shared.delete(key);
+  const db = await entry.db.catch(() => undefined);
   await db?.destroy();
 }
 
@@ -268,7 +277,7 @@ interface PgModule {
   types: { getTypeParser(oid: number, format?: string): (value: string) => unknown };
 }
 
-async function openPostgres(config: SqlConnectionConfig, pool: Required<SqlPoolOptions>): Promise<SqlDatabase> {
+async function openPostgres(config: SqlConnectionConfig, pool: Required<SqlPoolOptions>): Promise<Kysely<Database>> {
   const pg = await importPeer<PgModule>('pg', 'postgresql');
   const INT8 = 20;
   const poolConfig: Record<string, unknown> = {
@@ -285,8 +294,7 @@ async function openPostgres(config: SqlConnectionConfig, pool: Required<SqlPoolO
   if (pool.recycleSeconds > 0) poolConfig['maxLifetimeSeconds'] = pool.recycleSeconds;
   if (config.query['sslmode'] && config.query['sslmode'] !== 'disable') poolConfig['ssl'] = { rejectUnauthorized: config.query['sslmode'] === 'verify-full' };
   if (config.query['application_name']) poolConfig['application_name'] = config.query['application_name'];
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool(poolConfig) as never }) });
-  return { db, dialect: 'postgresql', release: () => db.destroy() };
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool(poolConfig) as never }) });
 }
 
 interface Mysql2Module {
@@ -311,7 +319,7 @@ function recyclingPool(pool: MysqlPool, recycleSeconds: number): MysqlPool {
   return { getConnection: get, end: (cb) => pool.end(cb) };
 }
 
-async function openMysql(config: SqlConnectionConfig, pool: Required<SqlPoolOptions>): Promise<SqlDatabase> {
+async function openMysql(config: SqlConnectionConfig, pool: Required<SqlPoolOptions>): Promise<Kysely<Database>> {
   const mysql = await importPeer<Mysql2Module>('mysql2', 'mysql');
   const raw = mysql.createPool({
     host: config.host ?? '127.0.0.1',
@@ -326,19 +334,30 @@ async function openMysql(config: SqlConnectionConfig, pool: Required<SqlPoolOpti
     charset: config.query['charset'] ?? 'utf8mb4',
     // Timestamps are BIGINT; DATETIME columns are not used by the tracking tables.
     dateStrings: true,
+    // log_metric sends its transaction as one script (sql-log-metrics.ts): one round trip instead
+    // of five. Every value the store sends is a bound parameter, escaped by mysql2.
+    multipleStatements: true,
   });
-  const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool: recyclingPool(raw, pool.recycleSeconds) }) });
-  return { db, dialect: 'mysql', release: () => db.destroy() };
+  return new Kysely<Database>({ dialect: new MysqlDialect({ pool: recyclingPool(raw, pool.recycleSeconds) }) });
 }
 
-/** Opens (or shares, for a SQLite file) a connection pool for the URI's dialect. */
-export function openDatabase(config: SqlConnectionConfig, pool: Required<SqlPoolOptions>): Promise<SqlDatabase> {
+/**
+ * Opens a connection pool for the URI's dialect, or shares the one this process already has open
+ * for the same database (see {@link shared}); an in-memory SQLite database is never shared.
+ */
+export async function openDatabase(config: SqlConnectionConfig, pool: Required<SqlPoolOptions>): Promise<SqlDatabase> {
   switch (config.dialect) {
-    case 'sqlite':
-      return openSqlite(config.filename ?? ':memory:');
+    case 'sqlite': {
+      const filename = config.filename ?? ':memory:';
+      if (filename === ':memory:') {
+        const db = await createSqlite(filename);
+        return { db, dialect: 'sqlite', release: () => db.destroy() };
+      }
+      return openShared(`sqlite:${filename}`, 'sqlite', () => createSqlite(filename));
+    }
     case 'postgresql':
-      return openPostgres(config, pool);
+      return openShared(JSON.stringify(['postgresql', config, pool]), 'postgresql', () => openPostgres(config, pool));
     case 'mysql':
-      return openMysql(config, pool);
+      return openShared(JSON.stringify(['mysql', config, pool]), 'mysql', () => openMysql(config, pool));
   }
 }

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { get, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveWorkers } from './server-workers.js';
+import { resolveWorkers, workerEnv } from './server-workers.js';
 
 // Worker processes run the built CLI (node:cluster forks a JavaScript entry), as a user runs it.
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -101,6 +101,42 @@ describe('mlstore server --workers', () => {
     expect(server.lines().filter((l) => l['msg'] === 'server stopped')).toHaveLength(3);
   }, 60_000);
 
+  it('replaces a worker killed with SIGKILL, and stops with exit code 1 when no worker is left and none can start', async () => {
+    const port = await freePort();
+    const db = join(dir, 'k.db');
+    const server = start(['--backend-store-uri', `sqlite:///${db}`, '--artifacts-destination', join(dir, 'art-k'), '--port', String(port), '--workers', '2']);
+    try {
+      const pids = await waitForWorkers(server, 2);
+      process.kill(pids[0]!, 'SIGKILL');
+      const replaced = () => server.lines().some((l) => l['msg'] === 'a server worker exited; starting another' && l['pid'] === pids[0] && l['signal'] === 'SIGKILL');
+      for (let i = 0; i < 200 && !replaced(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(replaced()).toBe(true);
+      // The third worker (cluster id 3) answers on the same port once it listens, as does the survivor.
+      const listening = () => server.lines().some((l) => l['worker'] === 3 && String(l['msg']).startsWith('mlstore server listening'));
+      for (let i = 0; i < 300 && !listening(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(listening(), server.output()).toBe(true);
+      const servedBy = () => new Set(server.lines().filter((l) => l['msg'] === 'request completed').map((l) => l['worker']));
+      for (let i = 0; i < 60 && !servedBy().has(3); i++) {
+        expect((await call(port, 'POST', '/api/2.0/mlflow/experiments/create', { name: `k${i}` })).status).toBe(200);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(servedBy()).toEqual(new Set([2, 3]));
+
+      // The database is gone for new workers (a folder where the file was): when every worker is
+      // killed, no replacement can start, and the server ends instead of holding the port unanswered.
+      renameSync(db, `${db}.moved`);
+      mkdirSync(db);
+      const primary = server.child.pid!;
+      const workers = readFileSync(`/proc/${primary}/task/${primary}/children`, 'utf8').trim().split(/\s+/).map(Number);
+      expect(workers).toHaveLength(2);
+      for (const pid of workers) process.kill(pid, 'SIGKILL');
+      expect(await server.exit).toBe(1);
+      expect(server.lines().some((l) => l['msg'] === 'no server worker is left running; stopping')).toBe(true);
+    } finally {
+      server.child.kill('SIGTERM');
+    }
+  }, 60_000);
+
   it('ends the start with exit code 1 and creates nothing when the port is taken', async () => {
     const blocker = createServer().listen(0, '127.0.0.1');
     await new Promise((r) => blocker.once('listening', r));
@@ -142,5 +178,18 @@ describe('resolveWorkers', () => {
 
   it.each(['0', '-1', '1.5', 'four'])('refuses %s', (raw) => {
     expect(() => resolveWorkers(raw, {})).toThrow(`--workers must be a whole number ≥ 1 (got '${raw}').`);
+  });
+});
+
+describe('workerEnv', () => {
+  const pool = (env: NodeJS.ProcessEnv) => [env['MLFLOW_SQLALCHEMYSTORE_POOL_SIZE'], env['MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW']];
+
+  it("divides the server's connection pool (SQLAlchemy's 5 + 10 by default) among the workers, rounding up", () => {
+    expect(pool(workerEnv({}, 1))).toEqual(['5', '10']);
+    expect(pool(workerEnv({}, 2))).toEqual(['3', '5']);
+    expect(pool(workerEnv({}, 4))).toEqual(['2', '3']);
+    expect(pool(workerEnv({}, 16))).toEqual(['1', '1']);
+    expect(pool(workerEnv({ MLFLOW_SQLALCHEMYSTORE_POOL_SIZE: '20', MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW: '0' }, 4))).toEqual(['5', '0']);
+    expect(workerEnv({ KEEP: 'x' }, 2)['KEEP']).toBe('x');
   });
 });

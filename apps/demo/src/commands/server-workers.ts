@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { resolvePoolOptions } from '@mlstore/store-sql';
 import { UsageError, type CommandContext } from '../context.js';
 
 /** Worker → primary: the worker's server answers requests (its store is open). */
@@ -19,6 +20,24 @@ export function resolveWorkers(flag: string | undefined, env: NodeJS.ProcessEnv)
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--workers must be a whole number ≥ 1 (got '${raw}').`);
   return n;
+}
+
+/**
+ * The environment of each of `count` workers: the SQL connection pool that MLflow's variables
+ * describe (`MLFLOW_SQLALCHEMYSTORE_POOL_SIZE`, `…_MAX_OVERFLOW`; SQLAlchemy's 5 + 10 by default)
+ * is the whole server's, divided among the workers (rounded up, at least one connection kept per
+ * worker), so N workers hold about as many database connections as one process: 15 by default
+ * (4 workers: 4 × (2 + 3) = 20), where `mlflow server`'s 4 workers may open 4 × 2 engines × 15 = 120
+ * (PostgreSQL's default max_connections is 100, MariaDB's 151). Each worker's tracking store and
+ * registry share its one pool.
+ */
+export function workerEnv(env: NodeJS.ProcessEnv, count: number): NodeJS.ProcessEnv {
+  const { size, maxOverflow } = resolvePoolOptions({}, env);
+  return {
+    ...env,
+    MLFLOW_SQLALCHEMYSTORE_POOL_SIZE: String(Math.ceil(size / count)),
+    MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW: String(Math.ceil(maxOverflow / count)),
+  };
 }
 
 /** True in a server process that `mlstore server --workers N` started. */
@@ -69,10 +88,12 @@ export async function superviseWorkers(count: number, args: readonly string[], c
   let stopping = false;
   let failedStart: number | undefined;
   const exits: Promise<void>[] = [];
+  const env = workerEnv(ctx.env, count);
+  const fatal = new AbortController();
 
   const start = (): Promise<boolean> =>
     new Promise((resolve) => {
-      const worker = cluster.fork(ctx.env);
+      const worker = cluster.fork(env);
       live.add(worker);
       let ready = false;
       worker.on('message', (m: unknown) => {
@@ -90,7 +111,12 @@ export async function superviseWorkers(count: number, args: readonly string[], c
               resolve(false);
             } else if (!stopping) {
               ctx.logger.error({ pid: worker.process.pid, code, signal }, 'a server worker exited; starting another');
-              void start().then((ok) => ok || ctx.logger.error('the replacement server worker did not start'));
+              void start().then((ok) => {
+                if (ok) return;
+                ctx.logger.error('the replacement server worker did not start');
+                // No process left to answer: end the server rather than hold connections unanswered.
+                if (live.size === 0) fatal.abort();
+              });
             }
           }),
         ),
@@ -109,10 +135,16 @@ export async function superviseWorkers(count: number, args: readonly string[], c
     return failedStart;
   }
   ctx.logger.info({ workers: count, pids: [...live].map((w) => w.process.pid) }, `mlstore server: ${count} worker processes serving`);
+  const stop = AbortSignal.any([ctx.signal, fatal.signal]);
   await new Promise<void>((resolve) => {
-    if (ctx.signal.aborted) resolve();
-    else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+    if (stop.aborted) resolve();
+    else stop.addEventListener('abort', () => resolve(), { once: true });
   });
+  if (fatal.signal.aborted) {
+    ctx.logger.error('no server worker is left running; stopping');
+    await stopAll();
+    return failedStart ?? 1;
+  }
   ctx.logger.info('shutting down: the workers finish their requests in flight');
   await stopAll();
   ctx.logger.info('server stopped');

@@ -5,7 +5,6 @@ import { createMlflowHandler, listenMlflowServer, securityOptionsFromFlags, type
 import { openStore, println, reportFailure, UsageError, usageErrors, type CommandContext } from '../context.js';
 import { isServerWorker, resolveWorkers, superviseWorkers, workerLifecycle } from './server-workers.js';
 import { resolveUiBundle, UI_MLFLOW_VERSION, type UiBundle } from '../ui-bundle.js';
-import { installUiBundle } from '../ui-install.js';
 
 /** Help text of `mlstore server`. */
 export const SERVER_USAGE = `Usage: mlstore server [options]
@@ -49,7 +48,9 @@ Options:
                                   64..4096) ($MLSTORE_MAX_CONNECTIONS)
   -w, --workers <n>               server processes sharing the port, each with its own stores
                                   (default 1; MLflow's default is 4) ($MLSTORE_WORKERS,
-                                  $MLFLOW_WORKERS); the limits above apply per process
+                                  $MLFLOW_WORKERS); the limits above apply per process; the SQL
+                                  pool ($MLFLOW_SQLALCHEMYSTORE_POOL_SIZE + _MAX_OVERFLOW, 5 + 10)
+                                  is the whole server's, divided among the workers
   --ui-dir <dir>                  MLflow's web UI to serve at / (an unpacked mlflow/server/js/build
                                   folder); default: that of mlflow==${UI_MLFLOW_VERSION} in the active
                                   Python environment, else the copy 'mlstore ui install' made
@@ -209,6 +210,8 @@ export async function runServer(args: string[], ctx: CommandContext): Promise<nu
       const found = await resolveUiBundle({ uiDir, env });
       if (found || !values['ui-install']) return found;
       try {
+        // Loaded only here: the download code (and its zip reader) stays out of a serving process.
+        const { installUiBundle } = await import('../ui-install.js');
         const { dir } = await installUiBundle({ env, signal: ctx.signal, log: (line) => println(ctx.stderr, line) });
         return { dir, source: 'cache' };
       } catch (err) {
@@ -226,21 +229,27 @@ export async function runServer(args: string[], ctx: CommandContext): Promise<nu
     }
 
     // Bind before opening anything: a taken port must not leave a new mlflow.db (or anything) behind.
+    // A worker after the first (the port proven, the database created) opens its stores first: the
+    // primary hands it connections from the moment it listens, which would get 503s while it starts.
     const host = values.host ?? env['MLFLOW_HOST'] ?? '127.0.0.1';
-    try {
-      server = await listenMlflowServer({
-        ...Object.fromEntries(Object.entries(connectionLimits).filter(([, v]) => v !== undefined)),
-        accessLog: uvicorn.accessLog ?? true,
-        host,
-        port,
-        logger,
-      });
-    } catch (err) {
-      const line = bindFailure(err, host, port);
-      if (line === undefined) throw err;
-      println(ctx.stderr, `mlstore server: ${line}`);
-      return 1;
-    }
+    const bind = async (): Promise<ListeningMlflowServer | undefined> => {
+      try {
+        return await listenMlflowServer({
+          ...Object.fromEntries(Object.entries(connectionLimits).filter(([, v]) => v !== undefined)),
+          accessLog: uvicorn.accessLog ?? true,
+          host,
+          port,
+          logger,
+        });
+      } catch (err) {
+        const line = bindFailure(err, host, port);
+        if (line === undefined) throw err;
+        println(ctx.stderr, `mlstore server: ${line}`);
+        return undefined;
+      }
+    };
+    const bindFirst = !worker || worker.id === 1;
+    if (bindFirst && !(server = await bind())) return 1;
     // Looked for while the stores open (the Python probe may take a second); not before the bind,
     // so a taken port fails at once.
     const uiBundle = findUi();
@@ -250,6 +259,8 @@ export async function runServer(args: string[], ctx: CommandContext): Promise<nu
     registryStore = store ? await ctx.registries.modelRegistry.resolve(registryStoreUri, { trackingStore: store, logger }) : undefined;
     const destination: ArtifactRepository | undefined = serveArtifacts ? await artifacts.resolve(destinationUri) : undefined;
     const ui = await uiBundle;
+    if (!bindFirst) server = await bind();
+    if (!server) return 1;
     server.serve(
       createMlflowHandler({
         trackingStore: store,
