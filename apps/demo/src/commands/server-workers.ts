@@ -34,6 +34,10 @@ export function resolveWorkers(flag: string | undefined, env: NodeJS.ProcessEnv)
 export function workerEnv(env: NodeJS.ProcessEnv, count: number): NodeJS.ProcessEnv {
   const { size, maxOverflow } = resolvePoolOptions({}, env);
   return {
+    // Each worker accepts one connection per turn of its loop (libuv takes all that are pending
+    // otherwise): the workers share the listening socket (see superviseWorkers), and without this
+    // the first to wake takes every connection of a burst.
+    UV_TCP_SINGLE_ACCEPT: '1',
     ...env,
     MLFLOW_SQLALCHEMYSTORE_POOL_SIZE: String(Math.ceil(size / count)),
     MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW: String(Math.ceil(maxOverflow / count)),
@@ -71,7 +75,7 @@ export function workerLifecycle(signal: AbortSignal): { id: number; stopped: Abo
 
 /**
  * `mlstore server --workers N` (N ≥ 2): N processes of this CLI serve the same port through
- * node:cluster (the primary accepts the connections and hands them to the workers in turn); each
+ * node:cluster (the workers accept from one shared listening socket); each
  * opens its own stores. The first worker starts alone — it binds the port (a taken port ends the
  * start, nothing created) and creates or upgrades the database — then the others start together.
  * A worker that dies later is logged and replaced. When `ctx.signal` aborts, every worker finishes
@@ -83,6 +87,11 @@ export async function superviseWorkers(count: number, args: readonly string[], c
   // The worker runs this CLI's built entry; from the TypeScript sources there is none to fork.
   const entry = fileURLToPath(new URL('../cli.js', import.meta.url));
   if (!existsSync(entry)) throw new UsageError(`--workers needs the built CLI (${entry} is missing).`);
+  // The workers accept from the shared socket themselves, as uvicorn's workers do. With node:cluster's
+  // default round robin the primary accepts and hands each connection over, and a connection handed
+  // to a worker that dies before taking it stays open in the primary, unanswered, for good.
+  // NODE_CLUSTER_SCHED_POLICY=rr restores round robin.
+  if (!ctx.env['NODE_CLUSTER_SCHED_POLICY']) cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ exec: entry, args: ['server', ...args] });
   const live = new Set<Worker>();
   let stopping = false;
