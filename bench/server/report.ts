@@ -96,6 +96,54 @@ export function comparisonTable(ours: ServerResult, ml: ServerResult): string {
   return lines.join('\n');
 }
 
+/**
+ * Our server's configurations side by side (the `--ours-workers` curve): req/s, its multiple of the
+ * first configuration's, and peak RSS of the whole process tree, per workload.
+ */
+export function oursTable(ours: ServerResult[]): string {
+  const [base] = ours;
+  if (!base) return '';
+  const lines = [
+    `| workload | ${ours.map((s) => `${s.config.label} req/s (× ${base.config.label}) | peak RSS`).join(' | ')} |`,
+    `| --- | ${ours.map(() => '---: | ---:').join(' | ')} |`,
+  ];
+  for (const w of base.workloads) {
+    const cells = ours.map((s) => {
+      const r = s.workloads.find((x) => x.workload === w.workload);
+      if (!r) return '– | –';
+      const x = r.load.requestsPerSecond / w.load.requestsPerSecond;
+      return `${fmt(r.load.requestsPerSecond)}${s === base ? '' : ` (${fmt(x)}×)`}${failures(r) ? ' **invalid**' : ''} | ${mib(r.procs.peakRssKiB)}`;
+    });
+    lines.push(`| ${w.workload} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Milliseconds of server CPU per answered request: what a machine busy with other work changes least. */
+const cpuPerRequest = (w: WorkloadResult) => fmt((w.procs.cpu.server / w.load.requestsPerSecond) * 1000);
+
+/** The goal for our log-metric against the bare node:http floor (bare-log-metric.ts): ≥ 50% of its req/s. */
+export const BARE_GOAL = 0.5;
+
+/** log-metric of each of our configurations against the bare node:http server doing only the INSERT. */
+export function bareTable(ours: ServerResult[], bare: ServerResult): string {
+  const b = bare.workloads.find((w) => w.workload === 'log-metric');
+  if (!b) return '';
+  const lines = [
+    '| server | log-metric req/s | p50 / p99 ms | server CPU | server CPU ms / request | ÷ bare node:http | ≥ 50% of bare |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    `| ${bare.config.label} | ${fmt(b.load.requestsPerSecond)} | ${ms(b.load.latencyMs.p50)} / ${ms(b.load.latencyMs.p99)} | ${b.procs.cpu.server.toFixed(2)} | ${cpuPerRequest(b)} | 100% | |`,
+  ];
+  for (const s of ours) {
+    const r = s.workloads.find((w) => w.workload === 'log-metric');
+    if (!r) continue;
+    const x = r.load.requestsPerSecond / b.load.requestsPerSecond;
+    const goal = failures(r) || failures(b) ? '**invalid** (failed requests)' : x >= BARE_GOAL ? 'met' : '**not met**';
+    lines.push(`| ${s.config.label} | ${fmt(r.load.requestsPerSecond)} | ${ms(r.load.latencyMs.p50)} / ${ms(r.load.latencyMs.p99)} | ${r.procs.cpu.server.toFixed(2)} | ${cpuPerRequest(r)} | ${(x * 100).toFixed(0)}% | ${goal} |`);
+  }
+  return lines.join('\n');
+}
+
 /** Where the CPU went during each timed workload, and the load average around it. */
 export function cpuTable(servers: ServerResult[]): string {
   const lines = [
@@ -143,6 +191,7 @@ function commandLine(s: ServerResult): string {
     .replace(/--backend-store-uri \S+/, '--backend-store-uri …')
     .replace(/--artifacts-destination \S+/, '--artifacts-destination …')
     .replace(/--port \d+/, '--port …')
-    .replace(/\S*\/apps\/demo\/dist\/cli\.js/, 'apps/demo/dist/cli.js');
+    .replace(/\S*\/apps\/demo\/dist\/cli\.js/, 'apps/demo/dist/cli.js')
+    .replace(/--import \S+ \S*\/bench\/server\//, '--import tsx bench/server/');
   return s.config.kind === 'ours' ? `node ${args}` : `${cmd!.split('/').pop()} ${args}`;
 }

@@ -11,7 +11,7 @@ import { loadServicePorts, servicePort } from '../../packages/testkit/src/faults
 import { fmt, mlflowPython } from '../shared/writes.ts';
 import { analyze, createDatabases, fingerprint, redact, type Databases, type Fingerprint, type SideDatabase } from '../sql/databases.ts';
 import { ProcessSampler, type WindowStats } from './procs.ts';
-import { backendTitle, comparisonTable, cpuTable, failures, GOAL, serverLines, type BackendResult, type Expected, type ServerResult, type WorkloadResult } from './report.ts';
+import { backendTitle, BARE_GOAL, bareTable, comparisonTable, cpuTable, oursTable, failures, GOAL, serverLines, type BackendResult, type Expected, type ServerResult, type WorkloadResult } from './report.ts';
 import { killAllServers, staleBuilds, startServer, type ServerConfig } from './servers.ts';
 import { compareRegistryData, firstVersionsPage, registryProblems, searchVersionsPath, type VersionsPage } from './registry-workloads.ts';
 import { firstTracePage, searchDataRows } from './trace-workloads.ts';
@@ -43,6 +43,10 @@ const USAGE = `usage: pnpm bench:server [options]
                          default: 1, its own default)
   --workloads LIST       subset of ${WORKLOADS.join(',')} (in this order)
   --only ours|mlflow     run one side only (no comparison tables)
+  --bare                 also measure the floor for log-metric: a bare node:http server doing the same single
+                         INSERT INTO metrics through the same driver (server/bare-log-metric.ts), on a database
+                         our server set up; prints mlstore ÷ bare req/s (log-metric only; not in the MLflow tables)
+  --node-options FLAGS   NODE_OPTIONS for our server's processes (e.g. --max-semi-space-size=4), to measure V8 flags
   --cpu-prof DIR         run our server under node --cpu-prof, profiles written to DIR when it stops
   --json FILE            where to write all results (default bench/server/results/latest.json)
   --keep                 keep the databases (their locations are printed)
@@ -63,7 +67,9 @@ const { values: args } = parseArgs({
     'ours-workers': { type: 'string', default: '1' },
     workloads: { type: 'string', default: WORKLOADS.join(',') },
     only: { type: 'string' },
+    bare: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    'node-options': { type: 'string' },
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -119,6 +125,10 @@ if (args.only !== 'mlflow') {
     if (w === 1) configs.push({ id: 'ours', kind: 'ours', label: 'mlstore server' });
     else configs.push({ id: `ours-w${w}`, kind: 'ours', label: `mlstore server --workers ${w}`, workers: w });
   }
+}
+if (args.bare) {
+  if (!workloads.includes('log-metric')) throw new Error(`--bare measures log-metric: add it to --workloads\n${USAGE}`);
+  configs.push({ id: 'bare', kind: 'bare', label: 'bare node:http log-metric' });
 }
 if (args.only !== 'ours') {
   for (const w of args['mlflow-workers'].split(',').map((x) => x.trim())) {
@@ -180,6 +190,9 @@ async function countRunsRest(url: string, experimentId: string): Promise<number>
 }
 
 const sampler = new ProcessSampler(200);
+/** Writes the bare server's fixture (the same data set as every other server's). */
+const BARE_SETUP: ServerConfig = { id: 'bare-setup', kind: 'ours', label: 'mlstore server (setting up the bare server\'s database)' };
+const BARE_WORKLOADS: WorkloadName[] = ['log-metric'];
 
 /** Waits for the server to finish work left over from the previous step (see ProcessSampler.idle). */
 async function settle(pid: number, what: string): Promise<void> {
@@ -189,12 +202,14 @@ async function settle(pid: number, what: string): Promise<void> {
 
 async function measureServer(config: ServerConfig, dbs: Databases, side: SideDatabase, mlflowBin: string): Promise<ServerResult> {
   checkInterrupted();
-  const backendUri = config.kind === 'ours' ? side.ours : side.mlflow;
+  const backendUri = config.kind === 'mlflow' ? side.mlflow : side.ours;
   const artifactsDir = join(dbs.dir, `artifacts-${config.id}`);
   mkdirSync(artifactsDir, { recursive: true });
   log(`${config.label}: starting on ${side.label}`);
   const t0 = performance.now();
-  const server = await startServer(config, { repo, backendUri, artifactsDir, cwd: dbs.dir, mlflowBin, cpuProfDir: config.kind === 'ours' && args['cpu-prof'] ? userPath(args['cpu-prof']) : undefined });
+  const options = { repo, backendUri, artifactsDir, cwd: dbs.dir, mlflowBin, cpuProfDir: config.kind === 'ours' && args['cpu-prof'] ? userPath(args['cpu-prof']) : undefined, nodeOptions: args['node-options'] };
+  // The bare server answers only log-metric: our server writes its fixture, then hands the database over.
+  let server = await startServer(config.kind === 'bare' ? BARE_SETUP : config, options);
   try {
     const startSeconds = (performance.now() - t0) / 1000;
     const afterStart = await sampler.snapshot(server.pid);
@@ -211,6 +226,10 @@ async function measureServer(config: ServerConfig, dbs: Databases, side: SideDat
     const registryPages: Record<string, VersionsPage> = {};
     if (workloads.includes('search-model-versions')) registryPages['search-model-versions'] = await firstVersionsPage(server.url, searchVersionsPath(spec.registry.nameFilter, spec.registry));
     if (workloads.includes('search-model-versions-like')) registryPages['search-model-versions-like'] = await firstVersionsPage(server.url, searchVersionsPath(spec.registry.likeFilter, spec.registry));
+    if (config.kind === 'bare') {
+      await server.stop();
+      server = await startServer(config, options);
+    }
     await settle(server.pid, 'after populating');
     const beforeLoad = await sampler.snapshot(server.pid);
     log(
@@ -228,7 +247,7 @@ async function measureServer(config: ServerConfig, dbs: Databases, side: SideDat
     // Requests still in flight when a load run ends are never counted by the load generator but
     // may have been written: a database holds between `acknowledged` and `sent` writes.
     const sent: Partial<Record<WorkloadName, number>> = {};
-    for (const name of workloads) {
+    for (const name of config.kind === 'bare' ? BARE_WORKLOADS : workloads) {
       checkInterrupted();
       const def = workload(name, fixture, spec);
       const counter = { n: 0 };
@@ -455,6 +474,10 @@ async function main(): Promise<number> {
     for (const o of b.servers.filter((s) => s.config.kind === 'ours')) {
       for (const m of b.servers.filter((s) => s.config.kind === 'mlflow')) out.push('', `${o.config.label} vs ${m.config.label}:`, '', comparisonTable(o, m));
     }
+    const ours = b.servers.filter((s) => s.config.kind === 'ours');
+    if (ours.length) out.push('', 'mlstore server configurations (req/s, × the first; peak RSS of the process tree):', '', oursTable(ours));
+    const bare = b.servers.find((s) => s.config.kind === 'bare');
+    if (bare && ours.length) out.push('', `log-metric against a bare node:http handler doing only the INSERT (goal ≥ ${BARE_GOAL * 100}%):`, '', bareTable(ours, bare));
     if (b.servers.length) out.push('', cpuTable(b.servers), '');
     for (const s of b.servers) out.push(...serverLines(s));
     for (const w of workloads) {

@@ -5,11 +5,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-/** One server configuration measured. `workers` undefined: the server's own default (MLflow 4, mlstore 1). */
+/**
+ * One server configuration measured. `workers` undefined: the server's own default (MLflow 4,
+ * mlstore 1). `bare`: the node:http floor for log-metric (bare-log-metric.ts), no MLflow API.
+ */
 export interface ServerConfig {
   id: string;
-  kind: 'ours' | 'mlflow';
+  kind: 'ours' | 'mlflow' | 'bare';
   label: string;
   workers?: number;
 }
@@ -77,6 +81,8 @@ export interface StartOptions {
   mlflowBin: string;
   /** Our server runs under `node --cpu-prof --cpu-prof-dir <dir>`. */
   cpuProfDir?: string;
+  /** NODE_OPTIONS of our server's processes (V8 flags to measure, e.g. `--max-semi-space-size=4`). */
+  nodeOptions?: string;
   timeoutMs?: number;
 }
 
@@ -91,6 +97,11 @@ export async function startServer(config: ServerConfig, o: StartOptions): Promis
     cmd = process.execPath;
     const prof = o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [];
     argv = [...prof, join(o.repo, 'apps/demo/dist/cli.js'), ...common, ...(config.workers === undefined ? [] : ['--workers', String(config.workers)])];
+    env = { ...process.env, ...(o.nodeOptions && { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} ${o.nodeOptions}`.trim() }) };
+  } else if (config.kind === 'bare') {
+    cmd = process.execPath;
+    // tsx resolved here: the server runs in the database's temp folder, where `--import tsx` would not resolve.
+    argv = ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('bare-log-metric.ts', import.meta.url)), '--backend-store-uri', o.backendUri, '--host', '127.0.0.1', '--port', String(port)];
     env = { ...process.env };
   } else {
     cmd = o.mlflowBin;

@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-import { main } from './main.js';
+import { applyServerHeapFlags } from './server-heap.js';
+
+// A server's V8 flags take effect only if set before the other modules load and allocate.
+applyServerHeapFlags();
+const { main } = await import('./main.js');
 
 // SIGINT/SIGTERM abort the running command cleanly (a migration keeps what it copied and says how
 // to resume); a second signal exits at once.

@@ -1,10 +1,5 @@
 import { pino } from 'pino';
 import { redactingLogger, type Logger } from '@mlstore/core';
-import { runArtifacts } from './commands/artifacts.js';
-import { runGc } from './commands/gc.js';
-import { runMigrate } from './commands/migrate.js';
-import { runServer } from './commands/server.js';
-import { runUi } from './commands/ui.js';
 import { println, type CommandContext } from './context.js';
 import { prettyLogDestination } from './log-format.js';
 import { defaultRegistries, type Registries } from './registries.js';
@@ -59,17 +54,19 @@ export async function main(argv: readonly string[], options: Partial<MainOptions
     signal: options.signal ?? new AbortController().signal,
   };
   const [command, ...rest] = argv;
+  // Each command's module loads when it runs: a server process holds none of the others' code
+  // (migrate's progress bars, artifacts' transfers), as every loaded module stays in its memory.
   switch (command) {
     case 'server':
-      return runServer(rest, ctx);
+      return (await import('./commands/server.js')).runServer(rest, ctx);
     case 'migrate':
-      return runMigrate(rest, ctx);
+      return (await import('./commands/migrate.js')).runMigrate(rest, ctx);
     case 'gc':
-      return runGc(rest, ctx, options.cwd ?? process.cwd());
+      return (await import('./commands/gc.js')).runGc(rest, ctx, options.cwd ?? process.cwd());
     case 'artifacts':
-      return runArtifacts(rest, ctx, options.cwd ?? process.cwd());
+      return (await import('./commands/artifacts.js')).runArtifacts(rest, ctx, options.cwd ?? process.cwd());
     case 'ui':
-      return runUi(rest, ctx, options.cwd ?? process.cwd());
+      return (await import('./commands/ui.js')).runUi(rest, ctx, options.cwd ?? process.cwd());
     case undefined:
     case 'help':
     case '-h':

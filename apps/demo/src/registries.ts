@@ -1,4 +1,3 @@
-import { registerHttpArtifactRepository } from '@mlstore/artifact-http';
 import { registerLocalArtifactRepository } from '@mlstore/artifact-local';
 import {
   createArtifactRepositoryRegistry,
@@ -11,7 +10,6 @@ import {
   type TrackingStoreFactory,
   type TrackingStoreRegistry,
 } from '@mlstore/core';
-import { registerRestModelRegistryStore, registerRestTrackingStore } from '@mlstore/store-rest';
 import { registerSqlModelRegistryStore, registerSqlTrackingStore } from '@mlstore/store-sql';
 
 /** The tracking, model-registry and artifact registries the demo resolves URIs with. */
@@ -44,8 +42,23 @@ async function loadFileRegistryFactory(): Promise<ModelRegistryStoreFactory> {
   return mod.registerFileModelRegistryStore(createModelRegistryStoreRegistry()).factoryFor('file:///');
 }
 
-/** The artifact packages loaded on first use: scheme → package and its register function. */
+/**
+ * `@mlstore/store-rest` (an MLflow tracking server as the store), loaded on first use of `http(s)`:
+ * its HTTP client (undici) would otherwise sit in every server process's memory.
+ */
+const REST_STORE_PACKAGE = '@mlstore/store-rest';
+const loadRestTrackingFactory = async (): Promise<TrackingStoreFactory> =>
+  (await import('@mlstore/store-rest')).registerRestTrackingStore(createTrackingStoreRegistry()).factoryFor('http://');
+const loadRestRegistryFactory = async (): Promise<ModelRegistryStoreFactory> =>
+  (await import('@mlstore/store-rest')).registerRestModelRegistryStore(createModelRegistryStoreRegistry()).factoryFor('http://');
+
+/**
+ * The artifact packages loaded on first use: scheme → package and its register function. HTTP too
+ * (`mlflow-artifacts:` of a remote server): it runs on store-rest's undici client, which a server
+ * serving its own artifacts never needs.
+ */
 const LAZY_ARTIFACTS: { schemes: string[]; packageName: string; register: string }[] = [
+  { schemes: ['http', 'https', 'mlflow-artifacts'], packageName: '@mlstore/artifact-http', register: 'registerHttpArtifactRepository' },
   { schemes: ['s3'], packageName: '@mlstore/artifact-s3', register: 'registerS3ArtifactRepository' },
   { schemes: ['wasbs', 'abfss'], packageName: '@mlstore/artifact-azure', register: 'registerAzureArtifactRepository' },
   { schemes: ['gs'], packageName: '@mlstore/artifact-gcs', register: 'registerGcsArtifactRepository' },
@@ -70,19 +83,20 @@ function lazyArtifactFactory(packageName: string, register: string, scheme: stri
 /**
  * Every built-in backend: SQL stores (`sqlite`, `postgresql`/`postgres`, `mysql`/`mariadb`), the
  * file store for `file:` URIs and plain paths (loaded on first use), MLflow tracking servers
- * (`http`, `https`), the model registry on the SQL and file stores and tracking servers, and artifact repositories: local (`file:` and plain paths), HTTP
- * (`http`, `https`, `mlflow-artifacts`), and — loaded on first use — S3 (`s3`), Azure Blob
+ * (`http`, `https`; loaded on first use), the model registry on the SQL and file stores and
+ * tracking servers, and artifact repositories: local (`file:` and plain paths) and — loaded on
+ * first use — HTTP (`http`, `https`, `mlflow-artifacts`), S3 (`s3`), Azure Blob
  * (`wasbs`, `abfss`), GCS (`gs`), SFTP (`sftp`), FTP (`ftp`, `ftps`) and HDFS (`hdfs`, `webhdfs`,
  * `swebhdfs`).
  */
 export function defaultRegistries(): Registries {
   const tracking = registerSqlTrackingStore(createTrackingStoreRegistry());
   tracking.registerLazy('file', { packageName: FILE_STORE_PACKAGE, load: loadFileStoreFactory }, { aliases: [''] });
-  registerRestTrackingStore(tracking);
+  tracking.registerLazy('http', { packageName: REST_STORE_PACKAGE, load: loadRestTrackingFactory }, { aliases: ['https'] });
   const modelRegistry = registerSqlModelRegistryStore(createModelRegistryStoreRegistry());
   modelRegistry.registerLazy('file', { packageName: FILE_STORE_PACKAGE, load: loadFileRegistryFactory }, { aliases: [''] });
-  registerRestModelRegistryStore(modelRegistry);
-  const artifacts = registerHttpArtifactRepository(registerLocalArtifactRepository(createArtifactRepositoryRegistry()));
+  modelRegistry.registerLazy('http', { packageName: REST_STORE_PACKAGE, load: loadRestRegistryFactory }, { aliases: ['https'] });
+  const artifacts = registerLocalArtifactRepository(createArtifactRepositoryRegistry());
   for (const { schemes, packageName, register } of LAZY_ARTIFACTS) {
     for (const scheme of schemes) artifacts.registerLazy(scheme, { packageName, load: lazyArtifactFactory(packageName, register, scheme) });
   }

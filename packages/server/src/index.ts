@@ -18,7 +18,8 @@ export {
 export { REQUEST_LOG_MESSAGE, type RequestLogLine } from './request-log.js';
 export { UI_INDEX_MISSING_TEXT, UI_NOT_CONFIGURED_HTML, UI_STATIC_MAX_AGE } from './ui-static.js';
 export { telemetryDisabled } from './ui-endpoints.js';
-export { GRAPHQL_PATH, type GraphqlRequest, type GraphqlResponse } from './graphql/graphql-handler.js';
-export { buildMlflowGraphqlSchema, mlflowGraphqlSchema } from './graphql/graphql-schema.js';
+// graphql-js loads on the first /graphql request: the schema and limits are in '@mlstore/server/graphql'.
+export { GRAPHQL_PATH } from './graphql/graphql-path.js';
+export type { GraphqlRequest, GraphqlResponse } from './graphql/graphql-handler.js';
+export type { GraphqlLimits } from './graphql/graphql-limits.js';
 export { MLFLOW_GRAPHQL_SDL } from './graphql/graphql-sdl.js';
-export { checkQuerySafety, GRAPHQL_MAX_DEPTH, GRAPHQL_MAX_SELECTIONS, GRAPHQL_MAX_TOKENS, type GraphqlLimits } from './graphql/graphql-limits.js';

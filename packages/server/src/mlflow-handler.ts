@@ -20,7 +20,11 @@ import { handleUiEndpoint } from './ui-endpoints.js';
 import { handleUiStatic } from './ui-static.js';
 import { REGISTRY_RPCS } from './registry-rpcs.js';
 import { serveModelVersionArtifact } from './model-version-artifact.js';
-import { GRAPHQL_PATH, handleGraphql } from './graphql/graphql-handler.js';
+import { GRAPHQL_PATH } from './graphql/graphql-path.js';
+
+let graphqlHandler: Promise<typeof import('./graphql/graphql-handler.js')> | undefined;
+/** graphql-js and MLflow's schema, loaded on the first /graphql request (API clients never send one). */
+const loadGraphqlHandler = () => (graphqlHandler ??= import('./graphql/graphql-handler.js'));
 
 /** The MLflow version whose REST API the server speaks; `/version` answers it. */
 export const MLFLOW_COMPAT_VERSION = '3.18.0';
@@ -160,6 +164,7 @@ export function createMlflowHandler(options: MlflowHandlerOptions): MlflowReques
         sendText(res, 503, `Endpoint: ${staticPrefix}${path} disabled due to the mlflow server running in \`--artifacts-only\` mode. To enable tracking server functionality, run \`mlflow server\` without \`--artifacts-only\``);
         return true;
       }
+      const { handleGraphql } = await loadGraphqlHandler();
       await handleGraphql(req, res, { store, runArtifacts, signal, artifactLocationPolicy, registryStore: options.registryStore, hostPolicy }, bodyLimit);
       return true;
     }

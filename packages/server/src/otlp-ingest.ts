@@ -13,7 +13,6 @@ import {
   type SpanIdEncoding,
 } from '@mlstore/core';
 import { BodyTooLargeError, readBody, sendJson, sendJsonText } from './http-io.js';
-import { decodeExportTraceRequest, EMPTY_EXPORT_TRACE_RESPONSE } from './otlp-proto.js';
 
 const RUN_ID_HEADER = 'x-mlflow-run-id';
 /** `_KNOWN_SERVICE_NAMES`: the only `service.name`s MLflow copies onto root spans. */
@@ -96,8 +95,13 @@ function requestOfJson(body: Buffer): Wire {
   }
 }
 
+let otlpProto: Promise<typeof import('./otlp-proto.js')> | undefined;
+/** protobufjs and the OTLP schema, loaded on the first protobuf export (kept out of servers that get none). */
+const loadOtlpProto = () => (otlpProto ??= import('./otlp-proto.js'));
+
 /** The request object of an OTLP/protobuf body (ids base64, as proto JSON writes bytes). */
-function requestOfProtobuf(body: Buffer): Wire {
+async function requestOfProtobuf(body: Buffer): Promise<Wire> {
+  const { decodeExportTraceRequest } = await loadOtlpProto();
   try {
     return decodeExportTraceRequest(body);
   } catch {
@@ -197,7 +201,7 @@ export async function handleOtlpTraces(store: AbstractStore, req: IncomingMessag
     const encoding = req.headers['content-encoding'];
     if (encoding) body = await decompress(body, encoding.toLowerCase(), bodyLimit);
     const protobufBody = mediaType === 'application/x-protobuf';
-    const spans = spansOfRequest(protobufBody ? requestOfProtobuf(body) : requestOfJson(body), 'base64');
+    const spans = spansOfRequest(protobufBody ? await requestOfProtobuf(body) : requestOfJson(body), 'base64');
     if (spans.length > 0) {
       try {
         await store.logSpans(
@@ -221,6 +225,7 @@ export async function handleOtlpTraces(store: AbstractStore, req: IncomingMessag
       }
     }
     if (protobufBody) {
+      const { EMPTY_EXPORT_TRACE_RESPONSE } = await loadOtlpProto();
       res.writeHead(200, { 'Content-Type': 'application/x-protobuf', 'Content-Length': EMPTY_EXPORT_TRACE_RESPONSE.length });
       res.end(Buffer.from(EMPTY_EXPORT_TRACE_RESPONSE));
     } else sendJsonText(res, 200, '{}');

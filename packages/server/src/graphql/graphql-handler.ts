@@ -7,8 +7,7 @@ import { checkQuerySafety, GRAPHQL_MAX_TOKENS, type GraphqlLimits } from './grap
 import { graphqlContext, mlflowFieldResolver } from './graphql-resolvers.js';
 import { mlflowGraphqlSchema } from './graphql-schema.js';
 
-/** Where MLflow serves GraphQL, below the static prefix (no `/ajax-api` variant). */
-export const GRAPHQL_PATH = '/graphql';
+export { GRAPHQL_PATH } from './graphql-path.js';
 
 /** One GraphQL request as MLflow's `/graphql` reads it from the JSON body. */
 export interface GraphqlRequest {
