@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Logger } from '@mlstore/core';
 import type { Database } from './db-types.js';
 import { isRetryableConflict, toMlflowError } from './errors.js';
@@ -21,9 +21,18 @@ const MAX_ATTEMPTS = 10;
  * writes nor surface deadlocks. Driver errors become MlflowErrors.
  */
 export async function inTransaction<T>(ctx: SqlContext, fn: (tx: Kysely<Database>) => Promise<T>): Promise<T> {
+  return retrying(() => ctx.db.transaction().execute(fn));
+}
+
+/**
+ * Runs `run` (one atomic unit: a transaction, or a single statement that writes) again on
+ * deadlocks, serialization failures and busy SQLite files, with jittered backoff; driver errors
+ * become MlflowErrors.
+ */
+export async function retrying<T>(run: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await ctx.db.transaction().execute(fn);
+      return await run();
     } catch (err) {
       if (attempt < MAX_ATTEMPTS && isRetryableConflict(err)) {
         await sleep(Math.random() * 10 * attempt);
@@ -92,6 +101,38 @@ export function groupBy<T, K>(rows: readonly T[], key: (row: T) => K): Map<K, T[
 export async function loadInChunks<I, T>(ids: readonly I[], load: (chunk: I[]) => Promise<T[]>): Promise<T[]> {
   if (ids.length === 0) return [];
   return (await Promise.all(chunks(ids, 500).map(load))).flat();
+}
+
+/** A condition `column ∈ ids`, for the `where` of a query built by {@link loadByIds}. */
+export type IdsCondition = (column: string) => RawBuilder<boolean>;
+
+/** Kysely instances whose MySQL/MariaDB server has no usable JSON_TABLE (MySQL < 8.0, MariaDB < 10.6). */
+const withoutJsonTable = new WeakSet<object>();
+
+/**
+ * Runs `load` for rows whose `column` is one of `ids`, with the id list bound as ONE parameter on a
+ * database server: `= ANY($1)` (a text array) on PostgreSQL, `IN (SELECT id FROM JSON_TABLE(?))` on
+ * MySQL/MariaDB — no 500-element IN lists, whose parsing and planning cost more than the lookups,
+ * and one query per table whatever the page size. SQLite (in-process, no round trips) and servers
+ * without JSON_TABLE get {@link loadInChunks}' parallel `IN (…)` chunks.
+ */
+export async function loadByIds<T>(db: Kysely<Database>, dialect: SqlDialectName, ids: readonly string[], load: (ids: IdsCondition) => Promise<T[]>): Promise<T[]> {
+  if (ids.length === 0) return [];
+  const list = [...ids];
+  if (dialect === 'postgresql') return load((column) => sql<boolean>`${sql.ref(column)} = ANY(${list})`);
+  if (dialect === 'mysql' && !withoutJsonTable.has(db)) {
+    const json = JSON.stringify(list);
+    try {
+      return await load((column) => sql<boolean>`${sql.ref(column)} IN (SELECT id FROM JSON_TABLE(${json}, '$[*]' COLUMNS (id VARCHAR(64) PATH '$')) ids)`);
+    } catch (err) {
+      // A server before JSON_TABLE (ER_PARSE_ERROR), or one whose JSON_TABLE column collation
+      // cannot be compared with the table's (ER_CANT_AGGREGATE_2COLLATIONS / _NCOLLATIONS):
+      // remembered, then the chunked form.
+      if (![1064, 1267, 1271].includes((err as { errno?: number }).errno ?? 0)) throw err;
+      withoutJsonTable.add(db);
+    }
+  }
+  return loadInChunks(list, (chunk) => load((column) => sql<boolean>`${sql.ref(column)} IN (${sql.join(chunk)})`));
 }
 
 /** Splits `items` into chunks of `size` (bind-parameter limits). */

@@ -11,6 +11,7 @@ import {
 import * as gc from './sql-gc.js';
 import * as exporting from './sql-export.js';
 import * as importing from './sql-import.js';
+import { importRuns } from './sql-import-batch.js';
 import type { SqlContext } from './sql-context.js';
 import { SqlTracesStore } from './sql-traces-store.js';
 
@@ -50,6 +51,15 @@ export abstract class SqlMaintenanceStore extends SqlTracesStore implements Port
   /** @inheritdoc One transaction; `latest_metrics` computed as logBatch does. */
   importRun(run: RunExport, opts?: CallOptions): Promise<ImportOutcome> {
     return importing.importRun(this.ctx, run, opts);
+  }
+
+  /**
+   * `importRun` for many runs in one transaction (multi-row INSERTs): the bulk path for large
+   * loads. Outcomes follow the order of `runs`; all land or none does.
+   * @throws RESOURCE_DOES_NOT_EXIST when a run's experiment is missing
+   */
+  importRuns(runs: readonly RunExport[], opts?: CallOptions): Promise<ImportOutcome[]> {
+    return importRuns(this.ctx, runs, opts);
   }
 
   /** @inheritdoc The runs its metrics come from must be imported first. */

@@ -16,13 +16,13 @@ import {
 import type { Database, RunsTable } from './db-types.js';
 import type { ExperimentIdValue } from './sql-experiment-id.js';
 import { sanitizeMetricValue, storedMetricValue } from './dialect-sql.js';
-import { chunks, groupBy, insertIgnore, loadInChunks, upsert, type SqlContext } from './sql-context.js';
+import { chunks, groupBy, insertIgnore, loadByIds, loadInChunks, upsert, type IdsCondition, type SqlContext } from './sql-context.js';
 import type { SqlDialectName } from './sql-uri.js';
 
 export { RUN_NAME_TAG };
 
 /** A `runs` row as RunInfo. */
-export function toRunInfo(row: RunsTable): RunInfo {
+export function toRunInfo(row: RunRowToLoad): RunInfo {
   const info: RunInfo = {
     run_id: row.run_uuid,
     run_uuid: row.run_uuid,
@@ -54,8 +54,36 @@ export async function loadExperimentTags(ctx: SqlContext, ids: readonly Experime
   return groupBy(rows, (t) => String(t.experiment_id));
 }
 
-/** Full runs (info, latest metrics, params, tags, inputs, outputs) for `runs` rows, in their order. */
-export async function loadRuns(db: Kysely<Database>, dialect: SqlDialectName, rows: readonly RunsTable[]): Promise<Run[]> {
+/** The `runs` columns a Run is built from ({@link toRunInfo}). */
+const RUN_INFO_COLUMNS = ['run_uuid', 'name', 'experiment_id', 'user_id', 'status', 'start_time', 'end_time', 'artifact_uri', 'lifecycle_stage'] as const;
+
+/**
+ * A `runs` row to load ({@link RUN_INFO_COLUMNS}), optionally with `has_inputs`
+ * ({@link runPageColumnsSql}): runs where it is present and false skip the dataset and model
+ * input/output queries, which are not sent at all when no run of the page has any.
+ */
+export type RunRowToLoad = Pick<RunsTable, (typeof RUN_INFO_COLUMNS)[number]> & { has_inputs?: unknown };
+
+/**
+ * The select list of a search page over `runs r`: the columns a Run needs (not `r.*`: MySQL's
+ * filesort then carries the rows in its buffer instead of re-reading 1,000 of them by rowid, and
+ * less travels). On PostgreSQL also `has_inputs`, whether the run may have dataset inputs or model
+ * inputs/outputs: PostgreSQL evaluates the select list after ORDER BY … LIMIT, so that is two index
+ * probes per returned run; MySQL and SQLite would evaluate it for every matching run before the
+ * sort, which costs more than the two queries it saves.
+ */
+export function runPageColumnsSql(dialect: SqlDialectName) {
+  const columns = sql.join(RUN_INFO_COLUMNS.map((c) => sql.ref(`r.${c}`)));
+  if (dialect !== 'postgresql') return columns;
+  return sql`${columns}, (EXISTS (SELECT 1 FROM inputs hi WHERE hi.destination_type = 'RUN' AND hi.destination_id = r.run_uuid AND hi.source_type = 'DATASET')
+    OR EXISTS (SELECT 1 FROM inputs ho WHERE ho.source_type IN ('RUN_INPUT', 'RUN_OUTPUT') AND ho.source_id = r.run_uuid)) AS has_inputs`;
+}
+
+/**
+ * Full runs (info, latest metrics, params, tags, inputs, outputs) for `runs` rows, in their order:
+ * one query per child table for the whole page ({@link loadByIds}), all in parallel.
+ */
+export async function loadRuns(db: Kysely<Database>, dialect: SqlDialectName, rows: readonly RunRowToLoad[]): Promise<Run[]> {
   const order = storageOrder(dialect);
   const runs = new Map<string, Run>();
   for (const row of rows) {
@@ -66,21 +94,25 @@ export async function loadRuns(db: Kysely<Database>, dialect: SqlDialectName, ro
       outputs: { model_outputs: [] },
     });
   }
-  // Chunks of 500 ids (bind-parameter limits) load in parallel; each fills only its own runs.
-  await Promise.all(chunks([...runs.keys()], 500).map(async (ids) => {
-    const [metrics, params, tags, datasetInputs, edges] = await Promise.all([
-      db.selectFrom('latest_metrics').selectAll().where('run_uuid', 'in', ids).orderBy(order).execute(),
-      db.selectFrom('params').selectAll().where('run_uuid', 'in', ids).orderBy(order).execute(),
-      db.selectFrom('tags').selectAll().where('run_uuid', 'in', ids).orderBy(order).execute(),
+  const ids = [...runs.keys()];
+  const withInputs = rows.filter((r) => r.has_inputs === undefined || Boolean(r.has_inputs)).map((r) => r.run_uuid);
+  const byIds = <T>(list: readonly string[], load: (ids: IdsCondition) => Promise<T[]>) => loadByIds(db, dialect, list, load);
+  const [metrics, params, tags, datasetInputs, edges] = await Promise.all([
+    byIds(ids, (inIds) => db.selectFrom('latest_metrics').selectAll().where(inIds('run_uuid')).orderBy(order).execute()),
+    byIds(ids, (inIds) => db.selectFrom('params').selectAll().where(inIds('run_uuid')).orderBy(order).execute()),
+    byIds(ids, (inIds) => db.selectFrom('tags').selectAll().where(inIds('run_uuid')).orderBy(order).execute()),
+    byIds(withInputs, (inIds) =>
       db
         .selectFrom('inputs as i')
         .innerJoin('datasets as d', 'd.dataset_uuid', 'i.source_id')
         .select(['i.input_uuid', 'i.destination_id', 'd.name', 'd.digest', 'd.dataset_source_type', 'd.dataset_source', 'd.dataset_schema', 'd.dataset_profile'])
         .where('i.source_type', '=', 'DATASET')
         .where('i.destination_type', '=', 'RUN')
-        .where('i.destination_id', 'in', ids)
+        .where(inIds('i.destination_id'))
         .orderBy('i.input_uuid')
         .execute(),
+    ),
+    byIds(withInputs, (inIds) =>
       db
         .selectFrom('inputs')
         .select(['source_type', 'source_id', 'destination_id', 'step'])
@@ -90,35 +122,33 @@ export async function loadRuns(db: Kysely<Database>, dialect: SqlDialectName, ro
             eb.and([eb('source_type', '=', 'RUN_OUTPUT'), eb('destination_type', '=', 'MODEL_OUTPUT')]),
           ]),
         )
-        .where('source_id', 'in', ids)
+        .where(inIds('source_id'))
         .orderBy('destination_id')
         .execute(),
-    ]);
-    for (const m of metrics) {
-      runs.get(m.run_uuid)?.data.metrics.push({ key: m.key, value: storedMetricValue(m.value, m.is_nan), timestamp: Number(m.timestamp), step: Number(m.step) });
-    }
-    for (const p of params) runs.get(p.run_uuid)?.data.params.push({ key: p.key, value: p.value ?? '' });
-    for (const t of tags) runs.get(t.run_uuid)?.data.tags.push({ key: t.key, value: t.value ?? '' });
-    const inputTags = datasetInputs.length
-      ? await db.selectFrom('input_tags').selectAll().where('input_uuid', 'in', datasetInputs.map((d) => d.input_uuid)).orderBy('name').execute()
-      : [];
-    const tagsByInput = groupBy(inputTags, (t) => t.input_uuid);
-    for (const d of datasetInputs) {
-      const input: DatasetInput = {
-        dataset: { name: d.name, digest: d.digest, source_type: d.dataset_source_type, source: d.dataset_source },
-        tags: (tagsByInput.get(d.input_uuid) ?? []).map((t) => ({ key: t.name, value: t.value })),
-      };
-      if (d.dataset_schema !== null) input.dataset.schema = d.dataset_schema;
-      if (d.dataset_profile !== null) input.dataset.profile = d.dataset_profile;
-      runs.get(d.destination_id)?.inputs.dataset_inputs.push(input);
-    }
-    for (const e of edges) {
-      const run = runs.get(e.source_id);
-      if (!run) continue;
-      if (e.source_type === 'RUN_INPUT') run.inputs.model_inputs.push({ model_id: e.destination_id });
-      else run.outputs.model_outputs.push({ model_id: e.destination_id, step: Number(e.step) });
-    }
-  }));
+    ),
+  ]);
+  for (const m of metrics) {
+    runs.get(m.run_uuid)?.data.metrics.push({ key: m.key, value: storedMetricValue(m.value, m.is_nan), timestamp: Number(m.timestamp), step: Number(m.step) });
+  }
+  for (const p of params) runs.get(p.run_uuid)?.data.params.push({ key: p.key, value: p.value ?? '' });
+  for (const t of tags) runs.get(t.run_uuid)?.data.tags.push({ key: t.key, value: t.value ?? '' });
+  const inputTags = await byIds(datasetInputs.map((d) => d.input_uuid), (inIds) => db.selectFrom('input_tags').selectAll().where(inIds('input_uuid')).orderBy('name').execute());
+  const tagsByInput = groupBy(inputTags, (t) => t.input_uuid);
+  for (const d of datasetInputs) {
+    const input: DatasetInput = {
+      dataset: { name: d.name, digest: d.digest, source_type: d.dataset_source_type, source: d.dataset_source },
+      tags: (tagsByInput.get(d.input_uuid) ?? []).map((t) => ({ key: t.name, value: t.value })),
+    };
+    if (d.dataset_schema !== null) input.dataset.schema = d.dataset_schema;
+    if (d.dataset_profile !== null) input.dataset.profile = d.dataset_profile;
+    runs.get(d.destination_id)?.inputs.dataset_inputs.push(input);
+  }
+  for (const e of edges) {
+    const run = runs.get(e.source_id);
+    if (!run) continue;
+    if (e.source_type === 'RUN_INPUT') run.inputs.model_inputs.push({ model_id: e.destination_id });
+    else run.outputs.model_outputs.push({ model_id: e.destination_id, step: Number(e.step) });
+  }
   return [...runs.values()];
 }
 
@@ -149,7 +179,16 @@ export async function writeParams(tx: Kysely<Database>, dialect: SqlDialectName,
   if (params.length === 0) return;
   const rows = params.map((p) => ({ key: p.key, value: p.value, run_uuid: runId }));
   await insertIgnore(tx, dialect, 'params', rows, ['key', 'run_uuid']).execute();
-  const stored = await tx.selectFrom('params').select(['key', 'value']).where('run_uuid', '=', runId).where('key', 'in', params.map((p) => p.key)).execute();
+  // A locking read on MySQL/MariaDB: a plain one reads the transaction's first snapshot (REPEATABLE
+  // READ), which misses a value another writer committed while the insert above waited for it, and
+  // both would win. PostgreSQL's plain read takes a new snapshot per statement (READ COMMITTED).
+  const stored = await tx
+    .selectFrom('params')
+    .select(['key', 'value'])
+    .where('run_uuid', '=', runId)
+    .where('key', 'in', params.map((p) => p.key))
+    .$if(dialect === 'mysql', (q) => q.forUpdate())
+    .execute();
   const byKey = new Map(stored.map((s) => [s.key, s.value]));
   const changed = params
     .filter((p) => byKey.has(p.key) && byKey.get(p.key) !== p.value)
@@ -167,7 +206,8 @@ export async function writeTags(tx: Kysely<Database>, dialect: SqlDialectName, r
   if (runName !== undefined) await tx.updateTable('runs').set({ name: runName }).where('run_uuid', '=', runId).execute();
 }
 
-type MetricRow = {
+/** A `metrics` row as written (value sanitised; `-0` as text on PostgreSQL). */
+export type MetricRow = {
   key: string;
   value: number;
   timestamp: number;
@@ -184,12 +224,10 @@ function newer(a: MetricRow, b: MetricRow): boolean {
 }
 
 /**
- * Inserts metric rows (duplicates of stored rows are skipped, as the primary key makes them) and
- * moves each key's `latest_metrics` row forward when a new value is more recent, in one atomic
- * conditional upsert per batch (keys sorted so concurrent writers lock rows in the same order).
+ * The distinct `metrics` rows of a batch, and per key the most recent of them (the candidates for
+ * `latest_metrics`), sorted by key so concurrent writers lock rows in the same order.
  */
-export async function writeMetrics(tx: Kysely<Database>, dialect: SqlDialectName, runId: string, metrics: readonly Metric[]): Promise<void> {
-  if (metrics.length === 0) return;
+export function metricRows(dialect: SqlDialectName, runId: string, metrics: readonly Metric[]): { rows: MetricRow[]; candidates: MetricRow[] } {
   const unique = new Map<string, MetricRow>();
   for (const m of metrics) {
     const { value, isNan } = sanitizeMetricValue(m.value);
@@ -199,31 +237,50 @@ export async function writeMetrics(tx: Kysely<Database>, dialect: SqlDialectName
     unique.set(JSON.stringify([row.key, row.timestamp, row.step, row.value, row.is_nan]), row);
   }
   const rows = [...unique.values()];
-  for (const batch of chunks(rows, 500)) {
-    await insertIgnore(tx, dialect, 'metrics', batch, ['key', 'timestamp', 'step', 'run_uuid', 'value', 'is_nan']).execute();
-  }
   const latest = new Map<string, MetricRow>();
   for (const r of rows) {
     const cur = latest.get(r.key);
     if (!cur || newer(r, cur)) latest.set(r.key, r);
   }
   const candidates = [...latest.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { rows, candidates };
+}
+
+/**
+ * The conflict clause of an `INSERT INTO latest_metrics …` that moves a key's row forward only when
+ * the new value is more recent — (step, timestamp, value) greater, a NULL stored timestamp losing —
+ * as MLflow's `_update_latest_metrics_if_necessary` decides.
+ */
+export function latestMetricsConflictSql(dialect: SqlDialectName) {
+  const ts = sql.ref('timestamp');
+  if (dialect === 'mysql') {
+    // Assignments run left to right: the first decides once, on the old row, for all four.
+    return sql`ON DUPLICATE KEY UPDATE
+        step = IF(@mlstore_newer := (VALUES(step) > step OR (VALUES(step) = step AND (VALUES(${ts}) > ${ts} OR ${ts} IS NULL OR (VALUES(${ts}) = ${ts} AND VALUES(value) > value)))), VALUES(step), step),
+        ${ts} = IF(@mlstore_newer, VALUES(${ts}), ${ts}),
+        value = IF(@mlstore_newer, VALUES(value), value),
+        is_nan = IF(@mlstore_newer, VALUES(is_nan), is_nan)`;
+  }
+  return sql`ON CONFLICT (${sql.ref('key')}, run_uuid) DO UPDATE SET value = excluded.value, ${ts} = excluded.${ts}, step = excluded.step, is_nan = excluded.is_nan
+        WHERE excluded.step > latest_metrics.step
+           OR (excluded.step = latest_metrics.step AND (latest_metrics.${ts} IS NULL OR excluded.${ts} > latest_metrics.${ts}))
+           OR (excluded.step = latest_metrics.step AND excluded.${ts} = latest_metrics.${ts} AND excluded.value > latest_metrics.value)`;
+}
+
+/**
+ * Inserts metric rows (duplicates of stored rows are skipped, as the primary key makes them) and
+ * moves each key's `latest_metrics` row forward when a new value is more recent, in one atomic
+ * conditional upsert per batch (keys sorted so concurrent writers lock rows in the same order).
+ */
+export async function writeMetrics(tx: Kysely<Database>, dialect: SqlDialectName, runId: string, metrics: readonly Metric[]): Promise<void> {
+  if (metrics.length === 0) return;
+  const { rows, candidates } = metricRows(dialect, runId, metrics);
+  for (const batch of chunks(rows, 500)) {
+    await insertIgnore(tx, dialect, 'metrics', batch, ['key', 'timestamp', 'step', 'run_uuid', 'value', 'is_nan']).execute();
+  }
   for (const batch of chunks(candidates, 500)) {
     const values = sql.join(batch.map((r) => sql`(${r.key}, ${r.value}, ${r.timestamp}, ${r.step}, ${r.is_nan}, ${r.run_uuid})`));
-    const insert = sql`INSERT INTO latest_metrics (${sql.ref('key')}, value, ${sql.ref('timestamp')}, step, is_nan, run_uuid) VALUES ${values}`;
-    if (dialect === 'mysql') {
-      // Assignments run left to right: the first decides once, on the old row, for all four.
-      await sql`${insert} ON DUPLICATE KEY UPDATE
-        step = IF(@mlstore_newer := (VALUES(step) > step OR (VALUES(step) = step AND (VALUES(${sql.ref('timestamp')}) > ${sql.ref('timestamp')} OR ${sql.ref('timestamp')} IS NULL OR (VALUES(${sql.ref('timestamp')}) = ${sql.ref('timestamp')} AND VALUES(value) > value)))), VALUES(step), step),
-        ${sql.ref('timestamp')} = IF(@mlstore_newer, VALUES(${sql.ref('timestamp')}), ${sql.ref('timestamp')}),
-        value = IF(@mlstore_newer, VALUES(value), value),
-        is_nan = IF(@mlstore_newer, VALUES(is_nan), is_nan)`.execute(tx);
-    } else {
-      await sql`${insert} ON CONFLICT (${sql.ref('key')}, run_uuid) DO UPDATE SET value = excluded.value, ${sql.ref('timestamp')} = excluded.${sql.ref('timestamp')}, step = excluded.step, is_nan = excluded.is_nan
-        WHERE excluded.step > latest_metrics.step
-           OR (excluded.step = latest_metrics.step AND (latest_metrics.${sql.ref('timestamp')} IS NULL OR excluded.${sql.ref('timestamp')} > latest_metrics.${sql.ref('timestamp')}))
-           OR (excluded.step = latest_metrics.step AND excluded.${sql.ref('timestamp')} = latest_metrics.${sql.ref('timestamp')} AND excluded.value > latest_metrics.value)`.execute(tx);
-    }
+    await sql`INSERT INTO latest_metrics (${sql.ref('key')}, value, ${sql.ref('timestamp')}, step, is_nan, run_uuid) VALUES ${values} ${latestMetricsConflictSql(dialect)}`.execute(tx);
   }
 }
 

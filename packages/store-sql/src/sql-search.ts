@@ -26,21 +26,35 @@ function runColumn(key: string): Sql {
   return sql.ref(`r.${column}`);
 }
 
-/** One EXISTS over a key/value table of the run (params, tags). */
+/**
+ * The run has a row of `table` (as `alias`) where `where` holds. On SQLite `r.run_uuid IN (…)`: its
+ * planner then reads the matching child rows by their (key, run_uuid) index and probes `runs` once
+ * per match, where a correlated EXISTS probes the child table once per run of the experiment (at
+ * 1M runs a param filter took 1.7 s instead of 3.3–4.2 s). PostgreSQL and MariaDB plan the EXISTS
+ * as a semi-join themselves.
+ */
+function runHas(dialect: SqlDialectName, table: 'params' | 'tags' | 'latest_metrics', alias: 'kv' | 'lm', where: Sql): Sql {
+  const from = sql`${sql.table(table)} ${sql.raw(alias)}`;
+  const runUuid = sql.ref(`${alias}.run_uuid`);
+  if (dialect === 'sqlite') return sql`r.run_uuid IN (SELECT ${runUuid} FROM ${from} WHERE ${where})`;
+  return sql`EXISTS (SELECT 1 FROM ${from} WHERE ${runUuid} = r.run_uuid AND ${where})`;
+}
+
+/** A filter on a key/value table of the run (params, tags). */
 function keyValueExists(dialect: SqlDialectName, table: 'params' | 'tags', c: SearchComparison): Sql {
   const t = sql.table(table);
   if (c.comparator === 'IS NULL' || c.comparator === 'IS NOT NULL') {
     const exists = sql`EXISTS (SELECT 1 FROM ${t} kv WHERE kv.run_uuid = r.run_uuid AND ${compareSql(dialect, sql.ref('kv.key'), '=', c.key, true)})`;
     return c.comparator === 'IS NULL' ? sql`NOT ${exists}` : exists;
   }
-  return sql`EXISTS (SELECT 1 FROM ${t} kv WHERE kv.run_uuid = r.run_uuid AND ${compareSql(dialect, sql.ref('kv.key'), '=', c.key, true)} AND ${compareSql(dialect, sql.ref('kv.value'), c.comparator, c.value, true)})`;
+  return runHas(dialect, table, 'kv', sql`${compareSql(dialect, sql.ref('kv.key'), '=', c.key, true)} AND ${compareSql(dialect, sql.ref('kv.value'), c.comparator, c.value, true)}`);
 }
 
 /**
  * WHERE conditions (over `runs r`) for a parsed run filter, as MLflow's SqlAlchemyStore builds
  * them: attributes on the row (run_name through the `mlflow.runName` tag), metrics on
  * `latest_metrics` (a NaN never satisfies a comparison except `!=`), params/tags/datasets as
- * correlated EXISTS subqueries.
+ * semi-join subqueries ({@link runHas}).
  */
 export function runFilterSql(dialect: SqlDialectName, filter: readonly SearchComparison[]): Sql[] {
   return filter.map((c) => {
@@ -55,7 +69,7 @@ export function runFilterSql(dialect: SqlDialectName, filter: readonly SearchCom
           c.comparator === '!='
             ? sql`(${compareSql(dialect, sql.ref('lm.value'), '!=', c.value, false)} OR lm.is_nan = ${TRUE})`
             : sql`${compareSql(dialect, sql.ref('lm.value'), c.comparator, c.value, false)} AND lm.is_nan = ${FALSE}`;
-        return sql`EXISTS (SELECT 1 FROM latest_metrics lm WHERE lm.run_uuid = r.run_uuid AND ${compareSql(dialect, sql.ref('lm.key'), '=', c.key, true)} AND ${valueCheck})`;
+        return runHas(dialect, 'latest_metrics', 'lm', sql`${compareSql(dialect, sql.ref('lm.key'), '=', c.key, true)} AND ${valueCheck}`);
       }
       case 'parameter':
         return keyValueExists(dialect, 'params', c);

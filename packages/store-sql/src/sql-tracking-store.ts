@@ -68,10 +68,13 @@ import { SqlLoggedModels } from './sql-logged-models.js';
 import { SqlMaintenanceStore } from './sql-maintenance.js';
 import { activeExperimentRow, experimentRow } from './sql-experiment-rows.js';
 import { sampleRunMetricHistory } from './sql-metric-sampling.js';
+import { logMetricsInOneTrip } from './sql-log-metrics.js';
 import {
   RUN_NAME_TAG,
   loadExperimentTags,
   loadRuns,
+  runPageColumnsSql,
+  type RunRowToLoad,
   requireActiveRunRow,
   requireRunRow,
   toRunInfo,
@@ -440,6 +443,7 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
   private async writeBatch(runId: string, batch: LogBatchRequest, opts: CallOptions | undefined, singleParam: boolean): Promise<void> {
     throwIfAborted(opts);
     const { metrics, params, tags } = validateLogBatchRequest(runId, batch, this.ctx.logger);
+    if (params.length === 0 && tags.length === 0 && (await logMetricsInOneTrip(this.ctx, runId, metrics))) return;
     await inTransaction(this.ctx, async (tx) => {
       const run = await requireActiveRunRow(tx, runId);
       await writeParams(tx, this.ctx.dialect, runId, params, singleParam);
@@ -503,7 +507,7 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
     if (experimentIds.length === 0) return { items: [] };
     return reading(async () => {
       const conditions = [sql`r.experiment_id IN (${sql.join(experimentIds)})`, sql`r.lifecycle_stage IN (${sql.join(stages)})`, ...where];
-      const { rows } = await sql<Parameters<typeof loadRuns>[2][number]>`SELECT r.* FROM runs r ${sql.join(joins, sql` `)}
+      const { rows } = await sql<RunRowToLoad>`SELECT ${runPageColumnsSql(this.ctx.dialect)} FROM runs r ${sql.join(joins, sql` `)}
         WHERE ${sql.join(conditions, sql` AND `)} ORDER BY ${sql.join(order)} LIMIT ${maxResults + 1} OFFSET ${offset}`.execute(this.ctx.db);
       const items = await loadRuns(this.ctx.db, this.ctx.dialect, rows.slice(0, maxResults));
       return rows.length > maxResults ? { items, nextPageToken: encodePageToken(offset + maxResults) } : { items };

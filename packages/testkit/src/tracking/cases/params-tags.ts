@@ -47,6 +47,16 @@ export const paramsTagsGroup: TrackingCaseGroup = {
       await expectMlflowError(s().logBatch(id, { params: [{ key: 'lr', value: '2' }] }), 'INVALID_PARAMETER_VALUE', /Changing param values/);
     });
 
+    ctx.it('concurrent logParam calls of one key with different values: one wins, the others fail, the winner\'s value is stored', async () => {
+      const id = await newRunId(ctx);
+      const values = Array.from({ length: 16 }, (_, i) => `v${i}`);
+      const outcomes = await Promise.allSettled(values.map((value) => s().logParam(id, { key: 'contested', value })));
+      const won = values.filter((_, i) => outcomes[i]!.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      for (const o of outcomes) if (o.status === 'rejected') await expectMlflowError(Promise.reject(o.reason), 'INVALID_PARAMETER_VALUE', /Changing param values/);
+      expect(await runParams(s(), id)).toEqual({ contested: won[0] });
+    });
+
     ctx.it('param values are compared exactly (case and whitespace matter)', async () => {
       const id = await newRunId(ctx);
       await s().logParam(id, { key: 'p', value: 'Abc' });
