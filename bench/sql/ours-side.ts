@@ -3,9 +3,10 @@
 // `node --import tsx ours-side.ts '<spec json>' [sql|memory]`, in its own process so that its RSS
 // is its own and the two sides never share a CPU.
 import { readFileSync } from 'node:fs';
-import type { AbstractStore } from '@mlstore/core';
+import type { AbstractStore, Run } from '@mlstore/core';
 import { measureWrites, newRun as newRunIn } from '../shared/writes.ts';
 import { analyze } from './databases.ts';
+import { pageDigest } from './page-digest.ts';
 import { BASE_TS, m1, m2, median, quantile, series, type SideResult, type WorkloadSpec } from './workload.ts';
 
 const spec = JSON.parse(process.argv[2]!) as WorkloadSpec;
@@ -91,6 +92,15 @@ async function main(): Promise<void> {
   };
   const searchRuns = await timeIt(firstPage, s.reps);
   const searchRunsAllPages = { ...(await timeIt(allPages, s.pageReps)), pages };
+  // Untimed: what the pages held, for the orchestrator's comparison with the hand-written query.
+  const everyRun: Run[] = [];
+  let token: string | undefined;
+  do {
+    const page = await store.searchRuns({ ...request, pageToken: token });
+    everyRun.push(...page.items);
+    token = page.nextPageToken;
+  } while (token);
+  const searchDigest = { firstPage: pageDigest((await store.searchRuns(request)).items), allPages: pageDigest(everyRun) };
 
   // 5. get_metric_history on one run holding `points` points of one key (populated untimed).
   const h = spec.history;
@@ -120,6 +130,7 @@ async function main(): Promise<void> {
     peakRssKiB: process.resourceUsage().maxRSS,
     env: { ...env, node: process.versions.node, v8: process.versions.v8, harness: pkg.name },
     notes: [],
+    searchDigest,
     phases: {
       ...writes,
       searchPopulate,

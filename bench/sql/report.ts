@@ -1,5 +1,6 @@
 // The printed comparison: one Markdown table (paste-able into bench/README.md) plus context lines.
 import type { Fingerprint } from './databases.ts';
+import type { LimitResult } from './limit-side.ts';
 import type { SideResult, WorkloadSpec } from './workload.ts';
 import { fmt } from '../shared/writes.ts';
 
@@ -88,4 +89,26 @@ export function fingerprintLine(ml: Fingerprint, us: Fingerprint): string {
   const summary = `${ml.runs} runs, ${ml.tags} tags, ${ml.params} params, ${ml.metrics} metrics, ${ml.latestMetrics} latest_metrics`;
   if (diff.length === 0) return `search data set identical on both sides (${summary}).`;
   return `WARNING: the search data sets differ (${diff.map((k) => `${k}: mlflow ${ml[k]} vs mlstore ${us[k]}`).join('; ')}); the search rows compare different data.`;
+}
+
+/**
+ * The search rows against the physical limit: the same search by hand as one SQL statement per page
+ * through the bare driver (limit-side.ts). `ours ÷ limit` ≤ 1.5 is the goal; the digests prove both
+ * returned the same pages.
+ */
+export function limitTable(spec: WorkloadSpec, ml: SideResult, us: SideResult, limit: LimitResult): string {
+  const lines = [
+    `| search_runs vs one hand-written SQL statement per page (${limit.driver}) | MLflow 3.18.0 | mlstore | hand-written SQL | mlstore ÷ SQL (goal ≤ 1.5×) | MLflow ÷ SQL | same data as mlstore |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  const rows = [
+    [`1st page of ${spec.search.maxResults}`, ml.phases.searchRuns.medianMs, us.phases.searchRuns.medianMs, limit.firstPage, us.searchDigest?.firstPage] as const,
+    [`all ${limit.allPages.pages} pages (${limit.allPages.runsReturned.toLocaleString('en-US')} runs)`, ml.phases.searchRunsAllPages.medianMs, us.phases.searchRunsAllPages.medianMs, limit.allPages, us.searchDigest?.allPages] as const,
+  ];
+  for (const [name, m, o, l, digest] of rows) {
+    const x = o / l.medianMs;
+    const same = digest === l.digest ? `yes (${l.digest})` : `**NO** (mlstore ${digest ?? '?'}, SQL ${l.digest})`;
+    lines.push(`| ${name} (ms) | ${fmt(m)} | ${fmt(o)} | ${fmt(l.medianMs)} | ${fmt(x)}× ${x <= 1.5 ? 'met' : '**not met**'} | ${fmt(m / l.medianMs)}× | ${same} |`);
+  }
+  return lines.join('\n');
 }

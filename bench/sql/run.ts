@@ -9,7 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createDatabases, fingerprint, redact } from './databases.ts';
-import { fingerprintLine, table } from './report.ts';
+import type { LimitResult } from './limit-side.ts';
+import { fingerprintLine, limitTable, table } from './report.ts';
 import { FULL, QUICK, type SideResult, type WorkloadSpec } from './workload.ts';
 import { mlflowPython as sharedMlflowPython } from '../shared/writes.ts';
 
@@ -27,7 +28,7 @@ const USAGE = `usage: pnpm bench:sql [options]
   --populate bulk|api  how the MLflow side writes the search data set (default bulk: one ORM transaction;
                        api: create_run + log_batch per run, several minutes for 10,000 runs)
   --store sql|memory   our store (memory: MemoryTrackingStore, to check the harness itself)
-  --only mlflow|ours   run one side only (prints its JSON)
+  --only mlflow|ours   run one side only (prints its JSON; no physical-limit run)
   --cpu-prof DIR       run our side under node --cpu-prof, writing the profile to DIR
   --json FILE          also write the spec, both results and machine info to FILE
   --keep               keep the databases (their locations are printed)`;
@@ -57,7 +58,7 @@ const mlflowPython = () => sharedMlflowPython(repo);
 const loads: { side: string; start: number; end: number }[] = [];
 
 /** Runs one side as a child process; resolves with the JSON object it prints last on stdout. */
-function runSide(label: string, cmd: string, argv: string[]): Promise<SideResult> {
+function runSide<T = SideResult>(label: string, cmd: string, argv: string[]): Promise<T> {
   const started = performance.now();
   const load0 = loadavg()[0]!;
   process.stderr.write(`[bench] ${label}: running… (load average ${load0.toFixed(2)})\n`);
@@ -77,7 +78,7 @@ function runSide(label: string, cmd: string, argv: string[]): Promise<SideResult
       const load1 = loadavg()[0]!;
       loads.push({ side: label, start: load0, end: load1 });
       process.stderr.write(`[bench] ${label}: done in ${((performance.now() - started) / 1000).toFixed(1)} s (load average ${load1.toFixed(2)})\n`);
-      ok(JSON.parse(last) as SideResult);
+      ok(JSON.parse(last) as T);
     });
   });
 }
@@ -120,6 +121,11 @@ async function main(): Promise<void> {
         args.store,
       ]);
     }
+    // The physical limit of the search rows, on our side's database (the data our search read).
+    let limit: LimitResult | undefined;
+    if (us && args.store === 'sql' && args.only !== 'ours') {
+      limit = await runSide<LimitResult>('hand-written SQL (physical limit)', process.execPath, ['--import', 'tsx', join(here, 'limit-side.ts'), JSON.stringify(spec(dbs.ours.ours))]);
+    }
     if (!ml || !us) {
       console.log(JSON.stringify(ml ?? us, null, 2));
       return;
@@ -130,6 +136,10 @@ async function main(): Promise<void> {
     console.log(`\n## bench:sql — ${dbs.backend}${args.quick ? ' (quick)' : ''}, ${new Date().toISOString().slice(0, 10)}\n`);
     console.log(table(spec(''), ml, us));
     console.log('');
+    if (limit) {
+      console.log(limitTable(spec(''), ml, us, limit));
+      console.log('');
+    }
     console.log(`- machine: ${m.cpu}, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}; mlstore at ${m.revision}`);
     console.log(`- MLflow side: Python ${ml.env.python}, mlflow ${ml.env.mlflow}, SQLAlchemy ${ml.env.sqlalchemy}, driver ${ml.env.driver}` +
       (dbs.backend === 'sqlite' ? `, SQLite ${ml.env.sqliteVersion}, journal_mode=${ml.env.journalMode}, synchronous=${ml.env.synchronous}` : ''));
@@ -144,7 +154,7 @@ async function main(): Promise<void> {
     console.log(`- 1-min load average at start → end of each side: ${seen}${busy ? ' — WARNING: the machine was busy with other work; numbers are skewed' : ''}`);
     for (const n of [...ml.notes, ...us.notes]) console.log(`- note: ${n}`);
     if (args.json) {
-      writeFileSync(userPath(args.json), `${JSON.stringify({ spec: spec(''), backend: dbs.backend, machine: m, loads, mlflow: ml, ours: us, fingerprint: { mlflow: fpMl, ours: fpUs } }, null, 2)}\n`);
+      writeFileSync(userPath(args.json), `${JSON.stringify({ spec: spec(''), backend: dbs.backend, machine: m, loads, mlflow: ml, ours: us, limit, fingerprint: { mlflow: fpMl, ours: fpUs } }, null, 2)}\n`);
       process.stderr.write(`[bench] wrote ${args.json}\n`);
     }
   } finally {

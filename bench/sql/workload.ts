@@ -52,6 +52,8 @@ export interface SideResult {
   peakRssKiB: number;
   env: Record<string, string | number>;
   notes: string[];
+  /** Our side only: page-digest.ts of the first page and of all pages, checked against limit-side.ts. */
+  searchDigest?: { firstPage: string; allPages: string };
   phases: {
     createRun: { runsPerSecond: number; rounds: number[] };
     logBatch: { rowsPerSecond: number; rounds: number[]; rowsPerCall: number };
