@@ -1,10 +1,11 @@
 import type { Kysely } from 'kysely';
-import { LifecycleStage, MlflowError, throwIfAborted, type CallOptions, type ImportOutcome, type RunExport } from '@mlstore/core';
+import { MlflowError, throwIfAborted, type CallOptions, type ImportOutcome, type RunExport } from '@mlstore/core';
 import type { Database, ExperimentRow, RunsTable } from './db-types.js';
 import { sanitizeMetricValue } from './dialect-sql.js';
 import { experimentIdParam, experimentIdText } from './sql-experiment-id.js';
 import { chunks, inTransaction, insertIgnore, loadInChunks, type SqlContext } from './sql-context.js';
-import { writeEdges, writeInputs } from './sql-run-data.js';
+import { newerMetric, writeEdges, writeInputs, type MetricRow } from './sql-run-data.js';
+import { importedRunRow } from './sql-import.js';
 
 /**
  * Bulk import for large migrations and benchmarks: many runs per transaction, each table written
@@ -13,22 +14,6 @@ import { writeEdges, writeInputs } from './sql-run-data.js';
 
 /** Rows per multi-row INSERT: 500 × at most 14 columns stays under every dialect's parameter limit. */
 const ROWS_PER_INSERT = 500;
-
-type MetricRow = {
-  key: string;
-  value: number;
-  timestamp: number;
-  step: number;
-  is_nan: number;
-  run_uuid: string;
-};
-
-/** The most recent value per key, in the order logBatch and MLflow use: step, then timestamp, then value. */
-function newer(a: MetricRow, b: MetricRow): boolean {
-  if (a.step !== b.step) return a.step > b.step;
-  if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
-  return a.value > b.value;
-}
 
 /**
  * Imports `runs` in one transaction with the same result, run by run, as `importRun`: a run whose
@@ -63,7 +48,7 @@ export async function importRuns(ctx: SqlContext, runs: readonly RunExport[], op
       outcomes.push('created');
     }
     const experiments = await parentExperiments(ctx, tx, fresh);
-    const rows = fresh.map((run) => runRow(run, experiments.get(experimentIdText(run.info.experiment_id)) as ExperimentRow));
+    const rows = fresh.map((run) => importedRunRow(run, experiments.get(experimentIdText(run.info.experiment_id)) as ExperimentRow));
     // Every table's rows go in primary-key order: each index page is then visited once per batch
     // instead of once per row (random run ids otherwise rewrite the same pages over and over once
     // the tables outgrow the page cache), and concurrent importers lock rows in the same order.
@@ -116,27 +101,6 @@ async function parentExperiments(ctx: SqlContext, db: Kysely<Database>, runs: re
   return out;
 }
 
-/** The `runs` row of an imported run, as `importRun` writes it. */
-function runRow(run: RunExport, exp: ExperimentRow): RunsTable {
-  const info = run.info;
-  const deleted = info.lifecycle_stage === LifecycleStage.DELETED;
-  return {
-    run_uuid: info.run_id,
-    name: info.run_name ?? '',
-    source_type: 'UNKNOWN',
-    source_name: '',
-    entry_point_name: '',
-    user_id: info.user_id ?? '',
-    status: info.status ?? 'RUNNING',
-    start_time: info.start_time ?? null,
-    end_time: info.end_time ?? null,
-    source_version: '',
-    lifecycle_stage: deleted ? 'deleted' : 'active',
-    artifact_uri: info.artifact_uri ?? '',
-    experiment_id: exp.experiment_id,
-    deleted_time: deleted ? (run.deletedTime ?? null) : null,
-  };
-}
 
 /** Every run's metric rows (duplicates within a run dropped, as the primary key would) and its latest value per key. */
 function metricRows(ctx: SqlContext, runs: readonly RunExport[]): { metrics: MetricRow[]; latest: MetricRow[] } {
@@ -156,7 +120,7 @@ function metricRows(ctx: SqlContext, runs: readonly RunExport[]): { metrics: Met
     for (const row of unique.values()) {
       metrics.push(row);
       const cur = perKey.get(row.key);
-      if (!cur || newer(row, cur)) perKey.set(row.key, row);
+      if (!cur || newerMetric(row, cur)) perKey.set(row.key, row);
     }
     latest.push(...perKey.values());
   }

@@ -135,24 +135,7 @@ export async function importRun(ctx: SqlContext, run: RunExport, opts?: CallOpti
     return await inTransaction(ctx, async (tx) => {
       if (await tx.selectFrom('runs').select('run_uuid').where('run_uuid', '=', runId).executeTakeFirst()) return 'exists';
       const exp = await parentExperiment(ctx, tx, run.info.experiment_id);
-      const info = run.info;
-      const deleted = info.lifecycle_stage === LifecycleStage.DELETED;
-      const row: RunsTable = {
-        run_uuid: runId,
-        name: info.run_name ?? '',
-        source_type: 'UNKNOWN',
-        source_name: '',
-        entry_point_name: '',
-        user_id: info.user_id ?? '',
-        status: info.status ?? 'RUNNING',
-        start_time: info.start_time ?? null,
-        end_time: info.end_time ?? null,
-        source_version: '',
-        lifecycle_stage: deleted ? 'deleted' : 'active',
-        artifact_uri: info.artifact_uri ?? '',
-        experiment_id: exp.experiment_id,
-        deleted_time: deleted ? (run.deletedTime ?? null) : null,
-      };
+      const row = importedRunRow(run, exp);
       await tx.insertInto('runs').values(row).execute();
       for (const [table, list] of [['params', run.params], ['tags', run.tags]] as const) {
         const unique = new Map((list ?? []).map((kv) => [kv.key, kv.value]));
@@ -236,4 +219,26 @@ export async function importLoggedModel(ctx: SqlContext, exported: LoggedModelEx
     if (isUniqueViolation((err as Error).cause) && (await reading(exists))) return 'exists';
     throw err;
   }
+}
+
+/** The `runs` row of an exported run in experiment `exp`, as {@link importRun} and `importRuns` write it. */
+export function importedRunRow(run: RunExport, exp: ExperimentRow): RunsTable {
+  const info = run.info;
+  const deleted = info.lifecycle_stage === LifecycleStage.DELETED;
+  return {
+    run_uuid: info.run_id,
+    name: info.run_name ?? '',
+    source_type: 'UNKNOWN',
+    source_name: '',
+    entry_point_name: '',
+    user_id: info.user_id ?? '',
+    status: info.status ?? 'RUNNING',
+    start_time: info.start_time ?? null,
+    end_time: info.end_time ?? null,
+    source_version: '',
+    lifecycle_stage: deleted ? 'deleted' : 'active',
+    artifact_uri: info.artifact_uri ?? '',
+    experiment_id: exp.experiment_id,
+    deleted_time: deleted ? (run.deletedTime ?? null) : null,
+  };
 }

@@ -217,7 +217,7 @@ export type MetricRow = {
 };
 
 /** (step, timestamp, value) of `a` strictly greater than of `b`: MLflow's "more recent" metric. */
-function newer(a: MetricRow, b: MetricRow): boolean {
+export function newerMetric(a: MetricRow, b: MetricRow): boolean {
   if (a.step !== b.step) return a.step > b.step;
   if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
   return a.value > b.value;
@@ -240,7 +240,7 @@ export function metricRows(dialect: SqlDialectName, runId: string, metrics: read
   const latest = new Map<string, MetricRow>();
   for (const r of rows) {
     const cur = latest.get(r.key);
-    if (!cur || newer(r, cur)) latest.set(r.key, r);
+    if (!cur || newerMetric(r, cur)) latest.set(r.key, r);
   }
   const candidates = [...latest.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { rows, candidates };
