@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
-import { LifecycleStage, MlflowError, type Metric } from '@mlstore/core';
-import { latestMetricsConflictSql, metricRows, type MetricRow } from './sql-run-data.js';
+import { LifecycleStage, type Metric } from '@mlstore/core';
+import { assertRunActive, latestMetricsConflictSql, metricRows, runNotFound, type MetricRow } from './sql-run-data.js';
 import { retrying, type SqlContext } from './sql-context.js';
 
 /** Most rows one statement carries (bind-parameter limits; log_batch takes at most 1,000 metrics). */
@@ -25,10 +25,8 @@ export async function logMetricsInOneTrip(ctx: SqlContext, runId: string, metric
   const { rows, candidates } = metricRows(ctx.dialect, runId, metrics);
   const latest = new Set(candidates);
   const stage = await retrying(() => (ctx.dialect === 'postgresql' ? postgres(ctx, runId, rows, latest) : mysql(ctx, runId, rows, latest)));
-  if (stage === undefined) throw MlflowError.notFound(`Run with id=${runId} not found`);
-  if (stage !== LifecycleStage.ACTIVE) {
-    throw MlflowError.invalidParameter(`The run ${runId} must be in the 'active' state. Current state is ${stage}.`);
-  }
+  if (stage === undefined) throw runNotFound(runId);
+  assertRunActive(runId, stage);
   return true;
 }
 

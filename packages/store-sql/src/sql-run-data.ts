@@ -152,22 +152,28 @@ export async function loadRuns(db: Kysely<Database>, dialect: SqlDialectName, ro
   return [...runs.values()];
 }
 
+/** MLflow's RESOURCE_DOES_NOT_EXIST for a run id with no row. */
+export const runNotFound = (runId: string): MlflowError => MlflowError.notFound(`Run with id=${runId} not found`);
+
+/** @throws INVALID_PARAMETER_VALUE (MLflow's message) unless `stage` is active */
+export function assertRunActive(runId: string, stage: string | null): void {
+  if (stage !== LifecycleStage.ACTIVE) {
+    throw MlflowError.invalidParameter(`The run ${runId} must be in the 'active' state. Current state is ${stage}.`);
+  }
+}
+
 /** The run row, or RESOURCE_DOES_NOT_EXIST. */
 export async function requireRunRow(db: Kysely<Database>, runId: unknown): Promise<RunsTable> {
   if (typeof runId !== 'string' || runId === '') throw MlflowError.invalidParameter("Missing value for required parameter 'run_id'.");
   const row = await db.selectFrom('runs').selectAll().where('run_uuid', '=', runId).executeTakeFirst();
-  if (!row) throw MlflowError.notFound(`Run with id=${runId} not found`);
+  if (!row) throw runNotFound(runId);
   return row;
 }
 
 /** The run row of an active run (INVALID_PARAMETER_VALUE otherwise). */
 export async function requireActiveRunRow(db: Kysely<Database>, runId: unknown): Promise<RunsTable> {
   const row = await requireRunRow(db, runId);
-  if (row.lifecycle_stage !== LifecycleStage.ACTIVE) {
-    throw MlflowError.invalidParameter(
-      `The run ${row.run_uuid} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`,
-    );
-  }
+  assertRunActive(row.run_uuid, row.lifecycle_stage);
   return row;
 }
 
