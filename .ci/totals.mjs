@@ -8,6 +8,7 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 let ok = true;
+const failures = [];
 for (const file of process.argv.slice(2)) {
   try {
     const r = JSON.parse(readFileSync(file, 'utf8'));
@@ -16,6 +17,12 @@ for (const file of process.argv.slice(2)) {
     const broken = r.testResults.filter((t) => t.status === 'failed' && !t.assertionResults.some((a) => a.status === 'failed')).length;
     const phase = file.replace(/^.*\//, '').replace(/\.json$/, '');
     process.stdout.write(`phase ${phase}: ${r.numPassedTests} tests passed / ${r.numFailedTests + broken} failed / ${r.numPendingTests + (r.numTodoTests ?? 0)} skipped\n`);
+    for (const t of r.testResults) {
+      const file = t.name.replace(/^.*?\/(packages|apps|test|bench)\//, '$1/');
+      const bad = t.assertionResults.filter((a) => a.status === 'failed');
+      if (t.status === 'failed' && bad.length === 0) failures.push(`${phase}: ${file}: ${(t.message ?? 'suite failed').split('\n')[0]}`);
+      for (const a of bad) failures.push(`${phase}: ${file}: ${a.fullName}: ${(a.failureMessages?.[0] ?? '').split('\n')[0]}`);
+    }
     passed += r.numPassedTests;
     failed += r.numFailedTests + broken;
     skipped += r.numPendingTests + (r.numTodoTests ?? 0);
@@ -24,6 +31,9 @@ for (const file of process.argv.slice(2)) {
     ok = false;
   }
 }
+// The failed tests' names, so the short tail of a CI log says which ones (the first 20).
+for (const f of failures.slice(0, 20)) process.stdout.write(`FAILED ${f.slice(0, 400)}\n`);
+if (failures.length > 20) process.stdout.write(`… and ${failures.length - 20} more\n`);
 process.stdout.write('sum over the phases above (a suite run in two phases counts twice):\n');
 process.stdout.write(`${passed} passed, ${failed} failed, ${skipped} skipped\n`);
 process.exit(ok && failed === 0 && passed > 0 ? 0 : 1);
