@@ -63,6 +63,11 @@ export interface PortableStore extends AbstractStore {
   importExperiment(experiment: Experiment, opts?: CallOptions): Promise<ImportOutcome>;
   /** Creates the run (its experiment must exist) with all its data, in one atomic step. */
   importRun(run: RunExport, opts?: CallOptions): Promise<ImportOutcome>;
+  /**
+   * Optional bulk form of {@link importRun}: the outcomes, in order, that `importRun` gives each run,
+   * all the runs of the call landing in one atomic step. `migrate` uses it when the target has it.
+   */
+  importRuns?(runs: readonly RunExport[], opts?: CallOptions): Promise<ImportOutcome[]>;
   /** Creates the logged model with its tags, params and metrics, in one atomic step. */
   importLoggedModel(model: LoggedModelExport, opts?: CallOptions): Promise<ImportOutcome>;
   /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isMlflowError } from './errors.js';
+import type { RunExport } from './maintenance.js';
 import { MemoryTrackingStore } from './memory/index.js';
 import { migrateStore, MigrationVerificationError, type MigrationProgress } from './migrate-store.js';
 
@@ -72,6 +73,24 @@ describe('migrateStore', () => {
     // New ids continue after the imported ones.
     expect(await t.createExperiment('after')).toBe(String(Number(e2) + 1));
     expect((await t.searchDatasets([e1])).length).toBe(2);
+  });
+
+  it("imports the runs in batches through the target's importRuns when it has one, bounded in runs", async () => {
+    const s = new MemoryTrackingStore({ artifactRoot: '/tmp/src' });
+    const e = await s.createExperiment('many');
+    for (let i = 0; i < 501; i++) await s.createRun({ experimentId: e, startTime: i });
+    const t = new MemoryTrackingStore({ artifactRoot: '/tmp/dst' });
+    const batches: number[] = [];
+    const single = t.importRun.bind(t);
+    t.importRun = () => Promise.reject(new Error('importRun was called'));
+    Object.assign(t, { importRuns: async (runs: readonly RunExport[]) => (batches.push(runs.length), Promise.all(runs.map((r) => single(r)))) });
+    const progress: MigrationProgress[] = [];
+    const report = await migrateStore(s, t, { concurrency: 2, onProgress: (p) => progress.push(p) });
+    expect(batches.sort((a, b) => b - a)).toEqual([500, 1]);
+    expect(report.runs).toEqual({ created: 501, skipped: 0 });
+    expect(report.verification?.ok).toBe(true);
+    expect(progress.filter((p) => p.phase === 'runs').at(-1)).toMatchObject({ done: 501, total: 501 });
+    expect((await migrateStore(s, t)).runs).toEqual({ created: 0, skipped: 501 });
   });
 
   it('is idempotent: a second run skips everything and verifies again', async () => {

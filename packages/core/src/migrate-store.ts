@@ -3,7 +3,7 @@ import type { CallOptions } from './abstract-store.js';
 import { throwIfAborted } from './base-store.js';
 import { ViewType, type Experiment } from './entities.js';
 import { MlflowError } from './errors.js';
-import type { ImportOutcome, PortableStore } from './maintenance.js';
+import type { ImportOutcome, PortableStore, RunExport } from './maintenance.js';
 import { ArtifactMover, artifactRootOf, emptyArtifactReport, type ArtifactCopyOptions, type ArtifactMigrationReport } from './migrate-artifacts.js';
 import { exportTraces, importTrace } from './migrate-traces.js';
 import { migrateRegistry, type PortableModelRegistryStore, type RegistryMigrationReport } from './model-registry/portable-registry.js';
@@ -136,6 +136,26 @@ async function forEachConcurrent<T>(items: AsyncIterable<T>, limit: number, call
   if (failure) throw failure.error;
 }
 
+/** Runs per bulk import, and the metric values that close a batch early (bounding its memory). */
+const BATCH_RUNS = 500;
+const BATCH_METRIC_VALUES = 50_000;
+
+/** The runs in batches of at most {@link BATCH_RUNS} runs, closed early once they hold {@link BATCH_METRIC_VALUES} metric values. */
+async function* batches(runs: AsyncIterable<RunExport>): AsyncIterable<RunExport[]> {
+  let batch: RunExport[] = [];
+  let values = 0;
+  for await (const run of runs) {
+    batch.push(run);
+    values += run.metrics.length;
+    if (batch.length >= BATCH_RUNS || values >= BATCH_METRIC_VALUES) {
+      yield batch;
+      batch = [];
+      values = 0;
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
 /**
  * Copies a whole tracking store into another with every id kept: experiments (names, artifact
  * locations, lifecycle stages, times, tags), then their runs (everything in a `RunExport`: params,
@@ -201,8 +221,19 @@ export async function migrateStore(source: PortableStore, target: PortableStore,
     emit({ phase: 'experiments', done: i + 1, total: experiments.length, overallDone, overallTotal });
   }
   let runsDone = 0;
+  // A target with a bulk import takes the runs in batches (one transaction each) unless artifacts
+  // are copied, where each run is imported once its files are in place.
+  const importBatch = !mover && target.importRuns ? target.importRuns.bind(target) : undefined;
   for (const e of experiments) {
-    await forEachConcurrent(source.exportRuns(e.experiment_id, call), limit, call, async (run) => {
+    const runs = source.exportRuns(e.experiment_id, call);
+    if (importBatch) {
+      await forEachConcurrent(batches(runs), limit, call, async (batch) => {
+        for (const outcome of await importBatch(batch, call)) record(report.runs, outcome);
+        emit({ phase: 'runs', done: (runsDone += batch.length), total: runTotal, overallDone, overallTotal });
+      });
+      continue;
+    }
+    await forEachConcurrent(runs, limit, call, async (run) => {
       record(report.runs, await (mover ? mover.importRun(run) : target.importRun(run, call)));
       emit({ phase: 'runs', done: ++runsDone, total: runTotal, overallDone, overallTotal });
     });
