@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { configDefaults, defineConfig } from 'vitest/config';
 import { loadServicePorts } from './packages/testkit/src/faults/service-ports.ts';
@@ -19,9 +19,17 @@ const dirs = (parent: string) =>
         .map((d) => d.name)
     : [];
 
-const alias = Object.fromEntries(
-  dirs('packages').map((name) => [`@mlstore/${name}`, resolve(root, 'packages', name, 'src/index.ts')]),
-);
+// Subpath exports too (`@mlstore/server/security` → `packages/server/src/security-middleware.ts`),
+// each matched exactly, read from the package's `exports` (`./dist/<x>.js` → `./src/<x>.ts`).
+const alias = dirs('packages').flatMap((name) => {
+  const { exports = {} } = JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')) as { exports?: Record<string, { default?: string } | string> };
+  return Object.entries(exports).flatMap(([sub, target]) => {
+    const file = typeof target === 'string' ? undefined : target.default;
+    if (!file?.startsWith('./dist/') || !file.endsWith('.js')) return [];
+    const find = new RegExp(`^@mlstore/${name}${sub.slice(1).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+    return [{ find, replacement: resolve(root, 'packages', name, `src/${file.slice('./dist/'.length, -'.js'.length)}.ts`) }];
+  });
+});
 
 // The integration profile (MLSTORE_PROFILE=integration, run by CI with MLSTORE_REQUIRE_SERVICES=1)
 // re-runs only the suites under each package's test/ (conformance kits, interop) against the real

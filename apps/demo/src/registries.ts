@@ -10,7 +10,6 @@ import {
   type TrackingStoreFactory,
   type TrackingStoreRegistry,
 } from '@mlstore/core';
-import { registerSqlModelRegistryStore, registerSqlTrackingStore } from '@mlstore/store-sql';
 
 /** The tracking, model-registry and artifact registries the demo resolves URIs with. */
 export interface Registries {
@@ -41,6 +40,21 @@ async function loadFileRegistryFactory(): Promise<ModelRegistryStoreFactory> {
   const mod = (await import(FILE_STORE_PACKAGE)) as FileStoreModule;
   return mod.registerFileModelRegistryStore(createModelRegistryStoreRegistry()).factoryFor('file:///');
 }
+
+/**
+ * `@mlstore/store-sql` for `sqlite`, `postgresql`/`postgres` and `mysql`/`mariadb`, loaded on first
+ * use: `mlstore server --workers N`'s supervisor opens no store and so never loads it (or Kysely).
+ */
+const SQL_STORE_PACKAGE = '@mlstore/store-sql';
+const SQL_SCHEMES: [string, string[]][] = [
+  ['sqlite', []],
+  ['postgresql', ['postgres']],
+  ['mysql', ['mariadb']],
+];
+const loadSqlTrackingFactory = async (): Promise<TrackingStoreFactory> =>
+  (await import('@mlstore/store-sql')).registerSqlTrackingStore(createTrackingStoreRegistry()).factoryFor('sqlite:///');
+const loadSqlRegistryFactory = async (): Promise<ModelRegistryStoreFactory> =>
+  (await import('@mlstore/store-sql')).registerSqlModelRegistryStore(createModelRegistryStoreRegistry()).factoryFor('sqlite:///');
 
 /**
  * `@mlstore/store-rest` (an MLflow tracking server as the store), loaded on first use of `http(s)`:
@@ -81,8 +95,8 @@ function lazyArtifactFactory(packageName: string, register: string, scheme: stri
 }
 
 /**
- * Every built-in backend: SQL stores (`sqlite`, `postgresql`/`postgres`, `mysql`/`mariadb`), the
- * file store for `file:` URIs and plain paths (loaded on first use), MLflow tracking servers
+ * Every built-in backend: SQL stores (`sqlite`, `postgresql`/`postgres`, `mysql`/`mariadb`; loaded
+ * on first use), the file store for `file:` URIs and plain paths (loaded on first use), MLflow tracking servers
  * (`http`, `https`; loaded on first use), the model registry on the SQL and file stores and
  * tracking servers, and artifact repositories: local (`file:` and plain paths) and — loaded on
  * first use — HTTP (`http`, `https`, `mlflow-artifacts`), S3 (`s3`), Azure Blob
@@ -90,10 +104,14 @@ function lazyArtifactFactory(packageName: string, register: string, scheme: stri
  * `swebhdfs`).
  */
 export function defaultRegistries(): Registries {
-  const tracking = registerSqlTrackingStore(createTrackingStoreRegistry());
+  const tracking = createTrackingStoreRegistry();
+  const modelRegistry = createModelRegistryStoreRegistry();
+  for (const [scheme, aliases] of SQL_SCHEMES) {
+    tracking.registerLazy(scheme, { packageName: SQL_STORE_PACKAGE, load: loadSqlTrackingFactory }, { aliases });
+    modelRegistry.registerLazy(scheme, { packageName: SQL_STORE_PACKAGE, load: loadSqlRegistryFactory }, { aliases });
+  }
   tracking.registerLazy('file', { packageName: FILE_STORE_PACKAGE, load: loadFileStoreFactory }, { aliases: [''] });
   tracking.registerLazy('http', { packageName: REST_STORE_PACKAGE, load: loadRestTrackingFactory }, { aliases: ['https'] });
-  const modelRegistry = registerSqlModelRegistryStore(createModelRegistryStoreRegistry());
   modelRegistry.registerLazy('file', { packageName: FILE_STORE_PACKAGE, load: loadFileRegistryFactory }, { aliases: [''] });
   modelRegistry.registerLazy('http', { packageName: REST_STORE_PACKAGE, load: loadRestRegistryFactory }, { aliases: ['https'] });
   const artifacts = registerLocalArtifactRepository(createArtifactRepositoryRegistry());

@@ -16,40 +16,15 @@ import type { Database as BetterSqlite3Database } from 'better-sqlite3';
 import { linearPercentile, MlflowError } from '@mlstore/core';
 import type { Database } from './db-types.js';
 import type { SqlConnectionConfig, SqlDialectName } from './sql-uri.js';
+import { resolvePoolOptions, type SqlPoolOptions } from './pool-options.js';
 
-/** Connection-pool settings; defaults follow MLflow's env vars and SQLAlchemy's QueuePool. */
-export interface SqlPoolOptions {
-  /** Connections kept open. Env `MLFLOW_SQLALCHEMYSTORE_POOL_SIZE`; default 5. */
-  size?: number;
-  /** Extra connections opened under load. Env `MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW`; default 10. */
-  maxOverflow?: number;
-  /** Seconds after which a connection is replaced. Env `MLFLOW_SQLALCHEMYSTORE_POOL_RECYCLE`; default never. */
-  recycleSeconds?: number;
-}
+export { resolvePoolOptions, type SqlPoolOptions };
 
 /** An open database: the Kysely instance and its dialect. */
 export interface SqlDatabase {
   db: Kysely<Database>;
   dialect: SqlDialectName;
   release(): Promise<void>;
-}
-
-function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n)) throw MlflowError.invalidParameter(`${name} must be an integer, got '${raw}'`);
-  return n;
-}
-
-/** Pool settings: explicit options win over MLflow's env vars, which win over defaults. */
-export function resolvePoolOptions(options: SqlPoolOptions = {}, env: NodeJS.ProcessEnv = process.env): Required<SqlPoolOptions> {
-  const size = options.size ?? envInt(env, 'MLFLOW_SQLALCHEMYSTORE_POOL_SIZE') ?? 5;
-  const maxOverflow = options.maxOverflow ?? envInt(env, 'MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW') ?? 10;
-  const recycleSeconds = options.recycleSeconds ?? envInt(env, 'MLFLOW_SQLALCHEMYSTORE_POOL_RECYCLE') ?? -1;
-  if (size < 1) throw MlflowError.invalidParameter(`The pool size must be at least 1, got ${size}`);
-  if (maxOverflow < 0) throw MlflowError.invalidParameter(`The pool overflow must not be negative, got ${maxOverflow}`);
-  return { size, maxOverflow, recycleSeconds };
 }
 
 const requireFromHere = createRequire(import.meta.url);

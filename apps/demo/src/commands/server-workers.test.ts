@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { get, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveWorkers, workerEnv } from './server-workers.js';
 
@@ -38,9 +38,9 @@ function call(port: number, method: string, path: string, body?: unknown): Promi
   });
 }
 
-function start(args: string[], env: NodeJS.ProcessEnv = {}) {
+function start(args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []) {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build the CLI first (pnpm turbo run build --filter @mlstore/demo...)`);
-  const child = spawn(process.execPath, [CLI, 'server', ...args], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'server', ...args], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
@@ -68,14 +68,37 @@ const alive = (pid: number) => {
   }
 };
 
+/**
+ * Node flags that record, per process, every module it loads (ESM resolve hooks, which node:cluster's
+ * workers inherit with the primary's flags) in `<folder>/<pid>`.
+ */
+function recordModules(folder: string): string[] {
+  mkdirSync(folder, { recursive: true });
+  const hooks = join(folder, 'hooks.mjs');
+  writeFileSync(
+    hooks,
+    `import { appendFileSync } from 'node:fs';\n` +
+      `export async function resolve(specifier, context, next) { const r = await next(specifier, context); appendFileSync(${JSON.stringify(folder)} + '/' + process.pid, r.url + '\\n'); return r; }\n`,
+  );
+  const register = join(folder, 'register.mjs');
+  writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  return ['--import', register];
+}
+
 describe('mlstore server --workers', () => {
   it('serves one port and one SQLite database from two processes, and stops them all on SIGTERM', async () => {
     const port = await freePort();
     const db = join(dir, 'w.db');
-    const server = start(['--backend-store-uri', `sqlite:///${db}`, '--artifacts-destination', join(dir, 'art'), '--port', String(port), '--workers', '2']);
+    const loaded = join(dir, 'loaded');
+    const server = start(['--backend-store-uri', `sqlite:///${db}`, '--artifacts-destination', join(dir, 'art'), '--port', String(port), '--workers', '2'], {}, recordModules(loaded));
     try {
       const pids = await waitForWorkers(server, 2);
       expect(new Set(pids).size).toBe(2);
+      // The primary only supervises: the server, the stores and their drivers load in the workers alone.
+      const heavy = /\/(server|store-sql)\/dist\/index\.js$|\/node_modules\/(kysely|better-sqlite3)\//;
+      const modules = (pid: number) => readFileSync(join(loaded, String(pid)), 'utf8').split('\n');
+      expect(modules(server.child.pid!).filter((m) => heavy.test(m))).toEqual([]);
+      for (const pid of pids) expect(modules(pid).filter((m) => heavy.test(m)).length).toBeGreaterThan(0);
       // Writes through either worker land in the one database; each worker reads them all.
       const created: string[] = [];
       for (let i = 0; i < 12; i++) {

@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { resolvePoolOptions } from '@mlstore/store-sql';
+import { resolvePoolOptions } from '@mlstore/store-sql/pool-options';
 import { UsageError, type CommandContext } from '../context.js';
 
 /** Worker → primary: the worker's server answers requests (its store is open). */

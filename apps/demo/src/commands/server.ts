@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { AbstractStore, ArtifactRepository, ModelRegistryStore } from '@mlstore/core';
-import { createMlflowHandler, listenMlflowServer, securityOptionsFromFlags, type ListeningMlflowServer } from '@mlstore/server';
+import type { ListeningMlflowServer } from '@mlstore/server';
+import { securityOptionsFromFlags } from '@mlstore/server/security';
 import { openStore, println, reportFailure, UsageError, usageErrors, type CommandContext } from '../context.js';
 import { isServerWorker, resolveWorkers, superviseWorkers, workerLifecycle } from './server-workers.js';
 import { resolveUiBundle, UI_MLFLOW_VERSION, type UiBundle } from '../ui-bundle.js';
@@ -232,6 +233,8 @@ export async function runServer(args: string[], ctx: CommandContext): Promise<nu
     // A worker after the first (the port proven, the database created) opens its stores first: the
     // primary hands it connections from the moment it listens, which would get 503s while it starts.
     const host = values.host ?? env['MLFLOW_HOST'] ?? '127.0.0.1';
+    // Loaded here, past the supervisor's return: a `--workers N` primary serves nothing.
+    const { createMlflowHandler, listenMlflowServer } = await import('@mlstore/server');
     const bind = async (): Promise<ListeningMlflowServer | undefined> => {
       try {
         return await listenMlflowServer({
