@@ -249,6 +249,7 @@ async function releaseShared(key: string): Promise<void> {
 
 interface PgModule {
   Pool: new (config: Record<string, unknown>) => unknown;
+  Client: PgClientClass;
   types: { getTypeParser(oid: number, format?: string): (value: string) => unknown };
 }
 
@@ -269,7 +270,34 @@ async function openPostgres(config: SqlConnectionConfig, pool: Required<SqlPoolO
   if (pool.recycleSeconds > 0) poolConfig['maxLifetimeSeconds'] = pool.recycleSeconds;
   if (config.query['sslmode'] && config.query['sslmode'] !== 'disable') poolConfig['ssl'] = { rejectUnauthorized: config.query['sslmode'] === 'verify-full' };
   if (config.query['application_name']) poolConfig['application_name'] = config.query['application_name'];
+  poolConfig['Client'] = namingClient(pg.Client);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool(poolConfig) as never }) });
+}
+
+/** PostgreSQL statement texts sent as named prepared statements, and their names. */
+const STATEMENT_NAMES = new Map<string, string>();
+
+/**
+ * Marks a PostgreSQL statement text as a named prepared statement: each connection parses it once
+ * and then only binds and executes it, and the server may keep a generic plan (for the hot writes,
+ * whose text never changes; the set of texts must stay small, as each connection keeps them all).
+ */
+export function namedStatement(text: string): string {
+  if (!STATEMENT_NAMES.has(text)) STATEMENT_NAMES.set(text, `mlstore_${STATEMENT_NAMES.size + 1}`);
+  return text;
+}
+
+type PgClientClass = new (...args: never[]) => { query(...args: unknown[]): unknown };
+
+/** pg's Client, sending the texts {@link namedStatement} marked under their names (pg tracks which each connection has parsed). */
+function namingClient(Client: PgClientClass): PgClientClass {
+  return class NamingClient extends Client {
+    override query(...args: unknown[]): unknown {
+      const [text, values] = args;
+      const name = typeof text === 'string' && args.length <= 2 ? STATEMENT_NAMES.get(text) : undefined;
+      return name === undefined ? super.query(...args) : super.query({ name, text, values });
+    }
+  };
 }
 
 interface Mysql2Module {

@@ -4,7 +4,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isMlflowError, type Metric } from '@mlstore/core';
 import { SqlTrackingStore } from '../src/index.js';
 import { serverDatabases } from './server-databases.js';
@@ -86,6 +86,23 @@ describe.each(dialects)('logMetric in one round trip ($name)', ({ name, uri }) =
       // -0 survives on PostgreSQL only (sent as text); SQLite stores it as 0, mysql2 sends it as 0.
       if (name === 'postgresql') expect(Object.is(byKey.get('z'), -0)).toBe(true);
       else expect(byKey.get('z')).toBe(0);
+    });
+  });
+
+  it.runIf(name === 'postgresql')('sends log_metric as one named prepared statement (parsed once per connection)', async () => {
+    await withRun(async (store, id) => {
+      const pg = (await import('pg')).default;
+      const spy = vi.spyOn(pg.Client.prototype, 'query');
+      try {
+        for (let step = 0; step < 3; step++) await store.logMetric(id, metric('p', step, 10, step));
+        const calls = spy.mock.calls.map(([q]) => q as { name?: string; text?: string; values?: unknown[] });
+        expect(calls).toHaveLength(3);
+        expect(new Set(calls.map((q) => q.name))).toEqual(new Set([expect.stringMatching(/^mlstore_\d+$/)]));
+        expect(calls.map((q) => q.values?.slice(0, 4))).toEqual([0, 1, 2].map((step) => [id, 'active', 'p', step]));
+      } finally {
+        spy.mockRestore();
+      }
+      expect((await store.getMetricHistory(id, 'p')).items.map((p) => p.step)).toEqual([0, 1, 2]);
     });
   });
 
