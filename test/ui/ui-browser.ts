@@ -90,8 +90,16 @@ async function waitForImagePreview(page: Page): Promise<void> {
   await page.waitForFunction(() => Array.from(document.images).some((i) => i.src.startsWith('blob:') && i.complete && i.naturalWidth > 0), { timeout: 30_000, polling: 200 });
 }
 
-async function waitForText(page: Page, texts: string[], timeoutMs: number): Promise<void> {
-  await page.waitForFunction((want: string[]) => want.every((t) => document.body.innerText.includes(t)), { timeout: timeoutMs, polling: 200 }, texts);
+async function waitForText(page: Page, texts: string[], timeoutMs: number, within = 'body'): Promise<void> {
+  await page.waitForFunction(
+    (want: string[], selector: string) => {
+      const text = (document.querySelector(selector) ?? document.body).innerText;
+      return want.every((t) => text.includes(t));
+    },
+    { timeout: timeoutMs, polling: 200 },
+    texts,
+    within,
+  );
 }
 
 /** When the page last started or finished a request. */
@@ -169,8 +177,11 @@ export async function visitUiPage(browser: Browser, origin: string, spec: UiPage
         await settle(page, activity);
       }
       // The artifact view reloads itself once, at a moment that varies (on either server): take
-      // the page as it reads once its texts are back.
-      await waitForText(page, spec.readyAfter ?? spec.ready, 30_000);
+      // the page as it reads once its texts are back in <main>, the part that is read (the file's
+      // name stays in the page's header while the tree below shows "Artifact loading"); a page
+      // whose texts live outside <main> falls back to the whole page.
+      const texts = spec.readyAfter ?? spec.ready;
+      await waitForText(page, texts, 15_000, 'main').catch(() => waitForText(page, texts, 30_000));
       if (spec.imagePreview) await waitForImagePreview(page);
     } catch (e) {
       problem = `${spec.name} (${origin}/${spec.path}) did not show ${JSON.stringify(spec.readyAfter ?? spec.ready)}: ${(e as Error).message}`;
