@@ -20,8 +20,8 @@ for (const file of process.argv.slice(2)) {
     for (const t of r.testResults) {
       const file = t.name.replace(/^.*?\/(packages|apps|test|bench)\//, '$1/');
       const bad = t.assertionResults.filter((a) => a.status === 'failed');
-      if (t.status === 'failed' && bad.length === 0) failures.push(`${phase}: ${file}: ${(t.message ?? 'suite failed').split('\n')[0]}`);
-      for (const a of bad) failures.push(`${phase}: ${file}: ${a.fullName}: ${(a.failureMessages?.[0] ?? '').split('\n')[0]}`);
+      if (t.status === 'failed' && bad.length === 0) failures.push({ title: `${phase}: ${file}`, message: t.message ?? 'suite failed' });
+      for (const a of bad) failures.push({ title: `${phase}: ${file}: ${a.fullName}`, message: a.failureMessages?.[0] ?? '' });
     }
     passed += r.numPassedTests;
     failed += r.numFailedTests + broken;
@@ -31,8 +31,17 @@ for (const file of process.argv.slice(2)) {
     ok = false;
   }
 }
-// The failed tests' names, so the short tail of a CI log says which ones (the first 20).
-for (const f of failures.slice(0, 20)) process.stdout.write(`FAILED ${f.slice(0, 400)}\n`);
+// The failed tests' names, so the short tail of a CI log says which ones (the first 20), each with
+// its error's first line; the first 5 also with the error's next lines (a diff's changed lines
+// first), so that a failure seen only on the CI machine can be told from its log's tail.
+failures.slice(0, 20).forEach((f, i) => {
+  const [head, ...rest] = f.message.split('\n');
+  process.stdout.write(`FAILED ${`${f.title}: ${head}`.slice(0, 400)}\n`);
+  if (i >= 5) return;
+  const changed = rest.filter((l) => /^[-+] /.test(l));
+  const detail = (changed.length > 0 ? changed : rest.filter((l) => l.trim() && !/^\s+at /.test(l))).slice(0, 12);
+  for (const l of detail) process.stdout.write(`    ${l.slice(0, 200)}\n`);
+});
 if (failures.length > 20) process.stdout.write(`… and ${failures.length - 20} more\n`);
 process.stdout.write('sum over the phases above (a suite run in two phases counts twice):\n');
 process.stdout.write(`${passed} passed, ${failed} failed, ${skipped} skipped\n`);

@@ -118,32 +118,54 @@ describeWithServices(
       }
     }
 
+    /**
+     * Reads the two open tabs again, every half second, until their normalised texts are equal or
+     * `ms` have passed; returns the line diff of the last reading (empty when equal).
+     */
+    async function untilSame(onMlflow: PageCapture, onMlstore: PageCapture, ms: number): Promise<string> {
+      let [a, b] = [normaliseText(onMlflow.text, mlflow!.url), normaliseText(onMlstore.text, mlstore!.url)];
+      for (const deadline = Date.now() + ms; a !== b && Date.now() < deadline; ) {
+        await new Promise((r) => setTimeout(r, 500));
+        [a, b] = [normaliseText(await onMlflow.read(), mlflow!.url), normaliseText(await onMlstore.read(), mlstore!.url)];
+      }
+      return lineDiff(a, b);
+    }
+
     for (const name of PAGE_NAMES) {
       it(`${name}: no request fails on mlstore that does not on mlflow, and the page reads the same`, async () => {
         const spec = uiPages(data).find((p) => p.name === name)!;
-        const onMlflow = await visitUiPage(browser!, mlflow!.url, spec, join(results, `${name}-mlflow.png`));
-        const onMlstore = await visitUiPage(browser!, mlstore!.url, spec, join(results, `${name}-mlstore.png`));
-        logRequests(name, 'mlflow', onMlflow, mlflow!.url);
-        logRequests(name, 'mlstore', onMlstore, mlstore!.url);
-        // The page must work on mlflow first: otherwise the script, not mlstore, is wrong.
-        expect(onMlflow.problem, `on mlflow server:\n${onMlflow.text.slice(0, 2_000)}`).toBeNull();
+        const visit = async (): Promise<[PageCapture, PageCapture]> => [
+          await visitUiPage(browser!, mlflow!.url, spec, join(results, `${name}-mlflow.png`)),
+          await visitUiPage(browser!, mlstore!.url, spec, join(results, `${name}-mlstore.png`)),
+        ];
+        let [onMlflow, onMlstore] = await visit();
+        try {
+          logRequests(name, 'mlflow', onMlflow, mlflow!.url);
+          logRequests(name, 'mlstore', onMlstore, mlstore!.url);
+          // The page must work on mlflow first: otherwise the script, not mlstore, is wrong.
+          expect(onMlflow.problem, `on mlflow server:\n${onMlflow.text.slice(0, 2_000)}`).toBeNull();
 
-        const failedOnMlflow = new Set(failedRequests(onMlflow.requests).map((r) => requestKey(r, mlflow!.url)));
-        const onlyOnMlstore = failedRequests(onMlstore.requests)
-          .filter((r) => !failedOnMlflow.has(requestKey(r, mlstore!.url)))
-          .map((r) => `${requestKey(r, mlstore!.url)} → ${r.status}${r.postData ? `\n  request: ${r.postData.slice(0, 300)}` : ''}${r.body ? `\n  answer: ${r.body.slice(0, 300)}` : ''}`);
-        expect(onlyOnMlstore, 'requests that fail on mlstore server only').toEqual([]);
-        expect(onMlstore.problem, `on mlstore server:\n${onMlstore.text.slice(0, 2_000)}`).toBeNull();
+          const failedOnMlflow = new Set(failedRequests(onMlflow.requests).map((r) => requestKey(r, mlflow!.url)));
+          const onlyOnMlstore = failedRequests(onMlstore.requests)
+            .filter((r) => !failedOnMlflow.has(requestKey(r, mlstore!.url)))
+            .map((r) => `${requestKey(r, mlstore!.url)} → ${r.status}${r.postData ? `\n  request: ${r.postData.slice(0, 300)}` : ''}${r.body ? `\n  answer: ${r.body.slice(0, 300)}` : ''}`);
+          expect(onlyOnMlstore, 'requests that fail on mlstore server only').toEqual([]);
+          expect(onMlstore.problem, `on mlstore server:\n${onMlstore.text.slice(0, 2_000)}`).toBeNull();
 
-        // Charts and the artifact view render (and the latter reloads itself) at moments that vary
-        // with the machine's load on either server, so a page is read again, at most twice, before
-        // a difference counts: a difference in the data shows every time.
-        let diff = lineDiff(normaliseText(onMlflow.text, mlflow!.url), normaliseText(onMlstore.text, mlstore!.url));
-        for (let again = 1; diff && again <= 2; again++) {
-          const [a, b] = [await visitUiPage(browser!, mlflow!.url, spec, join(results, `${name}-mlflow.png`)), await visitUiPage(browser!, mlstore!.url, spec, join(results, `${name}-mlstore.png`))];
-          diff = lineDiff(normaliseText(a.text, mlflow!.url), normaliseText(b.text, mlstore!.url));
+          // Charts and the artifact view render (and the latter reloads itself) at moments that
+          // vary with the machine's load on either server: both tabs are read again until they
+          // read the same (at most 20 s), and the page is opened again, at most twice, before a
+          // difference counts: a difference in the data shows every time.
+          let diff = await untilSame(onMlflow, onMlstore, 20_000);
+          for (let again = 1; diff && again <= 2; again++) {
+            await Promise.all([onMlflow.close(), onMlstore.close()]);
+            [onMlflow, onMlstore] = await visit();
+            diff = await untilSame(onMlflow, onMlstore, 20_000);
+          }
+          if (diff) throw new Error(`the page reads differently (- mlflow server, + mlstore server; screenshots in ${results}):\n${diff}`);
+        } finally {
+          await Promise.all([onMlflow.close(), onMlstore.close()]);
         }
-        if (diff) throw new Error(`the page reads differently (- mlflow server, + mlstore server; screenshots in ${results}):\n${diff}`);
       }, 300_000);
     }
 

@@ -53,6 +53,10 @@ export interface ObservedRequest {
 
 /** What one page visit observed. */
 export interface PageCapture {
+  /** The page's content text (`<main>`) as it reads now: the tab stays open until `close`. */
+  read(): Promise<string>;
+  /** Closes the tab (and its browser context). */
+  close(): Promise<void>;
   requests: ObservedRequest[];
   /** The rendered text of the page's content (`<main>`) once it was ready. */
   text: string;
@@ -136,6 +140,7 @@ async function settle(page: Page, activity: Activity): Promise<void> {
  * `ready` texts, runs `spec.act` (then waits for `readyAfter`), saves a full-page screenshot to
  * `screenshot` and returns every server request with its outcome and the page's text; when the
  * ready texts do not appear in time, `problem` says so (and the capture holds what it did show).
+ * The tab stays open, for reading again, until the capture's `close`.
  */
 export async function visitUiPage(browser: Browser, origin: string, spec: UiPageSpec, screenshot: string): Promise<PageCapture> {
   // A fresh incognito context per visit: the UI keeps view state (filters, chart/table mode) in
@@ -163,6 +168,8 @@ export async function visitUiPage(browser: Browser, origin: string, spec: UiPage
     if (!isServerRequest(req.url(), origin)) return;
     requests.push({ key: keyOf(req), status: req.failure()?.errorText ?? 'failed', postData: req.postData() });
   });
+  const close = () => context.close().catch(() => {});
+  const read = () => page.evaluate(() => document.querySelector('main')?.innerText ?? document.body.innerText);
   try {
     await page.goto(origin + '/' + spec.path, { waitUntil: 'load', timeout: 60_000 });
     mkdirSync(join(screenshot, '..'), { recursive: true });
@@ -189,8 +196,9 @@ export async function visitUiPage(browser: Browser, origin: string, spec: UiPage
     await page.screenshot({ path: screenshot as `${string}.png`, fullPage: true }).catch(() => {});
     const [text, nav] = await page.evaluate(() => [document.querySelector('main')?.innerText ?? document.body.innerText, document.querySelector('aside')?.innerText ?? '']);
     await Promise.all(pending);
-    return { requests, text: text!, nav: nav!, problem };
-  } finally {
-    await context.close().catch(() => {});
+    return { requests, text: text!, nav: nav!, problem, read, close };
+  } catch (e) {
+    await close();
+    throw e;
   }
 }
