@@ -10,6 +10,7 @@ import {
   type TrackingStoreFactory,
   type TrackingStoreRegistry,
 } from '@mlstore/core';
+import { SQL_URI_SCHEMES } from '@mlstore/store-sql/pool-options';
 
 /** The tracking, model-registry and artifact registries the demo resolves URIs with. */
 export interface Registries {
@@ -46,11 +47,6 @@ async function loadFileRegistryFactory(): Promise<ModelRegistryStoreFactory> {
  * use: `mlstore server --workers N`'s supervisor opens no store and so never loads it (or Kysely).
  */
 const SQL_STORE_PACKAGE = '@mlstore/store-sql';
-const SQL_SCHEMES: [string, string[]][] = [
-  ['sqlite', []],
-  ['postgresql', ['postgres']],
-  ['mysql', ['mariadb']],
-];
 const loadSqlTrackingFactory = async (): Promise<TrackingStoreFactory> =>
   (await import('@mlstore/store-sql')).registerSqlTrackingStore(createTrackingStoreRegistry()).factoryFor('sqlite:///');
 const loadSqlRegistryFactory = async (): Promise<ModelRegistryStoreFactory> =>
@@ -106,7 +102,7 @@ function lazyArtifactFactory(packageName: string, register: string, scheme: stri
 export function defaultRegistries(): Registries {
   const tracking = createTrackingStoreRegistry();
   const modelRegistry = createModelRegistryStoreRegistry();
-  for (const [scheme, aliases] of SQL_SCHEMES) {
+  for (const [scheme, aliases] of SQL_URI_SCHEMES) {
     tracking.registerLazy(scheme, { packageName: SQL_STORE_PACKAGE, load: loadSqlTrackingFactory }, { aliases });
     modelRegistry.registerLazy(scheme, { packageName: SQL_STORE_PACKAGE, load: loadSqlRegistryFactory }, { aliases });
   }

@@ -1,9 +1,19 @@
+/*
+ * The pool settings and the URI schemes alone (no driver, no Kysely), also exported as
+ * `@mlstore/store-sql/pool-options`: `mlstore server --workers N`'s supervisor divides the pool
+ * among its workers, and an application registers the SQL stores lazily, without loading the store.
+ */
 import { MlflowError } from '@mlstore/core';
 
-/*
- * The pool settings alone (no driver, no Kysely), also exported as `@mlstore/store-sql/pool-options`:
- * `mlstore server --workers N`'s supervisor divides the pool among its workers without loading the store.
+/**
+ * The URI schemes the SQL stores serve, each with its aliases (a registry reduces
+ * `dialect+driver` to the dialect).
  */
+export const SQL_URI_SCHEMES: ReadonlyArray<readonly [scheme: string, aliases: readonly string[]]> = [
+  ['sqlite', []],
+  ['postgresql', ['postgres']],
+  ['mysql', ['mariadb']],
+];
 
 /** Connection-pool settings; defaults follow MLflow's env vars and SQLAlchemy's QueuePool. */
 export interface SqlPoolOptions {

@@ -1,5 +1,6 @@
 import type { ModelRegistryStoreOptions, ModelRegistryStoreRegistry } from '@mlstore/core';
 import { SqlModelRegistryStore, type SqlModelRegistryStoreOptions } from './sql-model-registry-store.js';
+import { SQL_URI_SCHEMES } from './pool-options.js';
 
 /**
  * Registers the SQL model registry for `sqlite`, `postgresql` (alias `postgres`) and `mysql`
@@ -13,5 +14,6 @@ export function registerSqlModelRegistryStore(registry: ModelRegistryStoreRegist
     if (options.logger !== undefined) opts.logger = options.logger;
     return SqlModelRegistryStore.open(uri, opts);
   };
-  return registry.register('sqlite', factory).register('postgresql', factory, { aliases: ['postgres'] }).register('mysql', factory, { aliases: ['mariadb'] });
+  for (const [scheme, aliases] of SQL_URI_SCHEMES) registry.register(scheme, factory, { aliases });
+  return registry;
 }

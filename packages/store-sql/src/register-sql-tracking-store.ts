@@ -1,5 +1,6 @@
 import type { TrackingStoreOptions, TrackingStoreRegistry } from '@mlstore/core';
 import { SqlTrackingStore, type SqlTrackingStoreOptions } from './sql-tracking-store.js';
+import { SQL_URI_SCHEMES } from './pool-options.js';
 
 /**
  * Registers the SQL store for `sqlite`, `postgresql` (alias `postgres`) and `mysql` URIs
@@ -12,5 +13,6 @@ export function registerSqlTrackingStore(registry: TrackingStoreRegistry): Track
     if (options.logger !== undefined) opts.logger = options.logger;
     return SqlTrackingStore.open(uri, opts);
   };
-  return registry.register('sqlite', factory).register('postgresql', factory, { aliases: ['postgres'] }).register('mysql', factory, { aliases: ['mariadb'] });
+  for (const [scheme, aliases] of SQL_URI_SCHEMES) registry.register(scheme, factory, { aliases });
+  return registry;
 }
