@@ -106,6 +106,11 @@ async function waitForText(page: Page, texts: string[], timeoutMs: number, withi
   );
 }
 
+/** The rendered text of the page's content (`<main>`, or the whole page when it has none). */
+function mainText(page: Page): Promise<string> {
+  return page.evaluate(() => document.querySelector('main')?.innerText ?? document.body.innerText);
+}
+
 /** When the page last started or finished a request. */
 interface Activity {
   last: number;
@@ -124,13 +129,12 @@ async function settle(page: Page, activity: Activity): Promise<void> {
   // Charts render after their data, lazily and later on a busy machine, and a view may refetch
   // once more: wait until the page's text has not changed for a second while no request started
   // or finished for 700 ms (at most 20 s more).
-  const textOf = () => page.evaluate(() => document.querySelector('main')?.innerText ?? document.body.innerText);
   const until = Date.now() + 20_000;
-  let last = await textOf();
+  let last = await mainText(page);
   let stableSince = Date.now();
   while ((Date.now() - stableSince < 1_000 || Date.now() - activity.last < 700) && Date.now() < until) {
     await new Promise((r) => setTimeout(r, 200));
-    const now = await textOf();
+    const now = await mainText(page);
     if (now !== last) [last, stableSince] = [now, Date.now()];
   }
 }
@@ -169,7 +173,7 @@ export async function visitUiPage(browser: Browser, origin: string, spec: UiPage
     requests.push({ key: keyOf(req), status: req.failure()?.errorText ?? 'failed', postData: req.postData() });
   });
   const close = () => context.close().catch(() => {});
-  const read = () => page.evaluate(() => document.querySelector('main')?.innerText ?? document.body.innerText);
+  const read = () => mainText(page);
   try {
     await page.goto(origin + '/' + spec.path, { waitUntil: 'load', timeout: 60_000 });
     mkdirSync(join(screenshot, '..'), { recursive: true });
@@ -183,7 +187,7 @@ export async function visitUiPage(browser: Browser, origin: string, spec: UiPage
         await waitForText(page, spec.readyAfter ?? spec.ready, 30_000);
         await settle(page, activity);
       }
-      // The artifact view reloads itself once, at a moment that varies (on either server): take
+      // The artifact view reloads itself, once or more, at moments that vary (on either server): take
       // the page as it reads once its texts are back in <main>, the part that is read (the file's
       // name stays in the page's header while the tree below shows "Artifact loading"); a page
       // whose texts live outside <main> falls back to the whole page.
@@ -194,7 +198,7 @@ export async function visitUiPage(browser: Browser, origin: string, spec: UiPage
       problem = `${spec.name} (${origin}/${spec.path}) did not show ${JSON.stringify(spec.readyAfter ?? spec.ready)}: ${(e as Error).message}`;
     }
     await page.screenshot({ path: screenshot as `${string}.png`, fullPage: true }).catch(() => {});
-    const [text, nav] = await page.evaluate(() => [document.querySelector('main')?.innerText ?? document.body.innerText, document.querySelector('aside')?.innerText ?? '']);
+    const [text, nav] = [await read(), await page.evaluate(() => document.querySelector('aside')?.innerText ?? '')];
     await Promise.all(pending);
     return { requests, text: text!, nav: nav!, problem, read, close };
   } catch (e) {
