@@ -11,6 +11,8 @@ export interface SqlContext {
   dialect: SqlDialectName;
   artifactRoot: string;
   logger: Logger;
+  /** The opt-in metric-order index is on the database (sql-search-indexes.ts): searches ordered by a metric use it. */
+  metricOrderIndex?: boolean;
 }
 
 const MAX_ATTEMPTS = 10;

@@ -73,8 +73,6 @@ import {
   RUN_NAME_TAG,
   loadExperimentTags,
   loadRuns,
-  runPageColumnsSql,
-  type RunRowToLoad,
   requireActiveRunRow,
   requireRunRow,
   toRunInfo,
@@ -85,7 +83,8 @@ import {
   writeParams,
   writeTags,
 } from './sql-run-data.js';
-import { experimentFilterSql, experimentOrderSql, runFilterSql, runOrderSql } from './sql-search.js';
+import { experimentFilterSql, experimentOrderSql, runPageRows } from './sql-search.js';
+import { openSearchIndexes } from './sql-search-indexes.js';
 import { parseSqlUri, type SqlDialectName } from './sql-uri.js';
 
 /** Options of {@link SqlTrackingStore.open}. */
@@ -98,6 +97,8 @@ export interface SqlTrackingStoreOptions {
   env?: NodeJS.ProcessEnv;
   /** Logger for truncation warnings. Default: silent. */
   logger?: Logger;
+  /** true: create the metric-order index beyond MLflow's schema at open; false: never use it (sql-search-indexes.ts). */
+  searchIndexes?: boolean;
 }
 
 /**
@@ -149,14 +150,10 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
     const config = parseSqlUri(uri);
     const pool = resolvePoolOptions(options.pool, options.env);
     const { db, dialect, release } = await openDatabase(config, pool);
-    const ctx: SqlContext = {
-      db,
-      dialect,
-      artifactRoot: resolveUriIfLocal(options.artifactRoot ?? './mlruns'),
-      logger: options.logger ?? silentLogger,
-    };
+    const ctx: SqlContext = { db, dialect, artifactRoot: resolveUriIfLocal(options.artifactRoot ?? './mlruns'), logger: options.logger ?? silentLogger };
     try {
       await reading(() => ensureSchema(db, dialect, ctx.artifactRoot));
+      ctx.metricOrderIndex = await reading(() => openSearchIndexes(ctx, options.searchIndexes, options.env ?? process.env));
     } catch (err) {
       await release();
       throw err;
@@ -500,15 +497,14 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
     throwIfAborted(opts);
     const maxResults = resolveSearchMaxResults(request.maxResults);
     const stages = lifecycleStagesFor(request.runViewType);
-    const filter = runFilterSql(this.ctx.dialect, parseRunFilter(request.filterString));
-    const { joins, order } = runOrderSql(this.ctx.dialect, parseRunOrderBy(request.orderBy));
+    const filter = parseRunFilter(request.filterString);
+    const orderBy = parseRunOrderBy(request.orderBy);
     const offset = decodePageToken(request.pageToken);
     const experimentIds = experimentIdParams(this.ctx.dialect, request.experimentIds ?? []);
     if (experimentIds.length === 0) return { items: [] };
     return reading(async () => {
-      const conditions = [sql`r.experiment_id IN (${sql.join(experimentIds)})`, sql`r.lifecycle_stage IN (${sql.join(stages)})`, ...filter.where];
-      const { rows } = await sql<RunRowToLoad>`SELECT ${runPageColumnsSql(this.ctx.dialect)} FROM runs r ${sql.join([...filter.joins, ...joins], sql` `)}
-        WHERE ${sql.join(conditions, sql` AND `)} ORDER BY ${sql.join(order)} LIMIT ${maxResults + 1} OFFSET ${offset}`.execute(this.ctx.db);
+      const scope = [sql`r.experiment_id IN (${sql.join(experimentIds)})`, sql`r.lifecycle_stage IN (${sql.join(stages)})`];
+      const rows = await runPageRows(this.ctx, { scope, filter, orderBy, limit: maxResults + 1, offset });
       const items = await loadRuns(this.ctx.db, this.ctx.dialect, rows.slice(0, maxResults));
       return rows.length > maxResults ? { items, nextPageToken: encodePageToken(offset + maxResults) } : { items };
     });

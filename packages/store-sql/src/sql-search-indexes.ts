@@ -1,0 +1,60 @@
+import { sql, type Kysely } from 'kysely';
+import type { Logger } from '@mlstore/core';
+import type { Database } from './db-types.js';
+import type { SqlContext } from './sql-context.js';
+import type { SqlDialectName } from './sql-uri.js';
+
+/**
+ * The one index mlstore may add beyond MLflow's schema, opt-in (`searchIndexes`): `latest_metrics`
+ * by (key, is_nan, value). MLflow's own indexes are (key, run_uuid) and (run_uuid), so a search
+ * ordered by a metric joins and sorts every run of the experiment before its first page (1.1–1.5 s
+ * at 1M runs on PostgreSQL); with this index the page is read in value order from the index and
+ * stops once it is full (see `runPageRows`). MLflow ignores indexes it does not know: it reads and
+ * writes the database as before, and `DROP INDEX mlstore_latest_metrics_key_value` gives back its
+ * exact schema. Not on MySQL/MariaDB, whose planner cannot finish the tie-break order from it.
+ */
+export const METRIC_ORDER_INDEX = 'mlstore_latest_metrics_key_value';
+
+/** The dialects whose planner uses the index: an ordered index scan, then an incremental sort of ties. */
+const indexable = (dialect: SqlDialectName) => dialect !== 'mysql';
+
+/** Whether the metric-order index is on the database (and usable by this dialect). */
+export async function hasSearchIndexes(db: Kysely<Database>, dialect: SqlDialectName): Promise<boolean> {
+  if (!indexable(dialect)) return false;
+  const { rows } =
+    dialect === 'sqlite'
+      ? await sql`SELECT 1 AS found FROM sqlite_master WHERE type = 'index' AND name = ${METRIC_ORDER_INDEX}`.execute(db)
+      : await sql`SELECT 1 AS found FROM pg_index WHERE indexrelid = to_regclass(${METRIC_ORDER_INDEX}) AND indisvalid`.execute(db);
+  return rows.length > 0;
+}
+
+/**
+ * Creates the metric-order index unless it exists. It takes a few seconds per million runs and
+ * holds writes to `latest_metrics` meanwhile; two processes creating it at once both end with it.
+ * On MySQL/MariaDB nothing is created (a warning is logged). Returns whether the index is there.
+ */
+export async function createSearchIndexes(db: Kysely<Database>, dialect: SqlDialectName, logger: Logger): Promise<boolean> {
+  if (!indexable(dialect)) {
+    logger.warn({ dialect }, 'searchIndexes: no index is created on MySQL/MariaDB: its planner cannot use it for metric order');
+    return false;
+  }
+  try {
+    await sql`CREATE INDEX IF NOT EXISTS ${sql.id(METRIC_ORDER_INDEX)} ON latest_metrics (key, is_nan, value)`.execute(db);
+  } catch (err) {
+    // Another process created it between the check and the insert of its catalog row (PostgreSQL).
+    if (!(await hasSearchIndexes(db, dialect))) throw err;
+  }
+  return true;
+}
+
+/**
+ * At a store's open, whether searches use the index. `wanted` (default: env
+ * `MLSTORE_SQL_SEARCH_INDEXES`, `true`/`1` or `false`/`0`): true creates it if missing; false leaves
+ * it unused even where it exists; unset uses it where another process created it.
+ */
+export async function openSearchIndexes(ctx: SqlContext, wanted: boolean | undefined, env: NodeJS.ProcessEnv): Promise<boolean> {
+  const flag = env['MLSTORE_SQL_SEARCH_INDEXES']?.trim().toLowerCase();
+  const want = wanted ?? (flag === 'true' || flag === '1' ? true : flag === 'false' || flag === '0' ? false : undefined);
+  if (want === false) return false;
+  return want ? createSearchIndexes(ctx.db, ctx.dialect, ctx.logger) : hasSearchIndexes(ctx.db, ctx.dialect);
+}

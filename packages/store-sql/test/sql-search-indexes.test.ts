@@ -1,0 +1,140 @@
+// The opt-in metric-order index (sql-search-indexes.ts) and the search path that uses it
+// (sql-search.ts runPageRows): every page ordered by a metric is the page of the full query — ties,
+// NaN, ±Infinity, runs without the metric, deleted runs, filters, pages across the boundary where
+// the runs with a number for the metric end — and the head query is planned on the index.
+import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { describe, expect, it, vi } from 'vitest';
+import { parseRunFilter, parseRunOrderBy, type RunExport } from '@mlstore/core';
+import { SqlTrackingStore } from '../src/index.js';
+import type { SqlContext } from '../src/sql-context.js';
+import { hasSearchIndexes, METRIC_ORDER_INDEX } from '../src/sql-search-indexes.js';
+import { runPageSql } from '../src/sql-search.js';
+import { serverDatabases } from './server-databases.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mlstore-sql-search-indexes-'));
+const artifactRoot = join(dir, 'artifacts');
+let n = 0;
+const dialects = [
+  { name: 'sqlite' as const, uri: async () => `sqlite:///${join(dir, `s-${n++}.db`)}` },
+  ...serverDatabases().map((s) => ({ name: s.name, uri: () => s.uri() })),
+];
+
+const ctxOf = (store: SqlTrackingStore) => (store as unknown as { ctx: SqlContext }).ctx;
+const BASE = 1_700_000_000_000;
+
+/** Run `i` of experiment `exp`: metric m with ties, NaN, ±Infinity or absent; f for filters; start_time ties. */
+function run(exp: string, i: number): RunExport {
+  const id = createHash('md5').update(`${exp}-${i}`).digest('hex');
+  const m = i % 19 === 0 ? undefined : i % 23 === 0 ? NaN : i % 31 === 0 ? Infinity : i % 37 === 0 ? -Infinity : i % 7;
+  const metrics = [{ key: 'f', value: i % 2, timestamp: BASE, step: 0 }, ...(m === undefined ? [] : [{ key: 'm', value: m, timestamp: BASE, step: 0 }])];
+  const deleted = i % 13 === 0;
+  return {
+    info: { run_id: id, run_uuid: id, run_name: `r${i}`, experiment_id: exp, user_id: 'u', status: 'FINISHED', start_time: BASE + (i % 5), artifact_uri: `${artifactRoot}/${id}`, lifecycle_stage: deleted ? 'deleted' : 'active', ...(deleted ? { deleted_time: BASE } : {}) },
+    params: [{ key: 'p', value: `v${i % 3}` }],
+    tags: [{ key: 'mlflow.runName', value: `r${i}` }],
+    metrics,
+    inputs: { dataset_inputs: [], model_inputs: [] },
+    outputs: { model_outputs: [] },
+  };
+}
+
+/** Every page's run ids of a search, walked with its tokens. */
+async function pages(store: SqlTrackingStore, exp: string, filterString: string, orderBy: string[], maxResults: number): Promise<string[][]> {
+  const out: string[][] = [];
+  let pageToken: string | undefined;
+  do {
+    const page = await store.searchRuns({ experimentIds: [exp], filterString, orderBy, maxResults, pageToken });
+    out.push(page.items.map((r) => r.info.run_id));
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return out;
+}
+
+const ORDERS = [['metrics.m DESC'], ['metrics.m ASC'], ['metrics.m DESC', 'params.p ASC'], ['metrics.m', 'attributes.start_time ASC'], ['metrics.absent DESC']];
+const FILTERS = ['', 'metrics.f > 0', "params.p = 'v1'"];
+
+describe.each(dialects)('the metric-order index ($name)', ({ name, uri }) => {
+  it('gives every page of a metric order as the full query does, across the end of the runs with a number', { timeout: 120_000 }, async () => {
+    const u = await uri();
+    const plain = await SqlTrackingStore.open(u, { artifactRoot, searchIndexes: false });
+    const indexed = await SqlTrackingStore.open(u, { artifactRoot, searchIndexes: true });
+    try {
+      expect(ctxOf(plain).metricOrderIndex).toBe(false);
+      expect(ctxOf(indexed).metricOrderIndex).toBe(name !== 'mysql');
+      expect(await hasSearchIndexes(ctxOf(plain).db, name)).toBe(name !== 'mysql');
+      const exp = await plain.createExperiment('small');
+      await plain.importRuns(Array.from({ length: 80 }, (_, i) => run(exp, i)));
+      let compared = 0;
+      for (const orderBy of ORDERS) {
+        for (const filter of FILTERS) {
+          for (const size of [1, 4, 7, 100]) {
+            const want = await pages(plain, exp, filter, orderBy, size);
+            expect(await pages(indexed, exp, filter, orderBy, size), `${filter} ${orderBy.join(', ')} by ${size}`).toEqual(want);
+            compared += want.flat().length;
+          }
+        }
+      }
+      expect(compared).toBeGreaterThan(2000);
+      // searchRuns takes the head query, and only for a page that reaches past the head the full one.
+      const executor = ctxOf(indexed).db.getExecutor();
+      const spy = vi.spyOn(executor, 'executeQuery');
+      const statements = () => spy.mock.calls.map(([q]) => q.sql).filter((text) => /\bORDER BY\b/.test(text) && /\bo0\b/.test(text));
+      const isHead = (text: string) => /latest_metrics o0 CROSS JOIN runs r|runs r JOIN latest_metrics o0/.test(text);
+      const first = await indexed.searchRuns({ experimentIds: [exp], orderBy: ['metrics.m DESC'], maxResults: 5 });
+      expect(statements().map(isHead)).toEqual(name === 'mysql' ? [false] : [true]);
+      spy.mockClear();
+      await indexed.searchRuns({ experimentIds: [exp], orderBy: ['metrics.m DESC'], maxResults: 100 });
+      expect(statements().map(isHead)).toEqual(name === 'mysql' ? [false] : [true, false]);
+      spy.mockRestore();
+      expect(first.items).toHaveLength(5);
+      // A data set where the head has thousands of runs: a page of 1,000 ends inside it, the next crosses it.
+      const big = await plain.createExperiment('big');
+      await plain.importRuns(Array.from({ length: 2500 }, (_, i) => run(big, i)));
+      for (const orderBy of [['metrics.m DESC'], ['metrics.m ASC']]) {
+        expect(await pages(indexed, big, 'metrics.f > 0', orderBy, 1000)).toEqual(await pages(plain, big, 'metrics.f > 0', orderBy, 1000));
+      }
+    } finally {
+      await indexed.close();
+      await plain.close();
+    }
+  });
+
+  it.skipIf(name === 'mysql')('plans the head of a metric order on the index, without sorting every run', { timeout: 60_000 }, async () => {
+    const store = await SqlTrackingStore.open(await uri(), { artifactRoot, searchIndexes: true });
+    try {
+      const ctx = ctxOf(store);
+      const exp = await store.createExperiment('plan');
+      await store.importRuns(Array.from({ length: 5000 }, (_, i) => run(exp, i)));
+      await sql`ANALYZE`.execute(ctx.db);
+      const scope = [sql`r.experiment_id = ${Number(exp)}`, sql`r.lifecycle_stage IN ('active')`];
+      const head = runPageSql(ctx.dialect, { scope, filter: parseRunFilter('metrics.f > 0'), orderBy: parseRunOrderBy(['metrics.m DESC']), limit: 101, offset: 0 }, true);
+      const plan =
+        name === 'sqlite'
+          ? (await sql<{ detail: string }>`EXPLAIN QUERY PLAN ${head}`.execute(ctx.db)).rows.map((r) => r.detail).join('\n')
+          : (await sql<{ 'QUERY PLAN': string }>`EXPLAIN ${head}`.execute(ctx.db)).rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).toContain(METRIC_ORDER_INDEX);
+      // Only ties of the value are sorted (SQLite: "RIGHT PART OF ORDER BY"; PostgreSQL: an incremental sort).
+      expect(plan).not.toMatch(name === 'sqlite' ? /TEMP B-TREE FOR ORDER BY/ : /^\s*(->\s+)?Sort\s+\(/m);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it.runIf(name === 'sqlite')('is created and used per MLSTORE_SQL_SEARCH_INDEXES, and made by another process is used', async () => {
+    const u = await uri();
+    const open = (env: NodeJS.ProcessEnv) => SqlTrackingStore.open(u, { artifactRoot, env });
+    const unset = await open({});
+    expect(ctxOf(unset).metricOrderIndex).toBe(false);
+    const created = await open({ MLSTORE_SQL_SEARCH_INDEXES: 'true' });
+    expect(ctxOf(created).metricOrderIndex).toBe(true);
+    const later = await open({});
+    expect(ctxOf(later).metricOrderIndex).toBe(true);
+    const off = await open({ MLSTORE_SQL_SEARCH_INDEXES: '0' });
+    expect(ctxOf(off).metricOrderIndex).toBe(false);
+    for (const s of [unset, created, later, off]) await s.close();
+  });
+});
