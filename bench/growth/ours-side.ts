@@ -3,7 +3,7 @@
 //   ours-side.ts measure '<MeasureSpec json>' times the operations, one JSON line (OpResult) each
 import type { RunExport } from '@mlstore/core';
 import { SqlTrackingStore } from '@mlstore/store-sql';
-import { BASE_TS, HISTORY_EXPERIMENT, HISTORY_RUN_ID, SEARCH_EXPERIMENT, WRITES_EXPERIMENT, batchMetrics, historyRun, median, searchRun, type MeasureSpec, type OpResult, type SearchOp } from './workload.ts';
+import { BASE_TS, FILLER_KEYS, FILLER_STEPS, HISTORY_EXPERIMENT, HISTORY_RUN_ID, METRIC_ROWS_EXPERIMENT, SEARCH_EXPERIMENT, WRITES_EXPERIMENT, batchMetrics, fillerRun, historyRun, median, searchRun, type MeasureSpec, type OpResult, type SearchOp } from './workload.ts';
 
 /** What `load` is asked to do: runs [from, to) of the search experiment, plus the history run when `from` is 0. */
 export interface LoadSpec {
@@ -17,6 +17,8 @@ export interface LoadSpec {
   /** Runs per `importRuns` call and calls in flight. */
   batch: number;
   concurrency: number;
+  /** Grow `metrics` to about this many rows with filler runs (FILLER_KEYS × FILLER_STEPS points each) in METRIC_ROWS_EXPERIMENT. */
+  metricRows?: number;
 }
 
 /** What `load` prints. */
@@ -26,6 +28,7 @@ export interface LoadResult {
   single?: { runs: number; runsPerSecond: number };
   bulk?: { runs: number; runsPerSecond: number; rowsPerSecond: number };
   historySeconds?: number;
+  filler?: { runs: number; metricRows: number; rowsPerSecond: number };
 }
 
 const now = () => performance.now();
@@ -49,7 +52,7 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
   const t0 = now();
   const out: LoadResult = { seconds: 0, runs: spec.to - spec.from };
   try {
-    for (const e of [SEARCH_EXPERIMENT, HISTORY_EXPERIMENT, WRITES_EXPERIMENT]) {
+    for (const e of [SEARCH_EXPERIMENT, HISTORY_EXPERIMENT, WRITES_EXPERIMENT, METRIC_ROWS_EXPERIMENT]) {
       await store.importExperiment({ experiment_id: e.id, name: e.name, artifact_location: `${spec.artifactRoot}/${e.id}`, lifecycle_stage: 'active', creation_time: BASE_TS, last_update_time: BASE_TS, tags: [] });
     }
     if (spec.from === 0) {
@@ -80,6 +83,20 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
       });
       const seconds = (now() - t) / 1000;
       out.bulk = { runs: spec.to - at, runsPerSecond: (spec.to - at) / seconds, rowsPerSecond: ((spec.to - at) * ROWS_PER_RUN) / seconds };
+    }
+    if (spec.metricRows) {
+      // The searched runs hold 3 points each and the history run its points; fillers make up the rest
+      // (ids are fixed per index, so a resumed load skips the ones stored). 5 fillers = 50,000 points per call.
+      const perRun = FILLER_KEYS * FILLER_STEPS;
+      const fillers = Math.max(0, Math.ceil((spec.metricRows - spec.to * 3 - spec.historyPoints) / perRun));
+      const t = now();
+      await pool(0, Math.ceil(fillers / 5), spec.concurrency, async (k) => {
+        const runs: RunExport[] = [];
+        for (let j = k * 5; j < Math.min(k * 5 + 5, fillers); j++) runs.push(fillerRun(j, spec.artifactRoot));
+        await store.importRuns(runs);
+        if (k % 100 === 99) process.stderr.write(`[ours] loaded ${((k + 1) * 5).toLocaleString('en-US')} of ${fillers.toLocaleString('en-US')} filler runs\n`);
+      });
+      out.filler = { runs: fillers, metricRows: fillers * perRun, rowsPerSecond: (fillers * perRun) / ((now() - t) / 1000) };
     }
   } finally {
     await store.close();

@@ -6,6 +6,10 @@ import { fmt } from '../shared/writes.ts';
 export interface Cell {
   backend: string;
   size: number;
+  /** Measured after `--metric-rows` grew the metrics table to about this many rows (a column of its own, not charted). */
+  metricRows?: number;
+  /** `--variant`: a column of its own for the same size measured another way (e.g. with the metric-order index). */
+  variant?: string;
   side: 'ours' | 'mlflow';
   op: string;
   /** p50 in ms; absent (or null in files of older runs) = did not finish (skipped, killed, over the limit). */
@@ -18,16 +22,23 @@ export interface Cell {
 
 const sizeLabel = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
 
+/** Cells of one table column: the same runs in the store and the same `--metric-rows` stage. */
+type Column = Pick<Cell, 'size' | 'metricRows' | 'variant'>;
+export const sameColumn = (a: Column, b: Column) => a.size === b.size && (a.metricRows ?? 0) === (b.metricRows ?? 0) && (a.variant ?? '') === (b.variant ?? '');
+
 /** A Markdown table of one backend: an operation per row, for each size ours, MLflow and MLflow ÷ ours. */
 export function markdownTable(cells: readonly Cell[], backend: string, ops: readonly string[]): string {
   const mine = cells.filter((c) => c.backend === backend);
-  const sizes = [...new Set(mine.map((c) => c.size))].sort((a, b) => a - b);
-  const get = (op: string, size: number, side: Cell['side']) => mine.find((c) => c.op === op && c.size === size && c.side === side);
-  const head = ['operation (p50 ms)', ...sizes.flatMap((s) => [`${sizeLabel(s)} ours`, `${sizeLabel(s)} MLflow`, `${sizeLabel(s)} ×`])];
+  const columns = [...new Map(mine.map((c) => [`${c.size}/${c.metricRows ?? 0}/${c.variant ?? ''}`, { size: c.size, metricRows: c.metricRows, variant: c.variant }])).values()].sort(
+    (a, b) => a.size - b.size || (a.metricRows ?? 0) - (b.metricRows ?? 0) || (a.variant ?? '').localeCompare(b.variant ?? ''),
+  );
+  const get = (op: string, col: Column, side: Cell['side']) => mine.find((c) => c.op === op && sameColumn(c, col) && c.side === side);
+  const label = (col: Column) => `${col.metricRows ? `${sizeLabel(col.size)} + ${sizeLabel(col.metricRows)} metric rows` : sizeLabel(col.size)}${col.variant ? `, ${col.variant}` : ''}`;
+  const head = ['operation (p50 ms)', ...columns.flatMap((c) => [`${label(c)} ours`, `${label(c)} MLflow`, `${label(c)} ×`])];
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`];
   for (const op of ops) {
     const row = [op];
-    for (const s of sizes) {
+    for (const s of columns) {
       const us = get(op, s, 'ours');
       const ml = get(op, s, 'mlflow');
       row.push(us?.p50Ms == null ? (us ? 'dnf' : '—') : fmt(us.p50Ms));
@@ -51,8 +62,9 @@ export function svgChart(cells: readonly Cell[], backends: readonly string[], op
   const H = 400;
   const m = { l: 64, r: 16, t: 40, b: 48 };
   const legendH = 22 * Math.ceil((ops.length + 2) / 3) + 10;
-  const done = cells.filter((c) => c.p50Ms != null && c.p50Ms > 0);
-  const sizes = [...new Set(cells.map((c) => c.size))].sort((a, b) => a - b);
+  const charted = cells.filter((c) => !c.metricRows && !c.variant);
+  const done = charted.filter((c) => c.p50Ms != null && c.p50Ms > 0);
+  const sizes = [...new Set(charted.map((c) => c.size))].sort((a, b) => a - b);
   const ys = done.map((c) => c.p50Ms as number).concat(goalMs);
   const x0 = Math.log10(Math.min(...sizes)) - 0.15;
   const x1 = Math.log10(Math.max(...sizes)) + 0.15;

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { mlflowPython } from '../shared/writes.ts';
 import { analyze, createDatabases, fingerprint, redact, type Databases } from '../sql/databases.ts';
 import type { LoadResult, LoadSpec } from './ours-side.ts';
-import { markdownTable, svgChart, type Cell } from './report.ts';
+import { markdownTable, sameColumn, svgChart, type Cell } from './report.ts';
 import { HISTORY_RUN_ID, OPERATIONS, type MeasureSpec, type OpResult } from './workload.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,6 +29,11 @@ const USAGE = `usage: pnpm bench:growth [options]
                        size once it took longer than that (default 30)
   --side-timeout S     kill a side still measuring after S seconds: its unfinished operations are "dnf" (default 1200)
   --history-points N   points of the get_metric_history run (default 100000)
+  --metric-rows N      after the last size, grow the metrics table to about N rows with filler runs
+                       (10 keys × 1,000 steps each, their own experiment) and measure again
+  --only-metric-rows   with --metric-rows: measure only after the fillers, not at each size
+  --variant NAME       put this run's cells in columns of their own, named NAME (e.g. the same database
+                       with MLSTORE_SQL_SEARCH_INDEXES=true: "metric-order index"); not charted
   --batch N            runs per importRuns call (default 1000)
   --single N           runs imported with importRun first, to measure that path's rate (default 2000)
   --merge              keep the cells of results/<backend>[-<suffix>].json that this run does not measure
@@ -49,6 +54,9 @@ const { values: args } = parseArgs({
     limit: { type: 'string', default: '30' },
     'side-timeout': { type: 'string', default: '1200' },
     'history-points': { type: 'string', default: '100000' },
+    'metric-rows': { type: 'string' },
+    'only-metric-rows': { type: 'boolean', default: false },
+    variant: { type: 'string' },
     batch: { type: 'string', default: '1000' },
     single: { type: 'string', default: '2000' },
     merge: { type: 'boolean', default: false },
@@ -76,8 +84,8 @@ const GOAL_MS = 250;
 interface Results {
   machine: Record<string, string | number>;
   cells: Cell[];
-  loads: { backend: string; size: number; load: LoadResult; analyzeSeconds?: number }[];
-  loadAverages: { backend: string; size: number; side: string; start: number; end: number }[];
+  loads: { backend: string; size: number; metricRows?: number; load: LoadResult; analyzeSeconds?: number }[];
+  loadAverages: { backend: string; size: number; metricRows?: number; side: string; start: number; end: number }[];
   storeSqlBuiltAt?: string;
   storeSqlSourceAt?: string;
 }
@@ -116,7 +124,7 @@ function combined(): Results[] {
       const acc = byBackend.get(b) ?? { machine: p.machine, storeSqlBuiltAt: p.storeSqlBuiltAt, storeSqlSourceAt: p.storeSqlSourceAt, cells: [], loads: [], loadAverages: [] };
       // One cell per (size, side, operation): a measured one wins over an unfinished one.
       for (const c of p.cells.filter(own)) {
-        const k = acc.cells.findIndex((d) => d.size === c.size && d.side === c.side && d.op === c.op);
+        const k = acc.cells.findIndex((d) => sameColumn(d, c) && d.side === c.side && d.op === c.op);
         if (k < 0) acc.cells.push(c);
         else if (acc.cells[k]!.p50Ms == null && c.p50Ms != null) acc.cells[k] = c;
       }
@@ -141,7 +149,7 @@ function save(): void {
 }
 
 function setCell(cell: Cell): void {
-  results.cells = results.cells.filter((c) => !(c.backend === cell.backend && c.size === cell.size && c.side === cell.side && c.op === cell.op));
+  results.cells = results.cells.filter((c) => !(c.backend === cell.backend && sameColumn(c, cell) && c.side === cell.side && c.op === cell.op));
   results.cells.push(cell);
 }
 
@@ -200,42 +208,59 @@ async function grow(backend: 'sqlite' | 'postgresql'): Promise<void> {
   const artifactRoot = join(dbs?.dir ?? resultsDir, 'artifacts');
   const counts = (): Promise<number> => fingerprint({ backend, dir: '', mlflow: { ours, mlflow: theirs, label: ours.replace('sqlite:///', '') }, ours: { ours, mlflow: theirs, label: ours.replace('sqlite:///', '') }, drop: async () => {} }, { ours, mlflow: theirs, label: ours.replace('sqlite:///', '') }).then((f) => f.runs).catch(() => 0);
   const skipForMlflow = new Set<string>();
+  /** Both sides time the operations on the database as it is now (`metricRows`: after the --metric-rows fillers). */
+  async function measureAt(size: number, metricRows?: number): Promise<void> {
+    const rows = { ...(metricRows ? { metricRows } : {}), ...(args.variant ? { variant: args.variant } : {}) };
+    const measureSpec = (uri: string, ops: string[]): MeasureSpec => ({ uri, artifactRoot, size, historyRunId: HISTORY_RUN_ID, operations: Object.fromEntries(ops.map((o) => [o, OPERATIONS[o]!])), reps: Number(args.reps), limitSeconds });
+    for (const side of (['ours', 'mlflow'] as const).filter((x) => args.sides.split(',').includes(x))) {
+      const ops = side === 'ours' ? measured : measured.filter((o) => !skipForMlflow.has(o));
+      for (const o of measured.filter((x) => !ops.includes(x))) setCell({ backend, size, ...rows, side, op: o, note: `skipped: took > ${limitSeconds} s per call at the previous size` });
+      const seen = new Set<string>();
+      const load0 = loadavg()[0]!;
+      const onLine = (line: string) => {
+        const r = JSON.parse(line) as OpResult;
+        seen.add(r.op);
+        setCell({ backend, size, ...rows, side, op: r.op, ...(r.p50Ms === null ? { note: `did not finish: ${r.note}` } : { p50Ms: r.p50Ms }), timesMs: r.timesMs, returned: r.returned, ...(r.pages ? { pages: r.pages } : {}) });
+        if (side === 'mlflow' && r.timesMs.some((ms) => ms > limitSeconds * 1000)) skipForMlflow.add(r.op);
+        save();
+      };
+      const argv = side === 'ours' ? ['--import', 'tsx', join(here, 'ours-side.ts'), 'measure', JSON.stringify(measureSpec(ours, ops))] : [join(here, 'mlflow_side.py'), JSON.stringify(measureSpec(theirs, ops))];
+      const status = await runSide(`${backend} ${size}${metricRows ? ` + ${metricRows} metric rows` : ''} ${side}`, side === 'ours' ? process.execPath : mlflowPython(repo), argv, Number(args['side-timeout']), onLine);
+      results.loadAverages.push({ backend, size, ...rows, side, start: load0, end: loadavg()[0]! });
+      for (const o of ops.filter((x) => !seen.has(x))) {
+        setCell({ backend, size, ...rows, side, op: o, note: `did not finish (${status})` });
+        if (side === 'mlflow') skipForMlflow.add(o);
+      }
+      save();
+    }
+  }
+
+  /** Grows the database through ours-side.ts `load`; ANALYZE after. */
+  async function loadInto(label: string, spec: LoadSpec, metricRows?: number): Promise<void> {
+    let load: LoadResult | undefined;
+    const status = await runSide(`${backend} ${label} load`, process.execPath, ['--import', 'tsx', join(here, 'ours-side.ts'), 'load', JSON.stringify(spec)], 6 * 3600, (l) => (load = JSON.parse(l) as LoadResult));
+    if (!load) throw new Error(`load of ${label} failed: ${status}`);
+    const t = performance.now();
+    await analyze(ours);
+    results.loads.push({ backend, size: spec.to, ...(metricRows ? { metricRows } : {}), load, ...(backend === 'sqlite' ? {} : { analyzeSeconds: (performance.now() - t) / 1000 }) });
+    save();
+  }
+
   try {
+    const metricRows = Number(args['metric-rows'] ?? 0);
+    const base = { uri: ours, artifactRoot, historyPoints: Number(args['history-points']), batch: Number(args.batch), concurrency: backend === 'sqlite' ? 1 : 2 };
     for (const size of sizes) {
       const have = await counts();
-      if (have < size) {
-        const spec: LoadSpec = { uri: ours, artifactRoot, from: have, to: size, historyPoints: Number(args['history-points']), single: have === 0 ? Number(args.single) : 0, batch: Number(args.batch), concurrency: backend === 'sqlite' ? 1 : 2 };
-        let load: LoadResult | undefined;
-        const status = await runSide(`${backend} ${size} load`, process.execPath, ['--import', 'tsx', join(here, 'ours-side.ts'), 'load', JSON.stringify(spec)], 6 * 3600, (l) => (load = JSON.parse(l) as LoadResult));
-        if (!load) throw new Error(`load to ${size} failed: ${status}`);
-        const t = performance.now();
-        await analyze(ours);
-        results.loads.push({ backend, size, load, ...(backend === 'sqlite' ? {} : { analyzeSeconds: (performance.now() - t) / 1000 }) });
-        save();
-      }
-      const measureSpec = (uri: string, ops: string[]): MeasureSpec => ({ uri, artifactRoot, size, historyRunId: HISTORY_RUN_ID, operations: Object.fromEntries(ops.map((o) => [o, OPERATIONS[o]!])), reps: Number(args.reps), limitSeconds });
-      for (const side of (['ours', 'mlflow'] as const).filter((x) => args.sides.split(',').includes(x))) {
-        const ops = side === 'ours' ? measured : measured.filter((o) => !skipForMlflow.has(o));
-        for (const o of measured.filter((x) => !ops.includes(x))) setCell({ backend, size, side, op: o, note: `skipped: took > ${limitSeconds} s per call at the previous size` });
-        const seen = new Set<string>();
-        const load0 = loadavg()[0]!;
-        const onLine = (line: string) => {
-          const r = JSON.parse(line) as OpResult;
-          seen.add(r.op);
-          setCell({ backend, size, side, op: r.op, ...(r.p50Ms === null ? { note: `did not finish: ${r.note}` } : { p50Ms: r.p50Ms }), timesMs: r.timesMs, returned: r.returned, ...(r.pages ? { pages: r.pages } : {}) });
-          if (side === 'mlflow' && r.timesMs.some((ms) => ms > limitSeconds * 1000)) skipForMlflow.add(r.op);
-          save();
-        };
-        const argv = side === 'ours' ? ['--import', 'tsx', join(here, 'ours-side.ts'), 'measure', JSON.stringify(measureSpec(ours, ops))] : [join(here, 'mlflow_side.py'), JSON.stringify(measureSpec(theirs, ops))];
-        const status = await runSide(`${backend} ${size} ${side}`, side === 'ours' ? process.execPath : mlflowPython(repo), argv, Number(args['side-timeout']), onLine);
-        results.loadAverages.push({ backend, size, side, start: load0, end: loadavg()[0]! });
-        for (const o of ops.filter((x) => !seen.has(x))) {
-          setCell({ backend, size, side, op: o, note: `did not finish (${status})` });
-          if (side === 'mlflow') skipForMlflow.add(o);
-        }
-        save();
-      }
+      if (have < size) await loadInto(String(size), { ...base, from: have, to: size, single: have === 0 ? Number(args.single) : 0 });
+      if (metricRows > 0 && args['only-metric-rows']) continue;
+      await measureAt(size);
       console.log(`\n### ${backend}, after growing to ${size.toLocaleString('en-US')} runs\n\n${markdownTable(results.cells, backend, OPS)}\n`);
+    }
+    if (metricRows > 0) {
+      const size = sizes.at(-1)!;
+      await loadInto(`${size} + ${metricRows} metric rows`, { ...base, from: size, to: size, single: 0, metricRows }, metricRows);
+      await measureAt(size, metricRows);
+      console.log(`\n### ${backend}, ${size.toLocaleString('en-US')} runs and about ${metricRows.toLocaleString('en-US')} metric rows\n\n${markdownTable(results.cells, backend, OPS)}\n`);
     }
   } finally {
     if (dbs && !args.keep) await dbs.drop();
@@ -253,7 +278,8 @@ for (const r of all) {
 }
 for (const l of all.flatMap((r) => r.loads)) {
   const parts = [l.load.single && `importRun ${Math.round(l.load.single.runsPerSecond)} runs/s (${l.load.single.runs} runs)`, l.load.bulk && `importRuns ${Math.round(l.load.bulk.runsPerSecond)} runs/s = ${Math.round(l.load.bulk.rowsPerSecond)} rows/s (${l.load.bulk.runs} runs)`].filter(Boolean);
-  console.log(`- load ${l.backend} → ${l.size.toLocaleString('en-US')}: ${l.load.seconds.toFixed(1)} s; ${parts.join('; ')}${l.analyzeSeconds !== undefined ? `; ANALYZE ${l.analyzeSeconds.toFixed(1)} s` : ''}`);
+  if (l.load.filler) parts.push(`${l.load.filler.runs} filler runs = ${l.load.filler.metricRows.toLocaleString('en-US')} metric rows at ${Math.round(l.load.filler.rowsPerSecond)} rows/s`);
+  console.log(`- load ${l.backend} → ${l.size.toLocaleString('en-US')}${l.metricRows ? ` + ${l.metricRows.toLocaleString('en-US')} metric rows` : ''}: ${l.load.seconds.toFixed(1)} s; ${parts.join('; ')}${l.analyzeSeconds !== undefined ? `; ANALYZE ${l.analyzeSeconds.toFixed(1)} s` : ''}`);
 }
 console.log(`- load averages (1 min, start → end of each side): ${all.flatMap((r) => r.loadAverages).map((l) => `${l.backend} ${l.size} ${l.side} ${l.start.toFixed(2)}→${l.end.toFixed(2)}`).join('; ')}`);
 for (const r of all) console.log(`- ${r.cells[0]?.backend}: store-sql dist built ${r.storeSqlBuiltAt ?? 'unknown'}, newest store-sql source ${r.storeSqlSourceAt ?? 'unknown'} (tsx runs the sources); machine ${r.machine.cpu}, ${r.machine.memoryGiB} GiB; measured ${r.machine.date}`);

@@ -12,6 +12,8 @@ export { BASE_TS, median } from '../shared/writes.ts';
 export const SEARCH_EXPERIMENT = { id: '1', name: 'bench-search' };
 export const HISTORY_EXPERIMENT = { id: '2', name: 'bench-growth-history' };
 export const WRITES_EXPERIMENT = { id: '3', name: 'bench-growth-writes' };
+/** `--metric-rows`: long histories that grow the `metrics` table, apart from the searched experiment. */
+export const METRIC_ROWS_EXPERIMENT = { id: '4', name: 'bench-growth-metric-rows' };
 
 /** Run `i` of the search experiment: a deterministic random-looking id, so a resumed load finds its runs. */
 export const runId = (i: number) => createHash('md5').update(`growth-run-${i}`).digest('hex');
@@ -42,6 +44,27 @@ export function searchRun(i: number, artifactRoot: string): RunExport {
       { key: 'm2', value: m2(i), timestamp: ts, step: 0 },
       { key: 'm3', value: i / M3_SCALE, timestamp: ts, step: 0 },
     ],
+    inputs: { dataset_inputs: [], model_inputs: [] },
+    outputs: { model_outputs: [] },
+  };
+}
+
+/** Metric rows per filler run of `--metric-rows`: 10 keys × 1,000 steps (one latest_metrics row per key). */
+export const FILLER_KEYS = 10;
+export const FILLER_STEPS = 1_000;
+
+/** Filler run `j` of `--metric-rows`: FILLER_KEYS × FILLER_STEPS points in METRIC_ROWS_EXPERIMENT. */
+export function fillerRun(j: number, artifactRoot: string): RunExport {
+  const id = createHash('md5').update(`growth-filler-${j}`).digest('hex');
+  const metrics: Metric[] = [];
+  for (let k = 0; k < FILLER_KEYS; k++) {
+    for (let step = 0; step < FILLER_STEPS; step++) metrics.push({ key: `h${k}`, value: series(step + j + k), timestamp: BASE_TS + step, step });
+  }
+  return {
+    info: { run_id: id, run_uuid: id, run_name: `f${j}`, experiment_id: METRIC_ROWS_EXPERIMENT.id, user_id: 'bench', status: 'FINISHED', start_time: BASE_TS + j, artifact_uri: `${artifactRoot}/${METRIC_ROWS_EXPERIMENT.id}/${id}/artifacts`, lifecycle_stage: 'active' },
+    params: [],
+    tags: [{ key: 'mlflow.runName', value: `f${j}` }],
+    metrics,
     inputs: { dataset_inputs: [], model_inputs: [] },
     outputs: { model_outputs: [] },
   };
