@@ -56,9 +56,9 @@ async function createTarget(dialect: DialectName, dir: string, label: string): P
   return { ourUri: db.url, mlflowUri: db.sqlalchemyUrl, dispose: db.drop };
 }
 
-async function openOurStore(uri: string, artifactRoot: string): Promise<AbstractStore> {
+async function openOurStore(uri: string, artifactRoot: string, searchIndexes = false): Promise<AbstractStore> {
   const { SqlTrackingStore } = await import('@mlstore/store-sql');
-  return SqlTrackingStore.open(uri, { artifactRoot });
+  return SqlTrackingStore.open(uri, { artifactRoot, searchIndexes });
 }
 
 /** Why the suite for this dialect cannot run here, or null. */
@@ -248,7 +248,7 @@ for (const dialect of ['sqlite', 'postgresql'] as const) {
     }, 60_000);
 
     const a: { ours?: Dump; mlflow?: Dump; fill?: FillResult } = {};
-    const b: { ours?: Dump; mlflow?: Dump; fill?: FillResult } = {};
+    const b: { ours?: Dump; mlflow?: Dump; fill?: FillResult; db?: TargetDatabase } = {};
 
     describe('(a) our store writes, the real mlflow server + MlflowClient read', () => {
       beforeAll(async () => {
@@ -278,6 +278,7 @@ for (const dialect of ['sqlite', 'postgresql'] as const) {
     describe('(b) MlflowClient writes (SqlAlchemyStore on a fresh database), our store reads', () => {
       beforeAll(async () => {
         const db = await createTarget(dialect, dir, 'b');
+        b.db = db;
         cleanups.push(db.dispose);
         const fillOut = await runPythonScript('fill_via_client.py', [db.mlflowUri, scenarioPath], { cwd: dir, timeoutMs: PYTHON_TIMEOUT_MS });
         b.fill = JSON.parse(fillOut) as FillResult;
@@ -293,6 +294,21 @@ for (const dialect of ['sqlite', 'postgresql'] as const) {
 
       compareDumps(() => ({ ours: b.ours!, mlflow: b.mlflow! }));
       specialValueFacts(() => b.mlflow!, dialect, 'MLflow');
+
+      // The opt-in metric-order index (store-sql searchIndexes): our store creates it in MLflow's
+      // database and reads everything the same (the metric-ordered searches, with NaN, ±Inf and
+      // pages, go through it); MLflow then reads that database with the index in it, unchanged.
+      it('with the metric-order index added, our store and MLflow read the same as before', async () => {
+        const store = await openOurStore(b.db!.ourUri, join(dir, 'artifacts-ours'), true);
+        try {
+          expect((store as unknown as { ctx: { metricOrderIndex?: boolean } }).ctx.metricOrderIndex).toBe(true);
+          expect(normalizeDump(await dumpStore(store, scenario.queries))).toEqual(b.ours);
+        } finally {
+          await store.close();
+        }
+        const out = await runPythonScript('dump_via_client.py', [b.db!.mlflowUri, queriesPath], { cwd: dir, timeoutMs: PYTHON_TIMEOUT_MS });
+        expect(normalizeDump(JSON.parse(out) as Dump)).toEqual(b.mlflow);
+      }, PYTHON_TIMEOUT_MS);
     });
 
     describe('(a) × (b): the same scenario, written by our store or by MLflow', () => {
