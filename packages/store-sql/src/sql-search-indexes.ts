@@ -1,5 +1,4 @@
 import { sql, type Kysely } from 'kysely';
-import type { Logger } from '@mlstore/core';
 import type { Database } from './db-types.js';
 import type { SqlContext } from './sql-context.js';
 import type { SqlDialectName } from './sql-uri.js';
@@ -11,37 +10,32 @@ import type { SqlDialectName } from './sql-uri.js';
  * at 1M runs on PostgreSQL); with this index the page is read in value order from the index and
  * stops once it is full (see `runPageRows`). MLflow ignores indexes it does not know: it reads and
  * writes the database as before, and `DROP INDEX mlstore_latest_metrics_key_value` gives back its
- * exact schema. Not on MySQL/MariaDB, whose planner cannot finish the tie-break order from it.
+ * exact schema.
  */
 export const METRIC_ORDER_INDEX = 'mlstore_latest_metrics_key_value';
 
-/** The dialects whose planner uses the index: an ordered index scan, then an incremental sort of ties. */
-const indexable = (dialect: SqlDialectName) => dialect !== 'mysql';
-
-/** Whether the metric-order index is on the database (and usable by this dialect). */
+/** Whether the metric-order index is on the database (and, on PostgreSQL, valid). */
 export async function hasSearchIndexes(db: Kysely<Database>, dialect: SqlDialectName): Promise<boolean> {
-  if (!indexable(dialect)) return false;
   const { rows } =
     dialect === 'sqlite'
       ? await sql`SELECT 1 AS found FROM sqlite_master WHERE type = 'index' AND name = ${METRIC_ORDER_INDEX}`.execute(db)
-      : await sql`SELECT 1 AS found FROM pg_index WHERE indexrelid = to_regclass(${METRIC_ORDER_INDEX}) AND indisvalid`.execute(db);
+      : dialect === 'mysql'
+        ? await sql`SELECT 1 AS found FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = 'latest_metrics' AND index_name = ${METRIC_ORDER_INDEX}`.execute(db)
+        : await sql`SELECT 1 AS found FROM pg_index WHERE indexrelid = to_regclass(${METRIC_ORDER_INDEX}) AND indisvalid`.execute(db);
   return rows.length > 0;
 }
 
 /**
  * Creates the metric-order index unless it exists. It takes a few seconds per million runs and
- * holds writes to `latest_metrics` meanwhile; two processes creating it at once both end with it.
- * On MySQL/MariaDB nothing is created (a warning is logged). Returns whether the index is there.
+ * holds writes to `latest_metrics` meanwhile (PostgreSQL); two processes creating it at once both
+ * end with it. Returns true (the index is there).
  */
-export async function createSearchIndexes(db: Kysely<Database>, dialect: SqlDialectName, logger: Logger): Promise<boolean> {
-  if (!indexable(dialect)) {
-    logger.warn({ dialect }, 'searchIndexes: no index is created on MySQL/MariaDB: its planner cannot use it for metric order');
-    return false;
-  }
+export async function createSearchIndexes(db: Kysely<Database>, dialect: SqlDialectName): Promise<boolean> {
+  if (await hasSearchIndexes(db, dialect)) return true;
   try {
-    await sql`CREATE INDEX IF NOT EXISTS ${sql.id(METRIC_ORDER_INDEX)} ON latest_metrics (key, is_nan, value)`.execute(db);
+    await sql`CREATE INDEX ${sql.id(METRIC_ORDER_INDEX)} ON latest_metrics (${sql.ref('key')}, is_nan, value)`.execute(db);
   } catch (err) {
-    // Another process created it between the check and the insert of its catalog row (PostgreSQL).
+    // Another process created it between the check and the statement.
     if (!(await hasSearchIndexes(db, dialect))) throw err;
   }
   return true;
@@ -56,5 +50,5 @@ export async function openSearchIndexes(ctx: SqlContext, wanted: boolean | undef
   const flag = env['MLSTORE_SQL_SEARCH_INDEXES']?.trim().toLowerCase();
   const want = wanted ?? (flag === 'true' || flag === '1' ? true : flag === 'false' || flag === '0' ? false : undefined);
   if (want === false) return false;
-  return want ? createSearchIndexes(ctx.db, ctx.dialect, ctx.logger) : hasSearchIndexes(ctx.db, ctx.dialect);
+  return want ? createSearchIndexes(ctx.db, ctx.dialect) : hasSearchIndexes(ctx.db, ctx.dialect);
 }

@@ -102,11 +102,12 @@ export function runFilterSql(dialect: SqlDialectName, filter: readonly SearchCom
 
 /**
  * ORDER BY of search_runs: LEFT JOINs for metric/param/tag keys and the expressions, nulls (then NaN) last.
- * `leadingValues`: when the first clause is a metric, only the runs with a number for it (an inner
- * JOIN, NaN left out) ordered by that number first — the head of the full order, which an index on
- * latest_metrics (key, is_nan, value) yields in order (see {@link runPageRows}).
+ * `head`: when the first clause is a metric, only the runs with a number for it (`lead`, the
+ * condition joining `o0`; NaN left out; with `bound`, only up to that number) ordered by that number
+ * first — the head of the full order, which an index on latest_metrics (key, is_nan, value) yields
+ * in order (see {@link runPageRows}).
  */
-export function runOrderSql(dialect: SqlDialectName, orderBy: readonly OrderByClause[], leadingValues = false): { lead?: Sql; joins: Sql[]; order: Sql[] } {
+export function runOrderSql(dialect: SqlDialectName, orderBy: readonly OrderByClause[], head?: HeadOptions): { lead?: Sql; joins: Sql[]; order: Sql[] } {
   let lead: Sql | undefined;
   const joins: Sql[] = [];
   const order: Sql[] = [];
@@ -121,8 +122,9 @@ export function runOrderSql(dialect: SqlDialectName, orderBy: readonly OrderByCl
     const alias = sql.raw(`o${i}`);
     const table = sql.raw(o.type === 'metric' ? 'latest_metrics' : o.type === 'parameter' ? 'params' : 'tags');
     const value = sql.ref(`o${i}.value`);
-    if (leadingValues && i === 0 && o.type === 'metric') {
-      lead = sql`o0.run_uuid = r.run_uuid AND o0.key = ${o.key} AND o0.is_nan = ${FALSE}`;
+    if (head && i === 0 && o.type === 'metric') {
+      const upTo = head.bound === undefined ? sql`` : sql` AND ${value} ${sql.raw(o.ascending ? '<=' : '>=')} ${head.bound}`;
+      lead = sql`o0.run_uuid = r.run_uuid AND ${sql.ref('o0.key')} = ${o.key} AND o0.is_nan = ${FALSE}${upTo}`;
       order.push(sql`${value} ${dir(o.ascending)}`);
       return;
     }
@@ -150,6 +152,12 @@ export interface RunPageQuery {
   offset: number;
 }
 
+/** The head of a metric order (see {@link runOrderSql}): its rows, only the value at the page's last position (`boundary`), or its rows up to a value (`bound`). */
+export interface HeadOptions {
+  boundary?: boolean;
+  bound?: number;
+}
+
 /**
  * The rows of one page of search_runs. Ordered by a metric first and with the metric-order index
  * on the database (`metricOrderIndex`), the page is first looked for among the runs that have a
@@ -159,23 +167,39 @@ export interface RunPageQuery {
  */
 export async function runPageRows(ctx: SqlContext, q: RunPageQuery): Promise<RunRowToLoad[]> {
   if (ctx.metricOrderIndex && q.orderBy[0]?.type === 'metric') {
-    const { rows } = await runPageSql(ctx.dialect, q, true).execute(ctx.db);
-    if (rows.length === q.limit) return rows;
+    const head = await headRows(ctx, q);
+    if (head?.length === q.limit) return head;
   }
   return (await runPageSql(ctx.dialect, q).execute(ctx.db)).rows;
 }
 
 /**
- * The statement of a page; `leadingValues`: of the head of a metric order only (see {@link runOrderSql}),
- * driven from latest_metrics in index order: SQLite is told so (CROSS JOIN keeps the order of the
- * tables) and probes each run's filters (EXISTS) instead of building their lists first.
+ * The page from the head of a metric order. PostgreSQL and SQLite sort only the ties of the
+ * index-ordered rows (incremental sort) and stop; MySQL/MariaDB cannot, so there the value at the
+ * page's last position is read first (index order, stops there), then the page among the runs up
+ * to that value, a sort of about a page of rows. Undefined: the head ends before the page does.
  */
-export function runPageSql(dialect: SqlDialectName, q: RunPageQuery, leadingValues = false): RawBuilder<RunRowToLoad> {
-  const filter = runFilterSql(dialect, q.filter, leadingValues);
-  const { lead, joins, order } = runOrderSql(dialect, q.orderBy, leadingValues);
-  const from = !lead ? sql`runs r` : dialect === 'sqlite' ? sql`latest_metrics o0 CROSS JOIN runs r ON ${lead}` : sql`runs r JOIN latest_metrics o0 ON ${lead}`;
-  return sql<RunRowToLoad>`SELECT ${runPageColumnsSql(dialect)} FROM ${from} ${sql.join([...filter.joins, ...joins], sql` `)}
-    WHERE ${sql.join([...q.scope, ...filter.where], sql` AND `)} ORDER BY ${sql.join(order)} LIMIT ${q.limit} OFFSET ${q.offset}`;
+async function headRows(ctx: SqlContext, q: RunPageQuery): Promise<RunRowToLoad[] | undefined> {
+  if (ctx.dialect !== 'mysql') return (await runPageSql(ctx.dialect, q, {}).execute(ctx.db)).rows;
+  const { rows } = await runPageSql(ctx.dialect, q, { boundary: true }).execute(ctx.db);
+  const bound = (rows[0] as { value?: unknown } | undefined)?.value;
+  return bound === undefined ? undefined : (await runPageSql(ctx.dialect, q, { bound: Number(bound) }).execute(ctx.db)).rows;
+}
+
+/**
+ * The statement of a page; `head`: of the head of a metric order only (see {@link runOrderSql}),
+ * driven from latest_metrics in index order: SQLite and MySQL are told so (CROSS JOIN and
+ * SELECT STRAIGHT_JOIN keep the written order of the tables), and SQLite probes each run's filters
+ * (EXISTS) instead of building their lists first.
+ */
+export function runPageSql(dialect: SqlDialectName, q: RunPageQuery, head?: HeadOptions): RawBuilder<RunRowToLoad> {
+  const filter = runFilterSql(dialect, q.filter, head !== undefined);
+  const { lead, joins, order } = runOrderSql(dialect, q.orderBy, head);
+  const from = !lead ? sql`runs r` : sql`latest_metrics o0 ${sql.raw(dialect === 'sqlite' ? 'CROSS JOIN' : 'JOIN')} runs r ON ${lead}`;
+  const select = sql.raw(lead && dialect === 'mysql' ? 'SELECT STRAIGHT_JOIN' : 'SELECT');
+  const rest = sql`FROM ${from} ${sql.join([...filter.joins, ...joins], sql` `)} WHERE ${sql.join([...q.scope, ...filter.where], sql` AND `)}`;
+  if (head?.boundary) return sql<RunRowToLoad>`${select} o0.value AS value ${rest} ORDER BY ${order[0]!} LIMIT 1 OFFSET ${q.offset + q.limit - 1}`;
+  return sql<RunRowToLoad>`${select} ${runPageColumnsSql(dialect)} ${rest} ORDER BY ${sql.join(order)} LIMIT ${q.limit} OFFSET ${q.offset}`;
 }
 
 const EXPERIMENT_COLUMNS = new Set(['name', 'experiment_id', 'creation_time', 'last_update_time']);
