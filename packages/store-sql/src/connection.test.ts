@@ -37,6 +37,15 @@ describe('SQLite prepared statements', () => {
     return { ...opened, cleanup: async () => (await opened.release(), rmSync(dir, { recursive: true, force: true })) };
   };
 
+  it("keeps SQLite's own 2 MiB page cache (better-sqlite3 builds with 16 MiB)", async () => {
+    const { db, cleanup } = await openFile();
+    try {
+      expect((await sql<{ cache_size: number }>`PRAGMA cache_size`.execute(db)).rows).toEqual([{ cache_size: -2000 }]);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('prepares a statement once and reuses it for the same SQL text', async () => {
     const { db, cleanup } = await openFile();
     const prepare = vi.spyOn(BetterSqlite3.prototype, 'prepare');

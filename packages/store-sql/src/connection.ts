@@ -87,6 +87,10 @@ async function createSqlite(filename: string): Promise<Kysely<Database>> {
   handle.pragma('busy_timeout = 20000');
   if (filename !== ':memory:') handle.pragma('journal_mode = WAL');
   handle.pragma('synchronous = NORMAL');
+  // SQLite's own default page cache (2 MiB), which MLflow's Python connections have: better-sqlite3
+  // builds with 16 MiB, which held a server under writes at 109–112 MiB RSS (92–95 MiB with 2 MiB)
+  // and gave no measurable speed on a 1M-run file (the OS page cache holds the file either way).
+  handle.pragma('cache_size = -2000');
   handle.pragma('foreign_keys = ON');
   handle.pragma('case_sensitive_like = ON');
   // MLflow registers `regexp` on its SQLite connections for RLIKE (Python's re.search; a pattern
