@@ -22,7 +22,7 @@ export interface Cell {
 
 const sizeLabel = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
 
-/** Cells of one table column: the same runs in the store and the same `--metric-rows` stage. */
+/** Cells of one table column: the same runs in the store, `--metric-rows` stage and `--variant`. */
 type Column = Pick<Cell, 'size' | 'metricRows' | 'variant'>;
 export const sameColumn = (a: Column, b: Column) => a.size === b.size && (a.metricRows ?? 0) === (b.metricRows ?? 0) && (a.variant ?? '') === (b.variant ?? '');
 

@@ -12,7 +12,7 @@ import { parseRunFilter, parseRunOrderBy, type RunExport } from '@mlstore/core';
 import { SqlTrackingStore } from '../src/index.js';
 import type { SqlContext } from '../src/sql-context.js';
 import { hasSearchIndexes, METRIC_ORDER_INDEX } from '../src/sql-search-indexes.js';
-import { runPageSql } from '../src/sql-search.js';
+import { HEAD_WINDOW, metricWindowSql, runPageSql } from '../src/sql-search.js';
 import { serverDatabases } from './server-databases.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mlstore-sql-search-indexes-'));
@@ -84,9 +84,8 @@ describe.each(dialects)('the metric-order index ($name)', ({ name, uri }) => {
       const spy = vi.spyOn(executor, 'executeQuery');
       const statements = () => spy.mock.calls.map(([q]) => q.sql).filter((text) => /\bORDER BY\b/.test(text) && /\bo0\b/.test(text));
       const isHead = (text: string) => /latest_metrics o0 (CROSS JOIN|JOIN) runs r/.test(text);
-      // (MySQL/MariaDB: the value at the page's end first, then the page up to it.)
       const first = await indexed.searchRuns({ experimentIds: [exp], orderBy: ['metrics.m DESC'], maxResults: 5 });
-      expect(statements().map(isHead)).toEqual(name === 'mysql' ? [true, true] : [true]);
+      expect(statements().map(isHead)).toEqual([true]);
       spy.mockClear();
       await indexed.searchRuns({ experimentIds: [exp], orderBy: ['metrics.m DESC'], maxResults: 100 });
       expect(statements().map(isHead)).toEqual([true, false]);
@@ -98,6 +97,17 @@ describe.each(dialects)('the metric-order index ($name)', ({ name, uri }) => {
       for (const orderBy of [['metrics.m DESC'], ['metrics.m ASC']]) {
         expect(await pages(indexed, big, 'metrics.f > 0', orderBy, 1000)).toEqual(await pages(plain, big, 'metrics.f > 0', orderBy, 1000));
       }
+      // The head is read within a window of the index (HEAD_WINDOW × (offset + limit) values): a
+      // selective filter costs a bounded walk, then the full query.
+      const walked = vi.spyOn(executor, 'executeQuery');
+      const rare = await indexed.searchRuns({ experimentIds: [big], filterString: "attributes.run_name = 'r1002'", orderBy: ['metrics.m DESC'], maxResults: 5 });
+      const texts = walked.mock.calls.map(([q]) => q.sql);
+      walked.mockRestore();
+      expect(rare.items.map((r) => r.info.run_name)).toEqual(['r1002']);
+      expect(texts.find((text) => /LIMIT 1 OFFSET/.test(text) && !/\bo0\b/.test(text))).toBeDefined();
+      const heads = texts.filter(isHead);
+      expect(heads).toHaveLength(1);
+      expect(heads[0]).toMatch(/o0["`]?\.["`]?value["`]? >= /);
     } finally {
       await indexed.close();
       await plain.close();
@@ -113,15 +123,23 @@ describe.each(dialects)('the metric-order index ($name)', ({ name, uri }) => {
       await sql`ANALYZE ${sql.raw(name === 'mysql' ? 'TABLE runs, latest_metrics' : '')}`.execute(ctx.db);
       const scope = [sql`r.experiment_id = ${Number(exp)}`, sql`r.lifecycle_stage IN ('active')`];
       const q = { scope, filter: parseRunFilter('metrics.f > 0'), orderBy: parseRunOrderBy(['metrics.m DESC']), limit: 101, offset: 0 };
+      // The window's edge is read from the index alone, in order, without a sort.
+      const window = metricWindowSql(ctx.dialect, q.orderBy[0]!, 101 * HEAD_WINDOW);
       if (name === 'mysql') {
-        // The boundary query walks o0 in index order (no filesort); the page query reads a range of it.
-        for (const head of [{ boundary: true }, { bound: 0.97 }]) {
-          const rows = (await sql<{ table: string; key: string | null; Extra: string | null }>`EXPLAIN ${runPageSql(ctx.dialect, q, head)}`.execute(ctx.db)).rows;
-          expect(rows[0]).toMatchObject({ table: 'o0', key: METRIC_ORDER_INDEX });
-          if (head.boundary) expect(rows.map((r) => r.Extra ?? '').join(' ')).not.toContain('filesort');
-        }
+        const windowPlan = (await sql<{ key: string | null; Extra: string | null }>`EXPLAIN ${window}`.execute(ctx.db)).rows;
+        expect(windowPlan[0]).toMatchObject({ key: METRIC_ORDER_INDEX });
+        expect(windowPlan.map((r) => r.Extra ?? '').join(' ')).not.toContain('filesort');
+        // The page reads the window's range of o0 by the index first.
+        const rows = (await sql<{ table: string; key: string | null }>`EXPLAIN ${runPageSql(ctx.dialect, q, { bound: 0.97 })}`.execute(ctx.db)).rows;
+        expect(rows[0]).toMatchObject({ table: 'o0', key: METRIC_ORDER_INDEX });
         return;
       }
+      const windowPlan =
+        name === 'sqlite'
+          ? (await sql<{ detail: string }>`EXPLAIN QUERY PLAN ${window}`.execute(ctx.db)).rows.map((r) => r.detail).join('\n')
+          : (await sql<{ 'QUERY PLAN': string }>`EXPLAIN ${window}`.execute(ctx.db)).rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(windowPlan).toContain(METRIC_ORDER_INDEX);
+      expect(windowPlan).not.toMatch(/TEMP B-TREE|^\s*(->\s+)?Sort\s+\(/m);
       const head = runPageSql(ctx.dialect, q, {});
       const plan =
         name === 'sqlite'
@@ -146,6 +164,7 @@ describe.each(dialects)('the metric-order index ($name)', ({ name, uri }) => {
     expect(ctxOf(later).metricOrderIndex).toBe(true);
     const off = await open({ MLSTORE_SQL_SEARCH_INDEXES: '0' });
     expect(ctxOf(off).metricOrderIndex).toBe(false);
+    await expect(open({ MLSTORE_SQL_SEARCH_INDEXES: 'yes' })).rejects.toMatchObject({ errorCode: 'INVALID_PARAMETER_VALUE' });
     for (const s of [unset, created, later, off]) await s.close();
   });
 });
