@@ -173,8 +173,12 @@ export async function runPageRows(ctx: SqlContext, q: RunPageQuery): Promise<Run
   const first = q.orderBy[0];
   if (ctx.metricOrderIndex && first?.type === 'metric') {
     const edge = (await metricWindowSql(ctx.dialect, first, (q.offset + q.limit) * HEAD_WINDOW).execute(ctx.db)).rows[0];
-    const head = (await runPageSql(ctx.dialect, q, { bound: edge === undefined ? undefined : Number(edge.value) }).execute(ctx.db)).rows;
-    if (head.length === q.limit) return head;
+    // Without an edge the window is every number of the metric. PostgreSQL and SQLite still read it in
+    // index order and sort only ties (incremental sort); MySQL/MariaDB would sort it all, as the full query does.
+    if (edge !== undefined || ctx.dialect !== 'mysql') {
+      const head = (await runPageSql(ctx.dialect, q, { bound: edge === undefined ? undefined : Number(edge.value) }).execute(ctx.db)).rows;
+      if (head.length === q.limit) return head;
+    }
   }
   return (await runPageSql(ctx.dialect, q).execute(ctx.db)).rows;
 }

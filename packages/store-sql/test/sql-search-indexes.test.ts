@@ -84,11 +84,13 @@ describe.each(dialects)('the metric-order index ($name)', ({ name, uri }) => {
       const spy = vi.spyOn(executor, 'executeQuery');
       const statements = () => spy.mock.calls.map(([q]) => q.sql).filter((text) => /\bORDER BY\b/.test(text) && /\bo0\b/.test(text));
       const isHead = (text: string) => /latest_metrics o0 (CROSS JOIN|JOIN) runs r/.test(text);
+      // (MySQL/MariaDB skip the head while the window holds every number of the metric, as here: they
+      // would sort all of it, as the full query does. The bounded head is checked on them below.)
       const first = await indexed.searchRuns({ experimentIds: [exp], orderBy: ['metrics.m DESC'], maxResults: 5 });
-      expect(statements().map(isHead)).toEqual([true]);
+      expect(statements().map(isHead)).toEqual(name === 'mysql' ? [false] : [true]);
       spy.mockClear();
       await indexed.searchRuns({ experimentIds: [exp], orderBy: ['metrics.m DESC'], maxResults: 100 });
-      expect(statements().map(isHead)).toEqual([true, false]);
+      expect(statements().map(isHead)).toEqual(name === 'mysql' ? [false] : [true, false]);
       spy.mockRestore();
       expect(first.items).toHaveLength(5);
       // A data set where the head has thousands of runs: a page of 1,000 ends inside it, the next crosses it.
