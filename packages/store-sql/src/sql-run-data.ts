@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import {
   RUN_NAME_TAG,
   LifecycleStage,
@@ -97,10 +97,19 @@ export async function loadRuns(db: Kysely<Database>, dialect: SqlDialectName, ro
   const ids = [...runs.keys()];
   const withInputs = rows.filter((r) => r.has_inputs === undefined || Boolean(r.has_inputs)).map((r) => r.run_uuid);
   const byIds = <T>(list: readonly string[], load: (ids: IdsCondition) => Promise<T[]>) => loadByIds(db, dialect, list, load);
+  // MySQL/MariaDB: each run's children in the primary key's order (key) come from a range scan of the
+  // run_uuid index (InnoDB appends the primary key to it), with no sort, when ordered by (run_uuid, key)
+  // and the ids are an IN list of fewer than 1,000 (MariaDB's in_predicate_conversion_threshold turns a
+  // longer one into a table to join, as JSON_TABLE is, and sorts in a temporary table): 22 against 32 ms
+  // for a page of 1,000 runs with 10 children each.
+  const children = <T>(load: (inIds: IdsCondition, order: RawBuilder<unknown>) => Promise<T[]>) =>
+    dialect === 'mysql'
+      ? loadInChunks(ids, (chunk) => load((column) => sql<boolean>`${sql.ref(column)} IN (${sql.join(chunk)})`, sql`run_uuid, ${sql.ref('key')}`))
+      : byIds(ids, (inIds) => load(inIds, order));
   const [metrics, params, tags, datasetInputs, edges] = await Promise.all([
-    byIds(ids, (inIds) => db.selectFrom('latest_metrics').selectAll().where(inIds('run_uuid')).orderBy(order).execute()),
-    byIds(ids, (inIds) => db.selectFrom('params').selectAll().where(inIds('run_uuid')).orderBy(order).execute()),
-    byIds(ids, (inIds) => db.selectFrom('tags').selectAll().where(inIds('run_uuid')).orderBy(order).execute()),
+    children((inIds, by) => db.selectFrom('latest_metrics').selectAll().where(inIds('run_uuid')).orderBy(by).execute()),
+    children((inIds, by) => db.selectFrom('params').selectAll().where(inIds('run_uuid')).orderBy(by).execute()),
+    children((inIds, by) => db.selectFrom('tags').selectAll().where(inIds('run_uuid')).orderBy(by).execute()),
     byIds(withInputs, (inIds) =>
       db
         .selectFrom('inputs as i')

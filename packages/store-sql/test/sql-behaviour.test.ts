@@ -105,6 +105,47 @@ for (const d of dialects) {
       }
     });
 
+    it("a search page's runs carry their metrics, params and tags in MLflow's order: the table's storage order (the primary key's on MySQL/MariaDB), across id chunks", async () => {
+      const uri = await d.uri();
+      const store = await open(uri);
+      try {
+        const exp = await store.createExperiment('children-order');
+        // 501 runs: the MySQL/MariaDB load reads ids in IN lists of 500; keys logged out of order and mixed in case.
+        const keys = ['zeta', 'Beta', 'alpha', 'Gamma'];
+        const ids: string[] = [];
+        for (let i = 0; i < 501; i += 16) {
+          const batch = Array.from({ length: Math.min(16, 501 - i) }, async (_, j) => {
+            const id = (await store.createRun({ experimentId: exp, startTime: i + j })).info.run_id;
+            await store.logBatch(id, {
+              metrics: keys.map((key, k) => ({ key, value: k, timestamp: 1, step: 0 })),
+              params: keys.map((key) => ({ key, value: `${i + j}` })),
+              tags: keys.map((key) => ({ key, value: 'v' })),
+            });
+            return id;
+          });
+          ids.push(...(await Promise.all(batch)));
+        }
+        const page = await store.searchRuns({ experimentIds: [exp], maxResults: 1000 });
+        expect(page.items).toHaveLength(501);
+        const order = d.name === 'sqlite' ? 'rowid' : d.name === 'postgresql' ? 'ctid' : '`key`';
+        const sample = [ids[0], ids[250], ids[499], ids[500]] as string[];
+        for (const table of ['latest_metrics', 'params', 'tags']) {
+          for (const id of sample) {
+            const stored = await raw<{ key: string }>(uri, `SELECT ${d.name === 'mysql' ? '`key`' : 'key'} FROM ${table} WHERE run_uuid = '${id}' ORDER BY ${order}`);
+            const run = page.items.find((r) => r.info.run_id === id)!;
+            const loaded = { latest_metrics: run.data.metrics, params: run.data.params, tags: run.data.tags }[table]!.map((x) => x.key);
+            expect(loaded).toEqual(stored.map((s) => s.key));
+          }
+        }
+        // The primary key's order on MySQL/MariaDB, insertion (rowid) on SQLite; PostgreSQL's heap puts
+        // rows wherever a page has room (ctid), which only the query above can tell.
+        const expected = d.name === 'mysql' ? ['alpha', 'Beta', 'Gamma', 'zeta'] : d.name === 'sqlite' ? keys : undefined;
+        if (expected) for (const run of page.items) expect(run.data.params.map((p) => p.key)).toEqual(expected);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('stores ±Infinity as ±max double and NaN with is_nan, like MLflow', async () => {
       const uri = await d.uri();
       const store = await open(uri);
