@@ -157,30 +157,56 @@ export interface HeadOptions {
   bound?: number;
 }
 
-/** Index entries of the ordered metric read per row the page asks for (offset + limit) before the full query takes over. */
-export const HEAD_WINDOW = 16;
+/** The part of a metric order a statement reads: its head, or its tail (the runs without a number for the metric: NaN, then none). */
+export type PagePart = HeadOptions | 'tail';
+
+/**
+ * Index entries of the ordered metric read per row the page asks for (offset + limit), widest first:
+ * the first window whose edge exists bounds the head query. PostgreSQL and SQLite read a window in
+ * index order and sort only ties of the value. MySQL/MariaDB sort every row of it, so where the wide
+ * window holds every number of the metric (fewer than 16 × the page) their full query costs about as
+ * much, and only a narrower one gains (bench:sql's first page, 1,001 of 5,000 matching runs among
+ * 10,000: 17.5 ms with 4 ×, 38.5 with 8 ×, 43 for the full query).
+ */
+export function headWindows(dialect: SqlDialectName): readonly number[] {
+  return dialect === 'mysql' ? [16, 4] : [16];
+}
+
+/** Comparators a NaN and a run without the metric never satisfy (`!=` keeps NaN). */
+const NUMBER_COMPARATORS = new Set(['=', '<', '>', '<=', '>=']);
 
 /**
  * The rows of one page of search_runs. Ordered by a metric first and with the metric-order index
  * on the database (`metricOrderIndex`), the page is first looked for among the runs that have a
  * number for that metric, which come first in the order, in a window of the index: the
- * `HEAD_WINDOW` × (offset + limit) best values (and their ties), read from the index alone. When the
- * page is full there, it is exact (every run outside has a worse value) and costs a bounded number of
- * probes (3–30 ms instead of 1.1–1.7 s at 1M runs). Otherwise — a selective filter, or a page past
- * the runs with a number (NaN, no value) — the full query reads it.
+ * {@link headWindows} × (offset + limit) best values (and their ties), read from the index alone. When
+ * the page is full there, it is exact (every run outside has a worse value) and costs a bounded number
+ * of probes (3–30 ms instead of 1.1–1.7 s at 1M runs). When the window holds every number of the
+ * metric and the page starts among them, the head query returns all the rest of them, and the tail
+ * query (the runs without a number, which the filter may exclude by itself) completes the page: the
+ * last page of a search. Otherwise — a selective filter, or a page past the runs with a number — the
+ * full query reads it.
  */
 export async function runPageRows(ctx: SqlContext, q: RunPageQuery): Promise<RunRowToLoad[]> {
   const first = q.orderBy[0];
-  if (ctx.metricOrderIndex && first?.type === 'metric') {
-    const edge = (await metricWindowSql(ctx.dialect, first, (q.offset + q.limit) * HEAD_WINDOW).execute(ctx.db)).rows[0];
-    // Without an edge the window is every number of the metric. PostgreSQL and SQLite still read it in
-    // index order and sort only ties (incremental sort); MySQL/MariaDB would sort it all, as the full query does.
-    if (edge !== undefined || ctx.dialect !== 'mysql') {
-      const head = (await runPageSql(ctx.dialect, q, { bound: edge === undefined ? undefined : Number(edge.value) }).execute(ctx.db)).rows;
-      if (head.length === q.limit) return head;
-    }
+  const rows = async (query: RunPageQuery, part?: PagePart) => (await runPageSql(ctx.dialect, query, part).execute(ctx.db)).rows;
+  if (!ctx.metricOrderIndex || first?.type !== 'metric') return rows(q);
+  let bound: number | undefined;
+  for (const window of headWindows(ctx.dialect)) {
+    const edge = (await metricWindowSql(ctx.dialect, first, (q.offset + q.limit) * window).execute(ctx.db)).rows[0];
+    if (edge === undefined) continue;
+    bound = Number(edge.value);
+    break;
   }
-  return (await runPageSql(ctx.dialect, q).execute(ctx.db)).rows;
+  // Without an edge the window is every number of the metric. PostgreSQL and SQLite still read it in
+  // index order and sort only ties (incremental sort); MySQL/MariaDB would sort it all, as the full query does.
+  if (bound === undefined && ctx.dialect === 'mysql') return rows(q);
+  const head = await rows(q, { bound });
+  if (head.length === q.limit) return head;
+  if (bound !== undefined || head.length === 0) return rows(q);
+  const numbersOnly = q.filter.some((c) => c.type === 'metric' && c.key === first.key && NUMBER_COMPARATORS.has(c.comparator));
+  if (numbersOnly) return head;
+  return [...head, ...(await rows({ ...q, limit: q.limit - head.length, offset: 0 }, 'tail'))];
 }
 
 /** The value at position `window` of a metric's numbers in order (no row: fewer than that), read from the index alone. */
@@ -190,17 +216,19 @@ export function metricWindowSql(dialect: SqlDialectName, clause: OrderByClause, 
 }
 
 /**
- * The statement of a page; `head`: of the head of a metric order only (see {@link runOrderSql}),
- * driven from latest_metrics in index order: SQLite and MySQL are told so (CROSS JOIN and
+ * The statement of a page; `part`: of the head of a metric order only (see {@link runOrderSql}),
+ * driven from latest_metrics in index order — SQLite and MySQL are told so (CROSS JOIN and
  * SELECT STRAIGHT_JOIN keep the written order of the tables), and SQLite probes each run's filters
- * (EXISTS) instead of building their lists first.
+ * (EXISTS) instead of building their lists first — or of its tail (no number for its first metric).
  */
-export function runPageSql(dialect: SqlDialectName, q: RunPageQuery, head?: HeadOptions): RawBuilder<RunRowToLoad> {
+export function runPageSql(dialect: SqlDialectName, q: RunPageQuery, part?: PagePart): RawBuilder<RunRowToLoad> {
+  const head = part === 'tail' ? undefined : part;
   const filter = runFilterSql(dialect, q.filter, head !== undefined);
   const { lead, joins, order } = runOrderSql(dialect, q.orderBy, head);
+  const tail = part === 'tail' ? [sql`(o0.run_uuid IS NULL OR o0.is_nan = ${TRUE})`] : [];
   const from = !lead ? sql`runs r` : sql`latest_metrics o0 ${sql.raw(dialect === 'sqlite' ? 'CROSS JOIN' : 'JOIN')} runs r ON ${lead}`;
   const select = sql.raw(lead && dialect === 'mysql' ? 'SELECT STRAIGHT_JOIN' : 'SELECT');
-  const rest = sql`FROM ${from} ${sql.join([...filter.joins, ...joins], sql` `)} WHERE ${sql.join([...q.scope, ...filter.where], sql` AND `)}`;
+  const rest = sql`FROM ${from} ${sql.join([...filter.joins, ...joins], sql` `)} WHERE ${sql.join([...q.scope, ...filter.where, ...tail], sql` AND `)}`;
   return sql<RunRowToLoad>`${select} ${runPageColumnsSql(dialect)} ${rest} ORDER BY ${sql.join(order)} LIMIT ${q.limit} OFFSET ${q.offset}`;
 }
 

@@ -12,7 +12,7 @@ import { parseRunFilter, parseRunOrderBy, type RunExport } from '@mlstore/core';
 import { SqlTrackingStore } from '../src/index.js';
 import type { SqlContext } from '../src/sql-context.js';
 import { hasSearchIndexes, METRIC_ORDER_INDEX } from '../src/sql-search-indexes.js';
-import { HEAD_WINDOW, metricWindowSql, runPageSql } from '../src/sql-search.js';
+import { headWindows, metricWindowSql, runPageSql } from '../src/sql-search.js';
 import { serverDatabases } from './server-databases.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mlstore-sql-search-indexes-'));
@@ -55,7 +55,7 @@ async function pages(store: SqlTrackingStore, exp: string, filterString: string,
 }
 
 const ORDERS = [['metrics.m DESC'], ['metrics.m ASC'], ['metrics.m DESC', 'params.p ASC'], ['metrics.m', 'attributes.start_time ASC'], ['metrics.absent DESC']];
-const FILTERS = ['', 'metrics.f > 0', "params.p = 'v1'"];
+const FILTERS = ['', 'metrics.f > 0', "params.p = 'v1'", 'metrics.m >= 2', 'metrics.m != 3'];
 
 describe.each(dialects)('the metric-order index ($name)', ({ name, uri }) => {
   it('gives every page of a metric order as the full query does, across the end of the runs with a number', { timeout: 120_000 }, async () => {
@@ -79,18 +79,23 @@ describe.each(dialects)('the metric-order index ($name)', ({ name, uri }) => {
         }
       }
       expect(compared).toBeGreaterThan(2000);
-      // searchRuns takes the head query, and only for a page that reaches past the head the full one.
+      // searchRuns takes the head query; a page that reaches past the runs with a number, the tail query
+      // after it — unless the filter needs a number for the ordered metric.
       const executor = ctxOf(indexed).db.getExecutor();
       const spy = vi.spyOn(executor, 'executeQuery');
       const statements = () => spy.mock.calls.map(([q]) => q.sql).filter((text) => /\bORDER BY\b/.test(text) && /\bo0\b/.test(text));
-      const isHead = (text: string) => /latest_metrics o0 (CROSS JOIN|JOIN) runs r/.test(text);
-      // (MySQL/MariaDB skip the head while the window holds every number of the metric, as here: they
-      // would sort all of it, as the full query does. The bounded head is checked on them below.)
+      const kind = (text: string) => (/latest_metrics o0 (CROSS JOIN|JOIN) runs r/.test(text) ? 'head' : /o0["`]?\.["`]?run_uuid["`]? IS NULL/.test(text) ? 'tail' : 'full');
       const first = await indexed.searchRuns({ experimentIds: [exp], orderBy: ['metrics.m DESC'], maxResults: 5 });
-      expect(statements().map(isHead)).toEqual(name === 'mysql' ? [false] : [true]);
+      expect(statements().map(kind)).toEqual(['head']);
       spy.mockClear();
-      await indexed.searchRuns({ experimentIds: [exp], orderBy: ['metrics.m DESC'], maxResults: 100 });
-      expect(statements().map(isHead)).toEqual(name === 'mysql' ? [false] : [true, false]);
+      // (MySQL/MariaDB skip the head while the window holds every number of the metric, as here: they
+      // would sort all of it, as the full query does.)
+      const last = await indexed.searchRuns({ experimentIds: [exp], orderBy: ['metrics.m DESC'], maxResults: 100 });
+      expect(statements().map(kind)).toEqual(name === 'mysql' ? ['full'] : ['head', 'tail']);
+      expect(last.items.map((r) => r.info.run_id)).toEqual((await plain.searchRuns({ experimentIds: [exp], orderBy: ['metrics.m DESC'], maxResults: 100 })).items.map((r) => r.info.run_id));
+      spy.mockClear();
+      await indexed.searchRuns({ experimentIds: [exp], filterString: 'metrics.m > 1', orderBy: ['metrics.m DESC'], maxResults: 100 });
+      expect(statements().map(kind)).toEqual(name === 'mysql' ? ['full'] : ['head']);
       spy.mockRestore();
       expect(first.items).toHaveLength(5);
       // A data set where the head has thousands of runs: a page of 1,000 ends inside it, the next crosses it.
@@ -99,7 +104,7 @@ describe.each(dialects)('the metric-order index ($name)', ({ name, uri }) => {
       for (const orderBy of [['metrics.m DESC'], ['metrics.m ASC']]) {
         expect(await pages(indexed, big, 'metrics.f > 0', orderBy, 1000)).toEqual(await pages(plain, big, 'metrics.f > 0', orderBy, 1000));
       }
-      // The head is read within a window of the index (HEAD_WINDOW × (offset + limit) values): a
+      // The head is read within a window of the index (headWindows × (offset + limit) values): a
       // selective filter costs a bounded walk, then the full query.
       const walked = vi.spyOn(executor, 'executeQuery');
       const rare = await indexed.searchRuns({ experimentIds: [big], filterString: "attributes.run_name = 'r1002'", orderBy: ['metrics.m DESC'], maxResults: 5 });
@@ -107,7 +112,7 @@ describe.each(dialects)('the metric-order index ($name)', ({ name, uri }) => {
       walked.mockRestore();
       expect(rare.items.map((r) => r.info.run_name)).toEqual(['r1002']);
       expect(texts.find((text) => /LIMIT 1 OFFSET/.test(text) && !/\bo0\b/.test(text))).toBeDefined();
-      const heads = texts.filter(isHead);
+      const heads = texts.filter((text) => kind(text) === 'head');
       expect(heads).toHaveLength(1);
       expect(heads[0]).toMatch(/o0["`]?\.["`]?value["`]? >= /);
     } finally {
@@ -126,7 +131,7 @@ describe.each(dialects)('the metric-order index ($name)', ({ name, uri }) => {
       const scope = [sql`r.experiment_id = ${Number(exp)}`, sql`r.lifecycle_stage IN ('active')`];
       const q = { scope, filter: parseRunFilter('metrics.f > 0'), orderBy: parseRunOrderBy(['metrics.m DESC']), limit: 101, offset: 0 };
       // The window's edge is read from the index alone, in order, without a sort.
-      const window = metricWindowSql(ctx.dialect, q.orderBy[0]!, 101 * HEAD_WINDOW);
+      const window = metricWindowSql(ctx.dialect, q.orderBy[0]!, 101 * headWindows(ctx.dialect)[0]!);
       if (name === 'mysql') {
         const windowPlan = (await sql<{ key: string | null; Extra: string | null }>`EXPLAIN ${window}`.execute(ctx.db)).rows;
         expect(windowPlan[0]).toMatchObject({ key: METRIC_ORDER_INDEX });
