@@ -116,7 +116,9 @@ const withoutJsonTable = new WeakSet<object>();
  * database server: `= ANY($1)` (a text array) on PostgreSQL, `IN (SELECT id FROM JSON_TABLE(?))` on
  * MySQL/MariaDB — no 500-element IN lists, whose parsing and planning cost more than the lookups,
  * and one query per table whatever the page size. SQLite (in-process, no round trips) and servers
- * without JSON_TABLE get {@link loadInChunks}' parallel `IN (…)` chunks.
+ * without JSON_TABLE get {@link loadInChunks}' parallel `IN (…)` chunks. (A query that must come out
+ * in an index's order is cheaper as IN lists on MySQL/MariaDB, which range-scan the index in order:
+ * a search page's children, sql-run-data.ts loadRuns.)
  */
 export async function loadByIds<T>(db: Kysely<Database>, dialect: SqlDialectName, ids: readonly string[], load: (ids: IdsCondition) => Promise<T[]>): Promise<T[]> {
   if (ids.length === 0) return [];

@@ -81,7 +81,8 @@ export function runPageColumnsSql(dialect: SqlDialectName) {
 
 /**
  * Full runs (info, latest metrics, params, tags, inputs, outputs) for `runs` rows, in their order:
- * one query per child table for the whole page ({@link loadByIds}), all in parallel.
+ * one query per child table for the whole page ({@link loadByIds}; on MySQL/MariaDB metrics, params
+ * and tags in IN lists of 500, below), all in parallel.
  */
 export async function loadRuns(db: Kysely<Database>, dialect: SqlDialectName, rows: readonly RunRowToLoad[]): Promise<Run[]> {
   const order = storageOrder(dialect);
