@@ -1,22 +1,11 @@
-import { MlflowError } from '@mlstore/core';
+import { booleanEnv, MlflowError } from '@mlstore/core';
 
 /** Environment variables as `process.env` holds them. */
 export type Env = NodeJS.ProcessEnv;
 
-/**
- * A boolean variable read with MLflow's rule: only `true`, `false`, `1`, `0` (case-insensitive)
- * are accepted; unset → `defaultValue`.
- *
- * @throws MlflowError INVALID_PARAMETER_VALUE for any other value (named in the message).
- */
+/** A boolean variable read with MLflow's rule ({@link booleanEnv}); unset → `defaultValue`. */
 export function readBooleanEnv(env: Env, name: string, defaultValue: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined) return defaultValue;
-  const lowered = raw.toLowerCase();
-  if (!['true', 'false', '1', '0'].includes(lowered)) {
-    throw MlflowError.invalidParameter(`${name} value must be one of ['true', 'false', '1', '0'] (case-insensitive), but got ${raw}`);
-  }
-  return lowered === 'true' || lowered === '1';
+  return booleanEnv(env, name) ?? defaultValue;
 }
 
 /** Whether `name` is set at all (MLflow's `is_set`, which an empty string also satisfies). */

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { MlflowError } from '@mlstore/core';
+import { booleanEnv } from '@mlstore/core';
 import type { Database } from './db-types.js';
 import type { SqlContext } from './sql-context.js';
 import type { SqlDialectName } from './sql-uri.js';
@@ -48,17 +48,8 @@ export async function createSearchIndexes(db: Kysely<Database>, dialect: SqlDial
  * @throws INVALID_PARAMETER_VALUE for another value of the variable
  */
 export async function openSearchIndexes(ctx: SqlContext, wanted: boolean | undefined, env: NodeJS.ProcessEnv): Promise<boolean> {
-  const want = wanted ?? envFlag(env, 'MLSTORE_SQL_SEARCH_INDEXES');
+  const want = wanted ?? booleanEnv(env, 'MLSTORE_SQL_SEARCH_INDEXES');
   if (want === false) return false;
   if (want) await createSearchIndexes(ctx.db, ctx.dialect);
   return want || hasSearchIndexes(ctx.db, ctx.dialect);
-}
-
-function envFlag(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const v = raw.trim().toLowerCase();
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw MlflowError.invalidParameter(`${name} value must be one of ['true', 'false', '1', '0'] (case-insensitive), but got ${raw}`);
 }

@@ -11,17 +11,23 @@ import {
 } from './key-rules.js';
 import * as L from './limits.js';
 
+/**
+ * A boolean environment variable read with MLflow's rule (`_BooleanEnvironmentVariable.get`): only
+ * `true`, `false`, `1`, `0` (case-insensitive); undefined when unset.
+ * @throws MlflowError INVALID_PARAMETER_VALUE for any other value (named in the message), empty included
+ */
+export function booleanEnv(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const raw = env[name];
+  if (raw === undefined) return undefined;
+  const lowered = raw.toLowerCase();
+  if (lowered === 'true' || lowered === '1') return true;
+  if (lowered === 'false' || lowered === '0') return false;
+  throw MlflowError.invalidParameter(`${name} value must be one of ['true', 'false', '1', '0'] (case-insensitive), but got ${raw}`);
+}
+
 /** Whether `MLFLOW_TRUNCATE_LONG_VALUES` is on (read at call time; MLflow 3.18 defaults it to true). */
 export function truncateLongValuesEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  const raw = env['MLFLOW_TRUNCATE_LONG_VALUES'];
-  // MLflow 3.18 declares this variable with a default of True: unset means "truncate".
-  if (raw === undefined) return true;
-  const v = raw.trim().toLowerCase();
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw MlflowError.invalidParameter(
-    `MLFLOW_TRUNCATE_LONG_VALUES value must be one of ['true', 'false', '1', '0'] (case-insensitive), but got ${raw}`,
-  );
+  return booleanEnv(env, 'MLFLOW_TRUNCATE_LONG_VALUES') ?? true;
 }
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
