@@ -280,7 +280,7 @@ export class SqlModelRegistryStore implements PortableModelRegistryStore {
         .selectAll('rm')
         .where('rm.workspace', '=', DEFAULT_WORKSPACE)
         .$call((q) => (where.length > 0 ? q.where(sql<boolean>`${sql.join(where, sql` AND `)}`) : q))
-        .orderBy(registryOrderSql('rm', orderBy) as never)
+        .orderBy(sql.join(registryOrderSql('rm', orderBy)))
         .limit(maxResults > 0 ? maxResults + 1 : 1)
         .offset(start)
         .execute();
@@ -412,7 +412,7 @@ export class SqlModelRegistryStore implements PortableModelRegistryStore {
         .where('mv.workspace', '=', DEFAULT_WORKSPACE)
         .where('mv.current_stage', '<>', DELETED_STAGE)
         .$call((q) => (where.length > 0 ? q.where(sql<boolean>`${sql.join(where, sql` AND `)}`) : q))
-        .orderBy(registryOrderSql('mv', orderBy) as never)
+        .orderBy(sql.join(registryOrderSql('mv', orderBy)))
         .limit(maxResults + 1)
         .offset(start)
         .execute();
