@@ -161,15 +161,16 @@ export interface HeadOptions {
 export type PagePart = HeadOptions | 'tail';
 
 /**
- * Index entries of the ordered metric read per row the page asks for (offset + limit), widest first:
- * the first window whose edge exists bounds the head query. PostgreSQL and SQLite read a window in
- * index order and sort only ties of the value. MySQL/MariaDB sort every row of it, so where the wide
- * window holds every number of the metric (fewer than 16 × the page) their full query costs about as
- * much, and only a narrower one gains (bench:sql's first page, 1,001 of 5,000 matching runs among
- * 10,000: 17.5 ms with 4 ×, 38.5 with 8 ×, 43 for the full query).
+ * Index entries of the ordered metric read per row the page asks for (offset + limit), tried in this
+ * order: each window whose edge exists bounds a head query, and a head that fills the page ends the
+ * search. PostgreSQL and SQLite read a window in index order and sort only ties of the value, so one
+ * wide window costs them no more than the rows the page needs. MySQL/MariaDB sort every row of a
+ * window, so they try a narrow one first (a filter keeping at least a quarter of the runs, or none,
+ * fills the page there) and the wide one for a more selective filter (bench:sql's first page, 1,001
+ * of 5,000 matching runs among 10,000: 17.5 ms with 4 ×, 38.5 with 8 ×, 43 for the full query).
  */
 export function headWindows(dialect: SqlDialectName): readonly number[] {
-  return dialect === 'mysql' ? [16, 4] : [16];
+  return dialect === 'mysql' ? [4, 16] : [16];
 }
 
 /** Comparators a NaN and a run without the metric never satisfy (`!=` keeps NaN). */
@@ -178,32 +179,40 @@ const NUMBER_COMPARATORS = new Set(['=', '<', '>', '<=', '>=']);
 /**
  * The rows of one page of search_runs. Ordered by a metric first and with the metric-order index
  * on the database (`metricOrderIndex`), the page is first looked for among the runs that have a
- * number for that metric, which come first in the order, in a window of the index: the
+ * number for that metric, which come first in the order, in windows of the index: the
  * {@link headWindows} × (offset + limit) best values (and their ties), read from the index alone. When
- * the page is full there, it is exact (every run outside has a worse value) and costs a bounded number
- * of probes (3–30 ms instead of 1.1–1.7 s at 1M runs). When the window holds every number of the
- * metric and the page starts among them, the head query returns all the rest of them, and the tail
- * query (the runs without a number, which the filter may exclude by itself) completes the page: the
- * last page of a search. Otherwise — a selective filter, or a page past the runs with a number — the
- * full query reads it.
+ * the page is full in one, it is exact (every run outside has a worse value) and costs a bounded number
+ * of probes (3–30 ms instead of 1.1–1.7 s at 1M runs). When a window holds every number of the metric,
+ * see {@link unbounded}. Otherwise — a filter too selective for the widest window — the full query
+ * reads it.
  */
 export async function runPageRows(ctx: SqlContext, q: RunPageQuery): Promise<RunRowToLoad[]> {
   const first = q.orderBy[0];
   const rows = async (query: RunPageQuery, part?: PagePart) => (await runPageSql(ctx.dialect, query, part).execute(ctx.db)).rows;
   if (!ctx.metricOrderIndex || first?.type !== 'metric') return rows(q);
-  let bound: number | undefined;
   for (const window of headWindows(ctx.dialect)) {
     const edge = (await metricWindowSql(ctx.dialect, first, (q.offset + q.limit) * window).execute(ctx.db)).rows[0];
-    if (edge === undefined) continue;
-    bound = Number(edge.value);
-    break;
+    // No edge: this window (and every wider one) holds every number of the metric.
+    if (edge === undefined) return unbounded(ctx, q, rows);
+    const head = await rows(q, { bound: Number(edge.value) });
+    if (head.length === q.limit) return head;
   }
-  // Without an edge the window is every number of the metric. PostgreSQL and SQLite still read it in
-  // index order and sort only ties (incremental sort); MySQL/MariaDB would sort it all, as the full query does.
-  if (bound === undefined && ctx.dialect === 'mysql') return rows(q);
-  const head = await rows(q, { bound });
+  return rows(q);
+}
+
+/**
+ * The page when every number of the ordered metric is in the window. PostgreSQL and SQLite still read
+ * them in index order and sort only ties (incremental sort); MySQL/MariaDB would sort them all, as the
+ * full query does, so they run that. The head then holds every numbered match from the offset on:
+ * short of a page, the tail query completes it (unless the page starts past them, or the filter
+ * needs a number for the metric).
+ */
+async function unbounded(ctx: SqlContext, q: RunPageQuery, rows: (query: RunPageQuery, part?: PagePart) => Promise<RunRowToLoad[]>): Promise<RunRowToLoad[]> {
+  if (ctx.dialect === 'mysql') return rows(q);
+  const head = await rows(q, {});
   if (head.length === q.limit) return head;
-  if (bound !== undefined || head.length === 0) return rows(q);
+  if (head.length === 0) return rows(q);
+  const first = q.orderBy[0]!;
   const numbersOnly = q.filter.some((c) => c.type === 'metric' && c.key === first.key && NUMBER_COMPARATORS.has(c.comparator));
   if (numbersOnly) return head;
   return [...head, ...(await rows({ ...q, limit: q.limit - head.length, offset: 0 }, 'tail'))];
