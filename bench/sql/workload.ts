@@ -26,8 +26,8 @@ export type Profile = Omit<WorkloadSpec, 'uri' | 'artifactRoot' | 'populate'>;
 export const FULL: Profile = {
   createRun: { warmup: 20, rounds: 5, runsPerRound: 200 },
   logBatch: { keys: 10, steps: 100, warmupCalls: 2, rounds: 5, callsPerRound: 10 },
-  logMetric: { warmup: 50, calls: 1000 },
-  search: { runs: 10_000, filter: 'metrics.m1 > 0.5', orderBy: ['metrics.m2 DESC'], maxResults: 1000, warmup: 1, reps: 3, pageReps: 2 },
+  logMetric: { warmup: 50, calls: 2000 },
+  search: { runs: 10_000, filter: 'metrics.m1 > 0.5', orderBy: ['metrics.m2 DESC'], maxResults: 1000, warmup: 1, reps: 7, pageReps: 3 },
   history: { points: 50_000, perCall: 1000, warmup: 1, reps: 5 },
 };
 
