@@ -106,6 +106,32 @@ describe.each(dialects)('logMetric in one round trip ($name)', ({ name, uri }) =
     });
   });
 
+  it.runIf(name === 'mysql')('sends log_metric as one script, and reads the run only for a refusal', async () => {
+    await withRun(async (store, id) => {
+      const { createRequire } = await import('node:module');
+      const mysql2 = createRequire(import.meta.url)('mysql2') as { Connection: { prototype: { query(...args: unknown[]): unknown } } };
+      const spy = vi.spyOn(mysql2.Connection.prototype, 'query');
+      const texts = () => spy.mock.calls.map(([q]) => String(typeof q === 'string' ? q : (q as { sql: string }).sql));
+      try {
+        for (let step = 0; step < 3; step++) await store.logMetric(id, metric('p', step, 10, step));
+        await store.logMetric(id, metric('p', 2, 10, 2)); // a duplicate point: found, not inserted
+        expect(texts()).toHaveLength(4);
+        expect(texts().every((text) => text.startsWith('START TRANSACTION;') && !/\bSELECT lifecycle_stage\b/.test(text))).toBe(true);
+        spy.mockClear();
+        await store.deleteRun(id);
+        spy.mockClear();
+        const err = await errorOf(store.logMetric(id, metric('p', 3, 10, 3)));
+        expect(err.message).toBe(`The run ${id} must be in the 'active' state. Current state is deleted.`);
+        expect(texts()).toHaveLength(2);
+        expect(texts()[1]).toMatch(/^select `lifecycle_stage` from `runs`/);
+      } finally {
+        spy.mockRestore();
+      }
+      await store.restoreRun(id);
+      expect((await store.getMetricHistory(id, 'p')).items.map((p) => p.step)).toEqual([0, 1, 2]);
+    });
+  });
+
   it('ends with the most recent point as latest under concurrent writers', async () => {
     await withRun(async (store, id) => {
       const points = Array.from({ length: 40 }, (_, i) => metric('c', i, 1000 + (i % 7), i % 13));
