@@ -34,13 +34,24 @@ export async function logMetricsInOneTrip(ctx: SqlContext, runId: string, metric
 const COLUMNS = sql`(${sql.ref('key')}, value, ${sql.ref('timestamp')}, step, is_nan, run_uuid)`;
 const METRICS_PK = sql`(${sql.ref('key')}, ${sql.ref('timestamp')}, step, run_uuid, value, is_nan)`;
 
-/** PostgreSQL statements by row count (the text depends on nothing else), kept for small counts. */
-const postgresText = new Map<number, string>();
 const KEPT_ROW_COUNTS = 16;
 
+/**
+ * A statement text by its shape (the text depends on nothing else), built once and kept when it
+ * carries at most {@link KEPT_ROW_COUNTS} rows; `keep` marks a kept text (PostgreSQL: named).
+ */
+function keptText(cache: Map<number, string>, shape: number, rows: number, build: () => string, keep = (text: string) => text): string {
+  const kept = cache.get(shape);
+  if (kept !== undefined) return kept;
+  const text = build();
+  if (rows <= KEPT_ROW_COUNTS) cache.set(shape, keep(text));
+  return text;
+}
+
+/** PostgreSQL statements by row count. */
+const postgresText = new Map<number, string>();
+
 function postgresStatement(ctx: SqlContext, n: number): string {
-  let text = postgresText.get(n);
-  if (text !== undefined) return text;
   // $1 the run id, $2 'active', then six typed parameters per row (untyped VALUES would be text).
   const values = Array.from({ length: n }, (_, i) => {
     const p = (k: number) => `$${3 + i * 6 + k}`;
@@ -48,13 +59,11 @@ function postgresStatement(ctx: SqlContext, n: number): string {
   }).join(', ');
   const columns = COLUMNS.compile(ctx.db).sql;
   const active = 'EXISTS (SELECT 1 FROM run WHERE lifecycle_stage = $2)';
-  text = `WITH run AS (SELECT lifecycle_stage FROM runs WHERE run_uuid = $1),
+  return `WITH run AS (SELECT lifecycle_stage FROM runs WHERE run_uuid = $1),
     v (k, val, ts, st, nan, latest) AS (VALUES ${values}),
     ins AS (INSERT INTO metrics ${columns} SELECT k, val, ts, st, nan, $1 FROM v WHERE ${active} ON CONFLICT ${METRICS_PK.compile(ctx.db).sql} DO NOTHING),
     up AS (INSERT INTO latest_metrics ${columns} SELECT k, val, ts, st, nan, $1 FROM v WHERE latest AND ${active} ORDER BY k ${latestMetricsConflictSql('postgresql').compile(ctx.db).sql})
     SELECT lifecycle_stage FROM run`;
-  if (n <= KEPT_ROW_COUNTS) postgresText.set(n, namedStatement(text));
-  return text;
 }
 
 /**
@@ -65,11 +74,12 @@ function postgresStatement(ctx: SqlContext, n: number): string {
 async function postgres(ctx: SqlContext, runId: string, rows: readonly MetricRow[], latest: Set<MetricRow>): Promise<string | undefined> {
   const params: unknown[] = [runId, LifecycleStage.ACTIVE];
   for (const r of rows) params.push(r.key, r.value, r.timestamp, r.step, r.is_nan, latest.has(r));
-  const { rows: out } = await ctx.db.executeQuery<{ lifecycle_stage: string | null }>(CompiledQuery.raw(postgresStatement(ctx, rows.length), params));
+  const text = keptText(postgresText, rows.length, rows.length, () => postgresStatement(ctx, rows.length), namedStatement);
+  const { rows: out } = await ctx.db.executeQuery<{ lifecycle_stage: string | null }>(CompiledQuery.raw(text, params));
   return out.length === 0 ? undefined : (out[0]?.lifecycle_stage ?? '');
 }
 
-/** MySQL/MariaDB scripts by (rows, latest candidates), kept for small counts (the text depends on nothing else). */
+/** MySQL/MariaDB scripts by (rows, latest candidates). */
 const mysqlText = new Map<number, string>();
 
 /**
@@ -78,21 +88,16 @@ const mysqlText = new Map<number, string>();
  * unlike the table's, so ON DUPLICATE KEY names stay unambiguous) only while the run is active.
  */
 function mysqlScript(ctx: SqlContext, rows: number, candidates: number): string {
-  const key = rows * (MAX_ROWS + 1) + candidates;
-  let text = mysqlText.get(key);
-  if (text !== undefined) return text;
   const derived = (n: number) =>
     `(${Array.from({ length: n }, (_, i) => (i === 0 ? 'SELECT ? AS k, ? AS val, ? AS ts, ? AS st, ? AS nan' : 'SELECT ?, ?, ?, ?, ?')).join(' UNION ALL ')})`;
   const columns = COLUMNS.compile(ctx.db).sql;
   const active = 'EXISTS (SELECT 1 FROM runs WHERE run_uuid = ? AND lifecycle_stage = ?)';
-  text = `START TRANSACTION;
+  return `START TRANSACTION;
     INSERT INTO metrics ${columns} SELECT v.k, v.val, v.ts, v.st, v.nan, ? FROM ${derived(rows)} v WHERE ${active}
       ON DUPLICATE KEY UPDATE \`key\` = metrics.\`key\`;
     INSERT INTO latest_metrics ${columns} SELECT v.k, v.val, v.ts, v.st, v.nan, ? FROM ${derived(candidates)} v WHERE ${active} ORDER BY v.k
       ${latestMetricsConflictSql('mysql').compile(ctx.db).sql};
     COMMIT`;
-  if (rows <= KEPT_ROW_COUNTS) mysqlText.set(key, text);
-  return text;
 }
 
 /**
@@ -109,7 +114,8 @@ async function mysql(ctx: SqlContext, runId: string, rows: readonly MetricRow[],
   params.push(runId, LifecycleStage.ACTIVE, runId);
   for (const r of candidates) params.push(r.key, r.value, r.timestamp, r.step, r.is_nan);
   params.push(runId, LifecycleStage.ACTIVE);
-  const script = CompiledQuery.raw(mysqlScript(ctx, rows.length, candidates.length), params);
+  const shape = rows.length * (MAX_ROWS + 1) + candidates.length;
+  const script = CompiledQuery.raw(keptText(mysqlText, shape, rows.length, () => mysqlScript(ctx, rows.length, candidates.length)), params);
   const inserted = await ctx.db.connection().execute(async (conn) => {
     try {
       const { rows: results } = await conn.executeQuery(script);
