@@ -60,9 +60,11 @@ const RUN_INFO_COLUMNS = ['run_uuid', 'name', 'experiment_id', 'user_id', 'statu
 /**
  * A `runs` row to load ({@link RUN_INFO_COLUMNS}), optionally with `has_inputs`
  * ({@link runPageColumnsSql}): runs where it is present and false skip the dataset and model
- * input/output queries, which are not sent at all when no run of the page has any.
+ * input/output queries, which are not sent at all when no run of the page has any. A search page
+ * ordered by a metric also carries the run's number for it (`order_value`, `order_is_nan`; see
+ * sql-search.ts runPageSql).
  */
-export type RunRowToLoad = Pick<RunsTable, (typeof RUN_INFO_COLUMNS)[number]> & { has_inputs?: unknown };
+export type RunRowToLoad = Pick<RunsTable, (typeof RUN_INFO_COLUMNS)[number]> & { has_inputs?: unknown; order_value?: unknown; order_is_nan?: unknown };
 
 /**
  * The select list of a search page over `runs r`: the columns a Run needs (not `r.*`: MySQL's

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
 import { MlflowError, experimentOrderClauses, type OrderByClause, type SearchComparison } from '@mlstore/core';
 import { asText, compareSql, FALSE, TRUE } from './dialect-sql.js';
@@ -123,8 +124,9 @@ export function runOrderSql(dialect: SqlDialectName, orderBy: readonly OrderByCl
     const table = sql.raw(o.type === 'metric' ? 'latest_metrics' : o.type === 'parameter' ? 'params' : 'tags');
     const value = sql.ref(`o${i}.value`);
     if (head && i === 0 && o.type === 'metric') {
+      const from = head.from === undefined ? sql`` : sql` AND ${value} ${sql.raw(o.ascending ? '>=' : '<=')} ${head.from}`;
       const upTo = head.bound === undefined ? sql`` : sql` AND ${value} ${sql.raw(o.ascending ? '<=' : '>=')} ${head.bound}`;
-      lead = sql`o0.run_uuid = r.run_uuid AND ${sql.ref('o0.key')} = ${o.key} AND o0.is_nan = ${FALSE}${upTo}`;
+      lead = sql`o0.run_uuid = r.run_uuid AND ${sql.ref('o0.key')} = ${o.key} AND o0.is_nan = ${FALSE}${from}${upTo}`;
       order.push(sql`${value} ${dir(o.ascending)}`);
       return;
     }
@@ -150,10 +152,27 @@ export interface RunPageQuery {
   orderBy: readonly OrderByClause[];
   limit: number;
   offset: number;
+  /**
+   * With the metric-order index, where the previous page of the same search ended (its token's
+   * cursor, {@link nextRunPageCursor}): the page is then read from that run on (keyset pagination)
+   * instead of counting `offset` runs from the start.
+   */
+  after?: RunPageCursor;
 }
 
-/** The head of a metric order (see {@link runOrderSql}): its rows, or (`bound`) its rows up to that value. */
+/**
+ * The last run of a page ordered by a metric first, when it has a number for that metric: its
+ * number (`value`), and how many runs with that number the pages so far held (`ties`, it included).
+ * The next page is the runs from that number on (at most it, descending), past those `ties` runs.
+ */
+export interface RunPageCursor {
+  value: number;
+  ties: number;
+}
+
+/** The head of a metric order (see {@link runOrderSql}): its rows, from `from` on and up to `bound` when given. */
 export interface HeadOptions {
+  from?: number;
   bound?: number;
 }
 
@@ -190,38 +209,89 @@ export async function runPageRows(ctx: SqlContext, q: RunPageQuery): Promise<Run
   const first = q.orderBy[0];
   const rows = async (query: RunPageQuery, part?: PagePart) => (await runPageSql(ctx.dialect, query, part).execute(ctx.db)).rows;
   if (!ctx.metricOrderIndex || first?.type !== 'metric') return rows(q);
+  // After a cursor, the page's offset counts from the cursor's first tie.
+  const from = q.after?.value;
+  const page = q.after ? { ...q, offset: q.after.ties } : q;
   for (const window of headWindows(ctx.dialect)) {
-    const edge = (await metricWindowSql(ctx.dialect, first, (q.offset + q.limit) * window).execute(ctx.db)).rows[0];
+    const edge = (await metricWindowSql(ctx.dialect, first, (page.offset + page.limit) * window, from).execute(ctx.db)).rows[0];
     // No edge: this window (and every wider one) holds every number of the metric.
-    if (edge === undefined) return unbounded(ctx, q, rows);
-    const head = await rows(q, { bound: Number(edge.value) });
-    if (head.length === q.limit) return head;
+    if (edge === undefined) return unbounded(ctx, page, rows, from);
+    const head = await rows(page, { from, bound: Number(edge.value) });
+    if (head.length === page.limit) return head;
   }
-  return rows(q);
+  return from === undefined ? rows(q) : unbounded(ctx, page, rows, from);
 }
 
 /**
- * The page when every number of the ordered metric is in the window. PostgreSQL and SQLite still read
- * them in index order and sort only ties (incremental sort); MySQL/MariaDB would sort them all, as the
- * full query does, so they run that. The head then holds every numbered match from the offset on:
- * short of a page, the tail query completes it (unless the page starts past them, or the filter
- * needs a number for the metric).
+ * What a cursor in a page token is bound to: a digest of the search's experiments, view, filter and
+ * order (the request's own texts). A token used with another search — or one without a cursor, as
+ * MLflow's — is read by its offset, as MLflow reads it.
  */
-async function unbounded(ctx: SqlContext, q: RunPageQuery, rows: (query: RunPageQuery, part?: PagePart) => Promise<RunRowToLoad[]>): Promise<RunRowToLoad[]> {
-  if (ctx.dialect === 'mysql') return rows(q);
-  const head = await rows(q, {});
+export function runSearchDigest(...request: unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(request)).digest('base64url').slice(0, 16);
+}
+
+/** The page token fields of a cursor: `after: [digest, value, ties]` beside MLflow's `offset`, which MLflow's parser ignores. */
+export function runPageCursorFields(cursor: RunPageCursor | undefined, digest: string): Record<string, unknown> | undefined {
+  return cursor && { after: [digest, cursor.value, cursor.ties] };
+}
+
+/** The cursor of a page token's fields ({@link runPageCursorFields}) when it is one and made for this search (`digest`). */
+export function runPageCursorOf(fields: Record<string, unknown>, digest: string): RunPageCursor | undefined {
+  const after = fields['after'];
+  if (!Array.isArray(after) || after.length !== 3) return undefined;
+  const [made, value, ties] = after as unknown[];
+  if (made !== digest || typeof value !== 'number' || !Number.isFinite(value) || typeof ties !== 'number' || !Number.isSafeInteger(ties) || ties < 1) return undefined;
+  return { value, ties };
+}
+
+/** Whether a page row has a number for the ordered metric (its `order_value`, {@link runPageSql}). */
+const numbered = (row: RunRowToLoad) => row.order_value !== null && row.order_value !== undefined && !Number(row.order_is_nan);
+
+/**
+ * The cursor after `page` (the rows shown of a page read by {@link runPageRows} for `q`), or none
+ * when its last run has no number for the metric, or when the page is all ties of one number and
+ * it is not known how many came before (a page after the first, read without a cursor).
+ */
+export function nextRunPageCursor(ctx: SqlContext, q: RunPageQuery, page: readonly RunRowToLoad[]): RunPageCursor | undefined {
+  // (Where runPageRows reads no cursor, none is given: it would chain ties it did not count.)
+  if (!ctx.metricOrderIndex || q.orderBy[0]?.type !== 'metric') return undefined;
+  const last = page.at(-1);
+  if (last === undefined || !numbered(last)) return undefined;
+  const value = Number(last.order_value);
+  if (!Number.isFinite(value)) return undefined;
+  let ties = 0;
+  for (let i = page.length - 1; i >= 0 && numbered(page[i]!) && Number(page[i]!.order_value) === value; i--) ties++;
+  if (ties < page.length) return { value, ties };
+  // The whole page has one number: the runs before it with that number are the cursor's ties, if any.
+  if (q.after) return { value, ties: ties + (q.after.value === value ? q.after.ties : 0) };
+  return q.offset === 0 ? { value, ties } : undefined;
+}
+
+/**
+ * The page when every number of the ordered metric (from `from` on) is in the window. PostgreSQL and
+ * SQLite still read them in index order and sort only ties (incremental sort); MySQL/MariaDB would
+ * sort them all, as the full query does, so without a cursor they run that. The head then holds
+ * every numbered match from the offset on: short of a page, the tail query completes it (unless the
+ * page starts past them without a cursor, or the filter needs a number for the metric).
+ */
+async function unbounded(ctx: SqlContext, q: RunPageQuery, rows: (query: RunPageQuery, part?: PagePart) => Promise<RunRowToLoad[]>, from?: number): Promise<RunRowToLoad[]> {
+  if (ctx.dialect === 'mysql' && from === undefined) return rows(q);
+  const head = await rows(q, { from });
   if (head.length === q.limit) return head;
-  if (head.length === 0) return rows(q);
+  // (After a cursor — a run with a number — every numbered match before the page is known to be shown.)
+  if (head.length === 0 && from === undefined) return rows(q);
   const first = q.orderBy[0]!;
   const numbersOnly = q.filter.some((c) => c.type === 'metric' && c.key === first.key && NUMBER_COMPARATORS.has(c.comparator));
   if (numbersOnly) return head;
   return [...head, ...(await rows({ ...q, limit: q.limit - head.length, offset: 0 }, 'tail'))];
 }
 
-/** The value at position `window` of a metric's numbers in order (no row: fewer than that), read from the index alone. */
-export function metricWindowSql(dialect: SqlDialectName, clause: OrderByClause, window: number): RawBuilder<{ value: number }> {
+/** The value at position `window` of a metric's numbers in order, from `from` on (no row: fewer than that), read from the index alone. */
+export function metricWindowSql(dialect: SqlDialectName, clause: OrderByClause, window: number, from?: number): RawBuilder<{ value: number }> {
   const direction = sql.raw(clause.ascending ? 'ASC' : 'DESC');
-  return sql<{ value: number }>`SELECT value FROM latest_metrics WHERE ${sql.ref('key')} = ${clause.key} AND is_nan = ${FALSE} ORDER BY value ${direction} LIMIT 1 OFFSET ${window - 1}`;
+  const start = from === undefined ? sql`` : sql` AND value ${sql.raw(clause.ascending ? '>=' : '<=')} ${from}`;
+  return sql<{ value: number }>`SELECT value FROM latest_metrics WHERE ${sql.ref('key')} = ${clause.key} AND is_nan = ${FALSE}${start} ORDER BY value ${direction} LIMIT 1 OFFSET ${window - 1}`;
 }
 
 /**
@@ -238,7 +308,9 @@ export function runPageSql(dialect: SqlDialectName, q: RunPageQuery, part?: Page
   const from = !lead ? sql`runs r` : sql`latest_metrics o0 ${sql.raw(dialect === 'sqlite' ? 'CROSS JOIN' : 'JOIN')} runs r ON ${lead}`;
   const select = sql.raw(lead && dialect === 'mysql' ? 'SELECT STRAIGHT_JOIN' : 'SELECT');
   const rest = sql`FROM ${from} ${sql.join([...filter.joins, ...joins], sql` `)} WHERE ${sql.join([...q.scope, ...filter.where, ...tail], sql` AND `)}`;
-  return sql<RunRowToLoad>`${select} ${runPageColumnsSql(dialect)} ${rest} ORDER BY ${sql.join(order)} LIMIT ${q.limit} OFFSET ${q.offset}`;
+  // Ordered by a metric first: its number on each row too, for the page's cursor (nextRunPageCursor).
+  const orderValue = q.orderBy[0]?.type === 'metric' ? sql`, o0.value AS order_value, o0.is_nan AS order_is_nan` : sql``;
+  return sql<RunRowToLoad>`${select} ${runPageColumnsSql(dialect)}${orderValue} ${rest} ORDER BY ${sql.join(order)} LIMIT ${q.limit} OFFSET ${q.offset}`;
 }
 
 const EXPERIMENT_COLUMNS = new Set(['name', 'experiment_id', 'creation_time', 'last_update_time']);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { describe, expect, it, vi } from 'vitest';
-import { parseRunFilter, parseRunOrderBy, type RunExport } from '@mlstore/core';
+import { decodePageToken, encodePageToken, pageTokenFields, parseRunFilter, parseRunOrderBy, type RunExport } from '@mlstore/core';
 import { SqlTrackingStore } from '../src/index.js';
 import type { SqlContext } from '../src/sql-context.js';
 import { hasSearchIndexes, METRIC_ORDER_INDEX } from '../src/sql-search-indexes.js';
@@ -50,7 +50,7 @@ async function pages(store: SqlTrackingStore, exp: string, filterString: string,
     const page = await store.searchRuns({ experimentIds: [exp], filterString, orderBy, maxResults, pageToken });
     out.push(page.items.map((r) => r.info.run_id));
     pageToken = page.nextPageToken;
-  } while (pageToken);
+  } while (pageToken && out.length <= 2500);
   return out;
 }
 
@@ -116,6 +116,46 @@ describe.each(dialects)('the metric-order index ($name)', ({ name, uri }) => {
       const pageTexts = texts.filter((text) => /\bORDER BY\b/.test(text) && /\bo0\b/.test(text));
       expect(pageTexts.map(kind)).toEqual([...windows.map(() => 'head'), 'full']);
       for (const head of pageTexts.slice(0, -1)) expect(head).toMatch(/o0["`]?\.["`]?value["`]? >= /);
+    } finally {
+      await indexed.close();
+      await plain.close();
+    }
+  });
+
+  it('reads each page after the first from the cursor in its token, not from the start', { timeout: 120_000 }, async () => {
+    const u = await uri();
+    const plain = await SqlTrackingStore.open(u, { artifactRoot, searchIndexes: false });
+    const indexed = await SqlTrackingStore.open(u, { artifactRoot, searchIndexes: true });
+    try {
+      const exp = await plain.createExperiment('cursor');
+      await plain.importRuns(Array.from({ length: 2500 }, (_, i) => run(exp, i, (k) => (k % 600) / 7)));
+      const request = { experimentIds: [exp], filterString: 'metrics.f > 0', orderBy: ['metrics.m DESC'], maxResults: 200 };
+      const spy = vi.spyOn(ctxOf(indexed).db.getExecutor(), 'executeQuery');
+      const got = await pages(indexed, exp, request.filterString, request.orderBy, request.maxResults);
+      const texts = spy.mock.calls.map(([q]) => q.sql);
+      spy.mockRestore();
+      expect(got).toEqual(await pages(plain, exp, request.filterString, request.orderBy, request.maxResults));
+      expect(got.length).toBeGreaterThan(4);
+      // Every page is read in the index from where the last one ended (`value <=` its number): no
+      // page sorts the runs before it, none runs the full query, and no OFFSET passes a page's runs.
+      const pageTexts = texts.filter((text) => /\bORDER BY\b/.test(text) && /\bo0\b/.test(text));
+      expect(pageTexts.filter((text) => !/latest_metrics o0 (CROSS JOIN|JOIN) runs r|o0["`]?\.["`]?run_uuid["`]? IS NULL/.test(text))).toEqual([]);
+      expect(pageTexts.filter((text) => /o0["`]?\.["`]?value["`]? <= /.test(text)).length).toBeGreaterThanOrEqual(got.length - 1);
+      // The token is still MLflow's: its offset is the runs shown so far.
+      const first = await indexed.searchRuns(request);
+      expect(decodePageToken(first.nextPageToken)).toBe(200);
+      expect(pageTokenFields(first.nextPageToken)['after']).toEqual([expect.any(String), expect.any(Number), expect.any(Number)]);
+      const ids = (p: { items: { info: { run_id: string } }[] }) => p.items.map((r) => r.info.run_id);
+      // A token of another search, or MLflow's own (offset only), is read by its offset.
+      const other = { ...request, filterString: "params.p = 'v1'", pageToken: first.nextPageToken };
+      expect(ids(await indexed.searchRuns(other))).toEqual(ids(await plain.searchRuns(other)));
+      const mlflows = { ...request, pageToken: encodePageToken(200) };
+      expect(ids(await indexed.searchRuns(mlflows))).toEqual(ids(await plain.searchRuns(mlflows)));
+      // Keyset paging: a run that enters before the cursor between two pages shifts no run of the next
+      // page into it again (MLflow's offset would show the page's first run twice).
+      await indexed.importRuns([{ ...run(exp, 100_000, () => 1e9), metrics: [{ key: 'f', value: 1, timestamp: BASE, step: 0 }, { key: 'm', value: 1e9, timestamp: BASE, step: 0 }] }]);
+      const second = await indexed.searchRuns({ ...request, pageToken: first.nextPageToken });
+      expect(ids(second)).toEqual(got[1]);
     } finally {
       await indexed.close();
       await plain.close();

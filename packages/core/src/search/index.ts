@@ -19,6 +19,7 @@ export {
   decodePageToken,
   encodeLoggedModelPageToken,
   encodePageToken,
+  pageTokenFields,
   paginate,
   type LoggedModelTokenRequest,
 } from './page-token.js';

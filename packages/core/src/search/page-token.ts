@@ -4,10 +4,16 @@ import { pyStrRepr } from '../validation/python-text.js';
 
 /**
  * MLflow's page token: base64 of Python's `json.dumps({"offset": N})` (note the space after the
- * colon), e.g. offset 100 → `eyJvZmZzZXQiOiAxMDB9`.
+ * colon), e.g. offset 100 → `eyJvZmZzZXQiOiAxMDB9`. `extra`: more fields after the offset, which
+ * MLflow's parser ignores (a store's own hints, read back with {@link pageTokenFields}).
  */
-export function encodePageToken(offset: number): string {
-  return Buffer.from(`{"offset": ${offset}}`, 'utf8').toString('base64');
+export function encodePageToken(offset: number, extra?: Record<string, unknown>): string {
+  return Buffer.from(pyJson({ offset, ...extra }), 'utf8').toString('base64');
+}
+
+/** Every field of a page token {@link decodePageToken} accepted (`{}` without a token). */
+export function pageTokenFields(token: string | undefined): Record<string, unknown> {
+  return token ? decodeJsonToken(token) : {};
 }
 
 /**
