@@ -243,12 +243,15 @@ export function runPageCursorFields(cursor: RunPageCursor | undefined, digest: s
   return cursor && { after: [digest, cursor.value, cursor.ties] };
 }
 
-/** The cursor of a page token's fields ({@link runPageCursorFields}) when it is one and made for this search (`digest`). */
-export function runPageCursorOf(fields: Record<string, unknown>, digest: string): RunPageCursor | undefined {
+/**
+ * The cursor of a page token's fields ({@link runPageCursorFields}) when it is one, made for this
+ * search (`digest`), and counts no more ties than the runs shown before (`offset`).
+ */
+export function runPageCursorOf(fields: Record<string, unknown>, digest: string, offset: number): RunPageCursor | undefined {
   const after = fields['after'];
   if (!Array.isArray(after) || after.length !== 3) return undefined;
   const [made, value, ties] = after as unknown[];
-  if (made !== digest || typeof value !== 'number' || !Number.isFinite(value) || typeof ties !== 'number' || !Number.isSafeInteger(ties) || ties < 1) return undefined;
+  if (made !== digest || typeof value !== 'number' || !Number.isFinite(value) || typeof ties !== 'number' || !Number.isInteger(ties) || ties < 1 || ties > offset) return undefined;
   return { value, ties };
 }
 

@@ -505,7 +505,7 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
     if (experimentIds.length === 0) return { items: [] };
     // A page after the first continues from the run the page before ended at (its token's cursor).
     const digest = runSearchDigest(request.experimentIds, request.runViewType ?? null, request.filterString ?? '', request.orderBy ?? []);
-    const after = offset > 0 ? runPageCursorOf(pageTokenFields(request.pageToken), digest) : undefined;
+    const after = offset > 0 ? runPageCursorOf(pageTokenFields(request.pageToken), digest, offset) : undefined;
     return reading(async () => {
       const scope = [sql`r.experiment_id IN (${sql.join(experimentIds)})`, sql`r.lifecycle_stage IN (${sql.join(stages)})`];
       const q: RunPageQuery = { scope, filter, orderBy, limit: maxResults + 1, offset, ...(after ? { after } : {}) };

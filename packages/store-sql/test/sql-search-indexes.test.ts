@@ -153,6 +153,12 @@ describe.each(dialects)('the metric-order index ($name)', ({ name, uri }) => {
       expect(ids(await indexed.searchRuns(other))).toEqual(ids(await plain.searchRuns(other)));
       const mlflows = { ...request, pageToken: encodePageToken(200) };
       expect(ids(await indexed.searchRuns(mlflows))).toEqual(ids(await plain.searchRuns(mlflows)));
+      // So is one whose cursor cannot be right (more ties than runs shown, or not numbers).
+      const [digest, value] = pageTokenFields(first.nextPageToken)['after'] as [string, number, number];
+      for (const after of [[digest, value, 201], [digest, String(value), 1], [digest, value, 0.5]]) {
+        const forged = { ...request, pageToken: encodePageToken(200, { after }) };
+        expect(ids(await indexed.searchRuns(forged))).toEqual(ids(await plain.searchRuns(forged)));
+      }
       // Keyset paging: a run that enters before the cursor between two pages shifts no run of the next
       // page into it again (MLflow's offset would show the page's first run twice).
       await indexed.importRuns([{ ...run(exp, 100_000, () => 1e9), metrics: [{ key: 'f', value: 1, timestamp: BASE, step: 0 }, { key: 'm', value: 1e9, timestamp: BASE, step: 0 }] }]);
