@@ -180,17 +180,18 @@ export interface HeadOptions {
 export type PagePart = HeadOptions | 'tail';
 
 /**
- * Index entries of the ordered metric read per row the page asks for (offset + limit), narrowest
- * first: each window whose edge exists bounds a head query, and a head that fills the page ends the
- * search; one that does not tells how many of its runs match, and windows too narrow for that share
- * are skipped. PostgreSQL and SQLite read a window in index order and sort only ties of the value,
- * so one wide window costs them no more than the rows the page needs. MySQL/MariaDB sort every row
- * of a window, so they try narrow ones first (no filter, or one keeping half of the runs, fills the
- * page at 2 ×) and the wide one for a selective filter. bench:sql's first page, 1,001 of 5,000
- * matching runs among 10,000: 11 ms at 2 ×, 19 at 4 ×, 35 for the full query.
+ * Index entries of the ordered metric read per row the page asks for (offset + limit): the narrowest
+ * and the widest window. Each window whose edge exists bounds a head query, and a head that fills
+ * the page ends the search; one that does not tells what share of its runs match, which sizes the
+ * next window (a quarter to spare, at most the widest). PostgreSQL and SQLite read a window in index
+ * order and sort only ties of the value, so one wide window costs them no more than the rows the
+ * page needs. MySQL/MariaDB sort every row of a window (its cost grows with its width), so they
+ * start narrow: no filter fills the page at 2 ×, and a filter keeping half of the runs at 2 × or
+ * 2.5 ×. bench:sql's first page, 1,001 of 5,000 matching runs among 10,000: 10 ms at 2 ×, 13 at
+ * 3 ×, 16 at 4 ×, 35 for the full query.
  */
-export function headWindows(dialect: SqlDialectName): readonly number[] {
-  return dialect === 'mysql' ? [2, 4, 16] : [16];
+export function headWindows(dialect: SqlDialectName): readonly [number, number] {
+  return dialect === 'mysql' ? [2, 16] : [16, 16];
 }
 
 /** Comparators a NaN and a run without the metric never satisfy (`!=` keeps NaN). */
@@ -213,20 +214,21 @@ export async function runPageRows(ctx: SqlContext, q: RunPageQuery): Promise<Run
   // After a cursor, the page's offset counts from the cursor's first tie.
   const from = q.after?.value;
   const page = q.after ? { ...q, offset: q.after.ties } : q;
-  const windows = headWindows(ctx.dialect);
-  for (let window: number | undefined = windows[0]; window !== undefined; ) {
-    const edge = (await metricWindowSql(ctx.dialect, first, (page.offset + page.limit) * window, from).execute(ctx.db)).rows[0];
+  const [narrowest, widest] = headWindows(ctx.dialect);
+  const wanted = page.offset + page.limit;
+  for (let window = narrowest; ; ) {
+    const edge = (await metricWindowSql(ctx.dialect, first, Math.ceil(wanted * window), from).execute(ctx.db)).rows[0];
     // No edge: this window (and every wider one) holds every number of the metric.
-    if (edge === undefined) return unbounded(ctx, page, rows, from);
+    if (edge === undefined) return unbounded(ctx, q, page, rows, from);
     const head = await rows(page, { from, bound: Number(edge.value) });
     if (head.length === page.limit) return head;
-    // The share of the window that matched (about offset + head of it) tells how wide a window the
-    // page needs: narrower ones are skipped.
-    const needed = (window * (page.offset + page.limit)) / Math.max(page.offset + head.length, 1);
-    const tried: number = window;
-    window = windows.find((w) => w > tried && w >= needed) ?? (tried < windows.at(-1)! ? windows.at(-1) : undefined);
+    if (window >= widest) break;
+    // The share of the window that matched (about offset + head of it) sizes the next one, with a
+    // quarter to spare; one within a quarter of the widest (or none matched) is the widest.
+    const next = (1.25 * window * wanted) / (page.offset + head.length);
+    window = next * 1.25 >= widest ? widest : next;
   }
-  return from === undefined ? rows(q) : unbounded(ctx, page, rows, from);
+  return from === undefined ? rows(q) : unbounded(ctx, q, page, rows, from);
 }
 
 /**
@@ -280,15 +282,16 @@ export function nextRunPageCursor(ctx: SqlContext, q: RunPageQuery, page: readon
 
 /**
  * The page when every number of the ordered metric (from `from` on) is in the window. PostgreSQL and
- * SQLite still read them in index order and sort only ties (incremental sort); MySQL/MariaDB would
- * sort them all, as the full query does, so without a cursor they run that. The head then holds
- * every numbered match from the offset on: short of a page, the tail query completes it (unless the
- * page starts past them without a cursor, or the filter needs a number for the metric).
+ * SQLite still read them in index order and sort only ties (incremental sort), from the cursor's page
+ * offset (`page`); MySQL/MariaDB would sort them all and scan every run for the tail, as the full
+ * query does, so they run that, by the search's offset (`q`). The head then holds every numbered
+ * match from the offset on: short of a page, the tail query completes it (unless the page starts
+ * past them without a cursor, or the filter needs a number for the metric).
  */
-async function unbounded(ctx: SqlContext, q: RunPageQuery, rows: (query: RunPageQuery, part?: PagePart) => Promise<RunRowToLoad[]>, from?: number): Promise<RunRowToLoad[]> {
-  if (ctx.dialect === 'mysql' && from === undefined) return rows(q);
-  const head = await rows(q, { from });
-  if (head.length === q.limit) return head;
+async function unbounded(ctx: SqlContext, q: RunPageQuery, page: RunPageQuery, rows: (query: RunPageQuery, part?: PagePart) => Promise<RunRowToLoad[]>, from?: number): Promise<RunRowToLoad[]> {
+  if (ctx.dialect === 'mysql') return rows(q);
+  const head = await rows(page, { from });
+  if (head.length === page.limit) return head;
   // (After a cursor — a run with a number — every numbered match before the page is known to be shown.)
   if (head.length === 0 && from === undefined) return rows(q);
   const first = q.orderBy[0]!;

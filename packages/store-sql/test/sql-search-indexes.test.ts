@@ -139,10 +139,12 @@ describe.each(dialects)('the metric-order index ($name)', ({ name, uri }) => {
       expect(got).toEqual(await pages(plain, exp, request.filterString, request.orderBy, request.maxResults));
       expect(got.length).toBeGreaterThan(4);
       // Every page is read in the index from where the last one ended (`value <=` its number): no
-      // page sorts the runs before it, none runs the full query, and no OFFSET passes a page's runs.
+      // page sorts the runs before it, and none runs the full query — but on MySQL/MariaDB the last
+      // ones, where a window holds every number left (they would sort it all anyway).
       const pageTexts = texts.filter((text) => /\bORDER BY\b/.test(text) && /\bo0\b/.test(text));
-      expect(pageTexts.filter((text) => !/latest_metrics o0 (CROSS JOIN|JOIN) runs r|o0["`]?\.["`]?run_uuid["`]? IS NULL/.test(text))).toEqual([]);
-      expect(pageTexts.filter((text) => /o0["`]?\.["`]?value["`]? <= /.test(text)).length).toBeGreaterThanOrEqual(got.length - 1);
+      const full = pageTexts.filter((text) => !/latest_metrics o0 (CROSS JOIN|JOIN) runs r|o0["`]?\.["`]?run_uuid["`]? IS NULL/.test(text));
+      expect(full.length).toBeLessThanOrEqual(name === 'mysql' ? 2 : 0);
+      expect(pageTexts.filter((text) => /o0["`]?\.["`]?value["`]? <= /.test(text)).length).toBeGreaterThanOrEqual(got.length - 1 - full.length);
       // The token is still MLflow's: its offset is the runs shown so far.
       const first = await indexed.searchRuns(request);
       expect(decodePageToken(first.nextPageToken)).toBe(200);
