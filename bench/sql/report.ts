@@ -23,8 +23,11 @@ export function rows(spec: WorkloadSpec, ml: SideResult, us: SideResult): Row[] 
   return [
     { name: 'create_run (sequential)', unit: 'runs/s', mlflow: a.createRun.runsPerSecond, ours: b.createRun.runsPerSecond, better: 'higher', goal: 3 },
     { name: `log_batch (${spec.logBatch.keys * spec.logBatch.steps} metrics/call)`, unit: 'metric rows/s', mlflow: a.logBatch.rowsPerSecond, ours: b.logBatch.rowsPerSecond, better: 'higher', goal: 3 },
-    { name: 'log_metric p50', unit: 'ms/call', mlflow: a.logMetric.p50Ms, ours: b.logMetric.p50Ms, better: 'lower', goal: 3 },
-    { name: 'log_metric p99', unit: 'ms/call', mlflow: a.logMetric.p99Ms, ours: b.logMetric.p99Ms, better: 'lower', goal: 3 },
+    { name: `log_metric p50 (after ${spec.logMetric.warmup.toLocaleString('en-US')} warm-up calls)`, unit: 'ms/call', mlflow: a.logMetric.p50Ms, ours: b.logMetric.p50Ms, better: 'lower', goal: 5 },
+    { name: `log_metric p99 (after ${spec.logMetric.warmup.toLocaleString('en-US')} warm-up calls)`, unit: 'ms/call', mlflow: a.logMetric.p99Ms, ours: b.logMetric.p99Ms, better: 'lower', goal: 3 },
+    ...(a.logMetric.coldP99Ms !== undefined && b.logMetric.coldP99Ms !== undefined && spec.logMetric.warmup >= spec.logMetric.calls
+      ? [{ name: `log_metric p99, the first ${spec.logMetric.calls.toLocaleString('en-US')} calls (no warm-up)`, unit: 'ms/call', mlflow: a.logMetric.coldP99Ms, ours: b.logMetric.coldP99Ms, better: 'lower' as const }]
+      : []),
     {
       name: `search_runs, 1st page of ${s.maxResults} (${s.runs.toLocaleString('en-US')} runs)`,
       unit: 'ms/query',
