@@ -98,5 +98,5 @@ def measure_writes(p, store_for):
         t = now()
         store.log_metric(run, metric)
         lat.append((now() - t) * 1000)
-    out["logMetric"] = {"p50Ms": quantile(lat, 0.5), "p99Ms": quantile(lat, 0.99), "meanMs": sum(lat) / len(lat), "calls": len(lat), "coldP99Ms": quantile(cold, 0.99)}
+    out["logMetric"] = {"p50Ms": quantile(lat, 0.5), "p99Ms": quantile(lat, 0.99), "meanMs": sum(lat) / len(lat), "calls": len(lat), "coldP99Ms": quantile(cold, 0.99) if cold else None}
     return out
