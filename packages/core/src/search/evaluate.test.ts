@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Experiment, Run } from '../entities.js';
 import { isMlflowError } from '../errors.js';
 import { compareExperiments, compareRuns, experimentMatches, likeToRegExp, runMatches } from './evaluate.js';
-import { decodePageToken, encodeLoggedModelPageToken, decodeLoggedModelPageToken, encodePageToken, paginate } from './page-token.js';
+import { decodePageToken, encodeLoggedModelPageToken, decodeLoggedModelPageToken, encodePageToken, pageTokenFields, paginate } from './page-token.js';
 import { parseExperimentFilter, parseExperimentOrderBy, parseRunFilter, parseRunOrderBy } from './search-filters.js';
 
 function run(id: string, start: number, data: { m?: Record<string, number>; p?: Record<string, string>; t?: Record<string, string> } = {}): Run {
@@ -116,6 +116,13 @@ describe('page tokens', () => {
     expect(encodePageToken(100)).toBe('eyJvZmZzZXQiOiAxMDB9');
     expect(decodePageToken('eyJvZmZzZXQiOiAxMDB9')).toBe(100);
     expect(decodePageToken(undefined)).toBe(0);
+  });
+  it('carries a store\'s own fields after the offset, which MLflow\'s parser ignores', () => {
+    const token = encodePageToken(200, { after: ['d1', 0.5, 3] });
+    expect(Buffer.from(token, 'base64').toString('utf8')).toBe('{"offset": 200, "after": ["d1", 0.5, 3]}');
+    expect(decodePageToken(token)).toBe(200);
+    expect(pageTokenFields(token)).toEqual({ offset: 200, after: ['d1', 0.5, 3] });
+    expect(pageTokenFields(undefined)).toEqual({});
   });
   it.each(['garbage!', 'eyJvZmZzZXQiOiAwfQ==', Buffer.from('{"offset": -3}').toString('base64'), Buffer.from('[1]').toString('base64'), Buffer.from('{"offset": "x"}').toString('base64'), Buffer.from('not json').toString('base64')])(
     'refuses %s',
