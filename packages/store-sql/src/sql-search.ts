@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
-import { MlflowError, experimentOrderClauses, type OrderByClause, type SearchComparison } from '@mlstore/core';
+import { MlflowError, encodePageToken, experimentOrderClauses, pageTokenFields, type OrderByClause, type SearchComparison, type SearchRunsRequest } from '@mlstore/core';
 import { asText, compareSql, FALSE, TRUE } from './dialect-sql.js';
 import type { SqlContext } from './sql-context.js';
 import { runPageColumnsSql, type RunRowToLoad } from './sql-run-data.js';
@@ -211,15 +211,13 @@ export async function runPageRows(ctx: SqlContext, q: RunPageQuery): Promise<Run
   const first = q.orderBy[0];
   const rows = async (query: RunPageQuery, part?: PagePart) => (await runPageSql(ctx.dialect, query, part).execute(ctx.db)).rows;
   if (!ctx.metricOrderIndex || first?.type !== 'metric') return rows(q);
-  // After a cursor, the page's offset counts from the cursor's first tie.
-  const from = q.after?.value;
-  const page = q.after ? { ...q, offset: q.after.ties } : q;
+  const { page, from } = fromCursor(q);
   const [narrowest, widest] = headWindows(ctx.dialect);
   const wanted = page.offset + page.limit;
   for (let window = narrowest; ; ) {
     const edge = (await metricWindowSql(ctx.dialect, first, Math.ceil(wanted * window), from).execute(ctx.db)).rows[0];
     // No edge: this window (and every wider one) holds every number of the metric.
-    if (edge === undefined) return unbounded(ctx, q, page, rows, from);
+    if (edge === undefined) return unbounded(ctx, q, rows);
     const head = await rows(page, { from, bound: Number(edge.value) });
     if (head.length === page.limit) return head;
     if (window >= widest) break;
@@ -228,7 +226,12 @@ export async function runPageRows(ctx: SqlContext, q: RunPageQuery): Promise<Run
     const next = (1.25 * window * wanted) / (page.offset + head.length);
     window = next * 1.25 >= widest ? widest : next;
   }
-  return from === undefined ? rows(q) : unbounded(ctx, q, page, rows, from);
+  return from === undefined ? rows(q) : unbounded(ctx, q, rows);
+}
+
+/** After a cursor, the page's head starts at the cursor's number (`from`) and its offset counts from the cursor's first tie. */
+function fromCursor(q: RunPageQuery): { page: RunPageQuery; from?: number } {
+  return q.after ? { page: { ...q, offset: q.after.ties }, from: q.after.value } : { page: q };
 }
 
 /**
@@ -236,25 +239,28 @@ export async function runPageRows(ctx: SqlContext, q: RunPageQuery): Promise<Run
  * order (the request's own texts). A token used with another search — or one without a cursor, as
  * MLflow's — is read by its offset, as MLflow reads it.
  */
-export function runSearchDigest(...request: unknown[]): string {
-  return createHash('sha256').update(JSON.stringify(request)).digest('base64url').slice(0, 16);
-}
-
-/** The page token fields of a cursor: `after: [digest, value, ties]` beside MLflow's `offset`, which MLflow's parser ignores. */
-export function runPageCursorFields(cursor: RunPageCursor | undefined, digest: string): Record<string, unknown> | undefined {
-  return cursor && { after: [digest, cursor.value, cursor.ties] };
+function searchDigest(request: SearchRunsRequest): string {
+  const fields = [request.experimentIds, request.runViewType ?? null, request.filterString ?? '', request.orderBy ?? []];
+  return createHash('sha256').update(JSON.stringify(fields)).digest('base64url').slice(0, 16);
 }
 
 /**
- * The cursor of a page token's fields ({@link runPageCursorFields}) when it is one, made for this
- * search (`digest`), and counts no more ties than the runs shown before (`offset`).
+ * The cursor in the request's page token (its `after: [digest, value, ties]` beside MLflow's
+ * `offset`), when it is one, made for this search, and counts no more ties than the runs shown
+ * before (`offset`).
  */
-export function runPageCursorOf(fields: Record<string, unknown>, digest: string, offset: number): RunPageCursor | undefined {
-  const after = fields['after'];
+export function runPageCursorOf(request: SearchRunsRequest, offset: number): RunPageCursor | undefined {
+  const after = offset > 0 ? pageTokenFields(request.pageToken)['after'] : undefined;
   if (!Array.isArray(after) || after.length !== 3) return undefined;
   const [made, value, ties] = after as unknown[];
-  if (made !== digest || typeof value !== 'number' || !Number.isFinite(value) || typeof ties !== 'number' || !Number.isInteger(ties) || ties < 1 || ties > offset) return undefined;
-  return { value, ties };
+  if (typeof value !== 'number' || !Number.isFinite(value) || typeof ties !== 'number' || !Number.isInteger(ties) || ties < 1 || ties > offset) return undefined;
+  return made === searchDigest(request) ? { value, ties } : undefined;
+}
+
+/** The token of the page after `page` (the rows shown of the page `q` read for `request`): MLflow's offset, and the cursor if there is one. */
+export function nextRunPageToken(ctx: SqlContext, request: SearchRunsRequest, q: RunPageQuery, page: readonly RunRowToLoad[]): string {
+  const cursor = nextRunPageCursor(ctx, q, page);
+  return encodePageToken(q.offset + page.length, cursor && { after: [searchDigest(request), cursor.value, cursor.ties] });
 }
 
 /** Whether a page row has a number for the ordered metric (its `order_value`, {@link runPageSql}). */
@@ -265,7 +271,7 @@ const numbered = (row: RunRowToLoad) => row.order_value !== null && row.order_va
  * when its last run has no number for the metric, or when the page is all ties of one number and
  * it is not known how many came before (a page after the first, read without a cursor).
  */
-export function nextRunPageCursor(ctx: SqlContext, q: RunPageQuery, page: readonly RunRowToLoad[]): RunPageCursor | undefined {
+function nextRunPageCursor(ctx: SqlContext, q: RunPageQuery, page: readonly RunRowToLoad[]): RunPageCursor | undefined {
   // (Where runPageRows reads no cursor, none is given: it would chain ties it did not count.)
   if (!ctx.metricOrderIndex || q.orderBy[0]?.type !== 'metric') return undefined;
   const last = page.at(-1);
@@ -282,14 +288,15 @@ export function nextRunPageCursor(ctx: SqlContext, q: RunPageQuery, page: readon
 
 /**
  * The page when every number of the ordered metric (from `from` on) is in the window. PostgreSQL and
- * SQLite still read them in index order and sort only ties (incremental sort), from the cursor's page
- * offset (`page`); MySQL/MariaDB would sort them all and scan every run for the tail, as the full
- * query does, so they run that, by the search's offset (`q`). The head then holds every numbered
+ * SQLite still read them in index order and sort only ties (incremental sort), from the cursor
+ * ({@link fromCursor}); MySQL/MariaDB would sort them all and scan every run for the tail, as the
+ * full query does, so they run that, by the search's offset. The head then holds every numbered
  * match from the offset on: short of a page, the tail query completes it (unless the page starts
  * past them without a cursor, or the filter needs a number for the metric).
  */
-async function unbounded(ctx: SqlContext, q: RunPageQuery, page: RunPageQuery, rows: (query: RunPageQuery, part?: PagePart) => Promise<RunRowToLoad[]>, from?: number): Promise<RunRowToLoad[]> {
+async function unbounded(ctx: SqlContext, q: RunPageQuery, rows: (query: RunPageQuery, part?: PagePart) => Promise<RunRowToLoad[]>): Promise<RunRowToLoad[]> {
   if (ctx.dialect === 'mysql') return rows(q);
+  const { page, from } = fromCursor(q);
   const head = await rows(page, { from });
   if (head.length === page.limit) return head;
   // (After a cursor — a run with a number — every numbered match before the page is known to be shown.)

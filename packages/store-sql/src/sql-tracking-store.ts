@@ -7,7 +7,6 @@ import {
   appendToUriPath,
   decodePageToken,
   encodePageToken,
-  pageTokenFields,
   generateRandomName,
   lifecycleStagesFor,
   parseExperimentFilter,
@@ -84,7 +83,7 @@ import {
   writeParams,
   writeTags,
 } from './sql-run-data.js';
-import { experimentFilterSql, experimentOrderSql, nextRunPageCursor, runPageCursorFields, runPageCursorOf, runPageRows, runSearchDigest, type RunPageQuery } from './sql-search.js';
+import { experimentFilterSql, experimentOrderSql, nextRunPageToken, runPageCursorOf, runPageRows, type RunPageQuery } from './sql-search.js';
 import { openSearchIndexes } from './sql-search-indexes.js';
 import { parseSqlUri, type SqlDialectName } from './sql-uri.js';
 
@@ -504,16 +503,14 @@ export class SqlTrackingStore extends SqlMaintenanceStore {
     const experimentIds = experimentIdParams(this.ctx.dialect, request.experimentIds ?? []);
     if (experimentIds.length === 0) return { items: [] };
     // A page after the first continues from the run the page before ended at (its token's cursor).
-    const digest = runSearchDigest(request.experimentIds, request.runViewType ?? null, request.filterString ?? '', request.orderBy ?? []);
-    const after = offset > 0 ? runPageCursorOf(pageTokenFields(request.pageToken), digest, offset) : undefined;
+    const after = runPageCursorOf(request, offset);
     return reading(async () => {
       const scope = [sql`r.experiment_id IN (${sql.join(experimentIds)})`, sql`r.lifecycle_stage IN (${sql.join(stages)})`];
       const q: RunPageQuery = { scope, filter, orderBy, limit: maxResults + 1, offset, ...(after ? { after } : {}) };
       const rows = await runPageRows(this.ctx, q);
       const shown = rows.slice(0, maxResults);
       const items = await loadRuns(this.ctx.db, this.ctx.dialect, shown);
-      if (rows.length <= maxResults) return { items };
-      return { items, nextPageToken: encodePageToken(offset + maxResults, runPageCursorFields(nextRunPageCursor(this.ctx, q, shown), digest)) };
+      return rows.length > maxResults ? { items, nextPageToken: nextRunPageToken(this.ctx, request, q, shown) } : { items };
     });
   }
 
